@@ -1,0 +1,83 @@
+import type { Logger } from "pino";
+import type { Storage } from "./storage/storage";
+
+/**
+ * How a column is encoded in the change files, when it must be decoded into a proper type.
+ * The Parquet footer's Avro schema gives it for Parquet files; JSON files need it spelled out.
+ * - `micro-timestamp` / `milli-timestamp` / `nano-timestamp`: integer since the epoch, no zone → TIMESTAMP
+ * - `zoned-timestamp`: ISO-8601 string → TIMESTAMPTZ
+ * - `date`: days since the epoch → DATE
+ * - `micro-time` / `milli-time` / `nano-time`: since midnight → TIME
+ * - `micro-duration`: approximate microseconds → INTERVAL
+ * - `decimal(p,s)`: a Connect Decimal (bytes or base64 text, or a JSON number) → DECIMAL(p,s)
+ * - `variable-scale-decimal`: Debezium's {scale, value} struct → DOUBLE
+ * - `as-is`: keep the column exactly as delivered (turns off footer-driven decoding)
+ */
+export type ColumnEncoding =
+  | "micro-timestamp"
+  | "milli-timestamp"
+  | "nano-timestamp"
+  | "zoned-timestamp"
+  | "date"
+  | "micro-time"
+  | "milli-time"
+  | "nano-time"
+  | "micro-duration"
+  | `decimal(${number},${number})`
+  | "variable-scale-decimal"
+  | "as-is";
+
+export interface TableSpec {
+  /** Source table as `<schema>.<table>`, e.g. `commerce.products`. Its topic is `<topicPrefix>.<table>`. */
+  table: string;
+  /** Primary-key columns; default `["id"]`. */
+  primaryKey?: string[];
+  /** Per-column encodings; they win over the Parquet footer. Required for typed columns in JSON files. */
+  columnTypes?: Record<string, ColumnEncoding>;
+}
+
+export interface RunOptions {
+  /** The sink's topics dir: `<topic>/partition=<n>/<topic>+<n>+<offset>.<ext>` below it. */
+  source: Storage;
+  /** Where `<table name>/` SCD2 tables and `_state/` live. */
+  output: Storage;
+  tables: TableSpec[];
+  /** Debezium `topic.prefix`, e.g. `cdc`. */
+  topicPrefix: string;
+  /** Rebuild every table from all source files instead of processing only new files. */
+  fullRefresh: boolean;
+  /** Local scratch directory: DuckDB spill files, staged downloads, files before upload. */
+  workDir: string;
+  /** DuckDB `memory_limit`, e.g. `"1GB"`; default: DuckDB's (80% of RAM). */
+  memoryLimit?: string;
+  /** DuckDB `threads`; default: DuckDB's (number of cores). */
+  threads?: number;
+  onProgress?: (event: ProgressEvent) => void;
+  logger?: Logger;
+}
+
+export interface TableSummary {
+  /** `commerce.products`. */
+  table: string;
+  /** New source files processed by this run. */
+  files: number;
+  /** Change events read from those files. */
+  events: number;
+  /** Rows of the SCD2 table after the run. */
+  versions: number;
+  /** Rows with `is_current` (live keys). */
+  current: number;
+  /** Rows with `is_deleted` (versions a delete ended). */
+  deleted: number;
+  durationMs: number;
+}
+
+export interface RunSummary {
+  tables: TableSummary[];
+  durationMs: number;
+}
+
+export type ProgressEvent =
+  | { type: "table-started"; table: string; files: number }
+  | { type: "files-read"; table: string; done: number; total: number }
+  | { type: "table-done"; summary: TableSummary };
