@@ -7,6 +7,7 @@ import {
   S3ServiceException,
   paginateListObjectsV2,
 } from "@aws-sdk/client-s3";
+import type { S3ClientConfig } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, promises as fs } from "node:fs";
@@ -38,15 +39,34 @@ const DELETE_BATCH = 1000; // DeleteObjects takes at most 1000 keys.
  * The S3 client for the job. Region and credentials come from the SDK's default chain (AWS_REGION,
  * AWS_PROFILE, ~/.aws/config, the ECS task role, ...). An endpoint from AWS_ENDPOINT_URL_S3 or
  * AWS_ENDPOINT_URL (an S3-compatible server such as MinIO or s3rver) switches to path-style addressing,
- * which those servers expect.
+ * which those servers expect, and sends checksums only where S3 requires them: the SDK's default streams
+ * uploads as `aws-chunked` with a trailing CRC32, which such servers store verbatim inside the object.
+ * AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION still override that.
  */
 export function s3ClientFromEnvironment(env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return new S3Client({
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    // A custom endpoint needs some region to sign with; AWS itself still requires a real one.
-    ...(endpoint && !env.AWS_REGION && !env.AWS_DEFAULT_REGION ? { region: "us-east-1" } : {}),
-  });
+  const config: S3ClientConfig = {};
+  // The SDK reads AWS_REGION only; AWS_DEFAULT_REGION is the older CLI spelling many setups still use.
+  if (!env.AWS_REGION && env.AWS_DEFAULT_REGION) config.region = env.AWS_DEFAULT_REGION;
+  if (env !== process.env) {
+    // The SDK's default chain reads process.env; a caller-given environment has to be passed through.
+    if (env.AWS_REGION) config.region = env.AWS_REGION;
+    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+      config.credentials = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        sessionToken: env.AWS_SESSION_TOKEN,
+      };
+    }
+  }
+  if (!endpoint) return new S3Client(config);
+  config.endpoint = endpoint;
+  config.forcePathStyle = true;
+  // A custom endpoint needs some region to sign with; AWS itself still requires a real one.
+  config.region ??= env.AWS_REGION ?? "us-east-1";
+  if (!env.AWS_REQUEST_CHECKSUM_CALCULATION) config.requestChecksumCalculation = "WHEN_REQUIRED";
+  if (!env.AWS_RESPONSE_CHECKSUM_VALIDATION) config.responseChecksumValidation = "WHEN_REQUIRED";
+  return new S3Client(config);
 }
 
 /**

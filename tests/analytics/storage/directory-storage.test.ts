@@ -1,0 +1,82 @@
+// Directory-specific behaviour: atomic replacement, no leftovers, files read in place.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DirectoryStorage, StorageError } from "../../../analytics/src/storage";
+
+let scratch: string;
+let counter = 0;
+const fresh = (): DirectoryStorage => new DirectoryStorage(path.join(scratch, `root-${++counter}`));
+
+beforeAll(() => {
+  scratch = mkdtempSync(path.join(tmpdir(), "directory-storage-"));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe("DirectoryStorage", () => {
+  it("needs an absolute root", () => {
+    expect(() => new DirectoryStorage("relative/root")).toThrow(StorageError);
+  });
+
+  it("never lets a reader see a partly written file", async () => {
+    const storage = fresh();
+    const bodies = ["a".repeat(4 << 20), "b".repeat(3 << 20)];
+    await storage.writeText("state.json", bodies[0]!);
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 1; i <= 20; i++) await storage.writeText("state.json", bodies[i % 2]!);
+      writing = false;
+    })();
+    const seen = new Set<number>();
+    while (writing) {
+      const text = await storage.readText("state.json");
+      seen.add(bodies.indexOf(text!));
+    }
+    await writer;
+    expect([...seen].sort()).not.toContain(-1);
+    expect(seen.size).toBeGreaterThan(0);
+    expect(await storage.readText("state.json")).toBe(bodies[0]);
+  });
+
+  it("leaves the old content and no temporary file when a replacement fails", async () => {
+    const storage = fresh();
+    await storage.writeText("out/state.json", "old");
+    // Renaming a file over a non-empty directory fails: the write must fail cleanly.
+    mkdirSync(path.join(storage.root, "out", "blocked", "inner"), { recursive: true });
+    await expect(storage.writeText("out/blocked", "new")).rejects.toThrow(/cannot write out\/blocked/);
+    expect(await storage.readText("out/state.json")).toBe("old");
+    expect(readdirSync(path.join(storage.root, "out")).sort()).toEqual(["blocked", "state.json"]);
+  });
+
+  it("does not list temporary files of writes in flight", async () => {
+    const storage = fresh();
+    await storage.writeText("t/a.txt", "a");
+    writeFileSync(path.join(storage.root, "t", ".cdc-tmp-0123456789ab-a.txt"), "partial");
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["t/a.txt"]);
+  });
+
+  it("hands out the file in place, without copying", async () => {
+    const storage = fresh();
+    await storage.writeText("cdc.commerce.users/partition=0/f.json", "{}\n");
+    expect(await storage.localCopy("cdc.commerce.users/partition=0/f.json", "/unused")).toBe(
+      path.join(storage.root, "cdc.commerce.users", "partition=0", "f.json"),
+    );
+  });
+
+  it("uploads atomically from a local file and copies it (the source stays)", async () => {
+    const storage = fresh();
+    const source = path.join(scratch, `src-${++counter}.parquet`);
+    writeFileSync(source, "PAR1");
+    await storage.upload(source, "products/part-0.parquet");
+    expect(await storage.readText("products/part-0.parquet")).toBe("PAR1");
+    expect(readdirSync(scratch)).toContain(path.basename(source));
+  });
+
+  it("lists an existing file given as a prefix, and nothing under a file", async () => {
+    const storage = fresh();
+    await storage.writeText("x/file", "1");
+    expect((await storage.list("x/file")).map((o) => o.key)).toEqual(["x/file"]);
+    expect(await storage.list("x/file/")).toEqual([]);
+  });
+});

@@ -1,0 +1,148 @@
+// The Storage contract, run against both backends: a local directory and S3 on a real s3rver process.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DirectoryStorage,
+  S3Storage,
+  StorageError,
+  s3ClientFromEnvironment,
+} from "../../../analytics/src/storage";
+import type { Storage } from "../../../analytics/src/storage";
+import { startConditionalPutProxy } from "./conditional-put-proxy";
+import type { ConditionalPutProxy } from "./conditional-put-proxy";
+import { startS3Server } from "./s3-server";
+import type { S3TestServer } from "./s3-server";
+
+let server: S3TestServer;
+let proxy: ConditionalPutProxy;
+let scratch: string;
+let counter = 0;
+
+beforeAll(async () => {
+  server = await startS3Server(["contract"]);
+  proxy = await startConditionalPutProxy(server.endpoint, server.client());
+  scratch = mkdtempSync(path.join(tmpdir(), "storage-contract-"));
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Each test gets a fresh, empty storage root. */
+const backends: [string, () => Storage][] = [
+  ["directory", () => new DirectoryStorage(path.join(scratch, `dir-${++counter}`))],
+  [
+    "s3",
+    () =>
+      new S3Storage(
+        { bucket: "contract", prefix: `run-${++counter}/` },
+        {
+          // Through the proxy that adds AWS's If-None-Match behaviour to s3rver.
+          client: s3ClientFromEnvironment({ ...server.env, AWS_ENDPOINT_URL: proxy.endpoint }),
+        },
+      ),
+  ],
+];
+
+function localFile(name: string, body: string | Buffer): string {
+  const file = path.join(scratch, `${++counter}-${name}`);
+  writeFileSync(file, body);
+  return file;
+}
+
+describe.each(backends)("%s storage", (_name, open) => {
+  it("lists nothing under an empty root", async () => {
+    expect(await open().list("")).toEqual([]);
+  });
+
+  it("reads back what it writes, and undefined for a missing key", async () => {
+    const storage = open();
+    await storage.writeText("state/manifest.json", '{"v":1}');
+    expect(await storage.readText("state/manifest.json")).toBe('{"v":1}');
+    await storage.writeText("state/manifest.json", '{"v":2}');
+    expect(await storage.readText("state/manifest.json")).toBe('{"v":2}');
+    expect(await storage.readText("state/missing.json")).toBeUndefined();
+  });
+
+  it("lists recursively, sorted by key, filtered by a string prefix, with size and etag", async () => {
+    const storage = open();
+    for (const key of ["b/2.txt", "a/x/1.txt", "ab.txt", "a/0.txt"]) await storage.writeText(key, key);
+    const all = await storage.list("");
+    expect(all.map((o) => o.key)).toEqual(["a/0.txt", "a/x/1.txt", "ab.txt", "b/2.txt"]);
+    expect(all.map((o) => o.size)).toEqual([7, 9, 6, 7]);
+    expect(all.every((o) => o.etag.length > 0)).toBe(true);
+    expect((await storage.list("a/")).map((o) => o.key)).toEqual(["a/0.txt", "a/x/1.txt"]);
+    expect((await storage.list("a")).map((o) => o.key)).toEqual(["a/0.txt", "a/x/1.txt", "ab.txt"]);
+    expect((await storage.list("a/x/1")).map((o) => o.key)).toEqual(["a/x/1.txt"]);
+    expect(await storage.list("c/")).toEqual([]);
+  });
+
+  it("changes the etag when an object is rewritten", async () => {
+    const storage = open();
+    await storage.writeText("t.txt", "one");
+    const [before] = await storage.list("");
+    await storage.writeText("t.txt", "three");
+    const [after] = await storage.list("");
+    expect(after!.etag).not.toBe(before!.etag);
+    expect(after!.size).toBe(5);
+  });
+
+  it("uploads a local file and hands back a local copy with the same bytes", async () => {
+    const storage = open();
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+    await storage.upload(localFile("data.bin", bytes), "products/part-0.parquet");
+    const copy = await storage.localCopy(
+      "products/part-0.parquet",
+      path.join(scratch, `staging-${++counter}`),
+    );
+    expect(readFileSync(copy).equals(bytes)).toBe(true);
+    expect(await storage.list("products/")).toMatchObject([{ key: "products/part-0.parquet", size: 70_000 }]);
+  });
+
+  it("deletes objects and ignores keys that do not exist", async () => {
+    const storage = open();
+    for (const key of ["d/1", "d/2", "d/3"]) await storage.writeText(key, key);
+    await storage.delete(["d/1", "d/3", "d/never-existed"]);
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["d/2"]);
+    await storage.delete([]);
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["d/2"]);
+  });
+
+  it("creates a key exclusively: the first caller wins, later ones get false, the body is kept", async () => {
+    const storage = open();
+    expect(await storage.createExclusive("locks/run.lock", "owner-1")).toBe(true);
+    expect(await storage.createExclusive("locks/run.lock", "owner-2")).toBe(false);
+    expect(await storage.readText("locks/run.lock")).toBe("owner-1");
+    await storage.delete(["locks/run.lock"]);
+    expect(await storage.createExclusive("locks/run.lock", "owner-3")).toBe(true);
+  });
+
+  it("lets exactly one of several concurrent callers take the lock", async () => {
+    const storage = open();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => storage.createExclusive("locks/race.lock", `owner-${i}`)),
+    );
+    expect(results.filter((won) => won)).toHaveLength(1);
+    expect(await storage.readText("locks/race.lock")).toBe(`owner-${results.indexOf(true)}`);
+  });
+
+  it.each(["", "/abs", "a/../b", "a//b", "./a", "a\\b"])(
+    "rejects the key %j with a StorageError",
+    async (key) => {
+      const storage = open();
+      await expect(storage.writeText(key, "x")).rejects.toThrow(StorageError);
+      await expect(storage.readText(key)).rejects.toThrow(/invalid storage key/);
+    },
+  );
+
+  it("names the key when a local copy of a missing object is asked for", async () => {
+    const storage = open();
+    await expect(storage.localCopy("nope/missing.parquet", path.join(scratch, "staging"))).rejects.toThrow(
+      /cannot (read|download) nope\/missing\.parquet/,
+    );
+  });
+});
