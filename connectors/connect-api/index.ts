@@ -1,0 +1,22 @@
+// Kafka Connect connectors as Pulumi dynamic resources, over the Connect REST API.
+export { KafkaConnector, CONNECTOR_PROVIDER_VERSION, type KafkaConnectorArgs } from "./resource";
+export { connectorProvider, DEFAULT_TIMEOUTS } from "./provider";
+export {
+  createConnectClient,
+  DEFAULT_PASSWORD_ENV_VAR,
+  type ConnectClient,
+  type ConnectClientOptions,
+} from "./client";
+export {
+  DEFAULT_RETRY_POLICY,
+  backoffDelayMs,
+  isRetryable,
+  nextRetryDelay,
+  type RetryPolicy,
+  type RequestFailure,
+} from "./retry";
+export { assessStatus, waitForState, type StatusAssessment, type WaitTarget } from "./wait";
+export { checkConnectorInputs, isSensitiveKey, isPlaceholder, plaintextSecretReason } from "./check";
+export { diffConnector, diffConfigKeys, type ConnectorDiff } from "./diff";
+export { ConnectApiError, ConnectorError } from "./errors";
+export type * from "./types";

@@ -1,0 +1,162 @@
+// The dynamic provider behind KafkaConnector. Pulumi serializes this object (and everything it reaches)
+// into the state, so it captures only plain functions and data: HTTP clients are built per call.
+import type * as pulumi from "@pulumi/pulumi";
+import { checkConnectorInputs } from "./check";
+import { createConnectClient, type ConnectClient } from "./client";
+import { diffConnector, diffConfigKeys, comparableConfig, needsReapply, type ConnectorDiff } from "./diff";
+import { ConnectorError } from "./errors";
+import { resolveRetryPolicy } from "./retry";
+import type { ConnectorInputs, ConnectorOutputs, ConnectorStatus } from "./types";
+import { waitForState, type WaitTarget } from "./wait";
+
+export const DEFAULT_TIMEOUTS = {
+  runningTimeoutSeconds: 300,
+  requestTimeoutSeconds: 30,
+  pollIntervalSeconds: 2,
+};
+
+// Keys of the inputs, in the order the outputs list them; the outputs add the live states.
+const INPUT_FIELDS = [
+  "connectUrl",
+  "name",
+  "config",
+  "auth",
+  "tlsCa",
+  "timeouts",
+  "retry",
+  "resetOffsetsOnDelete",
+  "version",
+] as const;
+
+function clientFor(inputs: ConnectorInputs): ConnectClient {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...inputs.timeouts };
+  return createConnectClient({
+    connectUrl: inputs.connectUrl,
+    connector: inputs.name,
+    auth: inputs.auth,
+    tlsCa: inputs.tlsCa,
+    requestTimeoutMs: timeouts.requestTimeoutSeconds * 1000,
+    retry: resolveRetryPolicy(inputs.retry),
+  });
+}
+
+function waitFor(
+  client: ConnectClient,
+  inputs: ConnectorInputs,
+  target: WaitTarget,
+): Promise<ConnectorStatus> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...inputs.timeouts };
+  return waitForState(client, inputs.name, target, {
+    timeoutMs: timeouts.runningTimeoutSeconds * 1000,
+    pollIntervalMs: timeouts.pollIntervalSeconds * 1000,
+  });
+}
+
+/** The inputs part of stored outputs (what `read` hands back so the next preview diffs from the live config). */
+function inputsOf(props: ConnectorInputs): ConnectorInputs {
+  const picked: Record<string, unknown> = {};
+  for (const field of INPUT_FIELDS) if (props[field] !== undefined) picked[field] = props[field];
+  return picked as unknown as ConnectorInputs;
+}
+
+// What a connector that exists but has no status yet (not assigned to a worker) reports.
+const NOT_ASSIGNED: ConnectorStatus = {
+  name: "",
+  connector: { state: "UNASSIGNED", worker_id: "" },
+  tasks: [],
+};
+
+function outputsOf(
+  inputs: ConnectorInputs,
+  applied: Record<string, string>,
+  status: ConnectorStatus,
+): ConnectorOutputs {
+  const workers = [status.connector.worker_id, ...status.tasks.map((task) => task.worker_id)].filter(
+    (id) => id !== "",
+  );
+  return {
+    ...inputsOf(inputs),
+    config: comparableConfig(applied, inputs.name),
+    connectorState: status.connector.state,
+    taskStates: status.tasks.map((task) => ({
+      id: task.id,
+      state: task.state,
+      workerId: task.worker_id,
+      ...(task.trace === undefined ? {} : { trace: task.trace }),
+    })),
+    workerIds: [...new Set(workers)].sort(),
+  };
+}
+
+/** Applies the config unless an identical one exists already (adoption); refuses to take over a different one. */
+async function applyOnCreate(
+  client: ConnectClient,
+  inputs: ConnectorInputs,
+): Promise<Record<string, string>> {
+  const existing = await client.getConfig();
+  if (existing === undefined) return (await client.putConfig(inputs.config)).info.config;
+  const differences = diffConfigKeys(
+    comparableConfig(existing, inputs.name),
+    comparableConfig(inputs.config, inputs.name),
+  );
+  if (differences.length > 0) {
+    const listed = differences.map(
+      ({ key, kind }) => `${key} (${kind === "add" ? "missing" : kind === "delete" ? "extra" : "different"})`,
+    );
+    throw new ConnectorError(
+      inputs.name,
+      `already exists on ${inputs.connectUrl} with a different config (${listed.join(", ")}); ` +
+        "delete it, or make the declared config match to adopt it",
+    );
+  }
+  return existing;
+}
+
+export const connectorProvider: pulumi.dynamic.ResourceProvider<ConnectorInputs, ConnectorOutputs> = {
+  async check(_olds, news) {
+    const failures = checkConnectorInputs(news as unknown as Record<string, unknown>);
+    return { inputs: news, failures };
+  },
+
+  async diff(_id, olds, news): Promise<ConnectorDiff> {
+    return diffConnector(olds, news);
+  },
+
+  async create(inputs) {
+    const client = clientFor(inputs);
+    const applied = await applyOnCreate(client, inputs);
+    const status = await waitFor(client, inputs, "RUNNING");
+    return { id: inputs.name, outs: outputsOf(inputs, applied, status) };
+  },
+
+  async update(_id, olds, news) {
+    const client = clientFor(news);
+    const applied = needsReapply(olds, news)
+      ? (await client.putConfig(news.config)).info.config
+      : olds.config;
+    const status = await waitFor(client, news, "RUNNING");
+    return { outs: outputsOf(news, applied, status) };
+  },
+
+  async delete(_id, props) {
+    const client = clientFor(props);
+    if (props.resetOffsetsOnDelete && (await client.stop())) {
+      // Offsets survive a delete; a re-created connector under the same name would resume from them.
+      await waitFor(client, props, "STOPPED");
+      await client.deleteOffsets();
+    }
+    await client.deleteConnector();
+  },
+
+  async read(id, props) {
+    const current = props!;
+    const client = clientFor(current);
+    const applied = await client.getConfig();
+    // Gone (deleted by hand): no id tells Pulumi to drop it from the state.
+    if (applied === undefined) return {};
+    const outs = outputsOf(current, applied, (await client.getStatus()) ?? NOT_ASSIGNED);
+    // The refreshed inputs carry the live config, so the next preview shows the drift key by key.
+    const inputs = { ...inputsOf(current), config: outs.config };
+    return { id, props: outs, inputs: inputs as ConnectorOutputs };
+  },
+};
