@@ -1,0 +1,44 @@
+export type { ConnectorConfig } from "./types";
+export { PIPELINE_DEFAULTS, topicForTable } from "./defaults";
+export { ConnectorSettingsError, parseConfigPlaceholder, type ConfigPlaceholder } from "./validation";
+export {
+  AVRO_CONVERTER_CLASS,
+  JSON_CONVERTER_CLASS,
+  converterSettingsSchema,
+  type ConverterSettings,
+} from "./converters";
+export {
+  buildSourceConnector,
+  heartbeatActionQuery,
+  sourceSettingsSchema,
+  DEBEZIUM_POSTGRES_CONNECTOR_CLASS,
+  EXTRACT_NEW_RECORD_STATE_CLASS,
+  UNWRAP_ADD_FIELDS,
+  type SourceSettings,
+  type SourceSettingsInput,
+} from "./source";
+export {
+  buildSinkConnector,
+  sinkSettingsSchema,
+  S3_SINK_CONNECTOR_CLASS,
+  S3_STORAGE_CLASS,
+  PARQUET_FORMAT_CLASS,
+  JSON_FORMAT_CLASS,
+  DEFAULT_PARTITIONER_CLASS,
+  TIME_BASED_PARTITIONER_CLASS,
+  type SinkSettings,
+  type SinkSettingsInput,
+} from "./sink";
+export {
+  undocumentedKeys,
+  type ConnectorKind,
+  KAFKA_CONNECT_COMMON_KEYS,
+  KAFKA_CONNECT_SOURCE_KEYS,
+  KAFKA_CONNECT_SINK_KEYS,
+  DEBEZIUM_POSTGRES_KEYS,
+  DEBEZIUM_POSTGRES_KEY_PATTERNS,
+  EXTRACT_NEW_RECORD_STATE_KEYS,
+  S3_SINK_KEYS,
+  CONVERTER_KEYS,
+  TRANSFORM_KEYS,
+} from "./documented-keys";

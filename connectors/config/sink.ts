@@ -1,0 +1,177 @@
+import { z } from "zod";
+import { converterConfig, converterSettingsSchema, DEFAULT_CONVERTER } from "./converters";
+import { PIPELINE_DEFAULTS, topicForTable } from "./defaults";
+import type { ConnectorConfig } from "./types";
+import { parseSettings, positiveInt, tableList, topicName } from "./validation";
+
+export const S3_SINK_CONNECTOR_CLASS = "io.confluent.connect.s3.S3SinkConnector";
+export const S3_STORAGE_CLASS = "io.confluent.connect.s3.storage.S3Storage";
+export const PARQUET_FORMAT_CLASS = "io.confluent.connect.s3.format.parquet.ParquetFormat";
+export const JSON_FORMAT_CLASS = "io.confluent.connect.s3.format.json.JsonFormat";
+export const DEFAULT_PARTITIONER_CLASS = "io.confluent.connect.storage.partitioner.DefaultPartitioner";
+export const TIME_BASED_PARTITIONER_CLASS = "io.confluent.connect.storage.partitioner.TimeBasedPartitioner";
+
+/** S3 bucket naming rules (general purpose buckets). */
+const bucketName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    "must be 3-63 characters of lower-case letters, digits, '.' and '-', starting and ending with a letter or digit",
+  )
+  .refine((b) => !b.includes(".."), "must not contain '..'")
+  .refine((b) => !/^\d+\.\d+\.\d+\.\d+$/.test(b), "must not look like an IP address")
+  .refine(
+    (b) => !b.startsWith("xn--") && !b.endsWith("-s3alias"),
+    "must not use a reserved prefix or suffix",
+  );
+
+/** An AWS region code such as `eu-west-1` or `us-gov-west-1`. */
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, "must be an AWS region code such as eu-west-1");
+
+/** `topics.dir`: a relative key prefix without leading or trailing slash. */
+const topicsDir = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+    "must be a relative prefix like cdc_data (no leading or trailing '/')",
+  );
+
+const formatSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("parquet"),
+    /** `parquet.codec`. Defaults to `snappy` (`.snappy.parquet` files). */
+    codec: z.enum(["none", "snappy", "gzip", "zstd"]).default("snappy"),
+  }),
+  z.strictObject({
+    type: z.literal("json"),
+    /** `json.decimal.format`. Defaults to `NUMERIC` (BASE64 makes decimals unreadable without a schema). */
+    decimalFormat: z.enum(["BASE64", "NUMERIC"]).default("NUMERIC"),
+    /** `s3.compression.type`. Defaults to `none` (`.json`); `gzip` writes `.json.gz`. */
+    compression: z.enum(["none", "gzip"]).default("none"),
+  }),
+]);
+
+/**
+ * Partitioners that keep the sink exactly-once: re-processing a record always yields the same
+ * object key. `time` uses the record timestamp (never the wall clock), which is also the only
+ * setting under which `rotate.interval.ms` rotates files.
+ */
+const partitionerSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("default") }),
+  z.strictObject({
+    type: z.literal("time"),
+    /** `partition.duration.ms`, e.g. 3600000 for hourly directories. */
+    partitionDurationMs: positiveInt,
+    /** `path.format`, e.g. `'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH`. */
+    pathFormat: z.string().min(1, "must not be empty"),
+    /** Defaults to `UTC`. */
+    timezone: z.string().min(1).default("UTC"),
+    /** Defaults to `en-US`. */
+    locale: z.string().min(1).default("en-US"),
+    /** `rotate.interval.ms` on record time, so a quiet partition is committed. Unset by default. */
+    rotateIntervalMs: positiveInt.optional(),
+  }),
+]);
+
+export const sinkSettingsSchema = z.strictObject({
+  /** Connector name. Defaults to `cdc-s3-sink`. */
+  name: z.string().min(1).default(PIPELINE_DEFAULTS.sinkConnectorName),
+  /** Must equal the source's. Defaults to `cdc`. */
+  topicPrefix: topicName.default(PIPELINE_DEFAULTS.topicPrefix),
+  /** Tables whose topics the sink consumes. Defaults to `commerce.products`, `commerce.users`. */
+  tables: tableList.default([...PIPELINE_DEFAULTS.tables]),
+  /** When set, `topics.regex` replaces the `topics` list derived from `tables`. */
+  topicsRegex: z
+    .string()
+    .refine((r) => {
+      try {
+        new RegExp(r);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be a valid regular expression")
+    .optional(),
+  /** Destination bucket. */
+  bucket: bucketName,
+  /** Bucket region. */
+  region: awsRegion,
+  /** Defaults to `cdc_data`. */
+  topicsDir: topicsDir.default(PIPELINE_DEFAULTS.topicsDir),
+  /** Defaults to Parquet with snappy. */
+  format: formatSchema.default({ type: "parquet", codec: "snappy" }),
+  /** Records per file. Defaults to 1000. */
+  flushSize: positiveInt.default(PIPELINE_DEFAULTS.flushSize),
+  /** Defaults to the DefaultPartitioner (`<topic>/partition=<n>/`). */
+  partitioner: partitionerSchema.default({ type: "default" }),
+  /** `schema.compatibility`. Defaults to `NONE`: every schema change starts a new file. */
+  schemaCompatibility: z.enum(["NONE", "BACKWARD", "FORWARD", "FULL"]).default("NONE"),
+  /** Defaults to 1. */
+  tasksMax: positiveInt.default(1),
+  /** `store.url`: endpoint of an S3-compatible store. Unset (AWS S3) by default. */
+  storeUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  /** Must equal the source's. Defaults to JSON with embedded schemas. */
+  converter: converterSettingsSchema.default(DEFAULT_CONVERTER),
+});
+
+export type SinkSettingsInput = z.input<typeof sinkSettingsSchema>;
+export type SinkSettings = z.output<typeof sinkSettingsSchema>;
+
+function formatConfig(format: SinkSettings["format"]): Record<string, string> {
+  if (format.type === "parquet") {
+    return { "format.class": PARQUET_FORMAT_CLASS, "parquet.codec": format.codec };
+  }
+  return {
+    "format.class": JSON_FORMAT_CLASS,
+    "json.decimal.format": format.decimalFormat,
+    "s3.compression.type": format.compression,
+  };
+}
+
+function partitionerConfig(partitioner: SinkSettings["partitioner"]): Record<string, string> {
+  if (partitioner.type === "default") return { "partitioner.class": DEFAULT_PARTITIONER_CLASS };
+  return {
+    "partitioner.class": TIME_BASED_PARTITIONER_CLASS,
+    "partition.duration.ms": String(partitioner.partitionDurationMs),
+    "path.format": partitioner.pathFormat,
+    timezone: partitioner.timezone,
+    locale: partitioner.locale,
+    // Record time, not wall clock: a replay writes the same keys (exactly-once).
+    "timestamp.extractor": "Record",
+    ...(partitioner.rotateIntervalMs === undefined
+      ? {}
+      : { "rotate.interval.ms": String(partitioner.rotateIntervalMs) }),
+  };
+}
+
+/** The Confluent S3 sink connector that writes the unwrapped change records as files. */
+export function buildSinkConnector(input: SinkSettingsInput): ConnectorConfig {
+  const s = parseSettings("sink connector settings", sinkSettingsSchema, input);
+  const topics: Record<string, string> =
+    s.topicsRegex === undefined
+      ? { topics: s.tables.map((t) => topicForTable(s.topicPrefix, t)).join(",") }
+      : { "topics.regex": s.topicsRegex };
+  return {
+    name: s.name,
+    config: {
+      "connector.class": S3_SINK_CONNECTOR_CLASS,
+      "tasks.max": String(s.tasksMax),
+      ...topics,
+      "s3.bucket.name": s.bucket,
+      "s3.region": s.region,
+      ...(s.storeUrl === undefined ? {} : { "store.url": s.storeUrl }),
+      "storage.class": S3_STORAGE_CLASS,
+      "topics.dir": s.topicsDir,
+      ...formatConfig(s.format),
+      ...partitionerConfig(s.partitioner),
+      "flush.size": String(s.flushSize),
+      "schema.compatibility": s.schemaCompatibility,
+      // Deletes arrive as rows (__deleted=true); a stray null value is not data, not a failure.
+      "behavior.on.null.values": "ignore",
+      ...converterConfig(s.converter),
+      "errors.tolerance": "none",
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { z } from "zod";
+import { converterConfig, converterSettingsSchema, DEFAULT_CONVERTER } from "./converters";
+import { PIPELINE_DEFAULTS } from "./defaults";
+import type { ConnectorConfig } from "./types";
+import {
+  identifier,
+  parseSettings,
+  positiveInt,
+  qualifiedTable,
+  secretPlaceholder,
+  tableList,
+  topicName,
+} from "./validation";
+
+export const DEBEZIUM_POSTGRES_CONNECTOR_CLASS = "io.debezium.connector.postgresql.PostgresConnector";
+export const EXTRACT_NEW_RECORD_STATE_CLASS = "io.debezium.transforms.ExtractNewRecordState";
+
+/**
+ * Metadata the unwrap SMT copies into each row (`__op`, `__table`, `__lsn`, `__txId`,
+ * `__source_ts_ms`, `__sequence`): what the SCD2 job orders and dates versions by.
+ */
+export const UNWRAP_ADD_FIELDS = ["op", "table", "lsn", "txId", "source.ts_ms", "sequence"] as const;
+
+export const sourceSettingsSchema = z
+  .strictObject({
+    /** Connector name. Defaults to `cdc-postgres-source`. */
+    name: z.string().min(1).default(PIPELINE_DEFAULTS.sourceConnectorName),
+    database: z.strictObject({
+      /** Host name or address the Connect workers reach PostgreSQL at. */
+      hostname: z.string().min(1, "must not be empty"),
+      /** Defaults to 5432. */
+      port: z.number().int().min(1).max(65535).default(5432),
+      /** Database that holds the captured tables. */
+      dbname: z.string().min(1, "must not be empty"),
+      /** Login role of the connector. Defaults to `cdc_connector`. */
+      user: identifier.default(PIPELINE_DEFAULTS.cdcRole),
+      /** Config-provider placeholder that the Connect worker resolves; never the password itself. */
+      password: secretPlaceholder,
+      /** `database.sslmode`. Defaults to `require` (RDS forces TLS); use `disable` for a local server. */
+      sslMode: z
+        .enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
+        .default("require"),
+    }),
+    /** Captured tables, `schema.table`. Defaults to `commerce.products`, `commerce.users`. */
+    tables: tableList.default([...PIPELINE_DEFAULTS.tables]),
+    /** Defaults to `cdc`. */
+    topicPrefix: topicName.default(PIPELINE_DEFAULTS.topicPrefix),
+    /** Existing logical replication slot. Defaults to `cdc_slot`. */
+    slotName: identifier.default(PIPELINE_DEFAULTS.slotName),
+    /** Existing publication (the stack creates it). Defaults to `cdc_publication`. */
+    publicationName: identifier.default(PIPELINE_DEFAULTS.publicationName),
+    heartbeat: z
+      .strictObject({
+        /** Defaults to 10 s. */
+        intervalMs: positiveInt.default(PIPELINE_DEFAULTS.heartbeatIntervalMs),
+        /** Table the action query upserts into; it must be in the publication. */
+        table: qualifiedTable.default(PIPELINE_DEFAULTS.heartbeatTable),
+      })
+      .default({
+        intervalMs: PIPELINE_DEFAULTS.heartbeatIntervalMs,
+        table: PIPELINE_DEFAULTS.heartbeatTable,
+      }),
+    /** Defaults to `initial`: snapshot the tables when no offsets exist, then stream. */
+    snapshotMode: z.enum(["initial", "no_data", "when_needed", "always", "initial_only"]).default("initial"),
+    /** Defaults to `precise` (Decimal bytes; DECIMAL(p,s) in Parquet). */
+    decimalHandlingMode: z.enum(["precise", "double", "string"]).default("precise"),
+    /** Defaults to `adaptive` (micro-second timestamps as INT64). */
+    timePrecisionMode: z.enum(["adaptive", "adaptive_time_microseconds", "connect"]).default("adaptive"),
+    /** Defaults to JSON with embedded schemas. */
+    converter: converterSettingsSchema.default(DEFAULT_CONVERTER),
+  })
+  .refine((s) => !s.tables.includes(s.heartbeat.table), {
+    path: ["heartbeat", "table"],
+    error: "must not be one of the captured tables (it is in the publication only to move the slot)",
+  });
+
+export type SourceSettingsInput = z.input<typeof sourceSettingsSchema>;
+export type SourceSettings = z.output<typeof sourceSettingsSchema>;
+
+/**
+ * The statement the connector runs on every heartbeat. The heartbeat table (id int primary key,
+ * beat_at timestamptz) is defined in connectors/database; the change it makes travels through the
+ * publication, so the slot advances even when the captured tables are idle.
+ */
+export function heartbeatActionQuery(table: string): string {
+  return `INSERT INTO ${table} (id, beat_at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at`;
+}
+
+/** The Debezium 3.x PostgreSQL source connector (pgoutput) with the unwrap SMT. */
+export function buildSourceConnector(input: SourceSettingsInput): ConnectorConfig {
+  const s = parseSettings("source connector settings", sourceSettingsSchema, input);
+  return {
+    name: s.name,
+    config: {
+      "connector.class": DEBEZIUM_POSTGRES_CONNECTOR_CLASS,
+      "tasks.max": "1",
+      "plugin.name": "pgoutput",
+      "database.hostname": s.database.hostname,
+      "database.port": String(s.database.port),
+      "database.user": s.database.user,
+      "database.password": s.database.password,
+      "database.dbname": s.database.dbname,
+      "database.sslmode": s.database.sslMode,
+      "topic.prefix": s.topicPrefix,
+      "table.include.list": s.tables.join(","),
+      "slot.name": s.slotName,
+      "publication.name": s.publicationName,
+      // The stack owns the publication; the connector must neither create nor alter it.
+      "publication.autocreate.mode": "disabled",
+      "snapshot.mode": s.snapshotMode,
+      "decimal.handling.mode": s.decimalHandlingMode,
+      "time.precision.mode": s.timePrecisionMode,
+      "heartbeat.interval.ms": String(s.heartbeat.intervalMs),
+      "heartbeat.action.query": heartbeatActionQuery(s.heartbeat.table),
+      ...converterConfig(s.converter),
+      transforms: "unwrap",
+      "transforms.unwrap.type": EXTRACT_NEW_RECORD_STATE_CLASS,
+      // Debezium 3.2+ defaults to `tombstone`, which turns deletes into null values that the
+      // S3 sink cannot write: keep deletes as rows with __deleted=true and drop the tombstones.
+      "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
+      "transforms.unwrap.add.fields": UNWRAP_ADD_FIELDS.join(","),
+      "errors.tolerance": "none",
+    },
+  };
+}

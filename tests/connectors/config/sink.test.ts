@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import {
+  buildSinkConnector,
+  ConnectorSettingsError,
+  type SinkSettingsInput,
+} from "../../../connectors/config";
+
+const base: SinkSettingsInput = { bucket: "acme-cdc-dev", region: "eu-west-1" };
+
+function buildError(settings: unknown): ConnectorSettingsError {
+  try {
+    buildSinkConnector(settings as SinkSettingsInput);
+  } catch (error) {
+    if (error instanceof ConnectorSettingsError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConnectorSettingsError");
+}
+
+describe("buildSinkConnector", () => {
+  it("generates the S3 sink config: Parquet, DefaultPartitioner, schema'd JSON converters (defaults)", () => {
+    expect(buildSinkConnector(base)).toMatchInlineSnapshot(`
+      {
+        "config": {
+          "behavior.on.null.values": "ignore",
+          "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+          "errors.tolerance": "none",
+          "flush.size": "1000",
+          "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
+          "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "key.converter.schemas.enable": "true",
+          "parquet.codec": "snappy",
+          "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+          "s3.bucket.name": "acme-cdc-dev",
+          "s3.region": "eu-west-1",
+          "schema.compatibility": "NONE",
+          "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+          "tasks.max": "1",
+          "topics": "cdc.commerce.products,cdc.commerce.users",
+          "topics.dir": "cdc_data",
+          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "value.converter.schemas.enable": "true",
+        },
+        "name": "cdc-s3-sink",
+      }
+    `);
+  });
+
+  it("writes JSON lines with numeric decimals and gzip when asked", () => {
+    expect(buildSinkConnector({ ...base, format: { type: "json", compression: "gzip" }, flushSize: 50 }))
+      .toMatchInlineSnapshot(`
+      {
+        "config": {
+          "behavior.on.null.values": "ignore",
+          "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+          "errors.tolerance": "none",
+          "flush.size": "50",
+          "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+          "json.decimal.format": "NUMERIC",
+          "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "key.converter.schemas.enable": "true",
+          "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+          "s3.bucket.name": "acme-cdc-dev",
+          "s3.compression.type": "gzip",
+          "s3.region": "eu-west-1",
+          "schema.compatibility": "NONE",
+          "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+          "tasks.max": "1",
+          "topics": "cdc.commerce.products,cdc.commerce.users",
+          "topics.dir": "cdc_data",
+          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "value.converter.schemas.enable": "true",
+        },
+        "name": "cdc-s3-sink",
+      }
+    `);
+  });
+
+  it("uses a record-time partitioner, the only one under which rotate.interval.ms stays exactly-once", () => {
+    const { config } = buildSinkConnector({
+      ...base,
+      partitioner: {
+        type: "time",
+        partitionDurationMs: 3_600_000,
+        pathFormat: "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
+        rotateIntervalMs: 60_000,
+      },
+    });
+    expect(config).toMatchObject({
+      "partitioner.class": "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+      "partition.duration.ms": "3600000",
+      "path.format": "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
+      "timestamp.extractor": "Record",
+      timezone: "UTC",
+      locale: "en-US",
+      "rotate.interval.ms": "60000",
+    });
+    expect(config).not.toHaveProperty("rotate.schedule.interval.ms");
+  });
+
+  it.each([
+    [
+      "topics from prefix and tables",
+      { topicPrefix: "shop", tables: ["sales.orders"] },
+      "topics",
+      "shop.sales.orders",
+    ],
+    ["topics.regex", { topicsRegex: "cdc\\.commerce\\..*" }, "topics.regex", "cdc\\.commerce\\..*"],
+    ["topics dir", { topicsDir: "raw/cdc" }, "topics.dir", "raw/cdc"],
+    ["parquet codec", { format: { type: "parquet", codec: "zstd" } }, "parquet.codec", "zstd"],
+    ["flush size", { flushSize: 250 }, "flush.size", "250"],
+    ["schema compatibility", { schemaCompatibility: "BACKWARD" }, "schema.compatibility", "BACKWARD"],
+    ["S3-compatible endpoint", { storeUrl: "http://127.0.0.1:4569" }, "store.url", "http://127.0.0.1:4569"],
+    ["tasks", { tasksMax: 2 }, "tasks.max", "2"],
+    [
+      "Avro converter",
+      { converter: { format: "avro", schemaRegistryUrl: "https://registry:8081" } },
+      "value.converter.schema.registry.url",
+      "https://registry:8081",
+    ],
+  ])("maps the %s setting", (_what, override, key, value) => {
+    expect(buildSinkConnector({ ...base, ...(override as object) }).config[key]).toBe(value);
+  });
+
+  it("lists topics.regex instead of topics, never both", () => {
+    const { config } = buildSinkConnector({ ...base, topicsRegex: "cdc\\..*" });
+    expect(config).not.toHaveProperty("topics");
+  });
+
+  it.each([
+    ["an upper-case bucket", { bucket: "Acme" }, "bucket", "lower-case letters"],
+    ["a short bucket", { bucket: "ab" }, "bucket", "3-63 characters"],
+    ["a bucket with ..", { bucket: "a..b" }, "bucket", "'..'"],
+    ["an IP-like bucket", { bucket: "192.168.1.1" }, "bucket", "IP address"],
+    ["a reserved bucket prefix", { bucket: "xn--bucket" }, "bucket", "reserved"],
+    ["a bad region", { region: "Europe" }, "region", "AWS region code"],
+    ["a leading slash in topics dir", { topicsDir: "/cdc" }, "topicsDir", "no leading or trailing"],
+    ["a zero flush size", { flushSize: 0 }, "flushSize", "positive"],
+    ["a negative flush size", { flushSize: -5 }, "flushSize", "positive"],
+    ["an unknown format", { format: { type: "csv" } }, "format.type", ""],
+    ["an unknown parquet codec", { format: { type: "parquet", codec: "lzo" } }, "format.codec", ""],
+    ["a bad decimal format", { format: { type: "json", decimalFormat: "TEXT" } }, "format.decimalFormat", ""],
+    ["an invalid regex", { topicsRegex: "cdc.(" }, "topicsRegex", "valid regular expression"],
+    ["a table without schema", { tables: ["users"] }, "tables[0]", "schema.table"],
+    [
+      "rotate.interval.ms on the default partitioner",
+      { partitioner: { type: "default", rotateIntervalMs: 1000 } },
+      "partitioner",
+      "rotateIntervalMs",
+    ],
+    [
+      "a time partitioner without duration",
+      { partitioner: { type: "time", pathFormat: "YYYY" } },
+      "partitioner.partitionDurationMs",
+      "",
+    ],
+    ["a non-http store URL", { storeUrl: "ftp://x" }, "storeUrl", "http(s) URL"],
+  ])("rejects %s, naming the field", (_what, override, path, message) => {
+    const error = buildError({ ...base, ...override });
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]!.path).toBe(path);
+    expect(error.issues[0]!.message).toContain(message);
+  });
+
+  it("requires bucket and region", () => {
+    expect(buildError({}).issues.map((i) => i.path)).toEqual(["bucket", "region"]);
+  });
+});

@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import {
+  buildSourceConnector,
+  ConnectorSettingsError,
+  heartbeatActionQuery,
+  parseConfigPlaceholder,
+  type SourceSettingsInput,
+} from "../../../connectors/config";
+
+const base: SourceSettingsInput = {
+  database: { hostname: "db.internal", dbname: "shop", password: "${env:CDC_DB_PASSWORD}" },
+};
+
+function buildError(settings: unknown): ConnectorSettingsError {
+  try {
+    buildSourceConnector(settings as SourceSettingsInput);
+  } catch (error) {
+    if (error instanceof ConnectorSettingsError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConnectorSettingsError");
+}
+
+describe("buildSourceConnector", () => {
+  it("generates the Debezium 3.x pgoutput config with the unwrap SMT (defaults)", () => {
+    expect(buildSourceConnector(base)).toMatchInlineSnapshot(`
+      {
+        "config": {
+          "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+          "database.dbname": "shop",
+          "database.hostname": "db.internal",
+          "database.password": "\${env:CDC_DB_PASSWORD}",
+          "database.port": "5432",
+          "database.sslmode": "require",
+          "database.user": "cdc_connector",
+          "decimal.handling.mode": "precise",
+          "errors.tolerance": "none",
+          "heartbeat.action.query": "INSERT INTO commerce.cdc_heartbeat (id, beat_at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at",
+          "heartbeat.interval.ms": "10000",
+          "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "key.converter.schemas.enable": "true",
+          "plugin.name": "pgoutput",
+          "publication.autocreate.mode": "disabled",
+          "publication.name": "cdc_publication",
+          "slot.name": "cdc_slot",
+          "snapshot.mode": "initial",
+          "table.include.list": "commerce.products,commerce.users",
+          "tasks.max": "1",
+          "time.precision.mode": "adaptive",
+          "topic.prefix": "cdc",
+          "transforms": "unwrap",
+          "transforms.unwrap.add.fields": "op,table,lsn,txId,source.ts_ms,sequence",
+          "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
+          "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "value.converter.schemas.enable": "true",
+        },
+        "name": "cdc-postgres-source",
+      }
+    `);
+  });
+
+  it("switches both converters to Avro with the schema registry", () => {
+    const { config } = buildSourceConnector({
+      ...base,
+      converter: { format: "avro", schemaRegistryUrl: "http://registry:8081" },
+    });
+    expect(Object.fromEntries(Object.entries(config).filter(([k]) => k.includes("converter")))).toEqual({
+      "key.converter": "io.confluent.connect.avro.AvroConverter",
+      "key.converter.schema.registry.url": "http://registry:8081",
+      "value.converter": "io.confluent.connect.avro.AvroConverter",
+      "value.converter.schema.registry.url": "http://registry:8081",
+    });
+  });
+
+  it.each([
+    ["tables", { tables: ["commerce.orders"] }, "table.include.list", "commerce.orders"],
+    ["topic prefix", { topicPrefix: "shop" }, "topic.prefix", "shop"],
+    ["slot", { slotName: "shop_slot" }, "slot.name", "shop_slot"],
+    ["publication", { publicationName: "shop_pub" }, "publication.name", "shop_pub"],
+    ["snapshot mode", { snapshotMode: "no_data" }, "snapshot.mode", "no_data"],
+    ["decimal mode", { decimalHandlingMode: "string" }, "decimal.handling.mode", "string"],
+    ["time precision", { timePrecisionMode: "connect" }, "time.precision.mode", "connect"],
+    ["heartbeat interval", { heartbeat: { intervalMs: 5000 } }, "heartbeat.interval.ms", "5000"],
+    [
+      "heartbeat table",
+      { heartbeat: { table: "ops.beat" } },
+      "heartbeat.action.query",
+      heartbeatActionQuery("ops.beat"),
+    ],
+    [
+      "database port and TLS",
+      { database: { ...base.database, port: 6432, sslMode: "verify-full" } },
+      "database.sslmode",
+      "verify-full",
+    ],
+  ])("maps the %s setting", (_what, override, key, value) => {
+    expect(buildSourceConnector({ ...base, ...(override as object) }).config[key]).toBe(value);
+  });
+
+  it.each([
+    ["${env:CDC_DB_PASSWORD}", { provider: "env", path: undefined, key: "CDC_DB_PASSWORD" }],
+    [
+      "${file:/etc/kafka/db.properties:password}",
+      { provider: "file", path: "/etc/kafka/db.properties", key: "password" },
+    ],
+    [
+      "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}",
+      {
+        provider: "secretsmanager",
+        path: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf",
+        key: "password",
+      },
+    ],
+  ])("accepts the placeholder %s and passes it through untouched", (password, parts) => {
+    const { config } = buildSourceConnector({ ...base, database: { ...base.database, password } });
+    expect(config["database.password"]).toBe(password);
+    expect(parseConfigPlaceholder(password)).toEqual(parts);
+  });
+
+  it.each(["hunter2", "${env}", "${env:}", "$env:PW", "{env:PW}", "${env:PW}x", ""])(
+    "rejects the plaintext or malformed password %j",
+    (password) => {
+      const error = buildError({ ...base, database: { ...base.database, password } });
+      expect(error.issues.map((i) => i.path)).toEqual(["database.password"]);
+      expect(error.message).toContain("config-provider placeholder");
+      expect(error.message).not.toContain(password || "\u0000");
+    },
+  );
+
+  it.each([
+    [
+      "a table without schema",
+      { tables: ["products"] },
+      "tables[0]",
+      '"products" is not a schema.table name',
+    ],
+    ["an upper-case table", { tables: ["commerce.Products"] }, "tables[0]", "is not a schema.table name"],
+    ["a quoted table", { tables: ['"commerce"."p"'] }, "tables[0]", "is not a schema.table name"],
+    ["three parts", { tables: ["db.commerce.p"] }, "tables[0]", "is not a schema.table name"],
+    ["no table", { tables: [] }, "tables", "at least one table"],
+    ["a duplicate table", { tables: ["commerce.p", "commerce.p"] }, "tables", "twice"],
+    ["a bad slot name", { slotName: "Slot-1" }, "slotName", "lower-case PostgreSQL identifier"],
+    ["a bad topic prefix", { topicPrefix: "cdc/x" }, "topicPrefix", "letters, digits"],
+    ["a zero heartbeat", { heartbeat: { intervalMs: 0 } }, "heartbeat.intervalMs", "positive"],
+    ["a fractional heartbeat", { heartbeat: { intervalMs: 1.5 } }, "heartbeat.intervalMs", "integer"],
+    ["a captured heartbeat table", { heartbeat: { table: "commerce.users" } }, "heartbeat.table", "captured"],
+    ["an unknown snapshot mode", { snapshotMode: "sometimes" }, "snapshotMode", ""],
+    ["a bad port", { database: { ...base.database, port: 70000 } }, "database.port", ""],
+    ["an unknown setting", { tabels: ["commerce.p"] }, "", "tabels"],
+    [
+      "Avro without a registry URL",
+      { converter: { format: "avro", schemaRegistryUrl: "registry:8081" } },
+      "converter.schemaRegistryUrl",
+      "http(s) URL",
+    ],
+  ])("rejects %s, naming the field", (_what, override, path, message) => {
+    const error = buildError({ ...base, ...override });
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]!.path).toBe(path);
+    expect(error.issues[0]!.message).toContain(message);
+    expect(error.message).toContain(`Invalid source connector settings:\n  - ${path || "(root)"}: `);
+  });
+});
