@@ -8,20 +8,21 @@ export type WaitTarget = "RUNNING" | "STOPPED";
 export type StatusAssessment =
   { outcome: "done" } | { outcome: "failed"; reason: string } | { outcome: "waiting"; reason: string };
 
-/** Where a status stands relative to the target state. FAILED anywhere ends the wait with the trace. */
+/** Where a status stands relative to the target state. A FAILED connector or task ends a wait for RUNNING, with its trace. */
 export function assessStatus(status: ConnectorStatus | undefined, target: WaitTarget): StatusAssessment {
   if (status === undefined) return { outcome: "waiting", reason: "no status yet (404)" };
   const { connector, tasks } = status;
+  if (target === "STOPPED") {
+    // A FAILED connector stops too (offset reset before delete): keep waiting for the stop to land.
+    return connector.state === "STOPPED"
+      ? { outcome: "done" }
+      : { outcome: "waiting", reason: `connector is ${connector.state}` };
+  }
   if (connector.state === "FAILED") {
     return {
       outcome: "failed",
       reason: `connector FAILED on ${connector.worker_id}: ${connector.trace ?? "(no trace)"}`,
     };
-  }
-  if (target === "STOPPED") {
-    return connector.state === "STOPPED"
-      ? { outcome: "done" }
-      : { outcome: "waiting", reason: `connector is ${connector.state}` };
   }
   const failed = tasks.find((task) => task.state === "FAILED");
   if (failed) {

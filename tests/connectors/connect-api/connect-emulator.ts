@@ -1,0 +1,410 @@
+// An in-process Kafka Connect REST API (cdc-contract.md §5) on a real socket, with the failures a manager
+// must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace.
+// Every request is logged so tests can assert the exact calls made.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+type State = "UNASSIGNED" | "RUNNING" | "PAUSED" | "FAILED" | "RESTARTING" | "STOPPED";
+
+export interface PluginSpec {
+  type: "source" | "sink";
+  /** Keys the plugin requires; a missing one is a validation error. */
+  required: string[];
+}
+
+/** How a connector behaves once (re)configured or resumed. */
+export interface ConnectorBehaviour {
+  /** Time before the tasks are RUNNING: the first half the connector is UNASSIGNED with no task. Default 0. */
+  startupMs?: number;
+  /** This task goes FAILED with this trace once started. */
+  failTask?: { id: number; trace: string };
+}
+
+export interface Fault {
+  /** How many matching requests it applies to. */
+  count: number;
+  /** Which requests; default every request. */
+  method?: string;
+  pathSuffix?: string;
+  /** Answer with this status and Connect error message instead of handling the request. */
+  status?: number;
+  message?: string;
+  /** Handle the request, then hold the answer this long: a slow worker that did the work anyway. */
+  delayMs?: number;
+}
+
+export interface LoggedCall {
+  method: string;
+  path: string;
+  status?: number;
+}
+
+interface Connector {
+  config: Record<string, string>;
+  target: "RUNNING" | "PAUSED" | "STOPPED";
+  startedAt: number;
+}
+
+export const DEFAULT_PLUGINS: Record<string, PluginSpec> = {
+  "io.debezium.connector.postgresql.PostgresConnector": {
+    type: "source",
+    required: ["topic.prefix", "database.hostname"],
+  },
+  "io.confluent.connect.s3.S3SinkConnector": { type: "sink", required: ["topics", "s3.bucket.name"] },
+  "org.apache.kafka.connect.file.FileStreamSourceConnector": { type: "source", required: ["topic"] },
+  "org.apache.kafka.connect.file.FileStreamSinkConnector": { type: "sink", required: ["topics"] },
+};
+
+const REBALANCE_MESSAGE = "Request cannot be completed because a rebalance is expected";
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConnectEmulator {
+  readonly calls: LoggedCall[] = [];
+  readonly workers = ["10.0.1.10:8083", "10.0.2.20:8083"];
+  private readonly connectors = new Map<string, Connector>();
+  private readonly behaviours = new Map<string, ConnectorBehaviour>();
+  /** Offsets by connector name; like Connect's offsets topic they survive a delete. */
+  private readonly offsets = new Map<string, Array<{ partition: object; offset: object }>>();
+  private faults: Fault[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly plugins: Record<string, PluginSpec>,
+    private readonly basicAuth: { username: string; password: string } | undefined,
+  ) {}
+
+  static async start(
+    options: {
+      plugins?: Record<string, PluginSpec>;
+      basicAuth?: { username: string; password: string };
+    } = {},
+  ) {
+    let emulator: ConnectEmulator | undefined;
+    const server = createServer((req, res) => void emulator!.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    emulator = new ConnectEmulator(
+      server,
+      `http://127.0.0.1:${port}`,
+      options.plugins ?? DEFAULT_PLUGINS,
+      options.basicAuth,
+    );
+    return emulator;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Queue a fault for the next matching requests. */
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  /** The next `count` requests answer 409, as during a worker rebalance. */
+  rebalance(count: number): void {
+    this.inject({ count, status: 409, message: REBALANCE_MESSAGE });
+  }
+
+  behave(name: string, behaviour: ConnectorBehaviour): void {
+    this.behaviours.set(name, behaviour);
+  }
+
+  /** Calls as `METHOD path`, for exact sequence assertions. */
+  callLines(): string[] {
+    return this.calls.map((call) => `${call.method} ${call.path}`);
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Back to an empty cluster: no connectors, offsets, behaviours, faults or logged calls. */
+  reset(): void {
+    this.resetCalls();
+    this.connectors.clear();
+    this.behaviours.clear();
+    this.offsets.clear();
+    this.faults = [];
+  }
+
+  configOf(name: string): Record<string, string> | undefined {
+    const connector = this.connectors.get(name);
+    return connector && { ...connector.config };
+  }
+
+  /** An operator editing the config by hand (out of band). */
+  editConfig(name: string, patch: Record<string, string | undefined>): void {
+    const connector = this.mustGet(name);
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) delete connector.config[key];
+      else connector.config[key] = value;
+    }
+  }
+
+  /** An operator deleting the connector by hand (out of band). */
+  removeConnector(name: string): void {
+    this.connectors.delete(name);
+  }
+
+  setOffsets(name: string, offsets: Array<{ partition: object; offset: object }>): void {
+    this.offsets.set(name, offsets);
+  }
+
+  offsetsOf(name: string): Array<{ partition: object; offset: object }> {
+    return this.offsets.get(name) ?? [];
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? "GET";
+    const url = new URL(req.url ?? "/", this.url);
+    const call: LoggedCall = { method, path: url.pathname };
+    this.calls.push(call);
+    const body = await readBody(req);
+    const fault = this.takeFault(method, url.pathname);
+    let status: number;
+    let payload: unknown;
+    try {
+      if (fault?.status) throw new HttpError(fault.status, fault.message ?? "Injected failure");
+      this.authenticate(req);
+      [status, payload] = this.route(method, url, body);
+    } catch (err) {
+      status = err instanceof HttpError ? err.status : 500;
+      payload = { error_code: status, message: err instanceof Error ? err.message : String(err) };
+    }
+    call.status = status;
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (res.destroyed) return;
+    res.writeHead(status, payload === undefined ? {} : { "Content-Type": "application/json" });
+    res.end(payload === undefined ? undefined : JSON.stringify(payload));
+  }
+
+  private takeFault(method: string, path: string): Fault | undefined {
+    const fault = this.faults.find(
+      (f) =>
+        f.count > 0 &&
+        (f.method === undefined || f.method === method) &&
+        (f.pathSuffix === undefined || path.endsWith(f.pathSuffix)),
+    );
+    if (fault) fault.count -= 1;
+    this.faults = this.faults.filter((f) => f.count > 0);
+    return fault;
+  }
+
+  private authenticate(req: IncomingMessage): void {
+    if (!this.basicAuth) return;
+    const expected = Buffer.from(`${this.basicAuth.username}:${this.basicAuth.password}`).toString("base64");
+    if (req.headers.authorization !== `Basic ${expected}`)
+      throw new HttpError(401, "Credentials are not valid");
+  }
+
+  private route(method: string, url: URL, body: unknown): [number, unknown] {
+    const parts = url.pathname
+      .split("/")
+      .filter((p) => p !== "")
+      .map(decodeURIComponent);
+    if (
+      parts[0] === "connector-plugins" &&
+      parts[2] === "config" &&
+      parts[3] === "validate" &&
+      method === "PUT"
+    ) {
+      return [200, this.validate(parts[1]!, asConfig(body))];
+    }
+    if (parts[0] !== "connectors") throw new HttpError(404, "HTTP 404 Not Found");
+    if (parts.length === 1 && method === "GET") return [200, [...this.connectors.keys()].sort()];
+    const name = parts[1]!;
+    const action = parts.slice(2).join("/");
+    if (action === "config" && method === "PUT") return this.putConfig(name, asConfig(body));
+    const connector = this.mustGet(name);
+    switch (`${method} ${action}`) {
+      case "GET ":
+        return [200, this.info(name, connector)];
+      case "GET config":
+        return [200, { ...connector.config }];
+      case "GET status":
+        return [200, this.status(name, connector)];
+      case "DELETE ":
+        this.connectors.delete(name);
+        return [204, undefined];
+      case "PUT pause":
+      case "PUT resume":
+      case "PUT stop":
+        connector.target = action === "pause" ? "PAUSED" : action === "stop" ? "STOPPED" : "RUNNING";
+        if (action === "resume") connector.startedAt = Date.now();
+        return [202, undefined];
+      case "POST restart":
+        connector.startedAt = Date.now();
+        return [204, undefined];
+      case "GET offsets":
+        return [200, { offsets: this.offsetsOf(name) }];
+      case "DELETE offsets":
+        if (connector.target !== "STOPPED") {
+          throw new HttpError(
+            400,
+            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the " +
+              `specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
+          );
+        }
+        this.offsets.delete(name);
+        return [
+          200,
+          {
+            message: "The Connect framework-managed offsets for this connector have been reset successfully.",
+          },
+        ];
+      default:
+        throw new HttpError(405, "HTTP 405 Method Not Allowed");
+    }
+  }
+
+  private putConfig(name: string, config: Record<string, string>): [number, unknown] {
+    if (config["name"] !== undefined && config["name"] !== name) {
+      throw new HttpError(
+        400,
+        `Connector name configuration (${config["name"]}) doesn't match connector name in the URL (${name})`,
+      );
+    }
+    const connectorClass = config["connector.class"];
+    if (connectorClass === undefined) {
+      throw new HttpError(400, `Connector config ${JSON.stringify(config)} contains no connector type`);
+    }
+    const errors = validationErrors(this.plugins[connectorClass], connectorClass, config);
+    if (errors.length > 0) {
+      throw new HttpError(
+        400,
+        `Connector configuration is invalid and contains the following ${errors.length} error(s):\n${errors.join("\n")}\n` +
+          "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+      );
+    }
+    const existing = this.connectors.get(name);
+    const connector: Connector = {
+      config: { ...config, name },
+      target: existing?.target ?? "RUNNING",
+      startedAt: Date.now(),
+    };
+    this.connectors.set(name, connector);
+    return [existing ? 200 : 201, this.info(name, connector)];
+  }
+
+  private validate(connectorClass: string, config: Record<string, string>) {
+    const spec = this.plugins[connectorClass];
+    const keys = [...new Set(["connector.class", ...(spec?.required ?? []), ...Object.keys(config)])];
+    const configs = keys.map((key) => ({
+      definition: {
+        name: key,
+        required: key === "connector.class" || (spec?.required.includes(key) ?? false),
+      },
+      value: {
+        name: key,
+        value: config[key] ?? null,
+        errors: validationErrors(spec, connectorClass, config, key),
+        recommended_values: [],
+        visible: true,
+      },
+    }));
+    const error_count = configs.reduce((sum, c) => sum + c.value.errors.length, 0);
+    return { name: connectorClass, error_count, groups: ["Common"], configs };
+  }
+
+  private info(name: string, connector: Connector) {
+    const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.config);
+    return {
+      name,
+      config: { ...connector.config },
+      tasks: Array.from({ length: tasks }, (_, task) => ({ connector: name, task })),
+      type: this.plugins[connector.config["connector.class"]!]?.type ?? "unknown",
+    };
+  }
+
+  private status(name: string, connector: Connector) {
+    const type = this.plugins[connector.config["connector.class"]!]?.type ?? "unknown";
+    const worker = this.workers[0]!;
+    if (connector.target !== "RUNNING") {
+      const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.config);
+      return {
+        name,
+        type,
+        connector: { state: connector.target, worker_id: worker },
+        tasks: this.tasks(tasks, () => connector.target),
+      };
+    }
+    const behaviour = this.behaviours.get(name) ?? {};
+    const elapsed = Date.now() - connector.startedAt;
+    const startupMs = behaviour.startupMs ?? 0;
+    if (elapsed < startupMs / 2)
+      return { name, type, connector: { state: "UNASSIGNED", worker_id: worker }, tasks: [] };
+    const started = elapsed >= startupMs;
+    const tasks = this.tasks(taskCount(connector.config), (id) => {
+      if (!started) return "UNASSIGNED";
+      return behaviour.failTask?.id === id ? "FAILED" : "RUNNING";
+    }).map((task) => (task.state === "FAILED" ? { ...task, trace: behaviour.failTask!.trace } : task));
+    return { name, type, connector: { state: "RUNNING", worker_id: worker }, tasks };
+  }
+
+  private tasks(count: number, state: (id: number) => State) {
+    return Array.from({ length: count }, (_, id) => ({
+      id,
+      state: state(id),
+      worker_id: this.workers[id % this.workers.length]!,
+    })) as Array<{ id: number; state: State; worker_id: string; trace?: string }>;
+  }
+
+  private mustGet(name: string): Connector {
+    const connector = this.connectors.get(name);
+    if (!connector) throw new HttpError(404, `Connector ${name} not found`);
+    return connector;
+  }
+}
+
+function taskCount(config: Record<string, string>): number {
+  return Math.max(1, Number.parseInt(config["tasks.max"] ?? "1", 10) || 1);
+}
+
+function validationErrors(
+  spec: PluginSpec | undefined,
+  connectorClass: string,
+  config: Record<string, string>,
+  onlyKey?: string,
+): string[] {
+  if (!spec) {
+    return onlyKey === undefined || onlyKey === "connector.class"
+      ? [`Failed to find any class that implements Connector and which name matches ${connectorClass}`]
+      : [];
+  }
+  return spec.required
+    .filter(
+      (key) =>
+        (onlyKey === undefined || key === onlyKey) && (config[key] === undefined || config[key] === ""),
+    )
+    .map((key) => `Missing required configuration "${key}" which has no default value.`);
+}
+
+function asConfig(body: unknown): Record<string, string> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(400, "Request body must be a JSON object of connector configs");
+  }
+  // Jackson reads a Map<String, String>: scalars become their string form.
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,29 @@
+// Shared inputs for the connect-api tests: a Debezium source config with its password as a placeholder,
+// and provider settings that keep retries and polls in the millisecond range.
+import type { ConnectorInputs } from "../../../connectors/connect-api";
+
+export const PASSWORD_PLACEHOLDER =
+  "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}";
+
+export const SOURCE_CONFIG: Record<string, string> = {
+  "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "db.internal",
+  "database.password": PASSWORD_PLACEHOLDER,
+  "plugin.name": "pgoutput",
+  "tasks.max": "1",
+  "topic.prefix": "cdc",
+};
+
+export const FAST_RETRY = { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 4, maxElapsedMs: 5_000 };
+
+export function sourceInputs(connectUrl: string, overrides: Partial<ConnectorInputs> = {}): ConnectorInputs {
+  return {
+    connectUrl,
+    name: "cdc-source",
+    config: { ...SOURCE_CONFIG },
+    timeouts: { runningTimeoutSeconds: 2, requestTimeoutSeconds: 1, pollIntervalSeconds: 0.005 },
+    retry: FAST_RETRY,
+    version: "1",
+    ...overrides,
+  };
+}
