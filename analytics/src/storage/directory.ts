@@ -33,7 +33,8 @@ export class DirectoryStorage implements Storage {
     return objects.filter((o) => o.key.startsWith(prefix)).sort((a, b) => compareKeys(a.key, b.key));
   }
 
-  async localCopy(key: string): Promise<string> {
+  /** The file itself: DuckDB reads it in place, so the staging directory is not used. */
+  async localCopy(key: string, _stagingDir?: string): Promise<string> {
     const file = this.pathOf(key);
     try {
       const stat = await fs.stat(file);

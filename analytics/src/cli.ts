@@ -1,0 +1,408 @@
+#!/usr/bin/env node
+// `cdc-scd2`: the command line of the SCD2 job. Exit codes: 0 success, 1 the job failed (the message
+// names the file or table), 2 bad arguments (the message names the flag), 130/143 stopped by a signal.
+import { MultiBar, Presets } from "cli-progress";
+import type { SingleBar } from "cli-progress";
+import { Command, CommanderError } from "commander";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import pino from "pino";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { Scd2Error, runScd2 } from "./job";
+import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
+import { DirectoryStorage, StorageError, openStorage } from "./storage";
+
+const DEFAULT_TABLES = ["commerce.products", "commerce.users"];
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A bad command-line value; the message names the flag and the value. */
+class UsageError extends Error {}
+
+// ---- argument validation (zod) ----
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+const tableName = z
+  .string()
+  .refine((t) => t.split(".").length === 2 && t.split(".").every((p) => identifier.test(p)), {
+    message: "expected <schema>.<table>, e.g. commerce.products",
+  });
+const FIXED_ENCODINGS: readonly string[] = [
+  ...["micro", "milli", "nano"].flatMap((unit) => [`${unit}-timestamp`, `${unit}-time`]),
+  "zoned-timestamp",
+  "date",
+  "micro-duration",
+  "variable-scale-decimal",
+  "as-is",
+];
+const encoding = z
+  .string()
+  .refine(
+    (s) => {
+      const decimal = /^decimal\((\d+),(\d+)\)$/.exec(s);
+      if (!decimal) return FIXED_ENCODINGS.includes(s);
+      const [precision, scale] = [Number(decimal[1]), Number(decimal[2])];
+      return precision >= 1 && precision <= 38 && scale <= precision;
+    },
+    { message: `expected one of ${FIXED_ENCODINGS.join(", ")} or decimal(p,s) with 1 <= p <= 38, s <= p` },
+  )
+  .transform((s) => s as ColumnEncoding);
+const columnList = z
+  .array(z.string().regex(identifier, "expected column names"))
+  .min(1, "expected at least one column");
+const tableConfigFile = z.record(
+  tableName,
+  z.strictObject({
+    primaryKey: columnList.optional(),
+    columnTypes: z.record(z.string(), encoding).optional(),
+  }),
+);
+const flagSchemas = {
+  "--topic-prefix": z.string().regex(/^[A-Za-z0-9._-]+$/, "expected a Kafka topic prefix such as cdc"),
+  "--memory-limit": z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "expected a size such as 512MB or 2GiB"),
+  "--threads": z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, "expected a whole number from 1 to 9999")
+    .transform(Number),
+  "--log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+};
+
+/** Validates `value`; a failure names the flag and the value the user gave (`shown`). */
+function check<T>(schema: z.ZodType<T>, flag: string, value: unknown, shown: unknown = value): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const reasons = parsed.error.issues.map((i) =>
+    i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message,
+  );
+  throw new UsageError(`invalid ${flag} ${JSON.stringify(shown)}: ${reasons.join("; ")}`);
+}
+
+/** Splits the `<target>=<value>` of a repeatable flag; `shape` tells the user what was expected. */
+function splitAssignment(flag: string, value: string, shape: string): [string, string] {
+  const at = value.indexOf("=");
+  if (at <= 0 || at === value.length - 1) {
+    throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: expected ${shape}`);
+  }
+  return [value.slice(0, at), value.slice(at + 1)];
+}
+
+interface RawRunOptions {
+  source: string;
+  output: string;
+  tables?: string;
+  topicPrefix: string;
+  fullRefresh: boolean;
+  primaryKey?: string[];
+  columnType?: string[];
+  tableConfig?: string;
+  memoryLimit?: string;
+  threads?: string;
+  workDir?: string;
+  logLevel: string;
+}
+
+/** Table specs from --tables, --table-config, --primary-key and --column-type (flags win over the file). */
+function buildTableSpecs(raw: RawRunOptions): TableSpec[] {
+  let fromFile: z.infer<typeof tableConfigFile> = {};
+  if (raw.tableConfig !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(raw.tableConfig, "utf8"));
+    } catch (error) {
+      throw new UsageError(
+        `invalid --table-config ${JSON.stringify(raw.tableConfig)}: ${(error as Error).message}`,
+      );
+    }
+    fromFile = check(tableConfigFile, `--table-config ${raw.tableConfig}`, json);
+  }
+  const names =
+    raw.tables !== undefined
+      ? raw.tables.split(",").map((t) => check(tableName, "--tables", t.trim()))
+      : Object.keys(fromFile).length > 0
+        ? Object.keys(fromFile)
+        : DEFAULT_TABLES;
+  if (new Set(names).size !== names.length)
+    throw new UsageError(`invalid --tables ${JSON.stringify(raw.tables)}: a table is listed twice`);
+  const specs = new Map<string, TableSpec>(
+    names.map((table) => [
+      table,
+      {
+        table,
+        primaryKey: fromFile[table]?.primaryKey ?? ["id"],
+        columnTypes: { ...fromFile[table]?.columnTypes },
+      },
+    ]),
+  );
+  const specFor = (flag: string, value: string, table: string): TableSpec => {
+    const spec = specs.get(table);
+    if (!spec)
+      throw new UsageError(
+        `invalid ${flag} ${JSON.stringify(value)}: table ${table} is not in --tables (${names.join(",")})`,
+      );
+    return spec;
+  };
+  for (const value of raw.primaryKey ?? []) {
+    const [table, columns] = splitAssignment("--primary-key", value, "<schema>.<table>=<col>[,<col>]");
+    const spec = specFor("--primary-key", value, check(tableName, "--primary-key", table, value));
+    spec.primaryKey = check(columnList, "--primary-key", columns.split(","), value);
+  }
+  for (const value of raw.columnType ?? []) {
+    const [target, enc] = splitAssignment("--column-type", value, "<schema>.<table>.<column>=<encoding>");
+    const dot = target.lastIndexOf(".");
+    const table = check(tableName, "--column-type", target.slice(0, Math.max(dot, 0)), value);
+    const column = check(
+      z.string().regex(identifier, "expected a column name"),
+      "--column-type",
+      target.slice(dot + 1),
+      value,
+    );
+    specFor("--column-type", value, table).columnTypes![column] = check(
+      encoding,
+      "--column-type",
+      enc,
+      value,
+    );
+  }
+  return [...specs.values()];
+}
+
+// ---- output: progress bars and a summary table on a terminal, JSON lines elsewhere ----
+
+const COLUMNS: [string, (s: TableSummary) => string][] = [
+  ["table", (s) => s.table],
+  ["files", (s) => s.files.toLocaleString("en-US")],
+  ["events", (s) => s.events.toLocaleString("en-US")],
+  ["versions", (s) => s.versions.toLocaleString("en-US")],
+  ["current", (s) => s.current.toLocaleString("en-US")],
+  ["deleted", (s) => s.deleted.toLocaleString("en-US")],
+  ["duration", (s) => `${(s.durationMs / 1000).toFixed(1)}s`],
+];
+
+/** The per-table summary as an aligned text table (numbers right-aligned). */
+function formatSummary(summary: RunSummary): string {
+  const rows = [
+    COLUMNS.map(([name]) => name),
+    ...summary.tables.map((t) => COLUMNS.map(([, cell]) => cell(t))),
+  ];
+  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]): string =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  return [line(rows[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
+}
+
+interface Reporter {
+  logger: Logger;
+  onProgress(event: ProgressEvent): void;
+  finish(summary: RunSummary): void;
+  fail(message: string): void;
+}
+
+function terminalReporter(level: string): Reporter {
+  const bars = new MultiBar(
+    {
+      format: " {table} [{bar}] {value}/{total} files {status}",
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
+    Presets.shades_classic,
+  );
+  const byTable = new Map<string, SingleBar>();
+  // On a terminal only warnings and errors are logged, so they do not tear up the bars.
+  const quiet = ["fatal", "error", "silent"].includes(level) ? level : "warn";
+  return {
+    logger: pino({ level: quiet }, pino.destination(2)),
+    onProgress(event) {
+      if (event.type === "table-started")
+        byTable.set(event.table, bars.create(event.files, 0, { table: event.table, status: "" }));
+      else if (event.type === "files-read") byTable.get(event.table)?.update(event.done);
+      else byTable.get(event.summary.table)?.update({ status: "done" });
+    },
+    finish(summary) {
+      bars.stop();
+      process.stdout.write(
+        `\n${formatSummary(summary)}\n\nfinished in ${(summary.durationMs / 1000).toFixed(1)}s\n`,
+      );
+    },
+    fail(message) {
+      bars.stop();
+      process.stderr.write(`cdc-scd2: ${message}\n`);
+    },
+  };
+}
+
+function jsonReporter(level: string): Reporter {
+  const logger = pino({ level, base: { app: "cdc-scd2" }, timestamp: pino.stdTimeFunctions.isoTime });
+  return {
+    logger,
+    onProgress(event) {
+      if (event.type === "table-done") logger.info({ event: event.type, ...event.summary }, "table done");
+      else
+        logger.info(
+          { ...event, event: event.type },
+          event.type === "table-started" ? "table started" : "files read",
+        );
+    },
+    finish(summary) {
+      logger.info({ event: "run-done", durationMs: summary.durationMs, tables: summary.tables }, "run done");
+    },
+    fail(message) {
+      logger.error({ event: "run-failed" }, message);
+    },
+  };
+}
+
+// ---- the run command ----
+
+async function run(raw: RawRunOptions): Promise<number> {
+  const logLevel = check(flagSchemas["--log-level"], "--log-level", raw.logLevel);
+  const topicPrefix = check(flagSchemas["--topic-prefix"], "--topic-prefix", raw.topicPrefix);
+  const memoryLimit =
+    raw.memoryLimit === undefined
+      ? undefined
+      : check(flagSchemas["--memory-limit"], "--memory-limit", raw.memoryLimit);
+  const threads =
+    raw.threads === undefined ? undefined : check(flagSchemas["--threads"], "--threads", raw.threads);
+  const tables = buildTableSpecs(raw);
+  const source = openFlagStorage("--source", raw.source);
+  const output = openFlagStorage("--output", raw.output);
+  if (source instanceof DirectoryStorage && !isDirectory(source.root)) {
+    throw new UsageError(`invalid --source ${JSON.stringify(raw.source)}: ${source.root} is not a directory`);
+  }
+
+  const ownWorkDir = raw.workDir === undefined;
+  const workDir = ownWorkDir ? mkdtempSync(path.join(tmpdir(), "cdc-scd2-")) : path.resolve(raw.workDir!);
+  try {
+    mkdirSync(workDir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`invalid --work-dir ${JSON.stringify(raw.workDir)}: ${(error as Error).message}`);
+  }
+  const cleanUp = (): void => {
+    if (ownWorkDir) rmSync(workDir, { recursive: true, force: true });
+  };
+
+  const reporter =
+    process.stdout.isTTY && process.stderr.isTTY ? terminalReporter(logLevel) : jsonReporter(logLevel);
+  const stop = (signal: NodeJS.Signals): void => {
+    // The job only replaces output through atomic renames/PUTs and a manifest written last, so
+    // stopping at any point leaves the previous output intact; the next run picks up from there.
+    reporter.fail(`stopped by ${signal}; the previous output is left intact`);
+    cleanUp();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", stop).once("SIGTERM", stop);
+
+  reporter.logger.info(
+    {
+      event: "run-started",
+      source: source.uri,
+      output: output.uri,
+      tables: tables.map((t) => t.table),
+      fullRefresh: raw.fullRefresh,
+    },
+    "run started",
+  );
+  try {
+    const summary = await runScd2({
+      source,
+      output,
+      tables,
+      topicPrefix,
+      fullRefresh: raw.fullRefresh,
+      workDir,
+      memoryLimit,
+      threads,
+      onProgress: (e) => reporter.onProgress(e),
+      logger: reporter.logger,
+    });
+    reporter.finish(summary);
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof Scd2Error || error instanceof StorageError))
+      reporter.logger.debug({ err: error }, "unexpected error");
+    reporter.fail(error instanceof Error ? error.message : String(error));
+    return EXIT.failed;
+  } finally {
+    process.removeListener("SIGINT", stop).removeListener("SIGTERM", stop);
+    cleanUp();
+  }
+}
+
+function openFlagStorage(flag: string, uri: string): ReturnType<typeof openStorage> {
+  try {
+    return openStorage(uri);
+  } catch (error) {
+    throw new UsageError(`invalid ${flag} ${JSON.stringify(uri)}: ${(error as Error).message}`);
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function program(): Command {
+  const version = (
+    JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }
+  ).version;
+  const cli = new Command("cdc-scd2")
+    .description(
+      "Builds SCD Type 2 history tables from CDC change files (Debezium + S3 sink layout) with DuckDB.",
+    )
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError("(add --help for the options)");
+  cli
+    .command("run")
+    .description("build or incrementally update the SCD2 tables")
+    .requiredOption("--source <dir|s3://bucket/prefix>", "the S3 sink's topics dir")
+    .requiredOption("--output <dir|s3://bucket/prefix>", "where <table>/ SCD2 tables and _state/ are written")
+    .option("--tables <list>", `comma-separated <schema>.<table> list (default: ${DEFAULT_TABLES.join(",")})`)
+    .option("--topic-prefix <prefix>", "Debezium topic.prefix", "cdc")
+    .option("--full-refresh", "rebuild from all source files instead of only new ones", false)
+    .option("--primary-key <table=col[,col]>", "primary key of a table (repeatable; default id)", collect)
+    .option(
+      "--column-type <table.column=encoding>",
+      "encoding of a column, e.g. commerce.users.created_at=micro-timestamp (repeatable)",
+      collect,
+    )
+    .option(
+      "--table-config <file.json>",
+      'per-table settings: {"commerce.products": {"primaryKey": ["id"], "columnTypes": {...}}}',
+    )
+    .option("--memory-limit <size>", "DuckDB memory_limit, e.g. 2GB (default: DuckDB's, 80% of RAM)")
+    .option("--threads <n>", "DuckDB threads (default: number of cores)")
+    .option(
+      "--work-dir <dir>",
+      "scratch space for spills and staged downloads; kept, so S3 downloads are reused (default: a temp dir, removed)",
+    )
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent", "info")
+    .action(async (options: RawRunOptions) => {
+      process.exitCode = await run(options);
+    });
+  return cli;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed it
+    if (error instanceof UsageError) {
+      process.stderr.write(`cdc-scd2: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+void main(process.argv).then((code) => process.exit(code));
