@@ -1,1 +1,4 @@
 export * from "./job";
+export { encodingsFromAvroSchema, AVRO_SCHEMA_KEY } from "./decode/avro";
+export { discoverSourceFiles, parseSourceKey, topicOf } from "./discovery";
+export type { SourceFile } from "./discovery";

@@ -1,13 +1,132 @@
-import type { RunOptions, RunSummary } from "./types";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { topicOf } from "./discovery";
+import { Scd2Error, messageOf } from "./errors";
+import type { ResolvedTable } from "./scd2/table-run";
+import { runTable, scratchPath } from "./scd2/table-run";
+import { DEFAULT_LOCK_STALE_MS, acquireLock } from "./state/lock";
+import type { Manifest } from "./state/manifest";
+import { STATE_DIR, readManifest, referencedKeys, writeManifest } from "./state/manifest";
+import type { Storage } from "./storage/storage";
+import type { RunOptions, RunSummary, TableSummary } from "./types";
 
 export { Scd2Error } from "./errors";
 export type { ColumnEncoding, ProgressEvent, RunOptions, RunSummary, TableSpec, TableSummary } from "./types";
 
+const TABLE_NAME = /^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/;
+
+/** Checks the table list and fills defaults: primary key `id`, output folder = table name without schema. */
+export function resolveTables(options: Pick<RunOptions, "tables" | "topicPrefix">): ResolvedTable[] {
+  if (options.tables.length === 0) throw new Scd2Error("no tables to build");
+  const dirs = new Map<string, string>();
+  return options.tables.map((spec) => {
+    if (!TABLE_NAME.test(spec.table))
+      throw new Scd2Error(`table ${JSON.stringify(spec.table)} is not <schema>.<table>`);
+    const dir = spec.table.split(".")[1] as string;
+    const clash = dirs.get(dir);
+    if (clash !== undefined)
+      throw new Scd2Error(`tables ${clash} and ${spec.table} would both write ${dir}/`);
+    dirs.set(dir, spec.table);
+    const primaryKey = spec.primaryKey ?? ["id"];
+    if (primaryKey.length === 0) throw new Scd2Error(`${spec.table}: the primary key has no columns`);
+    const metadata = primaryKey.find((k) => k.startsWith("__"));
+    if (metadata !== undefined)
+      throw new Scd2Error(`${spec.table}: key column ${metadata} is a metadata column`);
+    return {
+      table: spec.table,
+      topic: topicOf(options.topicPrefix, spec.table),
+      dir,
+      primaryKey,
+      columnTypes: spec.columnTypes ?? {},
+    };
+  });
+}
+
+/** Sortable and unique: every object a run writes carries it in its name. */
+function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
+}
+
 /**
- * Builds or updates the SCD2 table of every table in `options.tables`.
- * Throws `Scd2Error` naming the file or table at fault; the previous output stays intact.
+ * Deletes objects under the tables' folders that the manifest does not reference: files a killed run
+ * wrote before it could commit, or superseded files it could not delete after committing.
+ */
+async function removeOrphans(
+  output: Storage,
+  manifest: Manifest,
+  tables: readonly ResolvedTable[],
+): Promise<string[]> {
+  const orphans: string[] = [];
+  for (const table of tables) {
+    const state = manifest.tables[table.table];
+    const referenced = new Set(state ? referencedKeys(state) : []);
+    for (const prefix of [`${table.dir}/`, `${STATE_DIR}/${table.table}/`]) {
+      for (const object of await output.list(prefix))
+        if (!referenced.has(object.key)) orphans.push(object.key);
+    }
+  }
+  if (orphans.length > 0) await output.delete(orphans);
+  return orphans;
+}
+
+/**
+ * Builds or updates the SCD2 table of every table in `options.tables`: takes the run lock, removes
+ * orphans of an earlier killed run, then per table writes new files, commits the manifest, and deletes
+ * the files it superseded. Throws `Scd2Error` naming the file or table at fault; whatever was committed
+ * before stays intact and readable.
  */
 export async function runScd2(options: RunOptions): Promise<RunSummary> {
-  void options;
-  throw new Error("runScd2: engine not written yet (interface only)");
+  const started = Date.now();
+  const tables = resolveTables(options);
+  const runId = newRunId();
+  const logger = options.logger?.child({ runId });
+  const scratchDir = scratchPath(options.workDir, runId);
+  const stagingDir = path.join(options.workDir, "staging");
+  await fs.mkdir(scratchDir, { recursive: true });
+  await fs.mkdir(stagingDir, { recursive: true });
+  const release = await acquireLock(
+    options.output,
+    runId,
+    options.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_MS,
+    (reason) => logger?.warn({ reason }, "taking over a stale run lock"),
+  );
+  try {
+    let manifest = await readManifest(options.output);
+    const orphans = await removeOrphans(options.output, manifest, tables);
+    if (orphans.length > 0) logger?.warn({ count: orphans.length }, "removed files of an interrupted run");
+    const summaries: TableSummary[] = [];
+    for (const spec of tables) {
+      const context = {
+        source: options.source,
+        output: options.output,
+        runId,
+        fullRefresh: options.fullRefresh,
+        duck: { workDir: options.workDir, memoryLimit: options.memoryLimit, threads: options.threads },
+        stagingDir,
+        scratchDir,
+        onProgress: options.onProgress,
+        logger,
+      };
+      const result = await runTable(context, spec, manifest.tables[spec.table]).catch((error: unknown) => {
+        if (error instanceof Scd2Error) throw error;
+        throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
+      });
+      if (result.state !== manifest.tables[spec.table]) {
+        const tablesState = { ...manifest.tables };
+        if (result.state) tablesState[spec.table] = result.state;
+        else delete tablesState[spec.table];
+        manifest = { ...manifest, tables: tablesState };
+        await writeManifest(options.output, manifest);
+      }
+      if (result.superseded.length > 0) await options.output.delete(result.superseded);
+      summaries.push(result.summary);
+      options.onProgress?.({ type: "table-done", summary: result.summary });
+      logger?.info({ ...result.summary }, "table done");
+    }
+    return { tables: summaries, durationMs: Date.now() - started };
+  } finally {
+    await release();
+    await fs.rm(scratchDir, { recursive: true, force: true });
+  }
 }

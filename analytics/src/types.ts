@@ -54,6 +54,8 @@ export interface RunOptions {
   threads?: number;
   onProgress?: (event: ProgressEvent) => void;
   logger?: Logger;
+  /** A run lock older than this is taken over; default 6 hours. */
+  lockStaleAfterMs?: number;
 }
 
 export interface TableSummary {

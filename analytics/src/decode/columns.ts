@@ -1,0 +1,124 @@
+import { ident, literal } from "../sql";
+import type { ColumnEncoding } from "../types";
+
+/** Debezium's `unavailable.value.placeholder` for unchanged TOASTed values. */
+export const PLACEHOLDER = "__debezium_unavailable_value";
+/** The placeholder as JSON carries a bytea value: base64 of its bytes. */
+const PLACEHOLDER_BASE64 = Buffer.from(PLACEHOLDER).toString("base64");
+
+/**
+ * Macros the decode expressions use: a big-endian two's-complement byte string (Connect's Decimal
+ * unscaled value) as HUGEINT. Up to 15 bytes, i.e. DECIMAL precision up to 36.
+ */
+export const DECODE_MACROS = `CREATE OR REPLACE TEMP MACRO scd2_unscaled(b) AS CASE
+  WHEN octet_length(b) = 0 THEN 0::HUGEINT
+  WHEN get_bit(b::BIT, 0) = 1 THEN b::BIT::HUGEINT - (1::HUGEINT << (8 * octet_length(b)))
+  ELSE b::BIT::HUGEINT END`;
+
+const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
+const DECIMAL = /^decimal\((\d+),(\d+)\)$/;
+
+/** The type to read a JSON column as, when an encoding is given for it (JSON files carry no schema). */
+export function jsonReadType(encoding: ColumnEncoding): string | undefined {
+  if (encoding === "as-is") return undefined;
+  if (encoding === "zoned-timestamp") return "VARCHAR";
+  if (encoding === "date") return "INTEGER";
+  if (encoding === "variable-scale-decimal") return "STRUCT(scale INTEGER, value VARCHAR)";
+  if (DECIMAL.test(encoding)) return "JSON";
+  return "BIGINT";
+}
+
+/** Parses `decimal(p,s)`, checking DuckDB's limits. */
+export function decimalType(encoding: string): { precision: number; scale: number } | undefined {
+  const match = DECIMAL.exec(encoding);
+  if (!match) return undefined;
+  const precision = Number(match[1]);
+  const scale = Number(match[2]);
+  if (precision < 1 || precision > 38 || scale > precision) {
+    throw new Error(`${encoding} is not a valid DECIMAL (precision 1..38, scale <= precision)`);
+  }
+  return { precision, scale };
+}
+
+/** An unscaled integer (HUGEINT expression) as DECIMAL(p,s), exactly. */
+function scaled(unscaled: string, precision: number, scale: number): string {
+  const factor = scale === 0 ? "1" : `0.${"0".repeat(scale - 1)}1`;
+  return `CAST(CAST(${unscaled} AS DECIMAL(38,0)) * CAST('${factor}' AS DECIMAL(${Math.max(scale, 1)},${scale})) AS DECIMAL(${precision},${scale}))`;
+}
+
+function decodeDecimal(c: string, rawType: string, encoding: string): string {
+  const { precision, scale } = decimalType(encoding) ?? { precision: 38, scale: 0 };
+  const target = `DECIMAL(${precision},${scale})`;
+  if (NUMERIC.test(rawType) || rawType === "VARCHAR") return `CAST(${c} AS ${target})`;
+  if (rawType === "BLOB") return scaled(`scd2_unscaled(${c})`, precision, scale);
+  if (rawType === "JSON") {
+    // The sink's JsonFormat writes decimals as base64 strings, or as numbers with json.decimal.format=NUMERIC.
+    const fromBase64 = scaled(`scd2_unscaled(from_base64(${c}->>'$'))`, precision, scale);
+    return `CASE json_type(${c}) WHEN 'NULL' THEN NULL WHEN 'VARCHAR' THEN ${fromBase64} ELSE CAST(CAST(${c} AS VARCHAR) AS ${target}) END`;
+  }
+  throw new Error(`is ${rawType}: cannot decode it as ${encoding}`);
+}
+
+/** Debezium's {scale, value} struct as DOUBLE (the scale varies per row, so no single DECIMAL fits). */
+function decodeVariableScale(c: string, rawType: string): string {
+  if (!rawType.startsWith("STRUCT("))
+    throw new Error(`is ${rawType}: cannot decode it as variable-scale-decimal`);
+  const bytes = rawType.includes("BLOB") ? `${c}."value"` : `from_base64(${c}."value")`;
+  return `CAST(scd2_unscaled(${bytes}) AS DOUBLE) / power(10.0, ${c}.scale)`;
+}
+
+/** Integer encodings: [target type, expression from the integer]. */
+const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string) => string]>> = {
+  "micro-timestamp": ["TIMESTAMP", (c) => `make_timestamp(CAST(${c} AS BIGINT))`],
+  "milli-timestamp": ["TIMESTAMP", (c) => `epoch_ms(CAST(${c} AS BIGINT))`],
+  "nano-timestamp": ["TIMESTAMP", (c) => `make_timestamp(CAST(${c} AS BIGINT) // 1000)`],
+  date: ["DATE", (c) => `CAST(DATE '1970-01-01' + CAST(${c} AS INTEGER) AS DATE)`],
+  "micro-time": ["TIME", (c) => `TIME '00:00:00' + to_microseconds(CAST(${c} AS BIGINT))`],
+  "milli-time": ["TIME", (c) => `TIME '00:00:00' + to_milliseconds(CAST(${c} AS BIGINT))`],
+  "nano-time": ["TIME", (c) => `TIME '00:00:00' + to_microseconds(CAST(${c} AS BIGINT) // 1000)`],
+  "micro-duration": ["INTERVAL", (c) => `to_microseconds(CAST(${c} AS BIGINT))`],
+};
+
+/**
+ * The SQL expression that turns column `name`, read by DuckDB as `rawType`, into its decoded value.
+ * Without an encoding the column stays as delivered. A column already delivered in the target type
+ * (e.g. Parquet-native TIMESTAMP) is kept. Throws a plain Error (the caller names the file) when the
+ * delivered type cannot carry the encoding.
+ */
+export function decodeExpression(
+  name: string,
+  rawType: string,
+  encoding: ColumnEncoding | undefined,
+): string {
+  const c = ident(name);
+  if (encoding === undefined || encoding === "as-is") return c;
+  if (encoding === "zoned-timestamp") {
+    if (rawType === "VARCHAR" || rawType.startsWith("TIMESTAMP")) return `CAST(${c} AS TIMESTAMPTZ)`;
+    throw new Error(`is ${rawType}: cannot decode it as zoned-timestamp`);
+  }
+  if (encoding === "variable-scale-decimal") return decodeVariableScale(c, rawType);
+  if (DECIMAL.test(encoding)) return decodeDecimal(c, rawType, encoding);
+  const [target, fromInteger] = FROM_INTEGER[encoding] ?? [];
+  if (target === undefined || fromInteger === undefined) throw new Error(`has unknown encoding ${encoding}`);
+  if (INTEGER.test(rawType)) return fromInteger(c);
+  if (rawType === target || (target === "TIMESTAMP" && rawType.startsWith("TIMESTAMP"))) {
+    return `CAST(${c} AS ${target})`;
+  }
+  throw new Error(`is ${rawType}: cannot decode it as ${encoding}`);
+}
+
+/**
+ * A boolean SQL expression: the column holds Debezium's unavailable-value placeholder (as text, as
+ * bytes, as base64 text, or as a one-element list). `undefined` for types that cannot carry it.
+ */
+export function placeholderTest(name: string, type: string): string | undefined {
+  const c = ident(name);
+  const text = `${literal(PLACEHOLDER)}`;
+  if (type === "VARCHAR") return `coalesce(${c} IN (${text}, ${literal(PLACEHOLDER_BASE64)}), false)`;
+  if (type === "BLOB") return `coalesce(${c} = ${text}::BLOB, false)`;
+  if (type === "VARCHAR[]") return `coalesce(${c} = [${text}], false)`;
+  if (type === "BLOB[]") return `coalesce(${c} = [${text}::BLOB], false)`;
+  return undefined;
+}

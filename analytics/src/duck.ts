@@ -1,0 +1,63 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Json } from "@duckdb/node-api";
+import { DECODE_MACROS } from "./decode/columns";
+
+export type Row = Record<string, Json>;
+
+export interface DuckOptions {
+  /** DuckDB spills here (`temp_directory`). */
+  workDir: string;
+  memoryLimit?: string;
+  threads?: number;
+}
+
+/** One in-memory DuckDB database and connection for a run, configured to spill under `workDir`. */
+export class Duck {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckOptions): Promise<Duck> {
+    const spill = path.join(options.workDir, "duckdb-spill");
+    await fs.mkdir(spill, { recursive: true });
+    const settings: Record<string, string> = {
+      temp_directory: spill,
+      // Result order is never relied on (every ordering is explicit), and not keeping it lets COPY stream.
+      preserve_insertion_order: "false",
+    };
+    if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
+    if (options.threads !== undefined) settings.threads = String(options.threads);
+    const instance = await DuckDBInstance.create(":memory:", settings);
+    const connection = await instance.connect();
+    const duck = new Duck(instance, connection);
+    // TIMESTAMP -> TIMESTAMPTZ casts read the session zone: make it UTC, whatever the host says.
+    // (ICU is built in but loads after creation, so this cannot be a creation setting.)
+    await duck.run("SET TimeZone = 'UTC'");
+    await duck.run(DECODE_MACROS);
+    return duck;
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  async rows(sql: string): Promise<Row[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson();
+  }
+
+  /** A single number from a one-row, one-column query. */
+  async count(sql: string): Promise<number> {
+    const [row] = await this.rows(sql);
+    return Number(Object.values(row ?? {})[0] ?? 0);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

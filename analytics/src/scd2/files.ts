@@ -1,0 +1,65 @@
+import * as path from "node:path";
+import type { Duck } from "../duck";
+import { ident, literal, readParquet } from "../sql";
+import type { Storage } from "../storage/storage";
+import type { TableShape } from "./shape";
+
+/** Parquet settings for everything the job writes. */
+const PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
+
+/** Local copies of output-storage objects, for DuckDB to read. */
+export async function localCopies(
+  storage: Storage,
+  keys: readonly string[],
+  stagingDir: string,
+): Promise<string[]> {
+  const paths: string[] = [];
+  for (const key of keys) paths.push(await storage.localCopy(key, stagingDir));
+  return paths;
+}
+
+/**
+ * A view over Parquet files written under any earlier schema, in the table's current columns and types
+ * (a column a file lacks reads as NULL), followed by `extra` columns as they are.
+ */
+export async function alignedView(
+  duck: Duck,
+  name: string,
+  paths: readonly string[],
+  shape: TableShape,
+  extra: readonly string[],
+): Promise<void> {
+  const source = readParquet(paths, true);
+  const present = new Set(
+    (await duck.rows(`DESCRIBE SELECT * FROM ${source}`)).map((r) => String(r.column_name)),
+  );
+  const columns = shape.columns.map(
+    (c) => `CAST(${present.has(c.name) ? ident(c.name) : "NULL"} AS ${c.type}) AS ${ident(c.name)}`,
+  );
+  await duck.run(
+    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT ${[...columns, ...extra.map(ident)].join(", ")} FROM ${source}`,
+  );
+}
+
+/** Writes a query's rows to a local Parquet file and uploads it to `key`; returns row counts. */
+export async function writeParquet(
+  duck: Duck,
+  output: Storage,
+  query: string,
+  key: string,
+  scratchDir: string,
+): Promise<{ rows: number; deleted: number }> {
+  const local = path.join(scratchDir, key.replaceAll("/", "__"));
+  await duck.run(`COPY (${query}) TO ${literal(local)} (${PARQUET})`);
+  const [stats] = await duck.rows(`SELECT count(*) AS n FROM ${readParquet([local])}`);
+  const deleted = await countDeleted(duck, local);
+  await output.upload(local, key);
+  return { rows: Number(stats?.n ?? 0), deleted };
+}
+
+/** Rows with is_deleted in an SCD2 file (0 for state files, which have no such column). */
+async function countDeleted(duck: Duck, local: string): Promise<number> {
+  const columns = await duck.rows(`DESCRIBE SELECT * FROM ${readParquet([local])}`);
+  if (!columns.some((c) => c.column_name === "is_deleted")) return 0;
+  return duck.count(`SELECT count(*) FILTER (WHERE is_deleted) FROM ${readParquet([local])}`);
+}

@@ -1,0 +1,93 @@
+import { ident } from "../sql";
+import { changeOf, sameTransaction } from "./pipeline";
+import type { TableShape } from "./shape";
+import { EVENT_META, KEY_STATE, keyJoin, keyList, list, valueColumns } from "./shape";
+
+/**
+ * SQL for an incremental run. Relations: `newEvents` (this run's changes), `keys` (per-key last applied
+ * change), `current` (current versions), `log` (every applied change). Most keys only move forward: their
+ * new changes come after the last applied one, so the current version plus the new changes decide
+ * everything (the "prior" row below stands for the current version). A key with a change at or before
+ * its last applied one (a late file, or a re-delivery) is recomputed from its logged changes, unless the
+ * change is an exact re-delivery of a logged one, which is dropped.
+ */
+
+/** New changes at or before their key's last applied change, or in the same transaction as it. */
+export function lateChanges(shape: TableShape, newEvents: string, keys: string): string {
+  return `SELECT n.* FROM ${newEvents} n JOIN ${keys} k ON ${keyJoin(shape, "n", "k")}
+  WHERE (n._r, n.__lsn) <= (k._r, k.__lsn) OR ${sameTransaction(changeOf("n"), changeOf("k"))}`;
+}
+
+const samePosition = (shape: TableShape, a: string, b: string) =>
+  `${keyJoin(shape, a, b)} AND ${a}._r = ${b}._r AND ${a}.__lsn = ${b}.__lsn AND ${a}.__kafka_partition = ${b}.__kafka_partition AND ${a}.__kafka_offset = ${b}.__kafka_offset`;
+
+/** Late changes that are re-deliveries of a logged change at an earlier (or the same) Kafka position. */
+export function redeliveries(shape: TableShape, late: string, log: string): string {
+  return `SELECT ${keyList(shape)}, _r, __lsn, __kafka_partition, __kafka_offset FROM ${late} l
+  WHERE EXISTS (SELECT 1 FROM ${log} e WHERE ${keyJoin(shape, "e", "l")} AND e._r = l._r AND e.__lsn = l.__lsn
+    AND (e.__kafka_partition, e.__kafka_offset) <= (l.__kafka_partition, l.__kafka_offset))`;
+}
+
+/** This run's changes without the dropped re-deliveries. */
+export function keptChanges(shape: TableShape, newEvents: string, dropped: string): string {
+  return `SELECT * FROM ${newEvents} n WHERE NOT EXISTS (SELECT 1 FROM ${dropped} d WHERE ${samePosition(shape, "d", "n")})`;
+}
+
+/** Keys whose history must be recomputed: a late change that is not a dropped re-delivery. */
+export function recomputedKeys(shape: TableShape, late: string, dropped: string): string {
+  return `SELECT DISTINCT ${keyList(shape, "l.")} FROM ${late} l
+  WHERE NOT EXISTS (SELECT 1 FROM ${dropped} d WHERE ${samePosition(shape, "d", "l")})`;
+}
+
+const inKeys = (shape: TableShape, alias: string, keys: string) =>
+  `EXISTS (SELECT 1 FROM ${keys} s WHERE ${keyJoin(shape, "s", alias)})`;
+
+/** Rows of `relation` (alias `r`) whose key is (not) in `keys`. */
+export function whereKeys(shape: TableShape, relation: string, keys: string, negate = false): string {
+  return `SELECT * FROM ${relation} r WHERE ${negate ? "NOT " : ""}${inKeys(shape, "r", keys)}`;
+}
+
+/**
+ * One event row per affected key that moves forward, standing for its state before this run: the
+ * current version (values and lineage), or, for a deleted key, a delete at its last applied position.
+ */
+export function priorRows(
+  shape: TableShape,
+  keys: string,
+  current: string,
+  affected: string,
+  recomputed: string,
+): string {
+  const values = valueColumns(shape).map((c) => `c.${ident(c.name)}`);
+  const pk = shape.primaryKey.map((k) => `k.${ident(k)}`);
+  return `SELECT ${[...pk, ...values].join(", ")},
+    CASE WHEN k._del THEN 'd' ELSE c.__op END AS __op,
+    CASE WHEN k._del THEN k.__lsn ELSE c.__lsn END AS __lsn,
+    CASE WHEN k._del THEN k.__txId ELSE c.__txId END AS __txId,
+    CASE WHEN k._del THEN k.__source_ts_ms ELSE epoch_ms(c.effective_from) END AS __source_ts_ms,
+    c.__source_file, c.__kafka_partition, c.__kafka_offset,
+    CAST(CASE WHEN k._del THEN k._r WHEN c.__op = 'r' THEN 0 ELSE 1 END AS UTINYINT) AS _r,
+    k._del
+  FROM ${keys} k LEFT JOIN ${current} c ON ${keyJoin(shape, "k", "c")}
+  WHERE ${inKeys(shape, "k", affected)} AND NOT ${inKeys(shape, "k", recomputed)}`;
+}
+
+/** Pipeline input: new changes, all logged changes of recomputed keys, prior rows of the others. */
+export function incrementalInput(
+  shape: TableShape,
+  parts: { kept: string; log: string; prior: string; recomputed: string },
+): string {
+  const columns = list([...shape.primaryKey, ...valueColumns(shape).map((c) => c.name), ...EVENT_META]);
+  return [
+    `SELECT ${columns} FROM ${parts.kept}`,
+    `SELECT ${columns} FROM (${whereKeys(shape, parts.log, parts.recomputed)})`,
+    `SELECT ${columns} FROM (${parts.prior})`,
+  ].join("\nUNION ALL ");
+}
+
+/** The key state after a run: untouched keys as they were, affected keys at their new last change. */
+export function nextKeyState(shape: TableShape, keys: string, affected: string, collapsed: string): string {
+  const columns = `${keyList(shape)}, ${list(KEY_STATE)}`;
+  return `SELECT ${columns} FROM (${whereKeys(shape, keys, affected, true)})
+  UNION ALL SELECT ${columns} FROM ${collapsed} WHERE _last`;
+}

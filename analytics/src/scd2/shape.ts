@@ -1,0 +1,69 @@
+import { ident } from "../sql";
+
+/** A decoded source column of a table, with its DuckDB type. */
+export interface Column {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** What the SQL builders need to know about a table. */
+export interface TableShape {
+  readonly primaryKey: readonly string[];
+  /** Every source column (key columns included), in output order. */
+  readonly columns: readonly Column[];
+}
+
+/**
+ * Metadata every event row carries through the pipeline. `__source_ts_ms` is the commit time; `_r` is 0
+ * for snapshot reads (they sort first) and 1 otherwise; `_del` marks deletes.
+ */
+export const EVENT_META = [
+  "__op",
+  "__lsn",
+  "__txId",
+  "__source_ts_ms",
+  "__source_file",
+  "__kafka_partition",
+  "__kafka_offset",
+  "_r",
+  "_del",
+] as const;
+
+/** Lineage columns each SCD2 row keeps, from the change that made the version. */
+export const LINEAGE = [
+  "__op",
+  "__lsn",
+  "__txId",
+  "__source_file",
+  "__kafka_partition",
+  "__kafka_offset",
+] as const;
+
+/** The per-key state kept between runs: the position and kind of the last change applied. */
+export const KEY_STATE = ["_r", "__lsn", "__txId", "__source_ts_ms", "_del"] as const;
+
+export const list = (names: readonly string[], prefix = ""): string =>
+  names.map((n) => `${prefix}${ident(n)}`).join(", ");
+
+export const keyList = (shape: TableShape, prefix = ""): string => list(shape.primaryKey, prefix);
+
+export const valueColumns = (shape: TableShape): Column[] =>
+  shape.columns.filter((c) => !shape.primaryKey.includes(c.name));
+
+/** `CAST(c AS type) AS c` for every source column: rows from any schema version, in the table's types. */
+export const castColumns = (shape: TableShape, prefix = ""): string =>
+  shape.columns.map((c) => `CAST(${prefix}${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(", ");
+
+/** Joins two relations on the key columns (`a.k = b.k AND ...`). */
+export const keyJoin = (shape: TableShape, a: string, b: string): string =>
+  shape.primaryKey.map((k) => `${a}.${ident(k)} = ${b}.${ident(k)}`).join(" AND ");
+
+/** Every column of an SCD2 output row, in order. */
+export const outputColumns = (shape: TableShape): string[] => [
+  ...shape.columns.map((c) => c.name),
+  "effective_from",
+  "effective_to",
+  "is_current",
+  "is_deleted",
+  ...LINEAGE,
+];
