@@ -1,0 +1,52 @@
+/** Durable file replacement: write a temp file, fsync it, rename it into place, fsync the directory. */
+import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Runs `write(tempPath)`, then makes the result durable at `target`. The temp file lives in
+ * `tempDir` (same file system) so readers listing the target directory never see partial files.
+ */
+export async function writeDurably(
+  target: string,
+  write: (tempPath: string) => Promise<void>,
+  tempDir = dirname(target),
+): Promise<void> {
+  const dir = dirname(target);
+  await mkdir(dir, { recursive: true });
+  await mkdir(tempDir, { recursive: true });
+  const temp = join(tempDir, `.tmp-${randomBytes(6).toString("hex")}`);
+  await write(temp);
+  await fsyncPath(temp);
+  await rename(temp, target);
+  await fsyncPath(dir);
+}
+
+/** Offsets stored as JSON, like Connect's offset storage (here a file under the bucket root). */
+export class OffsetFile<T> {
+  constructor(readonly path: string) {}
+
+  async read(): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path, "utf8")) as T;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new Error(`cannot read offsets ${this.path}: ${(err as Error).message}`);
+    }
+  }
+
+  write(value: T): Promise<void> {
+    return writeDurably(this.path, async (temp) => {
+      await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    });
+  }
+}

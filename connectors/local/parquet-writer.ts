@@ -1,0 +1,122 @@
+/**
+ * Parquet files as the S3 sink's ParquetFormat (parquet-avro) writes them, written by DuckDB:
+ * values are staged as newline-delimited JSON, typed by the Connect schema, and copied to Parquet
+ * with the Avro schema in the footer's key/value metadata.
+ */
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { once } from "node:events";
+import { avroSchemaJson } from "./avro-schema";
+import { DECIMAL_NAME, PRECISION_PARAMETER, decimalToPlainString, isDecimal, type ConnectSchema, type ConnectValue } from "./connect-schema";
+import type { ParquetCodec } from "./sink-config";
+
+const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+const SCALAR_TYPES: Record<string, string> = {
+  INT8: "INTEGER",
+  INT16: "INTEGER",
+  INT32: "INTEGER",
+  INT64: "BIGINT",
+  FLOAT32: "FLOAT",
+  FLOAT64: "DOUBLE",
+  BOOLEAN: "BOOLEAN",
+  STRING: "VARCHAR",
+};
+
+/** How a value is staged in JSON (bytes as base64, decimals as text) → the DuckDB type to read it as. */
+function stagedType(schema: ConnectSchema): string {
+  if (schema.type === "BYTES") return "VARCHAR";
+  if (schema.type === "ARRAY") return `${stagedType(schema.valueSchema!)}[]`;
+  if (schema.type === "STRUCT") {
+    return `STRUCT(${schema.fields!.map((f) => `${ident(f.name)} ${stagedType(f.schema)}`).join(", ")})`;
+  }
+  return SCALAR_TYPES[schema.type]!;
+}
+
+/** The SQL expression turning a staged value into what parquet-avro writes (read back by DuckDB). */
+function finalExpr(schema: ConnectSchema, expr: string): string {
+  if (schema.name === DECIMAL_NAME) {
+    const precision = Number(schema.parameters?.[PRECISION_PARAMETER] ?? 38);
+    if (precision > 38) throw new Error(`DECIMAL precision ${precision} exceeds what Parquet via DuckDB can hold (38)`);
+    return `CAST(${expr} AS DECIMAL(${precision}, ${schema.parameters?.scale ?? 0}))`;
+  }
+  switch (schema.name) {
+    case "org.apache.kafka.connect.data.Date":
+      return `(DATE '1970-01-01' + ${expr})`;
+    case "org.apache.kafka.connect.data.Time":
+      return `(TIME '00:00:00' + to_milliseconds(${expr}))`;
+    case "org.apache.kafka.connect.data.Timestamp":
+      return `CAST(epoch_ms(${expr}) AS TIMESTAMP_MS)`;
+  }
+  if (schema.type === "BYTES") return `from_base64(${expr})`;
+  if (schema.type === "ARRAY") {
+    const inner = finalExpr(schema.valueSchema!, "x");
+    return inner === "x" ? expr : `list_transform(${expr}, x -> ${inner})`;
+  }
+  if (schema.type === "STRUCT") {
+    const parts = schema.fields!.map((f) => `${ident(f.name)} := ${finalExpr(f.schema, `${expr}.${ident(f.name)}`)}`);
+    return `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${parts.join(", ")}) END`;
+  }
+  return expr;
+}
+
+/** A value as staged JSON. */
+function staged(value: ConnectValue): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Buffer.isBuffer(value)) return value.toString("base64");
+  if (isDecimal(value)) return decimalToPlainString(value);
+  if (Array.isArray(value)) return value.map(staged);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = staged(v);
+  return out;
+}
+
+export class ParquetWriter {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(): Promise<ParquetWriter> {
+    const instance = await DuckDBInstance.create(":memory:", { threads: "2" });
+    return new ParquetWriter(instance, await instance.connect());
+  }
+
+  /** Writes `rows` (values of `schema`) to `target` (not yet renamed into place; the caller fsyncs). */
+  async write(target: string, schema: ConnectSchema, rows: Record<string, ConnectValue>[], codec: ParquetCodec): Promise<void> {
+    const stage = `${target}.ndjson`;
+    const out = createWriteStream(stage);
+    const fields = schema.fields!;
+    let chunk = "";
+    for (const row of rows) {
+      const record: Record<string, unknown> = {};
+      for (const f of fields) record[f.name] = staged(row[f.name] ?? null);
+      chunk += `${JSON.stringify(record)}\n`;
+      if (chunk.length > 1 << 20) {
+        if (!out.write(chunk)) await once(out, "drain");
+        chunk = "";
+      }
+    }
+    out.end(chunk);
+    await once(out, "finish");
+    const columns = fields.map((f) => `${sqlString(f.name)}: ${sqlString(stagedType(f.schema))}`).join(", ");
+    const select = fields.map((f) => `${finalExpr(f.schema, ident(f.name))} AS ${ident(f.name)}`).join(", ");
+    const metadata = `{'parquet.avro.schema': ${sqlString(avroSchemaJson(schema))}, 'writer.model.name': 'avro'}`;
+    const compression = codec === "none" ? "uncompressed" : codec;
+    try {
+      await this.connection.run(
+        `COPY (SELECT ${select} FROM read_json(${sqlString(stage)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456))
+         TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${metadata})`,
+      );
+    } finally {
+      await rm(stage, { force: true });
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

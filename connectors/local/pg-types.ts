@@ -1,0 +1,294 @@
+/**
+ * PostgreSQL column → Connect schema and value converter, as Debezium's PostgresValueConverter
+ * maps them (cdc-contract.md §3). Values arrive as PostgreSQL text (pgoutput text mode, or a
+ * snapshot query read as text).
+ */
+import {
+  DECIMAL_NAME,
+  PRECISION_PARAMETER,
+  parseDecimal,
+  twosComplementBytes,
+  type ConnectSchema,
+  type ConnectValue,
+} from "./connect-schema";
+import {
+  formatZonedTimestamp,
+  parseDateDays,
+  parseIntervalMicros,
+  parseTimeMicros,
+  parseTimestampMicros,
+} from "./temporal";
+
+export interface TypeModes {
+  decimalHandlingMode: "precise" | "double" | "string";
+  timePrecisionMode: "adaptive" | "adaptive_time_microseconds" | "connect";
+  binaryHandlingMode: "bytes" | "base64" | "base64-url-safe" | "hex";
+  intervalHandlingMode: "numeric" | "string";
+}
+
+/** What the catalog tells about a column (see catalog.ts). */
+export interface ColumnInfo {
+  name: string;
+  typeName: string;
+  /** Type category: `b` base, `e` enum, `d` domain... of the column type (or the array element). */
+  typeType: string;
+  typmod: number;
+  notNull: boolean;
+  defaultExpr: string | null;
+  /** For arrays: the element type; the other fields describe the element. */
+  element?: Omit<ColumnInfo, "name" | "notNull" | "defaultExpr">;
+  enumLabels?: string[];
+}
+
+export interface ColumnMapping {
+  schema: ConnectSchema;
+  convert: (text: string) => ConnectValue;
+  /** Value Debezium puts in a NOT NULL column it has no data for (delete before-image). */
+  fallback: ConnectValue;
+}
+
+const logical = (type: ConnectSchema["type"], name: string, extra: Partial<ConnectSchema> = {}): ConnectSchema => ({
+  type,
+  optional: true,
+  name,
+  version: 1,
+  ...extra,
+});
+
+const toNumber = (text: string): number => {
+  if (text === "NaN") return NaN;
+  if (text === "Infinity") return Infinity;
+  if (text === "-Infinity") return -Infinity;
+  return Number(text);
+};
+
+function byteaBuffer(text: string): Buffer {
+  if (!text.startsWith("\\x")) throw new Error(`bytea not in hex output format: ${text.slice(0, 20)}`);
+  return Buffer.from(text.slice(2), "hex");
+}
+
+function binaryMapping(modes: TypeModes): ColumnMapping {
+  switch (modes.binaryHandlingMode) {
+    case "bytes":
+      return { schema: { type: "BYTES", optional: true }, convert: byteaBuffer, fallback: Buffer.alloc(0) };
+    case "hex":
+      return { schema: { type: "STRING", optional: true }, convert: (t) => t.slice(2), fallback: "" };
+    default: {
+      const encoding = modes.binaryHandlingMode === "base64" ? "base64" : "base64url";
+      return {
+        schema: { type: "STRING", optional: true },
+        convert: (t) => byteaBuffer(t).toString(encoding),
+        fallback: "",
+      };
+    }
+  }
+}
+
+function numericMapping(typmod: number, modes: TypeModes): ColumnMapping {
+  if (modes.decimalHandlingMode === "double") {
+    return { schema: { type: "FLOAT64", optional: true }, convert: toNumber, fallback: 0 };
+  }
+  if (modes.decimalHandlingMode === "string") {
+    return { schema: { type: "STRING", optional: true }, convert: (t) => t, fallback: "" };
+  }
+  if (typmod >= 4) {
+    const precision = ((typmod - 4) >> 16) & 0xffff;
+    const scale = (typmod - 4) & 0xffff;
+    return {
+      schema: logical("BYTES", DECIMAL_NAME, {
+        parameters: { scale: String(scale), [PRECISION_PARAMETER]: String(precision) },
+      }),
+      // precise mode cannot carry NaN/Infinity: Debezium emits null.
+      convert: (t) => (/^[+-]?\d/.test(t) ? parseDecimal(t, scale) : null),
+      fallback: { kind: "decimal", unscaled: 0n, scale },
+    };
+  }
+  return {
+    schema: logical("STRUCT", "io.debezium.data.VariableScaleDecimal", {
+      doc: "Variable scaled decimal",
+      fields: [
+        { name: "scale", schema: { type: "INT32", optional: false } },
+        { name: "value", schema: { type: "BYTES", optional: false } },
+      ],
+    }),
+    convert: (t) => {
+      if (!/^[+-]?\d/.test(t)) return null;
+      const d = parseDecimal(t);
+      return { scale: d.scale, value: twosComplementBytes(d.unscaled) };
+    },
+    fallback: { scale: 0, value: Buffer.from([0]) },
+  };
+}
+
+/** Precision of a time/timestamp column: typmod, or 6 when unconstrained. */
+const timePrecision = (typmod: number): number => (typmod < 0 ? 6 : typmod);
+
+function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | undefined {
+  const connect = modes.timePrecisionMode === "connect";
+  const precision = timePrecision(info.typmod);
+  switch (info.typeName) {
+    case "date":
+      return {
+        schema: logical("INT32", connect ? "org.apache.kafka.connect.data.Date" : "io.debezium.time.Date"),
+        convert: parseDateDays,
+        fallback: 0,
+      };
+    case "time": {
+      if (connect) {
+        return {
+          schema: logical("INT32", "org.apache.kafka.connect.data.Time"),
+          convert: (t) => Math.floor(parseTimeMicros(t) / 1000),
+          fallback: 0,
+        };
+      }
+      if (precision <= 3 && modes.timePrecisionMode === "adaptive") {
+        return {
+          schema: logical("INT32", "io.debezium.time.Time"),
+          convert: (t) => Math.floor(parseTimeMicros(t) / 1000),
+          fallback: 0,
+        };
+      }
+      return { schema: logical("INT64", "io.debezium.time.MicroTime"), convert: parseTimeMicros, fallback: 0 };
+    }
+    case "timestamp": {
+      const millis = connect || precision <= 3;
+      const name = connect
+        ? "org.apache.kafka.connect.data.Timestamp"
+        : millis
+          ? "io.debezium.time.Timestamp"
+          : "io.debezium.time.MicroTimestamp";
+      return {
+        schema: logical("INT64", name),
+        convert: millis ? (t) => Math.floor(parseTimestampMicros(t) / 1000) : parseTimestampMicros,
+        fallback: 0,
+      };
+    }
+    case "timestamptz":
+      return {
+        schema: logical("STRING", "io.debezium.time.ZonedTimestamp"),
+        convert: (t) => formatZonedTimestamp(parseTimestampMicros(t), precision),
+        fallback: formatZonedTimestamp(0, precision),
+      };
+    case "timetz":
+      return { schema: logical("STRING", "io.debezium.time.ZonedTime"), convert: (t) => t, fallback: "" };
+    case "interval":
+      return modes.intervalHandlingMode === "string"
+        ? { schema: logical("STRING", "io.debezium.time.Interval"), convert: (t) => t, fallback: "" }
+        : { schema: logical("INT64", "io.debezium.time.MicroDuration"), convert: parseIntervalMicros, fallback: 0 };
+    default:
+      return undefined;
+  }
+}
+
+const STRING_TYPES = new Set(["text", "varchar", "bpchar", "name", "char", "citext", "inet", "cidr", "macaddr"]);
+const NAMED_STRINGS: Record<string, string> = {
+  uuid: "io.debezium.data.Uuid",
+  json: "io.debezium.data.Json",
+  jsonb: "io.debezium.data.Json",
+  xml: "io.debezium.data.Xml",
+};
+
+/** Schema and converter of a scalar (non-array) PostgreSQL type; undefined if Debezium skips it. */
+export function scalarMapping(info: Omit<ColumnInfo, "name" | "notNull" | "defaultExpr">, modes: TypeModes): ColumnMapping | undefined {
+  const full = { name: "", notNull: false, defaultExpr: null, ...info };
+  switch (info.typeName) {
+    case "bool":
+      return { schema: { type: "BOOLEAN", optional: true }, convert: (t) => t === "t" || t === "true", fallback: false };
+    case "int2":
+      return { schema: { type: "INT16", optional: true }, convert: Number, fallback: 0 };
+    case "int4":
+      return { schema: { type: "INT32", optional: true }, convert: Number, fallback: 0 };
+    case "int8":
+    case "oid":
+      return { schema: { type: "INT64", optional: true }, convert: Number, fallback: 0 };
+    case "float4":
+      return { schema: { type: "FLOAT32", optional: true }, convert: toNumber, fallback: 0 };
+    case "float8":
+      return { schema: { type: "FLOAT64", optional: true }, convert: toNumber, fallback: 0 };
+    case "numeric":
+      return numericMapping(info.typmod, modes);
+    case "bytea":
+      return binaryMapping(modes);
+  }
+  const temporal = temporalMapping(full, modes);
+  if (temporal) return temporal;
+  if (STRING_TYPES.has(info.typeName)) {
+    return { schema: { type: "STRING", optional: true }, convert: (t) => t, fallback: "" };
+  }
+  const named = NAMED_STRINGS[info.typeName];
+  if (named) return { schema: logical("STRING", named), convert: (t) => t, fallback: "" };
+  if (info.typeType === "e") {
+    return {
+      schema: logical("STRING", "io.debezium.data.Enum", { parameters: { allowed: (info.enumLabels ?? []).join(",") } }),
+      convert: (t) => t,
+      fallback: "",
+    };
+  }
+  return undefined;
+}
+
+/** Splits a one-dimensional PostgreSQL array literal into element texts (null for NULL). */
+export function parseArrayLiteral(text: string): (string | null)[] {
+  const body = text.replace(/^\[[^\]]*\]=/, "");
+  if (!body.startsWith("{") || !body.endsWith("}")) throw new Error(`not an array literal: ${text.slice(0, 40)}`);
+  if (body.startsWith("{{")) throw new Error("multi-dimensional arrays are not supported");
+  const items: (string | null)[] = [];
+  let i = 1;
+  const end = body.length - 1;
+  while (i < end) {
+    if (body[i] === '"') {
+      let value = "";
+      i += 1;
+      while (body[i] !== '"') {
+        if (body[i] === "\\") i += 1;
+        value += body[i];
+        i += 1;
+      }
+      items.push(value);
+      i += 1;
+    } else {
+      let j = i;
+      while (j < end && body[j] !== ",") j += 1;
+      const raw = body.slice(i, j);
+      items.push(raw === "NULL" ? null : raw);
+      i = j;
+    }
+    if (body[i] === ",") i += 1;
+  }
+  return items;
+}
+
+/** Parses a column's DDL default the way Debezium does for simple constants; undefined otherwise. */
+function parseDefault(expr: string | null, convert: (text: string) => ConnectValue): ConnectValue | undefined {
+  if (expr === null) return undefined;
+  const quoted = /^'((?:[^']|'')*)'(?:::[\w ."]+(?:\(\d+(?:,\d+)?\))?)?$/.exec(expr);
+  const numeric = /^\(?(-?\d+(?:\.\d+)?)\)?(?:::[\w ]+)?$/.exec(expr);
+  const literal = quoted ? quoted[1]!.replace(/''/g, "'") : numeric ? numeric[1]! : /^(true|false)$/.exec(expr)?.[1];
+  if (literal === undefined) return undefined;
+  try {
+    return convert(literal === "true" ? "t" : literal === "false" ? "f" : literal);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Schema (optional unless NOT NULL, with the DDL default) and converter of a table column. */
+export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | undefined {
+  let mapping: ColumnMapping | undefined;
+  if (info.element) {
+    const element = scalarMapping(info.element, modes);
+    if (!element) return undefined;
+    mapping = {
+      schema: { type: "ARRAY", optional: true, valueSchema: element.schema },
+      convert: (t) => parseArrayLiteral(t).map((item) => (item === null ? null : element.convert(item))),
+      fallback: [],
+    };
+  } else {
+    mapping = scalarMapping(info, modes);
+  }
+  if (!mapping) return undefined;
+  const defaultValue = parseDefault(info.defaultExpr, mapping.convert);
+  const schema: ConnectSchema = { ...mapping.schema, optional: !info.notNull };
+  if (defaultValue !== undefined && defaultValue !== null) schema.defaultValue = defaultValue;
+  return { ...mapping, schema, fallback: defaultValue ?? mapping.fallback };
+}

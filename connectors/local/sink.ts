@@ -1,0 +1,193 @@
+/**
+ * The Confluent S3 sink, one partition per topic, writing into a local bucket directory:
+ * `<bucket-root>/<bucket>/<topics.dir>/<topic>/partition=0/<topic>+0+<startOffset>.<ext>`.
+ * A file is committed after `flush.size` records, on a schema change, or on scheduled rotation;
+ * it is written durably, then the committed offsets are stored, then the source is told which
+ * records are durable (so it can acknowledge the slot).
+ */
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { ConnectSchema, ConnectValue } from "./connect-schema";
+import { OffsetFile, writeDurably } from "./durable";
+import { writeJsonFile } from "./json-writer";
+import { ParquetWriter } from "./parquet-writer";
+import { fileExtension, type SinkSettings } from "./sink-config";
+import type { UnwrappedRecord } from "./unwrap";
+
+/** A record handed to the sink, tagged with the source transaction (commit order) it belongs to. */
+export interface SinkRecord extends UnwrappedRecord {
+  txSeq: number;
+}
+
+interface OpenFile {
+  startOffset: number;
+  schema: ConnectSchema;
+  schemaKey: string;
+  rows: (Record<string, ConnectValue> | null)[];
+  txSeqs: number[];
+  /** Wall-clock time at which scheduled rotation commits this file. */
+  deadline: number;
+}
+
+interface TopicPartition {
+  topic: string;
+  /** Kafka offset the next record gets. */
+  nextOffset: number;
+  open: OpenFile | undefined;
+}
+
+export interface SinkStats {
+  files: number;
+  records: number;
+}
+
+const schemaKeys = new WeakMap<ConnectSchema, string>();
+function schemaKey(schema: ConnectSchema): string {
+  let key = schemaKeys.get(schema);
+  if (key === undefined) {
+    key = JSON.stringify(schema, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    schemaKeys.set(schema, key);
+  }
+  return key;
+}
+
+export class S3SinkEmulator {
+  private readonly partitions = new Map<string, TopicPartition>();
+  private queue: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private readonly stats_: SinkStats = { files: 0, records: 0 };
+
+  private constructor(
+    private readonly settings: SinkSettings,
+    private readonly bucketRoot: string,
+    private readonly offsets: OffsetFile<Record<string, number>>,
+    private readonly committed: Record<string, number>,
+    private readonly parquet: ParquetWriter | undefined,
+    private readonly onDurable: (txSeqs: number[]) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(
+    settings: SinkSettings,
+    bucketRoot: string,
+    onDurable: (txSeqs: number[]) => void,
+    logger: Logger,
+  ): Promise<S3SinkEmulator> {
+    const offsets = new OffsetFile<Record<string, number>>(join(bucketRoot, ".connect-offsets", `sink-${settings.name}.json`));
+    const committed = (await offsets.read()) ?? {};
+    const parquet = settings.format.type === "parquet" ? await ParquetWriter.open() : undefined;
+    return new S3SinkEmulator(settings, bucketRoot, offsets, committed, parquet, onDurable, logger);
+  }
+
+  accepts(topic: string): boolean {
+    return this.settings.topics(topic);
+  }
+
+  stats(): SinkStats {
+    return { ...this.stats_ };
+  }
+
+  /** Throws the first write failure (the sink task is dead after it). */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private partition(topic: string): TopicPartition {
+    let tp = this.partitions.get(topic);
+    if (!tp) {
+      tp = { topic, nextOffset: this.committed[topic] ?? 0, open: undefined };
+      this.partitions.set(topic, tp);
+    }
+    return tp;
+  }
+
+  /** Takes one record (synchronously); commits files as `flush.size` or a schema change demands. */
+  put(record: SinkRecord, now: number): void {
+    this.check();
+    const tp = this.partition(record.topic);
+    if (record.value === null) {
+      if (this.settings.behaviorOnNullValues === "fail") {
+        this.failure = new Error(
+          `sink ${this.settings.name}: null value (tombstone) at ${record.topic} offset ${tp.nextOffset} and behavior.on.null.values=fail: the sink task stops`,
+        );
+        throw this.failure;
+      }
+      if (this.settings.behaviorOnNullValues === "ignore" || this.settings.format.type === "parquet") {
+        tp.nextOffset += 1;
+        this.onDurable([record.txSeq]);
+        return;
+      }
+    }
+    const key = schemaKey(record.schema);
+    if (tp.open && tp.open.schemaKey !== key) this.commit(tp);
+    if (!tp.open) {
+      const interval = this.settings.rotateScheduleIntervalMs;
+      tp.open = {
+        startOffset: tp.nextOffset,
+        schema: record.schema,
+        schemaKey: key,
+        rows: [],
+        txSeqs: [],
+        deadline: interval > 0 ? Math.ceil((now + 1) / interval) * interval : Infinity,
+      };
+    }
+    tp.open.rows.push(record.value);
+    tp.open.txSeqs.push(record.txSeq);
+    tp.nextOffset += 1;
+    if (tp.open.rows.length >= this.settings.flushSize) this.commit(tp);
+  }
+
+  /** Scheduled (wall-clock) rotation: commits files whose deadline has passed. */
+  tick(now: number): void {
+    for (const tp of this.partitions.values()) if (tp.open && now >= tp.open.deadline) this.commit(tp);
+  }
+
+  /** Commits every open file and waits until all are durable. */
+  async flush(): Promise<void> {
+    for (const tp of this.partitions.values()) if (tp.open) this.commit(tp);
+    await this.queue;
+    this.check();
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    this.parquet?.close();
+  }
+
+  private objectKey(topic: string, startOffset: number): string {
+    const { topicsDir, directoryDelim: d, fileDelim: f, offsetZeroPadWidth } = this.settings;
+    const name = `${topic}${f}0${f}${String(startOffset).padStart(offsetZeroPadWidth, "0")}${fileExtension(this.settings.format)}`;
+    return [topicsDir, topic, "partition=0", name].join(d);
+  }
+
+  private commit(tp: TopicPartition): void {
+    const file = tp.open!;
+    tp.open = undefined;
+    const endOffset = tp.nextOffset;
+    const path = join(this.bucketRoot, this.settings.bucket, this.objectKey(tp.topic, file.startOffset));
+    this.queue = this.queue.then(async () => {
+      if (this.failure) return;
+      try {
+        await writeDurably(path, (temp) => this.writeFile(temp, file), join(this.bucketRoot, ".connect-tmp"));
+        this.committed[tp.topic] = endOffset;
+        await this.offsets.write(this.committed);
+        this.stats_.files += 1;
+        this.stats_.records += file.rows.length;
+        this.logger.debug({ file: path, records: file.rows.length }, "file committed");
+        this.onDurable(file.txSeqs);
+      } catch (err) {
+        this.failure = new Error(`sink ${this.settings.name}: writing ${path} failed: ${(err as Error).message}`);
+        this.logger.error({ err: this.failure }, "sink task failed");
+      }
+    });
+  }
+
+  private async writeFile(temp: string, file: OpenFile): Promise<void> {
+    const format = this.settings.format;
+    if (format.type === "json") {
+      await writeJsonFile(temp, file.rows, format.decimalFormat, format.gzip);
+      return;
+    }
+    await this.parquet!.write(temp, file.schema, file.rows as Record<string, ConnectValue>[], format.codec);
+  }
+}

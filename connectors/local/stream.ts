@@ -1,0 +1,186 @@
+/**
+ * Streams the replication slot with pgoutput and turns each change into Debezium's records.
+ * Relation messages (re)build a table's schema from the catalog; messages that arrive while the
+ * catalog is read wait in a backlog, so records stay in stream order without per-row awaits.
+ */
+import pg from "pg";
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
+import type { Logger } from "pino";
+import { readTableInfo, type TableInfo } from "./catalog";
+import { formatLsn, parseLsn } from "./lsn";
+import { DEBEZIUM_VERSION } from "./snapshot";
+import type { SourceSettings } from "./source-config";
+import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
+
+/** pgoutput with the values left as PostgreSQL text (the library would parse them with pg's parsers). */
+class RawTextPgoutput extends PgoutputPlugin {
+  override parse(buffer: Buffer): Pgoutput.Message {
+    const message = super.parse(buffer) as Pgoutput.Message;
+    if (message.tag === "relation") for (const column of message.columns) column.parser = (raw: unknown) => raw;
+    return message;
+  }
+}
+
+export interface StreamHandlers {
+  /** A transaction began (commit order); its records follow. */
+  begin(txSeq: number): void;
+  records(txSeq: number, records: UnwrappedRecord[]): void;
+  /** The transaction committed; `endLsn` is what acknowledging it confirms. */
+  commit(txSeq: number, endLsn: bigint, txId: number): void;
+  error(err: Error): void;
+}
+
+type Tuple = Record<string, string | null | undefined>;
+
+export class SlotStream {
+  private service: LogicalReplicationService | undefined;
+  private readonly builders = new Map<number, TableRecordBuilder | null>();
+  private backlog: { lsn: string; message: Pgoutput.Message }[] | undefined;
+  private tx: { seq: number; xid: number; commitUs: number } | undefined;
+  private txSeq: number;
+  private lastCommitLsn: bigint | null;
+
+  constructor(
+    private readonly settings: SourceSettings,
+    private readonly catalog: pg.Client,
+    private readonly makeBuilder: (info: TableInfo) => TableRecordBuilder,
+    private readonly handlers: StreamHandlers,
+    private readonly logger: Logger,
+    start: { txSeq: number; lastCommitLsn: bigint | null },
+  ) {
+    this.txSeq = start.txSeq;
+    this.lastCommitLsn = start.lastCommitLsn;
+  }
+
+  async start(clientConfig: pg.ClientConfig, fromLsn: bigint): Promise<void> {
+    const service = new LogicalReplicationService(
+      { ...clientConfig, options: "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c extra_float_digits=3" },
+      // Acknowledge only what is durable: no automatic or periodic acknowledgement.
+      { acknowledge: { auto: false, timeoutSeconds: 0 } },
+    );
+    this.service = service;
+    service.on("data", (lsn: string, message: Pgoutput.Message) => this.onMessage(lsn, message));
+    service.on("error", (err: Error) => this.handlers.error(err));
+    const plugin = new RawTextPgoutput({ protoVersion: 1, publicationNames: [this.settings.publicationName] });
+    const started = new Promise<void>((resolve, reject) => {
+      service.once("start", () => resolve());
+      service.subscribe(plugin, this.settings.slotName, formatLsn(fromLsn)).catch(reject);
+    });
+    await started;
+  }
+
+  /** Confirms to PostgreSQL that everything up to `lsn` is durable; also answers keepalives. */
+  acknowledge(lsn: bigint): void {
+    void this.service?.acknowledge(formatLsn(lsn));
+  }
+
+  onKeepalive(handler: () => void): void {
+    this.service?.on("heartbeat", (_lsn: string, _ts: number, shouldRespond: boolean) => {
+      if (shouldRespond) handler();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.service?.stop().catch(() => undefined);
+  }
+
+  private onMessage(lsn: string, message: Pgoutput.Message): void {
+    if (this.backlog) {
+      this.backlog.push({ lsn, message });
+      return;
+    }
+    try {
+      this.process(lsn, message);
+    } catch (err) {
+      this.handlers.error(err as Error);
+    }
+  }
+
+  private process(lsn: string, message: Pgoutput.Message): void {
+    switch (message.tag) {
+      case "begin":
+        this.txSeq += 1;
+        this.tx = { seq: this.txSeq, xid: message.xid, commitUs: Number(message.commitTime) };
+        this.handlers.begin(this.txSeq);
+        return;
+      case "commit": {
+        const endLsn = parseLsn(message.commitEndLsn ?? lsn);
+        this.handlers.commit(this.tx!.seq, endLsn, this.tx!.xid);
+        this.lastCommitLsn = endLsn;
+        this.tx = undefined;
+        return;
+      }
+      case "relation":
+        this.loadRelation(message);
+        return;
+      case "insert":
+      case "update":
+      case "delete":
+        this.change(parseLsn(lsn), message);
+        return;
+      case "truncate":
+        this.logger.debug({ lsn }, "truncate skipped (skipped.operations)");
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Reads the table from the catalog, holding later messages back until it is known. */
+  private loadRelation(relation: Pgoutput.MessageRelation): void {
+    const qualified = `${relation.schema}.${relation.name}`;
+    if (!this.settings.tableInclude.some((re) => re.test(qualified))) {
+      this.builders.set(relation.relationOid, null);
+      return;
+    }
+    this.backlog = [];
+    readTableInfo(this.catalog, relation.schema, relation.name)
+      .then((info) => {
+        // The relation message is the truth for the column set and type modifiers at this point of the WAL.
+        const columns = relation.columns.map((c) => {
+          const known = info.columns.find((k) => k.name === c.name);
+          if (!known) throw new Error(`column ${qualified}.${c.name} is no longer in the catalog`);
+          return { ...known, typmod: c.typeMod, element: known.element && { ...known.element, typmod: c.typeMod } };
+        });
+        this.builders.set(relation.relationOid, this.makeBuilder({ ...info, columns }));
+        const pending = this.backlog ?? [];
+        this.backlog = undefined;
+        for (const { lsn, message } of pending) this.onMessage(lsn, message);
+      })
+      .catch((err: Error) => this.handlers.error(err));
+  }
+
+  private change(lsn: bigint, message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete): void {
+    const builder = this.builders.get(message.relation.relationOid);
+    if (!builder) return;
+    const tx = this.tx!;
+    const op = message.tag === "insert" ? "c" : message.tag === "update" ? "u" : "d";
+    if (this.settings.skippedOperations.has(op)) return;
+    const source: SourceInfo = {
+      version: DEBEZIUM_VERSION,
+      connector: "postgresql",
+      name: this.settings.topicPrefix,
+      ts_ms: Math.floor(tx.commitUs / 1000),
+      snapshot: "false",
+      db: this.settings.database.dbname,
+      sequence: JSON.stringify([this.lastCommitLsn === null ? null : this.lastCommitLsn.toString(), lsn.toString()]),
+      ts_us: tx.commitUs,
+      ts_ns: tx.commitUs * 1000,
+      schema: message.relation.schema,
+      table: message.relation.name,
+      txId: tx.xid,
+      lsn: Number(lsn),
+      xmin: null,
+    };
+    const now = Date.now();
+    let records: UnwrappedRecord[];
+    if (message.tag === "insert") records = builder.read("c", message.new as Tuple, now, source);
+    else if (message.tag === "update") {
+      records = builder.update(message.key as Tuple | null, message.old as Tuple | null, message.new as Tuple, now, source);
+    } else {
+      const before = (message.old ?? message.key) as Tuple;
+      records = builder.delete(before, message.old === null, now, source);
+    }
+    this.handlers.records(tx.seq, records);
+  }
+}

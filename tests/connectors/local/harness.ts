@@ -1,0 +1,158 @@
+/** Test harness: an embedded PostgreSQL per test file, connector configs, and reading the bucket back. */
+import { DuckDBInstance } from "@duckdb/node-api";
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import pino from "pino";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../../local/postgres";
+import { startConnectorRuntime, type ConnectorRuntime } from "../../../connectors/local";
+
+export interface Harness {
+  pg: EmbeddedPostgres;
+  root: string;
+  db: pg.Client;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const root = mkdtempSync(join(tmpdir(), "cdc-runtime-"));
+  chmodSync(root, 0o755);
+  const server = await startEmbeddedPostgres({ dataDir: join(root, "pgdata") });
+  const db = new pg.Client(server.connectionString);
+  await db.connect();
+  return {
+    pg: server,
+    root,
+    db,
+    close: async () => {
+      await db.end();
+      await server.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+
+/** A fresh publication + slot over `tables`, and connector configs pointing at them. */
+export async function captureSetup(
+  h: Harness,
+  tables: string[],
+  overrides: { source?: Record<string, string>; sink?: Record<string, string> } = {},
+): Promise<{ source: Record<string, string>; sink: Record<string, string>; bucketRoot: string; slot: string }> {
+  counter += 1;
+  const slot = `slot_${process.pid}_${counter}`;
+  const publication = `pub_${process.pid}_${counter}`;
+  await h.db.query(`CREATE PUBLICATION ${publication} FOR TABLE ${tables.join(", ")}`);
+  await h.db.query(`SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput')`);
+  const bucketRoot = join(h.root, `bucket-${counter}`);
+  const source = {
+    name: `src-${counter}`,
+    "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+    "tasks.max": "1",
+    "plugin.name": "pgoutput",
+    "database.hostname": "127.0.0.1",
+    "database.port": String(h.pg.port),
+    "database.user": "postgres",
+    "database.password": "password",
+    "database.dbname": "postgres",
+    "database.sslmode": "disable",
+    "topic.prefix": "cdc",
+    "table.include.list": tables.join(","),
+    "slot.name": slot,
+    "publication.name": publication,
+    "publication.autocreate.mode": "disabled",
+    "snapshot.mode": "initial",
+    "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "key.converter.schemas.enable": "true",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter.schemas.enable": "true",
+    transforms: "unwrap",
+    "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+    "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
+    "transforms.unwrap.add.fields": "op,table,lsn,txId,source.ts_ms,sequence",
+    ...overrides.source,
+  };
+  const sink = {
+    name: `sink-${counter}`,
+    "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+    "tasks.max": "1",
+    topics: tables.map((t) => `cdc.${t}`).join(","),
+    "s3.bucket.name": "bucket",
+    "s3.region": "eu-west-1",
+    "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+    "topics.dir": "cdc_data",
+    "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
+    "parquet.codec": "snappy",
+    "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+    "flush.size": "1000",
+    "behavior.on.null.values": "ignore",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter.schemas.enable": "true",
+    ...overrides.sink,
+  };
+  return { source, sink, bucketRoot, slot };
+}
+
+export const quietLogger = pino({ level: "silent" });
+
+export async function runtimeFor(setup: Awaited<ReturnType<typeof captureSetup>>): Promise<ConnectorRuntime> {
+  return startConnectorRuntime({ source: setup.source, sink: setup.sink, bucketRoot: setup.bucketRoot, logger: quietLogger });
+}
+
+/** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The files of a topic, in name (= offset) order. */
+export function topicFiles(bucketRoot: string, topic: string, topicsDir = "cdc_data"): string[] {
+  const dir = join(bucketRoot, "bucket", topicsDir, topic, "partition=0");
+  try {
+    return readdirSync(dir).sort().map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/** Reads Parquet files back with DuckDB: rows as JSON-friendly objects plus each file's Avro schema. */
+export async function readParquet(files: string[], select = "*"): Promise<{ rows: Record<string, unknown>[]; schemas: unknown[] }> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    const rows: Record<string, unknown>[] = [];
+    const schemas: unknown[] = [];
+    for (const file of files) {
+      const result = await connection.runAndReadAll(`SELECT ${select} FROM read_parquet('${file}')`);
+      rows.push(...(result.getRowObjectsJson() as Record<string, unknown>[]));
+      const meta = await connection.runAndReadAll(
+        `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'parquet.avro.schema'`,
+      );
+      schemas.push(JSON.parse(String(meta.getRowObjectsJson()[0]?.v)));
+    }
+    return { rows, schemas };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Column name → DuckDB type name of a Parquet file. */
+export async function parquetColumnTypes(file: string): Promise<Record<string, string>> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    const result = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+    const out: Record<string, string> = {};
+    for (const row of result.getRowObjectsJson()) out[String(row.column_name)] = String(row.column_type);
+    return out;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
