@@ -1,0 +1,221 @@
+// Analytics: the DuckDB SCD2 job image, its Fargate task definition and the EventBridge Scheduler
+// schedule that runs it in the private subnets.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  assumeRolePolicy,
+  containerDefinitions,
+  executionStatements,
+  policyDocument,
+  repositoryImage,
+  s3ObjectsArn,
+  serviceLogGroup,
+  taskRole,
+  type LogGroupSettings,
+  type StatementInput,
+} from "./lib";
+
+export interface AnalyticsArgs {
+  region: string;
+  /** ECS cluster the task runs on. */
+  clusterArn: pulumi.Input<string>;
+  subnetIds: pulumi.Input<string>[];
+  securityGroupId: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  bucketArn: pulumi.Input<string>;
+  /** Raw change files prefix (read only). */
+  topicsDir: string;
+  /** SCD2 output prefix (read/write). */
+  analyticsPrefix: string;
+  bucketKmsKeyArn?: pulumi.Input<string>;
+  /** Scheduler expression. Defaults to "rate(1 hour)". */
+  schedule?: string;
+  /** Time zone of cron expressions. Defaults to "UTC". */
+  timezone?: string;
+  /** Fargate CPU units and memory (MiB). Default to 1024 and 4096. */
+  cpu?: number;
+  memory?: number;
+  /** Ephemeral stack (repository force-delete). Defaults to false. */
+  ephemeral?: boolean;
+  logs: LogGroupSettings;
+  tags?: Record<string, string>;
+}
+
+/** The job's command line: read the raw prefix, write the SCD2 prefix. */
+export function scd2Command(bucket: string, topicsDir: string, analyticsPrefix: string): string[] {
+  return ["run", "--source", `s3://${bucket}/${topicsDir}`, "--output", `s3://${bucket}/${analyticsPrefix}`];
+}
+
+/** Read-only on the raw prefix, read/write on the analytics prefix, listing of those two only. */
+export function analyticsTaskStatements(a: {
+  bucketArn: string;
+  topicsDir: string;
+  analyticsPrefix: string;
+  kmsKeyArn?: string;
+}): StatementInput[] {
+  const statements: StatementInput[] = [
+    {
+      Sid: "ListOwnPrefixes",
+      Action: ["s3:ListBucket"],
+      Resource: [a.bucketArn],
+      Condition: {
+        StringLike: {
+          "s3:prefix": [
+            `${a.topicsDir}`,
+            `${a.topicsDir}/*`,
+            `${a.analyticsPrefix}`,
+            `${a.analyticsPrefix}/*`,
+          ],
+        },
+      },
+    },
+    { Sid: "ReadRawChanges", Action: ["s3:GetObject"], Resource: [s3ObjectsArn(a.bucketArn, a.topicsDir)] },
+    {
+      Sid: "ReadWriteScd2",
+      Action: [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+      ],
+      Resource: [s3ObjectsArn(a.bucketArn, a.analyticsPrefix)],
+    },
+  ];
+  if (a.kmsKeyArn) {
+    statements.push({
+      Sid: "BucketKey",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [a.kmsKeyArn],
+    });
+  }
+  return statements;
+}
+
+export class Analytics extends pulumi.ComponentResource {
+  readonly taskDefinitionArn: pulumi.Output<string>;
+  readonly taskFamily: string;
+  readonly scheduleName: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+  /** The command the schedule runs (for re-running by hand). */
+  readonly command: pulumi.Output<string[]>;
+
+  constructor(name: string, args: AnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc:analytics:Analytics", name, {}, opts);
+    const tags = args.tags ?? {};
+    const { repository, imageUri } = repositoryImage(
+      `${name}-job`,
+      { context: ".", dockerfile: "analytics/Dockerfile", ephemeral: args.ephemeral ?? false, tags },
+      this,
+    );
+    const logGroup = serviceLogGroup(`${name}-job`, "analytics", args.logs, this);
+    this.logGroupName = logGroup.name;
+    const executionRole = taskRole(
+      `${name}-execution`,
+      executionStatements(repository.arn, logGroup.arn),
+      tags,
+      this,
+    );
+    const role = taskRole(
+      `${name}-task`,
+      pulumi.all([args.bucketArn, args.bucketKmsKeyArn]).apply(([bucketArn, kmsKeyArn]) =>
+        analyticsTaskStatements({
+          bucketArn,
+          topicsDir: args.topicsDir,
+          analyticsPrefix: args.analyticsPrefix,
+          kmsKeyArn,
+        }),
+      ),
+      tags,
+      this,
+    );
+
+    this.taskFamily = `${pulumi.getProject()}-${pulumi.getStack()}-scd2`;
+    this.command = pulumi
+      .output(args.bucketName)
+      .apply((bucket) => scd2Command(bucket, args.topicsDir, args.analyticsPrefix));
+    const taskDefinition = new aws.ecs.TaskDefinition(
+      `${name}-task`,
+      {
+        family: this.taskFamily,
+        cpu: String(args.cpu ?? 1024),
+        memory: String(args.memory ?? 4096),
+        networkMode: "awsvpc",
+        requiresCompatibilities: ["FARGATE"],
+        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        executionRoleArn: executionRole.arn,
+        taskRoleArn: role.arn,
+        containerDefinitions: containerDefinitions({
+          name: "scd2",
+          image: imageUri,
+          logGroupName: logGroup.name,
+          region: args.region,
+          command: this.command,
+          environment: { AWS_REGION: args.region },
+        }),
+        tags,
+      },
+      { parent: this },
+    );
+    this.taskDefinitionArn = taskDefinition.arn;
+
+    const schedulerRole = new aws.iam.Role(
+      `${name}-scheduler`,
+      {
+        assumeRolePolicy: assumeRolePolicy(
+          "scheduler.amazonaws.com",
+          aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+        ),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-scheduler`,
+      {
+        role: schedulerRole.id,
+        policy: policyDocument([
+          {
+            Sid: "RunScd2Task",
+            Action: ["ecs:RunTask"],
+            Resource: [taskDefinition.arn],
+            Condition: { ArnEquals: { "ecs:cluster": args.clusterArn } },
+          },
+          { Sid: "PassTaskRoles", Action: ["iam:PassRole"], Resource: [role.arn, executionRole.arn] },
+        ]),
+      },
+      { parent: this },
+    );
+    const schedule = new aws.scheduler.Schedule(
+      `${name}-schedule`,
+      {
+        namePrefix: `${pulumi.getStack()}-scd2-`,
+        description: "Runs the DuckDB SCD2 job over the raw change files",
+        scheduleExpression: args.schedule ?? "rate(1 hour)",
+        scheduleExpressionTimezone: args.timezone ?? "UTC",
+        flexibleTimeWindow: { mode: "OFF" },
+        state: "ENABLED",
+        target: {
+          arn: args.clusterArn,
+          roleArn: schedulerRole.arn,
+          ecsParameters: {
+            taskDefinitionArn: taskDefinition.arn,
+            launchType: "FARGATE",
+            taskCount: 1,
+            networkConfiguration: {
+              subnets: args.subnetIds,
+              securityGroups: [args.securityGroupId],
+              assignPublicIp: false,
+            },
+            propagateTags: "TASK_DEFINITION",
+          },
+          // A missed run is covered by the next one: the job always processes every new file.
+          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
+        },
+      },
+      { parent: this },
+    );
+    this.scheduleName = schedule.name;
+    this.registerOutputs({ taskDefinitionArn: this.taskDefinitionArn, scheduleName: this.scheduleName });
+  }
+}

@@ -1,0 +1,59 @@
+// The CDC role's credentials: a generated password kept in Secrets Manager, readable by the
+// Connect workers (the source connector references it as a config-provider placeholder).
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+export interface CdcCredentialsArgs {
+  /** Login role the password belongs to. */
+  username: string;
+  /** Ephemeral stack: the secret is deleted without a recovery window. Defaults to false. */
+  ephemeral?: boolean;
+  tags?: Record<string, string>;
+}
+
+/** `${secretsmanager:<arn>:password}`: resolved by the Connect workers' config provider. */
+export function secretsManagerPlaceholder(secretArn: string, key: string): string {
+  return `\${secretsmanager:${secretArn}:${key}}`;
+}
+
+export class CdcCredentials extends pulumi.ComponentResource {
+  readonly username: string;
+  /** The generated password (a secret output). */
+  readonly password: pulumi.Output<string>;
+  /** Secret with `username` and `password` (JSON). */
+  readonly secretArn: pulumi.Output<string>;
+  readonly passwordPlaceholder: pulumi.Output<string>;
+
+  constructor(name: string, args: CdcCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc:database:CdcCredentials", name, {}, opts);
+    this.username = args.username;
+    const password = new random.RandomPassword(
+      `${name}-password`,
+      { length: 40, special: false },
+      { parent: this },
+    );
+    this.password = password.result;
+    const secret = new aws.secretsmanager.Secret(
+      `${name}-secret`,
+      {
+        namePrefix: `${pulumi.getProject()}/${pulumi.getStack()}/${args.username}-`,
+        description: `Password of the PostgreSQL role ${args.username} (Debezium source connector)`,
+        recoveryWindowInDays: args.ephemeral ? 0 : 7,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-secret-value`,
+      {
+        secretId: secret.id,
+        secretString: pulumi.jsonStringify({ username: args.username, password: password.result }),
+      },
+      { parent: this },
+    );
+    this.secretArn = secret.arn;
+    this.passwordPlaceholder = secret.arn.apply((arn) => secretsManagerPlaceholder(arn, "password"));
+    this.registerOutputs({ secretArn: this.secretArn });
+  }
+}

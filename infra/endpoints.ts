@@ -1,0 +1,86 @@
+// How Pulumi itself reaches the private endpoints: the postgresql and kafka providers and the
+// Connect REST URL take their addresses from config when set (an SSM tunnel on localhost), else
+// from the resources (a runner inside the VPC). See docs/deploy.md.
+import * as aws from "@pulumi/aws";
+import * as kafka from "@pulumi/kafka";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config";
+import type { DatabaseEndpoint } from "./database";
+import type { SqlConnection } from "./sql-statements";
+
+export interface PrivateEndpoints {
+  postgresProvider: postgresql.Provider;
+  kafkaProvider: kafka.Provider;
+  /** Master-user connection for the DDL resource (secret). */
+  adminConnection: pulumi.Output<SqlConnection>;
+  /** Connect REST URL Pulumi calls. */
+  connectUrl: pulumi.Output<string>;
+}
+
+/** Master credentials from the RDS-managed (or given) secret, kept secret. */
+export function masterCredentials(
+  secretArn: pulumi.Input<string>,
+): pulumi.Output<{ username: string; password: string }> {
+  const version = aws.secretsmanager.getSecretVersionOutput({ secretId: secretArn });
+  return pulumi.secret(
+    version.secretString.apply((text) => {
+      const parsed = JSON.parse(text) as { username?: string; password?: string };
+      if (!parsed.username || !parsed.password) {
+        throw new Error("the database master secret must be JSON with username and password");
+      }
+      return { username: parsed.username, password: parsed.password };
+    }),
+  );
+}
+
+export function privateEndpoints(
+  cfg: StackConfig,
+  database: DatabaseEndpoint,
+  kafkaBootstrapBrokers: pulumi.Input<string>,
+  connectRestUrl: pulumi.Input<string>,
+): PrivateEndpoints {
+  const override = cfg.endpoints.database;
+  const host = override ? pulumi.output(override.host) : database.host;
+  const port = override ? pulumi.output(override.port) : database.port;
+  const credentials = masterCredentials(database.masterSecretArn);
+  const postgresProvider = new postgresql.Provider("postgres", {
+    host,
+    port,
+    database: database.databaseName,
+    username: credentials.username,
+    password: credentials.password,
+    sslmode: cfg.endpoints.databaseSslMode,
+    // The RDS master user is not a superuser (it is a member of rds_superuser).
+    superuser: false,
+    connectTimeout: 30,
+  });
+  const bootstrapServers = cfg.endpoints.kafkaBootstrapServers
+    ? pulumi.output(cfg.endpoints.kafkaBootstrapServers)
+    : pulumi.output(kafkaBootstrapBrokers).apply((brokers) => brokers.split(","));
+  const kafkaProvider = new kafka.Provider("kafka", {
+    bootstrapServers,
+    tlsEnabled: true,
+    saslMechanism: "aws-iam",
+    saslAwsRegion: cfg.region,
+    timeout: 120,
+  });
+  const adminConnection = pulumi.secret(
+    pulumi.all([host, port, database.databaseName, credentials]).apply(([h, p, db, c]) => ({
+      host: h,
+      port: p,
+      database: db,
+      user: c.username,
+      password: c.password,
+      ssl: true,
+    })),
+  );
+  return {
+    postgresProvider,
+    kafkaProvider,
+    adminConnection,
+    connectUrl: cfg.endpoints.connectUrl
+      ? pulumi.output(cfg.endpoints.connectUrl)
+      : pulumi.output(connectRestUrl),
+  };
+}

@@ -1,0 +1,222 @@
+// The stack: validated config in, components composed, the outputs a user needs out.
+import { PIPELINE_DEFAULTS } from "../connectors/config";
+import * as pulumi from "@pulumi/pulumi";
+import { Analytics } from "./analytics";
+import { CdcCredentials } from "./cdc-credentials";
+import { CdcObjects } from "./cdc-objects";
+import { loadStackConfig, type ExistingDatabase } from "./config";
+import { Connect } from "./connect";
+import { Database, existingDatabaseEndpoint, type DatabaseEndpoint } from "./database";
+import { privateEndpoints } from "./endpoints";
+import { Kafka } from "./kafka";
+import { KafkaTopics, planTopics } from "./kafka-topics";
+import { standardTags } from "./lib";
+import { Network } from "./network";
+import { Observability } from "./observability";
+import { PipelineConnectors } from "./pipeline-connectors";
+import { Storage } from "./storage";
+import { TunnelHost } from "./tunnel-host";
+
+const cfg = loadStackConfig();
+const tags = standardTags(cfg.tags);
+const logs = { retentionDays: cfg.logRetentionDays, tags };
+const name = "cdc";
+
+const network = new Network(name, {
+  region: cfg.region,
+  cidrBlock: cfg.network.vpcCidr,
+  availabilityZoneCount: cfg.network.availabilityZoneCount,
+  existingVpc: cfg.network.existing,
+  tunnelHost: cfg.network.tunnelHost,
+  connectListenerPort: cfg.connect.certificateArn ? 443 : 80,
+  existingDatabaseGroupId: cfg.database.existing?.securityGroupId,
+  tags,
+});
+const firstSubnet = network.privateSubnetIds[0];
+const tunnel =
+  cfg.network.tunnelHost && firstSubnet
+    ? new TunnelHost(name, { subnetId: firstSubnet, securityGroupId: network.group("tunnel"), tags })
+    : undefined;
+
+const storage = new Storage(name, {
+  bucketName: cfg.storage.bucketName,
+  topicsDir: cfg.storage.topicsDir,
+  analyticsPrefix: cfg.storage.analyticsPrefix,
+  rawInfrequentAccessDays: cfg.storage.rawInfrequentAccessDays,
+  kms: cfg.storage.kms,
+  ephemeral: cfg.ephemeral,
+  tags,
+});
+
+const rds = cfg.database.existing
+  ? undefined
+  : new Database(name, {
+      subnetIds: network.privateSubnetIds,
+      securityGroupId: network.group("database"),
+      engineVersion: cfg.database.postgresVersion,
+      parameterFamily: cfg.database.parameterFamily,
+      instanceClass: cfg.database.instanceClass,
+      allocatedStorageGb: cfg.database.allocatedStorageGb,
+      maxAllocatedStorageGb: cfg.database.maxAllocatedStorageGb,
+      multiAz: cfg.database.multiAz,
+      backupRetentionDays: cfg.database.backupRetentionDays,
+      maxSlotWalKeepSizeMb: cfg.database.maxSlotWalKeepSizeMb,
+      databaseName: cfg.database.databaseName,
+      ephemeral: cfg.ephemeral,
+      tags,
+    });
+const database: DatabaseEndpoint =
+  rds ?? existingDatabaseEndpoint(cfg.database.existing as ExistingDatabase, cfg.database.databaseName);
+
+const kafkaCluster = new Kafka(name, {
+  subnetIds: network.privateSubnetIds,
+  securityGroupId: network.group("kafka"),
+  mode: cfg.kafka.mode,
+  kafkaVersion: cfg.kafka.version,
+  brokerInstanceType: cfg.kafka.brokerInstanceType,
+  brokerCount: cfg.kafka.brokerCount,
+  brokerVolumeGb: cfg.kafka.brokerVolumeGb,
+  defaultReplicationFactor: cfg.kafka.topicReplicationFactor,
+  logs,
+  tags,
+});
+
+const connectGroupId = `cdc-connect-${cfg.stack}`;
+const topicPlan = planTopics({
+  connectGroupId,
+  partitions: cfg.kafka.topicPartitions,
+  retentionHours: cfg.kafka.topicRetentionHours,
+});
+const credentials = new CdcCredentials(name, {
+  username: PIPELINE_DEFAULTS.cdcRole,
+  ephemeral: cfg.ephemeral,
+  tags,
+});
+const inCluster = cfg.endpoints.inClusterResources;
+
+const connect = new Connect(name, {
+  region: cfg.region,
+  vpcId: network.vpcId,
+  subnetIds: network.privateSubnetIds,
+  workerSecurityGroupId: network.group("connect"),
+  loadBalancerSecurityGroupId: network.group("connectLb"),
+  kafkaClusterArn: kafkaCluster.clusterArn,
+  bootstrapBrokers: kafkaCluster.bootstrapBrokers,
+  groupId: connectGroupId,
+  internalTopics: topicPlan.connectTopics,
+  internalTopicReplicationFactor: cfg.kafka.topicReplicationFactor,
+  dataTopics: [...topicPlan.changeTopics, topicPlan.heartbeatTopic],
+  sinkConsumerGroups: [`connect-${PIPELINE_DEFAULTS.sinkConnectorName}`],
+  bucketArn: storage.bucketArn,
+  topicsDir: cfg.storage.topicsDir,
+  bucketKmsKeyArn: storage.kmsKeyArn,
+  cdcSecretArn: credentials.secretArn,
+  // Without their topics (the AWS-only first phase of a tunnelled deployment) workers cannot start.
+  desiredCount: inCluster ? cfg.connect.desiredCount : 0,
+  minCount: cfg.connect.minCount,
+  maxCount: cfg.connect.maxCount,
+  cpuTargetPercent: cfg.connect.cpuTargetPercent,
+  cpu: cfg.connect.cpu,
+  memory: cfg.connect.memory,
+  certificateArn: cfg.connect.certificateArn,
+  ephemeral: cfg.ephemeral,
+  logs,
+  tags,
+});
+
+const analytics = new Analytics(name, {
+  region: cfg.region,
+  clusterArn: connect.clusterArn,
+  subnetIds: network.privateSubnetIds,
+  securityGroupId: network.group("analytics"),
+  bucketName: storage.bucketName,
+  bucketArn: storage.bucketArn,
+  topicsDir: cfg.storage.topicsDir,
+  analyticsPrefix: cfg.storage.analyticsPrefix,
+  bucketKmsKeyArn: storage.kmsKeyArn,
+  schedule: cfg.analytics.schedule,
+  timezone: cfg.analytics.timezone,
+  cpu: cfg.analytics.cpu,
+  memory: cfg.analytics.memory,
+  ephemeral: cfg.ephemeral,
+  logs,
+  tags,
+});
+
+const observability = new Observability(name, {
+  alarmEmails: cfg.alarms.emails,
+  databaseInstanceIdentifier: database.instanceIdentifier,
+  slotLagBytes: cfg.alarms.slotLagBytes,
+  maxSlotWalKeepSizeMb: cfg.database.maxSlotWalKeepSizeMb,
+  freeStorageBytes: cfg.alarms.freeStorageBytes,
+  kafkaClusterName: kafkaCluster.clusterName,
+  kafkaBrokerCount: kafkaCluster.brokerCount,
+  kafkaDiskPercent: cfg.alarms.kafkaDiskPercent,
+  connectClusterName: connect.clusterName,
+  connectServiceName: connect.serviceName,
+  connectMinRunning: inCluster ? cfg.connect.minCount : 0,
+  analyticsClusterArn: connect.clusterArn,
+  analyticsTaskFamily: analytics.taskFamily,
+  region: cfg.region,
+  tags,
+});
+
+// Objects inside the database and the brokers: only where Pulumi can reach them (docs/deploy.md).
+const endpoints = inCluster
+  ? privateEndpoints(cfg, database, kafkaCluster.bootstrapBrokers, connect.restUrl)
+  : undefined;
+if (endpoints) {
+  const cdcObjects = new CdcObjects(
+    name,
+    {
+      databaseName: database.databaseName,
+      adminConnection: endpoints.adminConnection,
+      rolePassword: credentials.password,
+      createCommerceTables: cfg.database.createCommerceTables,
+      ephemeral: cfg.ephemeral,
+    },
+    { providers: { postgresql: endpoints.postgresProvider } },
+  );
+  const topics = new KafkaTopics(
+    name,
+    {
+      topics: topicPlan.topics,
+      replicationFactor: cfg.kafka.topicReplicationFactor,
+      ephemeral: cfg.ephemeral,
+    },
+    { providers: { kafka: endpoints.kafkaProvider } },
+  );
+  if (cfg.connect.connectorsEnabled) {
+    new PipelineConnectors(name, {
+      connectUrl: endpoints.connectUrl,
+      databaseHost: database.host,
+      databasePort: database.port,
+      databaseName: database.databaseName,
+      passwordPlaceholder: credentials.passwordPlaceholder,
+      bucketName: storage.bucketName,
+      region: cfg.region,
+      topicsDir: cfg.storage.topicsDir,
+      dependsOn: [connect.service, topics, ...cdcObjects.ready],
+      connectService: connect.service,
+    });
+  }
+}
+
+export const bucketName = storage.bucketName;
+export const rawChangesUri = storage.uri(cfg.storage.topicsDir);
+export const analyticsUri = storage.uri(cfg.storage.analyticsPrefix);
+export const connectRestUrl = connect.restUrl;
+export const kafkaBootstrapBrokers = kafkaCluster.bootstrapBrokers;
+export const databaseEndpoint = pulumi.interpolate`${database.host}:${database.port}`;
+export const databaseMasterSecretArn = database.masterSecretArn;
+export const cdcSecretArn = credentials.secretArn;
+export const scheduleName = analytics.scheduleName;
+export const analyticsTaskDefinitionArn = analytics.taskDefinitionArn;
+export const analyticsCommand = analytics.command;
+export const ecsClusterName = connect.clusterName;
+export const privateSubnetIds = network.privateSubnetIds;
+export const analyticsSecurityGroupId = network.group("analytics");
+export const alarmTopicArn = observability.alarmTopicArn;
+export const dashboardName = observability.dashboardName;
+export const tunnelInstanceId = tunnel?.instanceId;
+export const replicationSlot = PIPELINE_DEFAULTS.slotName;

@@ -1,0 +1,4 @@
+export * from "./iam";
+export * from "./logs";
+export * from "./naming";
+export * from "./ecs";

@@ -1,0 +1,24 @@
+// Names and tags shared by every component, so resources of one stack are findable together.
+import * as pulumi from "@pulumi/pulumi";
+
+/** Tags every taggable resource carries (merged with the stack's `tags` config). */
+export function standardTags(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    "cdc:project": pulumi.getProject(),
+    "cdc:stack": pulumi.getStack(),
+    ...extra,
+  };
+}
+
+/**
+ * A physical name for services that cap name length (RDS, MSK, ECS, target groups: 32-63 chars).
+ * Lowercase, alphanumerics and dashes, trimmed to `maxLength` without a trailing dash.
+ */
+export function physicalName(parts: string[], maxLength = 32): string {
+  const joined = parts
+    .join("-")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-");
+  return joined.slice(0, maxLength).replace(/^-+|-+$/g, "");
+}

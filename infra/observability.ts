@@ -1,0 +1,260 @@
+// Observability: alarms on what breaks a CDC pipeline (a slot retaining WAL, disks filling up,
+// workers gone, the SCD2 job failing), all to one SNS topic, and a dashboard.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface ObservabilityArgs {
+  /** E-mail addresses subscribed to the alarm topic. Defaults to none. */
+  alarmEmails?: string[];
+  /** RDS instance identifier; RDS alarms are skipped without it (existing database without one). */
+  databaseInstanceIdentifier?: pulumi.Input<string>;
+  /** Replication slot lag (bytes) that raises an alarm. Defaults to 1 GiB. */
+  slotLagBytes?: number;
+  /** `max_slot_wal_keep_size` (MB): WAL disk use above 80% of it raises an alarm. Defaults to 10240. */
+  maxSlotWalKeepSizeMb?: number;
+  /** Free storage (bytes) below which an alarm is raised. Defaults to 10 GiB. */
+  freeStorageBytes?: number;
+  /** MSK cluster name and broker count (provisioned only; 0 skips the disk alarms). */
+  kafkaClusterName: pulumi.Input<string>;
+  kafkaBrokerCount: number;
+  /** Broker data disk use (percent) that raises an alarm. Defaults to 80. */
+  kafkaDiskPercent?: number;
+  /** Connect service: an alarm fires when fewer than `connectMinRunning` tasks run (0 skips it). */
+  connectClusterName: pulumi.Input<string>;
+  connectServiceName: pulumi.Input<string>;
+  connectMinRunning: number;
+  /** ECS cluster ARN and task family of the SCD2 job (failed runs are reported). */
+  analyticsClusterArn: pulumi.Input<string>;
+  analyticsTaskFamily: string;
+  region: string;
+  tags?: Record<string, string>;
+}
+
+interface AlarmSpec {
+  key: string;
+  description: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, pulumi.Input<string>>;
+  statistic: "Maximum" | "Minimum" | "Average" | "Sum";
+  comparisonOperator: string;
+  threshold: number;
+  evaluationPeriods: number;
+  treatMissingData: "breaching" | "notBreaching" | "missing";
+}
+
+export class Observability extends pulumi.ComponentResource {
+  readonly alarmTopicArn: pulumi.Output<string>;
+  readonly alarmNames: pulumi.Output<string>[];
+  readonly dashboardName: pulumi.Output<string>;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc:observability:Observability", name, {}, opts);
+    const tags = args.tags ?? {};
+    const topic = new aws.sns.Topic(`${name}-alarms`, { tags }, { parent: this });
+    this.alarmTopicArn = topic.arn;
+    (args.alarmEmails ?? []).forEach(
+      (email, i) =>
+        new aws.sns.TopicSubscription(
+          `${name}-email-${i}`,
+          { topic: topic.arn, protocol: "email", endpoint: email },
+          { parent: this },
+        ),
+    );
+
+    const specs = alarmSpecs(args);
+    this.alarmNames = specs.map(
+      (spec) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${spec.key}`,
+          {
+            alarmDescription: spec.description,
+            namespace: spec.namespace,
+            metricName: spec.metricName,
+            dimensions: spec.dimensions,
+            statistic: spec.statistic,
+            period: 300,
+            evaluationPeriods: spec.evaluationPeriods,
+            comparisonOperator: spec.comparisonOperator,
+            threshold: spec.threshold,
+            treatMissingData: spec.treatMissingData,
+            alarmActions: [topic.arn],
+            okActions: [topic.arn],
+            tags,
+          },
+          { parent: this },
+        ).name,
+    );
+
+    // A scheduled SCD2 run that stops with a non-zero exit code is reported on the same topic.
+    const failedRuns = new aws.cloudwatch.EventRule(
+      `${name}-scd2-failed`,
+      {
+        description: "SCD2 job task stopped with a non-zero exit code",
+        eventPattern: pulumi
+          .output(args.analyticsClusterArn)
+          .apply((clusterArn) => JSON.stringify(failedTaskPattern(clusterArn, args.analyticsTaskFamily))),
+        tags,
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-scd2-failed`,
+      { rule: failedRuns.name, arn: topic.arn },
+      { parent: this },
+    );
+    new aws.sns.TopicPolicy(
+      `${name}-alarms`,
+      {
+        arn: topic.arn,
+        policy: pulumi.all([topic.arn, failedRuns.arn]).apply(([topicArn, ruleArn]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "EventBridgeFailedRuns",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topicArn,
+                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+
+    const dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      {
+        dashboardName: `${pulumi.getProject()}-${pulumi.getStack()}`,
+        dashboardBody: pulumi.output(specs.map((s) => pulumi.output(s.dimensions))).apply((dimensions) =>
+          JSON.stringify({
+            widgets: specs.map((spec, i) => ({
+              type: "metric",
+              x: (i % 2) * 12,
+              y: Math.floor(i / 2) * 6,
+              width: 12,
+              height: 6,
+              properties: {
+                title: spec.description,
+                region: args.region,
+                stat: spec.statistic,
+                period: 300,
+                metrics: [[spec.namespace, spec.metricName, ...Object.entries(dimensions[i] ?? {}).flat()]],
+                annotations: { horizontal: [{ value: spec.threshold, label: "alarm" }] },
+              },
+            })),
+          }),
+        ),
+      },
+      { parent: this },
+    );
+    this.dashboardName = dashboard.dashboardName;
+    this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName });
+  }
+}
+
+/** EventBridge pattern: a task of `family` on `clusterArn` stopped with a container exit code other than 0. */
+export function failedTaskPattern(clusterArn: string, family: string): object {
+  const taskDefinitionPrefix = clusterArn.replace(/:cluster\/.*$/, `:task-definition/${family}:`);
+  return {
+    source: ["aws.ecs"],
+    "detail-type": ["ECS Task State Change"],
+    detail: {
+      clusterArn: [clusterArn],
+      taskDefinitionArn: [{ prefix: taskDefinitionPrefix }],
+      lastStatus: ["STOPPED"],
+      containers: { exitCode: [{ "anything-but": 0 }] },
+    },
+  };
+}
+
+/** The alarms for a stack, as data. */
+export function alarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
+  const specs: AlarmSpec[] = [];
+  if (args.databaseInstanceIdentifier !== undefined) {
+    const db = { DBInstanceIdentifier: args.databaseInstanceIdentifier };
+    specs.push(
+      {
+        key: "slot-lag",
+        description: "Replication slot lag: the connector is behind or down, WAL is piling up",
+        namespace: "AWS/RDS",
+        metricName: "OldestReplicationSlotLag",
+        dimensions: db,
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: args.slotLagBytes ?? 1024 ** 3,
+        evaluationPeriods: 3,
+        treatMissingData: "notBreaching",
+      },
+      {
+        key: "wal-disk",
+        description: "Transaction log disk usage near max_slot_wal_keep_size: the slot will be invalidated",
+        namespace: "AWS/RDS",
+        metricName: "TransactionLogsDiskUsage",
+        dimensions: db,
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: Math.round((args.maxSlotWalKeepSizeMb ?? 10240) * 1024 * 1024 * 0.8),
+        evaluationPeriods: 2,
+        treatMissingData: "notBreaching",
+      },
+      {
+        key: "free-storage",
+        description: "RDS free storage is low",
+        namespace: "AWS/RDS",
+        metricName: "FreeStorageSpace",
+        dimensions: db,
+        statistic: "Minimum",
+        comparisonOperator: "LessThanThreshold",
+        threshold: args.freeStorageBytes ?? 10 * 1024 ** 3,
+        evaluationPeriods: 2,
+        treatMissingData: "breaching",
+      },
+    );
+  }
+  for (let broker = 1; broker <= args.kafkaBrokerCount; broker++) {
+    specs.push({
+      key: `kafka-disk-${broker}`,
+      description: `MSK broker ${broker} data disk usage`,
+      namespace: "AWS/Kafka",
+      metricName: "KafkaDataLogsDiskUsed",
+      dimensions: { "Cluster Name": args.kafkaClusterName, "Broker ID": String(broker) },
+      statistic: "Maximum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: args.kafkaDiskPercent ?? 80,
+      evaluationPeriods: 2,
+      treatMissingData: "notBreaching",
+    });
+  }
+  if (args.connectMinRunning > 0) {
+    specs.push({
+      key: "connect-tasks",
+      description: "Fewer Kafka Connect workers running than configured",
+      namespace: "ECS/ContainerInsights",
+      metricName: "RunningTaskCount",
+      dimensions: { ClusterName: args.connectClusterName, ServiceName: args.connectServiceName },
+      statistic: "Minimum",
+      comparisonOperator: "LessThanThreshold",
+      threshold: args.connectMinRunning,
+      evaluationPeriods: 2,
+      treatMissingData: "breaching",
+    });
+  }
+  specs.push({
+    key: "schedule-errors",
+    description: "EventBridge Scheduler could not start the SCD2 task",
+    namespace: "AWS/Scheduler",
+    metricName: "TargetErrorCount",
+    dimensions: { ScheduleGroup: "default" },
+    statistic: "Sum",
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: 0,
+    evaluationPeriods: 1,
+    treatMissingData: "notBreaching",
+  });
+  return specs;
+}

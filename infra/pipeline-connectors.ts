@@ -1,0 +1,52 @@
+// The two connectors of the pipeline, built by connectors/config (the same builders the local
+// runtime uses) and managed through the Connect REST API by connectors/connect-api's resource.
+import * as pulumi from "@pulumi/pulumi";
+import { buildSinkConnector, buildSourceConnector, type ConnectorConfig } from "../connectors/config";
+import { KafkaConnector } from "../connectors/connect-api";
+
+export interface PipelineConnectorsArgs {
+  /** Connect REST URL Pulumi calls (load balancer, or a tunnel). */
+  connectUrl: pulumi.Input<string>;
+  /** Database address as the Connect workers see it (inside the VPC). */
+  databaseHost: pulumi.Input<string>;
+  databasePort: pulumi.Input<number>;
+  databaseName: pulumi.Input<string>;
+  /** `${secretsmanager:<arn>:password}`: resolved by the workers, never by Pulumi. */
+  passwordPlaceholder: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  region: string;
+  topicsDir: string;
+  /** What must exist before the connectors start (service, topics, publication, slot). */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** The Connect service: when it is deleted, the connectors go with it (no REST calls). */
+  connectService: pulumi.Resource;
+}
+
+export class PipelineConnectors extends pulumi.ComponentResource {
+  readonly source: KafkaConnector;
+  readonly sink: KafkaConnector;
+
+  constructor(name: string, args: PipelineConnectorsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc:connect:PipelineConnectors", name, {}, opts);
+    const sourceConfig: pulumi.Output<ConnectorConfig> = pulumi
+      .all([args.databaseHost, args.databasePort, args.databaseName, args.passwordPlaceholder])
+      .apply(([hostname, port, dbname, password]) =>
+        buildSourceConnector({ database: { hostname, port, dbname, password, sslMode: "require" } }),
+      );
+    const sinkConfig: pulumi.Output<ConnectorConfig> = pulumi
+      .output(args.bucketName)
+      .apply((bucket) => buildSinkConnector({ bucket, region: args.region, topicsDir: args.topicsDir }));
+    const options = { parent: this, dependsOn: args.dependsOn, deletedWith: args.connectService };
+    this.source = new KafkaConnector(
+      `${name}-source`,
+      { connectUrl: args.connectUrl, name: sourceConfig.name, config: sourceConfig.config },
+      options,
+    );
+    this.sink = new KafkaConnector(
+      `${name}-sink`,
+      { connectUrl: args.connectUrl, name: sinkConfig.name, config: sinkConfig.config },
+      options,
+    );
+    this.registerOutputs({ sourceName: this.source.name, sinkName: this.sink.name });
+  }
+}

@@ -1,0 +1,137 @@
+// Who may talk to whom, as data: one table of flows renders every security group rule, so the
+// rules are reviewable in one place and tests compare them with the table.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The security groups of the stack, one per role. */
+export type SecurityGroupRole =
+  "connect" | "connectLb" | "database" | "kafka" | "analytics" | "endpoints" | "tunnel";
+
+/** A permitted flow between two roles, or from a role to a prefix list/CIDR outside the groups. */
+export interface Flow {
+  from: SecurityGroupRole | "vpc";
+  to: SecurityGroupRole | "s3";
+  port: number;
+  why: string;
+}
+
+/** The flows this stack allows. `tunnel` rows apply only when the tunnel host exists. */
+export function allowedFlows(options: {
+  tunnelHost: boolean;
+  interfaceEndpoints: boolean;
+  connectListenerPort: number;
+}): Flow[] {
+  const flows: Flow[] = [
+    { from: "connect", to: "database", port: 5432, why: "Debezium streams the replication slot" },
+    { from: "connect", to: "kafka", port: 9098, why: "Connect workers use MSK with IAM auth over TLS" },
+    { from: "connect", to: "connect", port: 8083, why: "workers forward REST requests to the leader" },
+    { from: "connectLb", to: "connect", port: 8083, why: "the internal load balancer reaches the REST API" },
+    {
+      from: "vpc",
+      to: "connectLb",
+      port: options.connectListenerPort,
+      why: "callers inside the VPC use the REST API",
+    },
+    { from: "connect", to: "s3", port: 443, why: "the S3 sink writes through the gateway endpoint" },
+    {
+      from: "analytics",
+      to: "s3",
+      port: 443,
+      why: "the SCD2 job reads and writes S3 through the gateway endpoint",
+    },
+  ];
+  if (options.interfaceEndpoints) {
+    flows.push(
+      { from: "connect", to: "endpoints", port: 443, why: "ECR, CloudWatch Logs, Secrets Manager endpoints" },
+      { from: "analytics", to: "endpoints", port: 443, why: "ECR and CloudWatch Logs endpoints" },
+    );
+  }
+  if (options.tunnelHost) {
+    flows.push(
+      { from: "tunnel", to: "database", port: 5432, why: "Pulumi's postgresql provider through the tunnel" },
+      { from: "tunnel", to: "kafka", port: 9098, why: "Pulumi's kafka provider through the tunnel" },
+      {
+        from: "tunnel",
+        to: "connectLb",
+        port: options.connectListenerPort,
+        why: "the connector resources through the tunnel",
+      },
+      { from: "tunnel", to: "endpoints", port: 443, why: "SSM endpoints for the session manager agent" },
+    );
+  }
+  return flows;
+}
+
+export interface SecurityGroupsArgs {
+  vpcId: pulumi.Input<string>;
+  vpcCidr: pulumi.Input<string>;
+  /** Prefix list of the S3 gateway endpoint (egress to S3). */
+  s3PrefixListId: pulumi.Input<string>;
+  flows: Flow[];
+  /** An existing database security group to add ingress rules to, instead of creating one. */
+  existingDatabaseGroupId?: pulumi.Input<string>;
+  tags: Record<string, string>;
+}
+
+/** Create one group per role used by `flows`, then an ingress and an egress rule per flow. */
+export function createSecurityGroups(
+  name: string,
+  args: SecurityGroupsArgs,
+  parent: pulumi.Resource,
+): Partial<Record<SecurityGroupRole, pulumi.Output<string>>> {
+  const roles = new Set<SecurityGroupRole>();
+  for (const flow of args.flows) {
+    if (flow.from !== "vpc") roles.add(flow.from);
+    if (flow.to !== "s3") roles.add(flow.to);
+  }
+  const ids: Partial<Record<SecurityGroupRole, pulumi.Output<string>>> = {};
+  for (const role of roles) {
+    if (role === "database" && args.existingDatabaseGroupId) {
+      ids.database = pulumi.output(args.existingDatabaseGroupId);
+      continue;
+    }
+    ids[role] = new aws.ec2.SecurityGroup(
+      `${name}-${role}`,
+      { vpcId: args.vpcId, description: `cdc ${role}`, tags: { ...args.tags, Name: `${name}-${role}` } },
+      { parent },
+    ).id;
+  }
+  const group = (role: SecurityGroupRole) => ids[role] as pulumi.Output<string>;
+  args.flows.forEach((flow) => {
+    const ruleName = `${name}-${flow.from}-to-${flow.to}-${flow.port}`;
+    const common = {
+      ipProtocol: "tcp",
+      fromPort: flow.port,
+      toPort: flow.port,
+      description: flow.why,
+      tags: args.tags,
+    };
+    if (flow.to !== "s3") {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${ruleName}-in`,
+        {
+          ...common,
+          securityGroupId: group(flow.to),
+          ...(flow.from === "vpc"
+            ? { cidrIpv4: args.vpcCidr }
+            : { referencedSecurityGroupId: group(flow.from) }),
+        },
+        { parent },
+      );
+    }
+    if (flow.from !== "vpc") {
+      new aws.vpc.SecurityGroupEgressRule(
+        `${ruleName}-out`,
+        {
+          ...common,
+          securityGroupId: group(flow.from),
+          ...(flow.to === "s3"
+            ? { prefixListId: args.s3PrefixListId }
+            : { referencedSecurityGroupId: group(flow.to) }),
+        },
+        { parent },
+      );
+    }
+  });
+  return ids;
+}
