@@ -5,14 +5,16 @@ import { MultiBar, Presets } from "cli-progress";
 import type { SingleBar } from "cli-progress";
 import { Command, CommanderError } from "commander";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
 import pino from "pino";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Scd2Error, runScd2 } from "./job";
 import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
+import { LOCK_KEY } from "./state/lock";
 import { DirectoryStorage, StorageError, openStorage } from "./storage";
+import type { Storage } from "./storage";
 
 const DEFAULT_TABLES = ["commerce.products", "commerce.users"];
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -238,13 +240,14 @@ function jsonReporter(level: string): Reporter {
   const logger = pino({ level, base: { app: "cdc-scd2" }, timestamp: pino.stdTimeFunctions.isoTime });
   return {
     logger,
+    // The job logs table-started and table-done itself (with its run id); file progress is ours.
     onProgress(event) {
-      if (event.type === "table-done") logger.info({ event: event.type, ...event.summary }, "table done");
-      else
+      if (event.type === "files-read") {
         logger.info(
-          { ...event, event: event.type },
-          event.type === "table-started" ? "table started" : "files read",
+          { event: event.type, table: event.table, done: event.done, total: event.total },
+          "files read",
         );
+      }
     },
     finish(summary) {
       logger.info({ event: "run-done", durationMs: summary.durationMs, tables: summary.tables }, "run done");
@@ -289,9 +292,16 @@ async function run(raw: RawRunOptions): Promise<number> {
   const stop = (signal: NodeJS.Signals): void => {
     // The job only replaces output through atomic renames/PUTs and a manifest written last, so
     // stopping at any point leaves the previous output intact; the next run picks up from there.
-    reporter.fail(`stopped by ${signal}; the previous output is left intact`);
-    cleanUp();
-    process.exit(signal === "SIGINT" ? 130 : 143);
+    // Its run lock is released here: on Fargate the next task runs on another host and could not tell
+    // that this process is gone, so it would wait for the lock to go stale.
+    const code = signal === "SIGINT" ? 130 : 143;
+    void releaseOwnLock(output)
+      .catch((error: unknown) => reporter.logger.warn({ err: error }, "could not release the run lock"))
+      .finally(() => {
+        reporter.fail(`stopped by ${signal}; the previous output is left intact`);
+        cleanUp();
+        process.exit(code);
+      });
   };
   process.once("SIGINT", stop).once("SIGTERM", stop);
 
@@ -329,6 +339,13 @@ async function run(raw: RawRunOptions): Promise<number> {
     process.removeListener("SIGINT", stop).removeListener("SIGTERM", stop);
     cleanUp();
   }
+}
+
+/** Deletes the output's run lock if this process holds it (see state/lock.ts for its body). */
+async function releaseOwnLock(output: Storage): Promise<void> {
+  const text = await output.readText(LOCK_KEY);
+  const holder = text === undefined ? undefined : (JSON.parse(text) as { host?: string; pid?: number });
+  if (holder?.host === hostname() && holder.pid === process.pid) await output.delete([LOCK_KEY]);
 }
 
 function openFlagStorage(flag: string, uri: string): ReturnType<typeof openStorage> {
