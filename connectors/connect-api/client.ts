@@ -2,7 +2,7 @@
 // at module load: the provider is serialized into the Pulumi state, and a captured axios instance cannot be.
 import type { AxiosStatic } from "axios";
 import type * as https from "node:https";
-import { ConnectApiError, ConnectorError } from "./errors";
+import { connectApiError, connectorError } from "./errors";
 import { nextRetryDelay, type RequestFailure, type RetryPolicy } from "./retry";
 import type { ConnectorAuth, ConnectorInfo, ConnectorStatus } from "./types";
 
@@ -82,7 +82,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       const delay = nextRetryDelay(failure, attempts, now() - started, retry, random);
       if (delay === undefined) {
         const status = "status" in failure ? failure.status : undefined;
-        throw new ConnectApiError({ connector, method, path, status, message, attempts });
+        throw connectApiError({ connector, method, path, status, message, attempts });
       }
       await sleep(delay);
     }
@@ -129,7 +129,7 @@ function basicAuth(
   const variable = auth.passwordEnvVar ?? DEFAULT_PASSWORD_ENV_VAR;
   const password = env[variable];
   if (password === undefined || password === "") {
-    throw new ConnectorError(
+    throw connectorError(
       connector,
       `basic auth for user "${auth.username}" needs the password in the environment variable ${variable}, which is not set`,
     );

@@ -1,4 +1,6 @@
-// Errors of the Connect REST client: each names the connector, the request, the status and Connect's message.
+// Errors of the Connect REST client and the provider: each names the connector, and for a request, the
+// method, path, status and Connect's message. Plain Errors built by functions, not Error subclasses: the
+// provider is serialized into the state, and a serialized subclass of Error loses its message.
 
 export interface ConnectApiErrorDetails {
   connector: string;
@@ -11,38 +13,42 @@ export interface ConnectApiErrorDetails {
   attempts: number;
 }
 
-export class ConnectApiError extends Error {
-  readonly connector: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number | undefined;
-  readonly connectMessage: string;
-  readonly attempts: number;
-
-  constructor(details: ConnectApiErrorDetails) {
-    const outcome = details.status === undefined ? "failed" : `failed with HTTP ${details.status}`;
-    const tries = details.attempts === 1 ? "1 attempt" : `${details.attempts} attempts`;
-    super(
-      `Kafka Connect connector "${details.connector}": ${details.method} ${details.path} ${outcome}` +
-        ` after ${tries}: ${details.message}`,
-    );
-    this.name = "ConnectApiError";
-    this.connector = details.connector;
-    this.method = details.method;
-    this.path = details.path;
-    this.status = details.status;
-    this.connectMessage = details.message;
-    this.attempts = details.attempts;
-  }
+/** A request to the Connect REST API that failed for good. */
+export interface ConnectApiError extends Error {
+  name: "ConnectApiError";
+  connector: string;
+  method: string;
+  path: string;
+  status: number | undefined;
+  connectMessage: string;
+  attempts: number;
 }
 
-/** An operation on a connector that failed for a reason other than one HTTP request (state, timeout, adoption). */
-export class ConnectorError extends Error {
-  constructor(
-    readonly connector: string,
-    detail: string,
-  ) {
-    super(`Kafka Connect connector "${connector}": ${detail}`);
-    this.name = "ConnectorError";
-  }
+export function connectApiError(details: ConnectApiErrorDetails): ConnectApiError {
+  const outcome = details.status === undefined ? "failed" : `failed with HTTP ${details.status}`;
+  const tries = details.attempts === 1 ? "1 attempt" : `${details.attempts} attempts`;
+  const error = new Error(
+    `Kafka Connect connector "${details.connector}": ${details.method} ${details.path} ${outcome}` +
+      ` after ${tries}: ${details.message}`,
+  );
+  return Object.assign(error, {
+    name: "ConnectApiError" as const,
+    connector: details.connector,
+    method: details.method,
+    path: details.path,
+    status: details.status,
+    connectMessage: details.message,
+    attempts: details.attempts,
+  });
+}
+
+export function isConnectApiError(error: unknown): error is ConnectApiError {
+  return error instanceof Error && error.name === "ConnectApiError";
+}
+
+/** An operation on a connector that failed for a reason other than one request (state, timeout, adoption). */
+export function connectorError(connector: string, detail: string): Error {
+  return Object.assign(new Error(`Kafka Connect connector "${connector}": ${detail}`), {
+    name: "ConnectorError",
+  });
 }

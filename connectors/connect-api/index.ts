@@ -18,5 +18,5 @@ export {
 export { assessStatus, waitForState, type StatusAssessment, type WaitTarget } from "./wait";
 export { checkConnectorInputs, isSensitiveKey, isPlaceholder, plaintextSecretReason } from "./check";
 export { diffConnector, diffConfigKeys, type ConnectorDiff } from "./diff";
-export { ConnectApiError, ConnectorError } from "./errors";
+export { isConnectApiError, type ConnectApiError } from "./errors";
 export type * from "./types";

@@ -4,7 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { checkConnectorInputs } from "./check";
 import { createConnectClient, type ConnectClient } from "./client";
 import { diffConnector, diffConfigKeys, comparableConfig, needsReapply, type ConnectorDiff } from "./diff";
-import { ConnectorError } from "./errors";
+import { connectorError } from "./errors";
 import { resolveRetryPolicy } from "./retry";
 import type { ConnectorInputs, ConnectorOutputs, ConnectorStatus } from "./types";
 import { waitForState, type WaitTarget } from "./wait";
@@ -103,7 +103,7 @@ async function applyOnCreate(
     const listed = differences.map(
       ({ key, kind }) => `${key} (${kind === "add" ? "missing" : kind === "delete" ? "extra" : "different"})`,
     );
-    throw new ConnectorError(
+    throw connectorError(
       inputs.name,
       `already exists on ${inputs.connectUrl} with a different config (${listed.join(", ")}); ` +
         "delete it, or make the declared config match to adopt it",
@@ -112,13 +112,14 @@ async function applyOnCreate(
   return existing;
 }
 
-export const connectorProvider: pulumi.dynamic.ResourceProvider<ConnectorInputs, ConnectorOutputs> = {
+export const connectorProvider = {
   async check(_olds, news) {
     const failures = checkConnectorInputs(news as unknown as Record<string, unknown>);
     return { inputs: news, failures };
   },
 
   async diff(_id, olds, news): Promise<ConnectorDiff> {
+    // `detailedDiff` rides along for tests and newer SDKs; see docs/connectors.md on what preview shows.
     return diffConnector(olds, news);
   },
 
@@ -159,4 +160,4 @@ export const connectorProvider: pulumi.dynamic.ResourceProvider<ConnectorInputs,
     const inputs = { ...inputsOf(current), config: outs.config };
     return { id, props: outs, inputs: inputs as ConnectorOutputs };
   },
-};
+} satisfies pulumi.dynamic.ResourceProvider<ConnectorInputs, ConnectorOutputs>;

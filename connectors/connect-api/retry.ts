@@ -15,8 +15,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export type RequestFailure = { status: number } | { code: string };
 
 // Transport failures worth another attempt: timeouts, dropped connections, and a worker that is not
-// listening yet (a Connect service that is still starting during the same `pulumi up`).
-const RETRYABLE_CODES = new Set([
+// listening yet (a Connect service that is still starting during the same `pulumi up`). An array, not a
+// Set: the provider is serialized into the state, and closure serialization drops a Set's contents.
+const RETRYABLE_CODES = [
   "ECONNABORTED",
   "ETIMEDOUT",
   "ECONNRESET",
@@ -24,12 +25,12 @@ const RETRYABLE_CODES = new Set([
   "EPIPE",
   "EAI_AGAIN",
   "ERR_SOCKET_CONNECTION_TIMEOUT",
-]);
+];
 
 /** 409 (rebalance in progress), any 5xx (500 is also Connect's request timeout) and transient transport errors. */
 export function isRetryable(failure: RequestFailure): boolean {
   if ("status" in failure) return failure.status === 409 || failure.status >= 500;
-  return RETRYABLE_CODES.has(failure.code);
+  return RETRYABLE_CODES.includes(failure.code);
 }
 
 /** Full-jitter backoff before retry number `retry` (1 = the first retry): random in [0, min(cap, base * 2^(retry-1))). */

@@ -1,6 +1,6 @@
 // Waiting for a connector to reach a state: a pure assessment of one status, and a bounded polling loop.
 import type { ConnectClient } from "./client";
-import { ConnectorError } from "./errors";
+import { connectorError } from "./errors";
 import type { ConnectorStatus } from "./types";
 
 export type WaitTarget = "RUNNING" | "STOPPED";
@@ -72,9 +72,9 @@ export async function waitForState(
     const assessment = assessStatus(status, target);
     if (assessment.outcome === "done") return status!;
     if (assessment.outcome === "failed")
-      throw new ConnectorError(connector, `not ${target}: ${assessment.reason}`);
+      throw connectorError(connector, `not ${target}: ${assessment.reason}`);
     if (now() + options.pollIntervalMs > deadline) {
-      throw new ConnectorError(
+      throw connectorError(
         connector,
         `not ${target} after ${options.timeoutMs / 1000} s (timeouts.runningTimeoutSeconds): ${assessment.reason}`,
       );

@@ -88,16 +88,16 @@ export class ConnectEmulator {
       basicAuth?: { username: string; password: string };
     } = {},
   ) {
-    let emulator: ConnectEmulator | undefined;
-    const server = createServer((req, res) => void emulator!.handle(req, res));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    emulator = new ConnectEmulator(
+    const emulator = new ConnectEmulator(
       server,
       `http://127.0.0.1:${port}`,
       options.plugins ?? DEFAULT_PLUGINS,
       options.basicAuth,
     );
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => void emulator.handle(req, res));
     return emulator;
   }
 

@@ -1,0 +1,286 @@
+// The dynamic provider's methods, called as the Pulumi engine calls them, against the Connect emulator.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  connectorProvider as provider,
+  type ConnectorInputs,
+  type ConnectorOutputs,
+} from "../../../connectors/connect-api";
+import { ConnectEmulator } from "./connect-emulator";
+import { SOURCE_CONFIG, sourceInputs } from "./fixtures";
+
+let connect: ConnectEmulator;
+beforeAll(async () => {
+  connect = await ConnectEmulator.start();
+});
+afterAll(() => connect.stop());
+afterEach(() => connect.reset());
+
+const inputs = (overrides: Partial<ConnectorInputs> = {}) => sourceInputs(connect.url, overrides);
+
+async function created(overrides: Partial<ConnectorInputs> = {}): Promise<ConnectorOutputs> {
+  const result = await provider.create(inputs(overrides));
+  connect.resetCalls();
+  return result.outs!;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => new Error("expected a failure"),
+    (err: unknown) => err as Error,
+  );
+  return error.message;
+}
+
+describe("create", () => {
+  it("PUTs the config, waits until the connector and every task RUN, and records states and workers", async () => {
+    connect.behave("cdc-source", { startupMs: 60 });
+    const result = await provider.create(inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } }));
+    expect(result.id).toBe("cdc-source");
+    expect(result.outs).toEqual({
+      ...inputs(),
+      config: { ...SOURCE_CONFIG, "tasks.max": "2" },
+      connectorState: "RUNNING",
+      taskStates: [
+        { id: 0, state: "RUNNING", workerId: "10.0.1.10:8083" },
+        { id: 1, state: "RUNNING", workerId: "10.0.2.20:8083" },
+      ],
+      workerIds: ["10.0.1.10:8083", "10.0.2.20:8083"],
+    });
+    const lines = connect.callLines();
+    expect(lines.slice(0, 2)).toEqual([
+      "GET /connectors/cdc-source/config",
+      "PUT /connectors/cdc-source/config",
+    ]);
+    // It polled through UNASSIGNED until RUNNING: several status reads, nothing else.
+    expect(lines.length).toBeGreaterThan(3);
+    expect(new Set(lines.slice(2))).toEqual(new Set(["GET /connectors/cdc-source/status"]));
+  });
+
+  it("keeps the placeholder, never a resolved secret, in the applied config", async () => {
+    const outs = await created();
+    expect(outs.config["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
+    expect(connect.configOf("cdc-source")?.["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
+  });
+
+  it("adopts an existing connector whose config matches, without a PUT", async () => {
+    connect.behave("cdc-source", {});
+    await provider.create(inputs());
+    connect.resetCalls();
+    const result = await provider.create(inputs());
+    expect(result.outs?.connectorState).toBe("RUNNING");
+    expect(connect.callLines()).toEqual([
+      "GET /connectors/cdc-source/config",
+      "GET /connectors/cdc-source/status",
+    ]);
+  });
+
+  it("refuses to adopt an existing connector whose config differs, naming the keys", async () => {
+    await provider.create(inputs());
+    connect.editConfig("cdc-source", {
+      "tasks.max": "3",
+      "snapshot.mode": "never",
+      "plugin.name": undefined,
+    });
+    connect.resetCalls();
+    expect(await rejection(provider.create(inputs()))).toBe(
+      `Kafka Connect connector "cdc-source": already exists on ${connect.url} with a different config ` +
+        "(plugin.name (missing), snapshot.mode (extra), tasks.max (different)); delete it, or make the declared config match to adopt it",
+    );
+    expect(connect.callLines()).toEqual(["GET /connectors/cdc-source/config"]);
+    expect(connect.configOf("cdc-source")?.["tasks.max"]).toBe("3");
+  });
+
+  it("fails with the task's trace when a task goes FAILED", async () => {
+    const trace =
+      'org.apache.kafka.connect.errors.ConnectException: replication slot "cdc" is active\n\tat io.debezium...';
+    connect.behave("cdc-source", { failTask: { id: 0, trace } });
+    expect(await rejection(provider.create(inputs()))).toBe(
+      `Kafka Connect connector "cdc-source": not RUNNING: task 0 FAILED on 10.0.1.10:8083: ${trace}`,
+    );
+  });
+
+  it("fails after runningTimeoutSeconds when the tasks never start, with the last state seen", async () => {
+    connect.behave("cdc-source", { startupMs: 60_000 });
+    const timeouts = { runningTimeoutSeconds: 0.15, requestTimeoutSeconds: 1, pollIntervalSeconds: 0.02 };
+    const started = Date.now();
+    expect(await rejection(provider.create(inputs({ timeouts })))).toBe(
+      'Kafka Connect connector "cdc-source": not RUNNING after 0.15 s (timeouts.runningTimeoutSeconds): connector is UNASSIGNED',
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("fails on an invalid config with Connect's error list, after one PUT", async () => {
+    const { "database.hostname": _dropped, ...config } = SOURCE_CONFIG;
+    expect(await rejection(provider.create(inputs({ config })))).toBe(
+      'Kafka Connect connector "cdc-source": PUT /connectors/cdc-source/config failed with HTTP 400 after 1 attempt: ' +
+        "Connector configuration is invalid and contains the following 1 error(s):\n" +
+        'Missing required configuration "database.hostname" which has no default value.\n' +
+        "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+    );
+    expect(connect.callLines()).toEqual([
+      "GET /connectors/cdc-source/config",
+      "PUT /connectors/cdc-source/config",
+    ]);
+  });
+
+  it("rides through a rebalance: 409 twice then success is 3 PUTs", async () => {
+    connect.inject({
+      count: 2,
+      method: "PUT",
+      status: 409,
+      message: "Request cannot be completed because a rebalance is expected",
+    });
+    await provider.create(inputs());
+    const puts = connect.calls.filter((c) => c.method === "PUT");
+    expect(puts.map((c) => c.status)).toEqual([409, 409, 201]);
+  });
+});
+
+describe("diff and update", () => {
+  it("sees no change when nothing changed (no-op update)", async () => {
+    const outs = await created();
+    expect(await provider.diff("cdc-source", outs, inputs())).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+      detailedDiff: {},
+    });
+    expect(connect.calls).toEqual([]);
+  });
+
+  it("updates in place: PUT then wait, and the new config is applied", async () => {
+    const outs = await created();
+    const news = inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } });
+    const diff = await provider.diff("cdc-source", outs, news);
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+    const updated = await provider.update("cdc-source", outs, news);
+    expect(updated.outs?.config["tasks.max"]).toBe("2");
+    expect(updated.outs?.taskStates).toHaveLength(2);
+    expect(connect.callLines()[0]).toBe("PUT /connectors/cdc-source/config");
+    expect(connect.calls[0]?.status).toBe(200);
+    expect(connect.configOf("cdc-source")?.["tasks.max"]).toBe("2");
+  });
+
+  it("does not PUT when only provider settings changed", async () => {
+    const outs = await created();
+    const news = inputs({ timeouts: { runningTimeoutSeconds: 9, pollIntervalSeconds: 0.005 } });
+    const updated = await provider.update("cdc-source", outs, news);
+    expect(updated.outs?.timeouts).toEqual({ runningTimeoutSeconds: 9, pollIntervalSeconds: 0.005 });
+    expect(connect.callLines()).toEqual(["GET /connectors/cdc-source/status"]);
+  });
+
+  it("re-applies the config when the version input changes", async () => {
+    const outs = await created();
+    await provider.update("cdc-source", outs, inputs({ version: "2" }));
+    expect(connect.callLines()[0]).toBe("PUT /connectors/cdc-source/config");
+  });
+
+  it("replaces, deleting first, on a rename and on a connector.class change", async () => {
+    const outs = await created();
+    expect(await provider.diff("cdc-source", outs, inputs({ name: "cdc-source-v2" }))).toMatchObject({
+      replaces: ["name"],
+      deleteBeforeReplace: true,
+    });
+    const mysql = { ...SOURCE_CONFIG, "connector.class": "io.debezium.connector.mysql.MySqlConnector" };
+    expect(await provider.diff("cdc-source", outs, inputs({ config: mysql }))).toMatchObject({
+      replaces: ["config"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("fails an update whose tasks fail, with the trace", async () => {
+    const outs = await created();
+    connect.behave("cdc-source", { failTask: { id: 1, trace: "java.lang.OutOfMemoryError" } });
+    const message = await rejection(
+      provider.update("cdc-source", outs, inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } })),
+    );
+    expect(message).toBe(
+      'Kafka Connect connector "cdc-source": not RUNNING: task 1 FAILED on 10.0.2.20:8083: java.lang.OutOfMemoryError',
+    );
+  });
+});
+
+describe("read (refresh)", () => {
+  it("returns the live config and states, and inputs carrying the live config, so drift shows", async () => {
+    const outs = await created();
+    connect.editConfig("cdc-source", { "tasks.max": "4" });
+    const result = await provider.read("cdc-source", outs);
+    expect(result.id).toBe("cdc-source");
+    expect(result.props?.config).toEqual({ ...SOURCE_CONFIG, "tasks.max": "4" });
+    expect(result.props?.taskStates).toHaveLength(4);
+    expect(result.inputs).toEqual({ ...inputs(), config: { ...SOURCE_CONFIG, "tasks.max": "4" } });
+    // The next preview compares the desired config with the drifted one and plans an in-place update.
+    expect((await provider.diff("cdc-source", result.props!, inputs())).detailedDiff).toEqual({
+      'config["tasks.max"]': { kind: "update", inputDiff: true },
+    });
+    expect(connect.callLines()).toEqual([
+      "GET /connectors/cdc-source/config",
+      "GET /connectors/cdc-source/status",
+    ]);
+  });
+
+  it("returns no id for a connector deleted by hand, so Pulumi drops it", async () => {
+    const outs = await created();
+    connect.removeConnector("cdc-source");
+    expect(await provider.read("cdc-source", outs)).toEqual({});
+    expect(connect.callLines()).toEqual(["GET /connectors/cdc-source/config"]);
+  });
+});
+
+describe("delete", () => {
+  it("DELETEs the connector", async () => {
+    const outs = await created();
+    await provider.delete("cdc-source", outs);
+    expect(connect.calls).toEqual([{ method: "DELETE", path: "/connectors/cdc-source", status: 204 }]);
+    expect(connect.configOf("cdc-source")).toBeUndefined();
+  });
+
+  it("treats a connector that is already gone as deleted", async () => {
+    const outs = await created();
+    connect.removeConnector("cdc-source");
+    await provider.delete("cdc-source", outs);
+    expect(connect.calls).toEqual([{ method: "DELETE", path: "/connectors/cdc-source", status: 404 }]);
+  });
+
+  it("keeps the offsets by default (a re-created connector resumes from them)", async () => {
+    const outs = await created();
+    connect.setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
+    await provider.delete("cdc-source", outs);
+    expect(connect.offsetsOf("cdc-source")).toEqual([{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
+  });
+
+  it("with resetOffsetsOnDelete: stop, wait STOPPED, delete the offsets, then delete", async () => {
+    const outs = await created({ resetOffsetsOnDelete: true });
+    connect.setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
+    await provider.delete("cdc-source", outs);
+    expect(connect.calls).toEqual([
+      { method: "PUT", path: "/connectors/cdc-source/stop", status: 202 },
+      { method: "GET", path: "/connectors/cdc-source/status", status: 200 },
+      { method: "DELETE", path: "/connectors/cdc-source/offsets", status: 200 },
+      { method: "DELETE", path: "/connectors/cdc-source", status: 204 },
+    ]);
+    expect(connect.offsetsOf("cdc-source")).toEqual([]);
+  });
+
+  it("with resetOffsetsOnDelete on a connector that is gone: nothing to stop, done", async () => {
+    const outs = await created({ resetOffsetsOnDelete: true });
+    connect.removeConnector("cdc-source");
+    await provider.delete("cdc-source", outs);
+    expect(connect.callLines()).toEqual(["PUT /connectors/cdc-source/stop", "DELETE /connectors/cdc-source"]);
+  });
+});
+
+describe("check", () => {
+  it("returns the inputs and the failures", async () => {
+    const news = inputs({ config: { ...SOURCE_CONFIG, "database.password": "hunter2" } });
+    const result = await provider.check(inputs(), news);
+    expect(result.inputs).toBe(news);
+    expect(result.failures).toEqual([
+      {
+        property: 'config["database.password"]',
+        reason:
+          "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret arn>:password} or ${env:VAR}, never the plaintext value",
+      },
+    ]);
+  });
+});
