@@ -238,6 +238,11 @@ function terminalReporter(level: string): Reporter {
 
 function jsonReporter(level: string): Reporter {
   const logger = pino({ level, base: { app: "cdc-scd2" }, timestamp: pino.stdTimeFunctions.isoTime });
+  // Node prints process warnings (e.g. the AWS SDK's Node version notice) as plain text on stderr;
+  // log them as JSON lines instead, so every line CloudWatch receives parses.
+  process.removeAllListeners("warning").on("warning", (warning) => {
+    logger.warn({ event: "process-warning", warning: warning.name }, warning.message);
+  });
   return {
     logger,
     // The job logs table-started and table-done itself (with its run id); file progress is ours.
