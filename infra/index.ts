@@ -20,9 +20,8 @@ import { TunnelHost } from "./tunnel-host";
 const cfg = loadStackConfig();
 const tags = standardTags(cfg.tags);
 const logs = { retentionDays: cfg.logRetentionDays, tags };
-const name = "cdc";
 
-const network = new Network(name, {
+const network = new Network("network", {
   region: cfg.region,
   cidrBlock: cfg.network.vpcCidr,
   availabilityZoneCount: cfg.network.availabilityZoneCount,
@@ -35,10 +34,10 @@ const network = new Network(name, {
 const firstSubnet = network.privateSubnetIds[0];
 const tunnel =
   cfg.network.tunnelHost && firstSubnet
-    ? new TunnelHost(name, { subnetId: firstSubnet, securityGroupId: network.group("tunnel"), tags })
+    ? new TunnelHost("tunnel", { subnetId: firstSubnet, securityGroupId: network.group("tunnel"), tags })
     : undefined;
 
-const storage = new Storage(name, {
+const storage = new Storage("storage", {
   bucketName: cfg.storage.bucketName,
   topicsDir: cfg.storage.topicsDir,
   analyticsPrefix: cfg.storage.analyticsPrefix,
@@ -50,7 +49,7 @@ const storage = new Storage(name, {
 
 const rds = cfg.database.existing
   ? undefined
-  : new Database(name, {
+  : new Database("database", {
       subnetIds: network.privateSubnetIds,
       securityGroupId: network.group("database"),
       engineVersion: cfg.database.postgresVersion,
@@ -68,7 +67,7 @@ const rds = cfg.database.existing
 const database: DatabaseEndpoint =
   rds ?? existingDatabaseEndpoint(cfg.database.existing as ExistingDatabase, cfg.database.databaseName);
 
-const kafkaCluster = new Kafka(name, {
+const kafkaCluster = new Kafka("kafka", {
   subnetIds: network.privateSubnetIds,
   securityGroupId: network.group("kafka"),
   mode: cfg.kafka.mode,
@@ -87,14 +86,14 @@ const topicPlan = planTopics({
   partitions: cfg.kafka.topicPartitions,
   retentionHours: cfg.kafka.topicRetentionHours,
 });
-const credentials = new CdcCredentials(name, {
+const credentials = new CdcCredentials("cdc-credentials", {
   username: PIPELINE_DEFAULTS.cdcRole,
   ephemeral: cfg.ephemeral,
   tags,
 });
 const inCluster = cfg.endpoints.inClusterResources;
 
-const connect = new Connect(name, {
+const connect = new Connect("connect", {
   region: cfg.region,
   vpcId: network.vpcId,
   subnetIds: network.privateSubnetIds,
@@ -124,7 +123,7 @@ const connect = new Connect(name, {
   tags,
 });
 
-const analytics = new Analytics(name, {
+const analytics = new Analytics("analytics", {
   region: cfg.region,
   clusterArn: connect.clusterArn,
   subnetIds: network.privateSubnetIds,
@@ -143,7 +142,7 @@ const analytics = new Analytics(name, {
   tags,
 });
 
-const observability = new Observability(name, {
+const observability = new Observability("observability", {
   alarmEmails: cfg.alarms.emails,
   databaseInstanceIdentifier: database.instanceIdentifier,
   slotLagBytes: cfg.alarms.slotLagBytes,
@@ -167,7 +166,7 @@ const endpoints = inCluster
   : undefined;
 if (endpoints) {
   const cdcObjects = new CdcObjects(
-    name,
+    "cdc-objects",
     {
       databaseName: database.databaseName,
       adminConnection: endpoints.adminConnection,
@@ -178,7 +177,7 @@ if (endpoints) {
     { providers: { postgresql: endpoints.postgresProvider } },
   );
   const topics = new KafkaTopics(
-    name,
+    "topics",
     {
       topics: topicPlan.topics,
       replicationFactor: cfg.kafka.topicReplicationFactor,
@@ -187,7 +186,7 @@ if (endpoints) {
     { providers: { kafka: endpoints.kafkaProvider } },
   );
   if (cfg.connect.connectorsEnabled) {
-    new PipelineConnectors(name, {
+    new PipelineConnectors("connectors", {
       connectUrl: endpoints.connectUrl,
       databaseHost: database.host,
       databasePort: database.port,
@@ -214,7 +213,7 @@ export const scheduleName = analytics.scheduleName;
 export const analyticsTaskDefinitionArn = analytics.taskDefinitionArn;
 export const analyticsCommand = analytics.command;
 export const ecsClusterName = connect.clusterName;
-export const privateSubnetIds = network.privateSubnetIds;
+export const privateSubnetIds = pulumi.all(network.privateSubnetIds);
 export const analyticsSecurityGroupId = network.group("analytics");
 export const alarmTopicArn = observability.alarmTopicArn;
 export const dashboardName = observability.dashboardName;

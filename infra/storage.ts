@@ -47,7 +47,14 @@ export class Storage extends pulumi.ComponentResource {
 
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
-      { bucket: args.bucketName, forceDestroy: ephemeral, tags },
+      {
+        bucket: args.bucketName,
+        bucketPrefix: args.bucketName
+          ? undefined
+          : `${pulumi.getProject()}-${pulumi.getStack()}-`.toLowerCase(),
+        forceDestroy: ephemeral,
+        tags,
+      },
       { parent: this, protect: !ephemeral },
     );
     this.bucketName = bucket.bucket;
