@@ -1,4 +1,6 @@
 // The REST client against the Connect emulator on a real socket: exact call counts for the retry policy.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createConnectClient,
@@ -194,5 +196,33 @@ describe("ConnectClient basic auth", () => {
     expect(() => client({ connectUrl: secured.url, auth: { username: "pulumi" }, env: {} })).toThrow(
       'Kafka Connect connector "cdc-source": basic auth for user "pulumi" needs the password in the environment variable KAFKA_CONNECT_PASSWORD, which is not set',
     );
+  });
+});
+
+describe("ConnectClient over https with an internal CA", () => {
+  // tls/: a test-only CA and a certificate for 127.0.0.1 it signed (openssl, valid for 100 years).
+  const tlsFile = (name: string) => readFileSync(join(__dirname, "tls", name), "utf8");
+  let secure: ConnectEmulator;
+  beforeAll(async () => {
+    secure = await ConnectEmulator.start({
+      tls: { key: tlsFile("server.key"), cert: tlsFile("server.pem") },
+    });
+  });
+  afterAll(() => secure.stop());
+
+  it("trusts the Connect certificate through tlsCa", async () => {
+    expect(await client({ connectUrl: secure.url, tlsCa: tlsFile("ca.pem") }).getConfig()).toBeUndefined();
+    expect(secure.calls.at(-1)?.status).toBe(404);
+  });
+
+  it("fails once, without retrying, when the CA is not trusted", async () => {
+    secure.resetCalls();
+    const error = await failure(client({ connectUrl: secure.url }).getConfig());
+    expect(error.attempts).toBe(1);
+    expect(error.message).toBe(
+      'Kafka Connect connector "cdc-source": GET /connectors/cdc-source/config failed after 1 attempt: ' +
+        "unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+    );
+    expect(secure.calls).toEqual([]);
   });
 });

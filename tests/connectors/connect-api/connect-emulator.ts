@@ -2,6 +2,7 @@
 // must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace.
 // Every request is logged so tests can assert the exact calls made.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 type State = "UNASSIGNED" | "RUNNING" | "PAUSED" | "FAILED" | "RESTARTING" | "STOPPED";
@@ -86,14 +87,16 @@ export class ConnectEmulator {
     options: {
       plugins?: Record<string, PluginSpec>;
       basicAuth?: { username: string; password: string };
+      /** Serve https with this key and certificate. */
+      tls?: { key: string; cert: string };
     } = {},
   ) {
-    const server = createServer();
+    const server = options.tls ? createTlsServer(options.tls) : createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const emulator = new ConnectEmulator(
       server,
-      `http://127.0.0.1:${port}`,
+      `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
       options.plugins ?? DEFAULT_PLUGINS,
       options.basicAuth,
     );

@@ -198,6 +198,16 @@ describe("diff and update", () => {
       'Kafka Connect connector "cdc-source": not RUNNING: task 1 FAILED on 10.0.2.20:8083: java.lang.OutOfMemoryError',
     );
   });
+  it("refuses to wait on a connector an operator paused, saying how to resume it", async () => {
+    const outs = await created();
+    await fetch(`${connect.url}/connectors/cdc-source/pause`, { method: "PUT" });
+    const message = await rejection(
+      provider.update("cdc-source", outs, inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } })),
+    );
+    expect(message).toBe(
+      'Kafka Connect connector "cdc-source": not RUNNING: connector is PAUSED; resume it (PUT /connectors/cdc-source/resume) and run again',
+    );
+  });
 });
 
 describe("read (refresh)", () => {
