@@ -1,0 +1,242 @@
+// `npm run bench:scd2 [-- --events N --keys K --memory-limit X --low-memory-limit Y --threads T]`
+// Generates (or reuses, under .bench/) a change stream in the sink's Parquet layout, then measures in
+// separate processes: the full build with runScd2, the plain baseline query over the same files, an
+// incremental run adding 1% new events, and a full build under a low memory limit (DuckDB must spill).
+import { spawn } from "node:child_process";
+import {
+  existsSync,
+  linkSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import type { ChildArgs, ChildResult } from "./scd2/child";
+import { generate } from "./scd2/generate";
+
+const ROOT = path.resolve(__dirname, "..");
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+const size = z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, "expected a size such as 512MB");
+const count = z.coerce.number().int().positive();
+const Options = z.object({
+  events: count.default(10_000_000),
+  keys: count.default(1_000_000),
+  partitions: count.default(4),
+  "file-rows": count.default(100_000),
+  "memory-limit": size.optional(),
+  "low-memory-limit": size.default("512MB"),
+  threads: count.optional(),
+});
+
+interface Measured extends ChildResult {
+  name: string;
+  /** Largest size the DuckDB spill directory reached while the run went on. */
+  peakSpillBytes: number;
+}
+
+function directorySize(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    try {
+      total += entry.isDirectory() ? directorySize(full) : statSync(full).size;
+    } catch {
+      // A spill file removed while we looked.
+    }
+  }
+  return total;
+}
+
+/** Runs bench/scd2/child.ts with `args`, watching its spill directory; fails loudly if it fails. */
+function measure(name: string, args: ChildArgs): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(__dirname, "scd2", "child.ts"), JSON.stringify(args)],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let stdout = "";
+    let peakSpillBytes = 0;
+    const spill = path.join(args.workDir, "duckdb-spill");
+    const poll = setInterval(() => (peakSpillBytes = Math.max(peakSpillBytes, directorySize(spill))), 200);
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearInterval(poll);
+      if (code !== 0) return reject(new Error(`${name}: the child process exited with ${code}`));
+      const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as ChildResult;
+      resolve({ name, peakSpillBytes, ...result });
+    });
+  });
+}
+
+/** A topics dir holding both file sets, as hard links (copies across file systems). */
+function combine(target: string, ...sources: string[]): void {
+  for (const source of sources) {
+    for (const entry of readdirSync(source, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const from = path.join(entry.parentPath, entry.name);
+      const to = path.join(target, path.relative(source, from));
+      mkdirSync(path.dirname(to), { recursive: true });
+      try {
+        linkSync(from, to);
+      } catch {
+        copyFileSync(from, to);
+      }
+    }
+  }
+}
+
+const fmt = (n: number, digits = 1): string => n.toLocaleString("en-US", { maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: Object.fromEntries(Object.keys(Options.shape).map((k) => [k, { type: "string" as const }])),
+  });
+  const parsed = Options.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    console.error(`bench:scd2: invalid --${issue.path.join(".")}: ${issue.message}`);
+    process.exit(2);
+  }
+  const o = parsed.data;
+  const dataDir = path.join(
+    ROOT,
+    ".bench",
+    "scd2",
+    `${o.events}-${o.keys}-${o.partitions}-${o["file-rows"]}`,
+  );
+  console.error(
+    `generating ${fmt(o.events, 0)} events over ${fmt(o.keys, 0)} keys in ${dataDir} (cached) ...`,
+  );
+  const data = await generate(
+    { events: o.events, keys: o.keys, partitions: o.partitions, fileRows: o["file-rows"], dir: dataDir },
+    (line) => console.error(`  ${line}`),
+  );
+
+  const runs = path.join(dataDir, "runs");
+  rmSync(runs, { recursive: true, force: true });
+  const common = { memoryLimit: o["memory-limit"], threads: o.threads };
+  const out = (name: string) => path.join(runs, name);
+  const results: Measured[] = [];
+  const step = async (name: string, args: ChildArgs) => {
+    console.error(`running ${name} ...`);
+    const result = await measure(name, args);
+    console.error(
+      `  ${name}: ${fmt(result.durationMs / 1000, 2)} s, peak RSS ${fmt(result.maxRssBytes / MiB, 0)} MiB`,
+    );
+    results.push(result);
+    return result;
+  };
+
+  const base = await step("baseline", {
+    mode: "baseline",
+    source: data.base,
+    output: out("baseline"),
+    workDir: out("work-baseline"),
+    fullRefresh: true,
+    ...common,
+  });
+  const full = await step("full build", {
+    mode: "job",
+    source: data.base,
+    output: out("scd2"),
+    workDir: out("work-full"),
+    fullRefresh: true,
+    ...common,
+  });
+  combine(out("source-plus-1pct"), data.base, data.incremental);
+  const incremental = await step("incremental +1%", {
+    mode: "job",
+    source: out("source-plus-1pct"),
+    output: out("scd2"),
+    workDir: out("work-incremental"),
+    fullRefresh: false,
+    ...common,
+  });
+  const low = await step(`full build, memory_limit ${o["low-memory-limit"]}`, {
+    mode: "job",
+    source: data.base,
+    output: out("scd2-low-memory"),
+    workDir: out("work-low-memory"),
+    fullRefresh: true,
+    ...common,
+    memoryLimit: o["low-memory-limit"],
+  });
+
+  const duckdbVersion = (require("@duckdb/node-api/package.json") as { version: string }).version;
+  const report = {
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: Math.round(os.totalmem() / GiB),
+      node: process.version,
+      duckdbNodeApi: duckdbVersion,
+    },
+    data: { ...data, partitions: o.partitions, fileRows: o["file-rows"], keys: o.keys },
+    runs: results,
+    figures: {
+      fullEventsPerSecond: Math.round(data.baseEvents / (full.durationMs / 1000)),
+      baselineEventsPerSecond: Math.round(data.baseEvents / (base.durationMs / 1000)),
+      fullVsBaseline: full.durationMs / base.durationMs,
+      incrementalVsFull: incremental.durationMs / full.durationMs,
+      peakRssBytes: Math.max(full.maxRssBytes, incremental.maxRssBytes),
+      lowMemoryPeakRssBytes: low.maxRssBytes,
+      lowMemoryPeakSpillBytes: low.peakSpillBytes,
+    },
+  };
+  const f = report.figures;
+  const targets = [
+    ["full build <= 1.5x baseline", f.fullVsBaseline <= 1.5, `${fmt(f.fullVsBaseline, 2)}x`],
+    ["incremental +1% < 15% of full", f.incrementalVsFull < 0.15, `${fmt(f.incrementalVsFull * 100)}%`],
+    ["peak RSS < 2 GiB", f.peakRssBytes < 2 * GiB, `${fmt(f.peakRssBytes / MiB, 0)} MiB`],
+    [
+      `runs under ${o["low-memory-limit"]} (spills)`,
+      true,
+      `${fmt(f.lowMemoryPeakSpillBytes / MiB, 0)} MiB spilled`,
+    ],
+  ] as const;
+
+  const rows = results.map((r) => [
+    r.name,
+    `${fmt(r.durationMs / 1000, 2)} s`,
+    `${fmt(data.baseEvents / (r.durationMs / 1000), 0)}`,
+    `${fmt(r.maxRssBytes / MiB, 0)} MiB`,
+    `${fmt(r.peakSpillBytes / MiB, 0)} MiB`,
+  ]);
+  const table = [["run", "time", "events/s*", "peak RSS", "peak spill"], ...rows];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  const print = (r: string[]) =>
+    console.log(
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
+    );
+  console.log(
+    `\nSCD2 benchmark: ${fmt(data.baseEvents, 0)} events (${data.baseFiles} files) + ${fmt(data.incrementalEvents, 0)} incremental (${data.incrementalFiles} files), ${fmt(o.keys, 0)} keys`,
+  );
+  console.log(
+    `machine: ${report.machine.cpus} cores, ${report.machine.memoryGiB} GiB, Node ${process.version}, @duckdb/node-api ${duckdbVersion}\n`,
+  );
+  table.forEach(print);
+  console.log("* events/s = the full data set's events divided by the run's time\n");
+  for (const [name, ok, value] of targets) console.log(`${ok ? "PASS" : "MISS"}  ${name}: ${value}`);
+  const json = JSON.stringify(report, null, 2);
+  writeFileSync(path.join(ROOT, ".bench", "scd2-results.json"), json);
+  console.log(`\n${json}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
