@@ -1,0 +1,40 @@
+// The pipeline's real connector configs (connectors/config builders) as the resource will receive them:
+// they pass `check`, and the emulator (with the same required keys as the plugins) accepts them.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildSinkConnector, buildSourceConnector, type ConnectorConfig } from "../../../connectors/config";
+import { checkConnectorInputs, connectorProvider } from "../../../connectors/connect-api";
+import { ConnectEmulator } from "./connect-emulator";
+import { FAST_RETRY, PASSWORD_PLACEHOLDER } from "./fixtures";
+
+const source = (password: string) =>
+  buildSourceConnector({
+    database: { hostname: "db.internal", port: 5432, dbname: "app", password, sslMode: "require" },
+  });
+const sink = () => buildSinkConnector({ bucket: "cdc-raw-bucket", region: "eu-west-1", topicsDir: "topics" });
+
+let connect: ConnectEmulator;
+beforeAll(async () => {
+  connect = await ConnectEmulator.start();
+});
+afterAll(() => connect.stop());
+
+const inputsFor = ({ name, config }: ConnectorConfig) => ({
+  connectUrl: connect.url,
+  name,
+  config,
+  retry: FAST_RETRY,
+  timeouts: { pollIntervalSeconds: 0.005 },
+});
+
+describe("the pipeline's connector configs", () => {
+  it.each([
+    ["source", () => source(PASSWORD_PLACEHOLDER)],
+    ["sink", sink],
+  ])("the %s passes check and is created RUNNING", async (_kind, build) => {
+    const inputs = inputsFor(build());
+    expect(checkConnectorInputs(inputs)).toEqual([]);
+    const { outs } = await connectorProvider.create(inputs);
+    expect(outs.connectorState).toBe("RUNNING");
+    expect(outs.config).toEqual(inputs.config);
+  });
+});
