@@ -42,7 +42,9 @@ function avroDefault(schema: ConnectSchema, value: ConnectValue): unknown {
 
 function splitName(full: string): { name: string; namespace: string } {
   const dot = full.lastIndexOf(".");
-  return dot < 0 ? { name: full, namespace: "" } : { name: full.slice(dot + 1), namespace: full.slice(0, dot) };
+  return dot < 0
+    ? { name: full, namespace: "" }
+    : { name: full.slice(dot + 1), namespace: full.slice(0, dot) };
 }
 
 function baseSchema(schema: ConnectSchema): Record<string, unknown> {
@@ -51,7 +53,12 @@ function baseSchema(schema: ConnectSchema): Record<string, unknown> {
     const { name, namespace } = schema.name
       ? splitName(schema.name)
       : { name: "ConnectDefault", namespace: "io.confluent.connect.avro" };
-    return { type: "record", name, ...(namespace ? { namespace } : {}), fields: schema.fields!.map(avroField) };
+    return {
+      type: "record",
+      name,
+      ...(namespace ? { namespace } : {}),
+      fields: schema.fields!.map(avroField),
+    };
   }
   const base: Record<string, unknown> = { type: PRIMITIVES[schema.type] };
   if (schema.name === DECIMAL_NAME) {
@@ -66,7 +73,8 @@ function annotated(schema: ConnectSchema): AvroJson {
   const base = baseSchema(schema);
   if (schema.doc !== undefined) base["connect.doc"] = schema.doc;
   if (schema.version !== undefined) base["connect.version"] = schema.version;
-  if (schema.parameters && Object.keys(schema.parameters).length > 0) base["connect.parameters"] = schema.parameters;
+  if (schema.parameters && Object.keys(schema.parameters).length > 0)
+    base["connect.parameters"] = schema.parameters;
   if (schema.defaultValue !== undefined) base["connect.default"] = avroDefault(schema, schema.defaultValue);
   if (schema.name !== undefined) base["connect.name"] = schema.name;
   if (schema.type === "INT8") base["connect.type"] = "int8";
@@ -86,7 +94,8 @@ export function toAvro(schema: ConnectSchema): AvroJson {
 
 function avroField(field: { name: string; schema: ConnectSchema }): Record<string, unknown> {
   const out: Record<string, unknown> = { name: field.name, type: toAvro(field.schema) };
-  if (field.schema.defaultValue !== undefined) out.default = avroDefault(field.schema, field.schema.defaultValue);
+  if (field.schema.defaultValue !== undefined)
+    out.default = avroDefault(field.schema, field.schema.defaultValue);
   else if (field.schema.optional) out.default = null;
   return out;
 }

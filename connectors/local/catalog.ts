@@ -2,6 +2,10 @@
 import type pg from "pg";
 import type { ColumnInfo } from "./pg-types";
 
+/** Session settings under which PostgreSQL prints values the way the converters parse them. */
+export const SESSION_OPTIONS =
+  "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c extra_float_digits=3";
+
 export interface TableInfo {
   schema: string;
   table: string;

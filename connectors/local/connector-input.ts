@@ -12,7 +12,10 @@ export class ConnectorConfigError extends Error {
 }
 
 /** Splits `{name, config}` or a flat map (which then carries `name`) into name and string map. */
-export function normalizeConnectorInput(input: unknown, role: string): { name: string; config: Record<string, string> } {
+export function normalizeConnectorInput(
+  input: unknown,
+  role: string,
+): { name: string; config: Record<string, string> } {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new ConnectorConfigError(role, "expected a JSON object ({name, config} or a flat config map)");
   }
@@ -23,10 +26,15 @@ export function normalizeConnectorInput(input: unknown, role: string): { name: s
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === "string") config[key] = value;
     else if (typeof value === "number" || typeof value === "boolean") config[key] = String(value);
-    else throw new ConnectorConfigError(role, `config key "${key}" must be a string, got ${JSON.stringify(value)}`);
+    else
+      throw new ConnectorConfigError(
+        role,
+        `config key "${key}" must be a string, got ${JSON.stringify(value)}`,
+      );
   }
   const name = wrapped ? object.name : config.name;
-  if (typeof name !== "string" || name === "") throw new ConnectorConfigError(role, 'missing connector "name"');
+  if (typeof name !== "string" || name === "")
+    throw new ConnectorConfigError(role, 'missing connector "name"');
   if (wrapped && config.name !== undefined && config.name !== name) {
     throw new ConnectorConfigError(name, `config "name" (${config.name}) differs from the connector name`);
   }
@@ -65,7 +73,9 @@ export class ConfigReader {
   oneOf<T extends string>(key: string, allowed: readonly T[], fallback?: T): T {
     const value = this.string(key, fallback);
     if (!(allowed as readonly string[]).includes(value)) {
-      this.fail(`config key "${key}" = "${value}" is not supported locally (supported: ${allowed.join(", ")})`);
+      this.fail(
+        `config key "${key}" = "${value}" is not supported locally (supported: ${allowed.join(", ")})`,
+      );
     }
     return value as T;
   }
@@ -73,7 +83,8 @@ export class ConfigReader {
   int(key: string, fallback?: number, min = 0): number {
     const text = this.string(key, fallback === undefined ? undefined : String(fallback));
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min) this.fail(`config key "${key}" = "${text}" must be an integer >= ${min}`);
+    if (!Number.isInteger(value) || value < min)
+      this.fail(`config key "${key}" = "${text}" must be an integer >= ${min}`);
     return value;
   }
 
@@ -92,7 +103,9 @@ export class ConfigReader {
   rejectUnknown(): void {
     const unknown = Object.keys(this.config).filter((k) => !this.used.has(k));
     if (unknown.length > 0) {
-      this.fail(`config key(s) not supported by the local runtime: ${unknown.map((k) => `"${k}"`).join(", ")}`);
+      this.fail(
+        `config key(s) not supported by the local runtime: ${unknown.map((k) => `"${k}"`).join(", ")}`,
+      );
     }
   }
 }

@@ -1,4 +1,9 @@
-export { startConnectorRuntime, type ConnectorRuntime, type ConnectorRuntimeOptions, type RuntimeStats } from "./runtime";
+export {
+  startConnectorRuntime,
+  type ConnectorRuntime,
+  type ConnectorRuntimeOptions,
+  type RuntimeStats,
+} from "./runtime";
 export { ConnectorConfigError, type ConnectorInput } from "./connector-input";
 export { ConfigProviderError } from "./placeholders";
 export { parseSourceConfig, SOURCE_NO_EFFECT_KEYS, type SourceSettings } from "./source-config";

@@ -9,7 +9,9 @@ function jsonValue(value: ConnectValue, numeric: boolean): string {
   if (typeof value !== "object") return JSON.stringify(value);
   if (Buffer.isBuffer(value)) return JSON.stringify(value.toString("base64"));
   if (isDecimal(value)) {
-    return numeric ? decimalToJavaString(value) : JSON.stringify(twosComplementBytes(value.unscaled).toString("base64"));
+    return numeric
+      ? decimalToJavaString(value)
+      : JSON.stringify(twosComplementBytes(value.unscaled).toString("base64"));
   }
   if (Array.isArray(value)) return `[${value.map((v) => jsonValue(v, numeric)).join(",")}]`;
   const parts = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${jsonValue(v, numeric)}`);

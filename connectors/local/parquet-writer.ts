@@ -8,7 +8,14 @@ import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { once } from "node:events";
 import { avroSchemaJson } from "./avro-schema";
-import { DECIMAL_NAME, PRECISION_PARAMETER, decimalToPlainString, isDecimal, type ConnectSchema, type ConnectValue } from "./connect-schema";
+import {
+  DECIMAL_NAME,
+  PRECISION_PARAMETER,
+  decimalToPlainString,
+  isDecimal,
+  type ConnectSchema,
+  type ConnectValue,
+} from "./connect-schema";
 import type { ParquetCodec } from "./sink-config";
 
 const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
@@ -39,7 +46,8 @@ function stagedType(schema: ConnectSchema): string {
 function finalExpr(schema: ConnectSchema, expr: string): string {
   if (schema.name === DECIMAL_NAME) {
     const precision = Number(schema.parameters?.[PRECISION_PARAMETER] ?? 38);
-    if (precision > 38) throw new Error(`DECIMAL precision ${precision} exceeds what Parquet via DuckDB can hold (38)`);
+    if (precision > 38)
+      throw new Error(`DECIMAL precision ${precision} exceeds what Parquet via DuckDB can hold (38)`);
     return `CAST(${expr} AS DECIMAL(${precision}, ${schema.parameters?.scale ?? 0}))`;
   }
   switch (schema.name) {
@@ -56,7 +64,9 @@ function finalExpr(schema: ConnectSchema, expr: string): string {
     return inner === "x" ? expr : `list_transform(${expr}, x -> ${inner})`;
   }
   if (schema.type === "STRUCT") {
-    const parts = schema.fields!.map((f) => `${ident(f.name)} := ${finalExpr(f.schema, `${expr}.${ident(f.name)}`)}`);
+    const parts = schema.fields!.map(
+      (f) => `${ident(f.name)} := ${finalExpr(f.schema, `${expr}.${ident(f.name)}`)}`,
+    );
     return `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${parts.join(", ")}) END`;
   }
   return expr;
@@ -85,7 +95,12 @@ export class ParquetWriter {
   }
 
   /** Writes `rows` (values of `schema`) to `target` (not yet renamed into place; the caller fsyncs). */
-  async write(target: string, schema: ConnectSchema, rows: Record<string, ConnectValue>[], codec: ParquetCodec): Promise<void> {
+  async write(
+    target: string,
+    schema: ConnectSchema,
+    rows: Record<string, ConnectValue>[],
+    codec: ParquetCodec,
+  ): Promise<void> {
     const stage = `${target}.ndjson`;
     const out = createWriteStream(stage);
     const fields = schema.fields!;

@@ -47,7 +47,11 @@ export interface ColumnMapping {
   fallback: ConnectValue;
 }
 
-const logical = (type: ConnectSchema["type"], name: string, extra: Partial<ConnectSchema> = {}): ConnectSchema => ({
+const logical = (
+  type: ConnectSchema["type"],
+  name: string,
+  extra: Partial<ConnectSchema> = {},
+): ConnectSchema => ({
   type,
   optional: true,
   name,
@@ -148,7 +152,11 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
           fallback: 0,
         };
       }
-      return { schema: logical("INT64", "io.debezium.time.MicroTime"), convert: parseTimeMicros, fallback: 0 };
+      return {
+        schema: logical("INT64", "io.debezium.time.MicroTime"),
+        convert: parseTimeMicros,
+        fallback: 0,
+      };
     }
     case "timestamp": {
       const millis = connect || precision <= 3;
@@ -174,13 +182,27 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
     case "interval":
       return modes.intervalHandlingMode === "string"
         ? { schema: logical("STRING", "io.debezium.time.Interval"), convert: (t) => t, fallback: "" }
-        : { schema: logical("INT64", "io.debezium.time.MicroDuration"), convert: parseIntervalMicros, fallback: 0 };
+        : {
+            schema: logical("INT64", "io.debezium.time.MicroDuration"),
+            convert: parseIntervalMicros,
+            fallback: 0,
+          };
     default:
       return undefined;
   }
 }
 
-const STRING_TYPES = new Set(["text", "varchar", "bpchar", "name", "char", "citext", "inet", "cidr", "macaddr"]);
+const STRING_TYPES = new Set([
+  "text",
+  "varchar",
+  "bpchar",
+  "name",
+  "char",
+  "citext",
+  "inet",
+  "cidr",
+  "macaddr",
+]);
 const NAMED_STRINGS: Record<string, string> = {
   uuid: "io.debezium.data.Uuid",
   json: "io.debezium.data.Json",
@@ -189,11 +211,18 @@ const NAMED_STRINGS: Record<string, string> = {
 };
 
 /** Schema and converter of a scalar (non-array) PostgreSQL type; undefined if Debezium skips it. */
-export function scalarMapping(info: Omit<ColumnInfo, "name" | "notNull" | "defaultExpr">, modes: TypeModes): ColumnMapping | undefined {
+export function scalarMapping(
+  info: Omit<ColumnInfo, "name" | "notNull" | "defaultExpr">,
+  modes: TypeModes,
+): ColumnMapping | undefined {
   const full = { name: "", notNull: false, defaultExpr: null, ...info };
   switch (info.typeName) {
     case "bool":
-      return { schema: { type: "BOOLEAN", optional: true }, convert: (t) => t === "t" || t === "true", fallback: false };
+      return {
+        schema: { type: "BOOLEAN", optional: true },
+        convert: (t) => t === "t" || t === "true",
+        fallback: false,
+      };
     case "int2":
       return { schema: { type: "INT16", optional: true }, convert: Number, fallback: 0 };
     case "int4":
@@ -219,7 +248,9 @@ export function scalarMapping(info: Omit<ColumnInfo, "name" | "notNull" | "defau
   if (named) return { schema: logical("STRING", named), convert: (t) => t, fallback: "" };
   if (info.typeType === "e") {
     return {
-      schema: logical("STRING", "io.debezium.data.Enum", { parameters: { allowed: (info.enumLabels ?? []).join(",") } }),
+      schema: logical("STRING", "io.debezium.data.Enum", {
+        parameters: { allowed: (info.enumLabels ?? []).join(",") },
+      }),
       convert: (t) => t,
       fallback: "",
     };
@@ -230,7 +261,8 @@ export function scalarMapping(info: Omit<ColumnInfo, "name" | "notNull" | "defau
 /** Splits a one-dimensional PostgreSQL array literal into element texts (null for NULL). */
 export function parseArrayLiteral(text: string): (string | null)[] {
   const body = text.replace(/^\[[^\]]*\]=/, "");
-  if (!body.startsWith("{") || !body.endsWith("}")) throw new Error(`not an array literal: ${text.slice(0, 40)}`);
+  if (!body.startsWith("{") || !body.endsWith("}"))
+    throw new Error(`not an array literal: ${text.slice(0, 40)}`);
   if (body.startsWith("{{")) throw new Error("multi-dimensional arrays are not supported");
   const items: (string | null)[] = [];
   let i = 1;
@@ -259,11 +291,18 @@ export function parseArrayLiteral(text: string): (string | null)[] {
 }
 
 /** Parses a column's DDL default the way Debezium does for simple constants; undefined otherwise. */
-function parseDefault(expr: string | null, convert: (text: string) => ConnectValue): ConnectValue | undefined {
+function parseDefault(
+  expr: string | null,
+  convert: (text: string) => ConnectValue,
+): ConnectValue | undefined {
   if (expr === null) return undefined;
   const quoted = /^'((?:[^']|'')*)'(?:::[\w ."]+(?:\(\d+(?:,\d+)?\))?)?$/.exec(expr);
   const numeric = /^\(?(-?\d+(?:\.\d+)?)\)?(?:::[\w ]+)?$/.exec(expr);
-  const literal = quoted ? quoted[1]!.replace(/''/g, "'") : numeric ? numeric[1]! : /^(true|false)$/.exec(expr)?.[1];
+  const literal = quoted
+    ? quoted[1]!.replace(/''/g, "'")
+    : numeric
+      ? numeric[1]!
+      : /^(true|false)$/.exec(expr)?.[1];
   if (literal === undefined) return undefined;
   try {
     return convert(literal === "true" ? "t" : literal === "false" ? "f" : literal);

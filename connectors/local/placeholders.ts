@@ -34,11 +34,13 @@ function resolveOne(configKey: string, provider: string, path: string | undefine
   if (provider === "env") {
     if (path) throw new ConfigProviderError(`${where}: \${env:...} takes no path (use \${env:VAR})`);
     const value = process.env[key];
-    if (value === undefined) throw new ConfigProviderError(`${where}: environment variable ${key} is not set`);
+    if (value === undefined)
+      throw new ConfigProviderError(`${where}: environment variable ${key} is not set`);
     return value;
   }
   if (provider === "file") {
-    if (!path) throw new ConfigProviderError(`${where}: \${file:...} needs a path (\${file:/path/to/file:key})`);
+    if (!path)
+      throw new ConfigProviderError(`${where}: \${file:...} needs a path (\${file:/path/to/file:key})`);
     let text: string;
     try {
       text = readFileSync(path, "utf8");

@@ -41,7 +41,8 @@ export class DurabilityTracker {
 
   private advance(): void {
     let last: CommittedTx | undefined;
-    while (this.committed.length > 0 && !this.outstanding.has(this.committed[0]!.seq)) last = this.committed.shift();
+    while (this.committed.length > 0 && !this.outstanding.has(this.committed[0]!.seq))
+      last = this.committed.shift();
     if (last) this.onDurable(last);
   }
 }

@@ -6,22 +6,26 @@
 import { join } from "node:path";
 import pg from "pg";
 import pino, { type Logger } from "pino";
+import { SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { ConnectorInput } from "./connector-input";
 import { OffsetFile } from "./durable";
-import { DurabilityTracker } from "./progress";
-import { parseSinkConfig } from "./sink-config";
+import { formatLsn } from "./lsn";
+import { DurabilityTracker, type CommittedTx } from "./progress";
 import { S3SinkEmulator } from "./sink";
+import { parseSinkConfig, type SinkSettings } from "./sink-config";
 import { runSnapshot } from "./snapshot";
 import { parseSourceConfig, type SourceSettings } from "./source-config";
 import { SlotStream } from "./stream";
 import { TableRecordBuilder, type UnwrappedRecord } from "./unwrap";
-import type { TableInfo } from "./catalog";
 
 export interface ConnectorRuntimeOptions {
+  /** The Debezium PostgreSQL source: `{name, config}` as POSTed to Kafka Connect, or the flat config map. */
   source: ConnectorInput;
+  /** The Confluent S3 sink, in the same forms. */
   sink: ConnectorInput;
   /** Directory standing in for S3: objects go to `<bucketRoot>/<s3.bucket.name>/<topics.dir>/...`. */
   bucketRoot: string;
+  /** Default: pino at info level on stdout. */
   logger?: Logger;
   /** Called once if the runtime fails after starting (a sink write, the replication connection). */
   onError?: (err: Error) => void;
@@ -29,10 +33,13 @@ export interface ConnectorRuntimeOptions {
 
 export interface RuntimeStats {
   snapshotRecords: number;
+  /** Transactions received from the slot (including ones with no captured change). */
   transactions: number;
+  /** Records handed to the sink. */
   records: number;
   files: number;
   recordsInFiles: number;
+  /** Records received but not yet in a durable file. */
   pendingRecords: number;
   /** Last acknowledged LSN, as PostgreSQL prints it. */
   acknowledgedLsn: string | null;
@@ -46,7 +53,7 @@ export interface ConnectorRuntime {
   stats(): RuntimeStats;
 }
 
-/** The source offset, as Debezium stores it in Connect's offset storage. */
+/** The source offset, as Debezium keeps it in Connect's offset storage. */
 interface SourceOffset {
   lsn: string;
   lsn_commit: string | null;
@@ -56,144 +63,218 @@ interface SourceOffset {
 
 function clientConfig(settings: SourceSettings): pg.ClientConfig {
   const db = settings.database;
-  return { host: db.host, port: db.port, user: db.user, password: db.password, database: db.dbname, ssl: db.ssl ? { rejectUnauthorized: false } : undefined };
+  return {
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.dbname,
+    ssl: db.ssl ? { rejectUnauthorized: false } : undefined,
+  };
 }
 
+class LocalConnectorRuntime implements ConnectorRuntime {
+  private readonly counts = { snapshotRecords: 0, transactions: 0, records: 0 };
+  private readonly catalog: pg.Client;
+  private readonly tracker: DurabilityTracker;
+  private readonly stream: SlotStream;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private sink!: S3SinkEmulator;
+  private acknowledged: bigint | null = null;
+  private snapshotDone: boolean;
+  private failed: Error | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly source: SourceSettings,
+    private readonly sinkSettings: SinkSettings,
+    private readonly offsets: OffsetFile<SourceOffset>,
+    private readonly stored: SourceOffset | undefined,
+    private readonly logger: Logger,
+    private readonly onError: ((err: Error) => void) | undefined,
+  ) {
+    this.snapshotDone = stored?.snapshot_completed ?? false;
+    this.catalog = new pg.Client({ ...clientConfig(source), options: SESSION_OPTIONS });
+    this.tracker = new DurabilityTracker((tx) => this.onDurable(tx));
+    this.stream = new SlotStream(
+      source,
+      this.catalog,
+      (info) => this.builder(info),
+      {
+        records: (seq, records) => this.deliver(seq, records),
+        commit: (seq, endLsn, txId) => {
+          this.counts.transactions += 1;
+          this.tracker.commit({ seq, endLsn, txId });
+        },
+        error: (err) => this.fail(err),
+      },
+      logger,
+      { txSeq: 0, lastCommitLsn: stored?.lsn_commit ? BigInt(stored.lsn_commit) : null },
+    );
+  }
+
+  async start(bucketRoot: string): Promise<void> {
+    this.sink = await S3SinkEmulator.open(
+      this.sinkSettings,
+      bucketRoot,
+      (seqs) => this.tracker.durable(seqs),
+      this.logger,
+    );
+    let startLsn = this.stored ? BigInt(this.stored.lsn) : 0n;
+    try {
+      await this.catalog.connect();
+      this.catalog.on("error", (err) => this.fail(err));
+      const mode = this.source.snapshotMode;
+      if (mode === "always" || (!this.snapshotDone && mode !== "no_data")) {
+        const result = await runSnapshot(
+          this.catalog,
+          this.source,
+          (info) => this.builder(info),
+          (records) => this.deliver(0, records),
+        );
+        this.counts.snapshotRecords = result.records;
+        startLsn = result.lsn;
+        this.tracker.commit({ seq: 0, endLsn: result.lsn, txId: result.txId });
+        this.logger.info({ records: result.records, lsn: formatLsn(result.lsn) }, "snapshot read");
+      }
+      if (mode !== "initial_only") {
+        await this.stream.start(clientConfig(this.source), startLsn);
+        this.stream.onKeepalive(
+          () => this.acknowledged !== null && this.stream.acknowledge(this.acknowledged),
+        );
+      }
+    } catch (err) {
+      await this.catalog.end().catch(() => undefined);
+      await this.sink.close();
+      throw err;
+    }
+    this.startTimers();
+  }
+
+  private startTimers(): void {
+    const interval = this.sinkSettings.rotateScheduleIntervalMs;
+    if (interval > 0) {
+      const every = Math.max(50, Math.min(1000, Math.floor(interval / 4)));
+      this.timers.push(setInterval(() => this.sink.tick(Date.now()), every));
+    }
+    if (this.sinkSettings.rotateIntervalMs > 0) {
+      this.logger.warn(
+        "rotate.interval.ms has no effect with the DefaultPartitioner (no record-time extractor), as in the S3 sink",
+      );
+    }
+    const query = this.source.heartbeatActionQuery;
+    if (this.source.heartbeatIntervalMs > 0 && query) {
+      const beat = (): void => {
+        this.catalog
+          .query(query)
+          .catch((err: Error) => this.logger.warn({ err }, "heartbeat.action.query failed"));
+      };
+      this.timers.push(setInterval(beat, this.source.heartbeatIntervalMs));
+    }
+  }
+
+  private builder(info: TableInfo): TableRecordBuilder {
+    return new TableRecordBuilder(
+      info,
+      this.source.topicPrefix,
+      this.source.modes,
+      this.source.unwrap,
+      (column, type) =>
+        this.logger.warn(
+          { table: `${info.schema}.${info.table}`, column, type },
+          "column of an unsupported type skipped (include.unknown.datatypes=false)",
+        ),
+    );
+  }
+
+  private deliver(seq: number, records: UnwrappedRecord[]): void {
+    const now = Date.now();
+    for (const record of records) {
+      if (!this.sink.accepts(record.topic)) continue;
+      this.counts.records += 1;
+      this.tracker.add(seq);
+      try {
+        this.sink.put({ ...record, txSeq: seq }, now);
+      } catch (err) {
+        this.fail(err as Error);
+      }
+    }
+  }
+
+  /** Everything up to `tx` is durable: acknowledge the slot and store the source offset. */
+  private onDurable(tx: CommittedTx): void {
+    this.acknowledged = tx.endLsn;
+    this.stream.acknowledge(tx.endLsn);
+    this.snapshotDone = this.snapshotDone || tx.seq === 0;
+    const offset: SourceOffset = {
+      lsn: tx.endLsn.toString(),
+      // Debezium's lastCommitLsn: unset by a snapshot, else the last commit processed.
+      lsn_commit: tx.seq === 0 ? (this.stored?.lsn_commit ?? null) : tx.endLsn.toString(),
+      txId: tx.txId,
+      snapshot_completed: this.snapshotDone,
+    };
+    this.offsets.write(offset).catch((err: Error) => this.fail(err));
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.logger.error({ err }, "connector runtime failed");
+    this.onError?.(err);
+  }
+
+  async flush(): Promise<void> {
+    if (this.failed) throw this.failed;
+    await this.sink.flush();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    try {
+      if (!this.failed) await this.sink.flush();
+    } finally {
+      await this.stream.stop();
+      await this.sink.close();
+      await this.catalog.end().catch(() => undefined);
+    }
+    if (this.failed) throw this.failed;
+  }
+
+  stats(): RuntimeStats {
+    const sink = this.sink.stats();
+    return {
+      ...this.counts,
+      files: sink.files,
+      recordsInFiles: sink.records,
+      pendingRecords: this.tracker.pending(),
+      acknowledgedLsn: this.acknowledged === null ? null : formatLsn(this.acknowledged),
+    };
+  }
+}
+
+/** Validates both configs (an unsupported key is an error naming it), then snapshots and streams. */
 export async function startConnectorRuntime(options: ConnectorRuntimeOptions): Promise<ConnectorRuntime> {
   const logger = options.logger ?? pino({ level: "info" });
   const source = parseSourceConfig(options.source);
-  const sinkSettings = parseSinkConfig(options.sink);
-  if (sinkSettings.format.type === "parquet" && !source.valueSchemas) {
-    throw new Error(`${source.name}: value.converter.schemas.enable=false gives schemaless records, which ParquetFormat cannot write`);
-  }
-  const offsets = new OffsetFile<SourceOffset>(join(options.bucketRoot, ".connect-offsets", `source-${source.name}.json`));
-  const stored = await offsets.read();
-  const stats = { snapshotRecords: 0, transactions: 0, records: 0 };
-  let acknowledged: bigint | null = null;
-  let stream: SlotStream | undefined;
-  let failed: Error | undefined;
-  const fail = (err: Error): void => {
-    if (failed) return;
-    failed = err;
-    logger.error({ err }, "connector runtime failed");
-    options.onError?.(err);
-  };
-
-  // What acknowledging a transaction stores: the slot position and Debezium's lastCommitLsn.
-  let snapshotDone = stored?.snapshot_completed ?? false;
-  const tracker = new DurabilityTracker((tx) => {
-    acknowledged = tx.endLsn;
-    stream?.acknowledge(tx.endLsn);
-    const offset: SourceOffset = {
-      lsn: tx.endLsn.toString(),
-      lsn_commit: tx.seq === 0 ? null : tx.endLsn.toString(),
-      txId: tx.txId,
-      snapshot_completed: snapshotDone || tx.seq === 0,
-    };
-    snapshotDone = offset.snapshot_completed;
-    offsets.write(offset).catch((err: Error) => fail(err));
-  });
-  const sink = await S3SinkEmulator.open(sinkSettings, options.bucketRoot, (seqs) => tracker.durable(seqs), logger);
-  const deliver = (seq: number, records: UnwrappedRecord[]): void => {
-    const now = Date.now();
-    for (const record of records) {
-      if (!sink.accepts(record.topic)) continue;
-      stats.records += 1;
-      tracker.add(seq);
-      try {
-        sink.put({ ...record, txSeq: seq }, now);
-      } catch (err) {
-        fail(err as Error);
-      }
-    }
-  };
-  const makeBuilder = (info: TableInfo): TableRecordBuilder =>
-    new TableRecordBuilder(info, source.topicPrefix, source.modes, source.unwrap, (column, type) =>
-      logger.warn({ table: `${info.schema}.${info.table}`, column, type }, "column of an unsupported type skipped (include.unknown.datatypes=false)"),
-    );
-
-  const catalog = new pg.Client({ ...clientConfig(source), options: "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c extra_float_digits=3" });
-  await catalog.connect();
-  catalog.on("error", (err) => fail(err));
-  let startLsn = stored ? BigInt(stored.lsn) : 0n;
-  try {
-    const needSnapshot =
-      source.snapshotMode === "always" ||
-      (!snapshotDone && source.snapshotMode !== "no_data") ||
-      (source.snapshotMode === "initial_only" && !snapshotDone);
-    if (needSnapshot) {
-      const result = await runSnapshot(catalog, source, makeBuilder, (records) => deliver(0, records));
-      stats.snapshotRecords = result.records;
-      startLsn = result.lsn;
-      tracker.commit({ seq: 0, endLsn: result.lsn, txId: result.txId });
-      logger.info({ records: result.records, lsn: result.lsn.toString() }, "snapshot read");
-    }
-  } catch (err) {
-    await catalog.end().catch(() => undefined);
-    await sink.close();
-    throw err;
-  }
-
-  const lastCommitLsn = stored?.lsn_commit ? BigInt(stored.lsn_commit) : null;
-  stream = new SlotStream(source, catalog, makeBuilder, {
-    begin: () => undefined,
-    records: (seq, records) => deliver(seq, records),
-    commit: (seq, endLsn, txId) => {
-      stats.transactions += 1;
-      tracker.commit({ seq, endLsn, txId });
-    },
-    error: fail,
-  }, logger, { txSeq: 0, lastCommitLsn });
-  if (source.snapshotMode !== "initial_only") {
-    await stream.start(clientConfig(source), startLsn);
-    stream.onKeepalive(() => acknowledged !== null && stream?.acknowledge(acknowledged));
-  }
-
-  const timers: NodeJS.Timeout[] = [];
-  if (sinkSettings.rotateScheduleIntervalMs > 0) {
-    const every = Math.max(50, Math.min(1000, Math.floor(sinkSettings.rotateScheduleIntervalMs / 4)));
-    timers.push(setInterval(() => sink.tick(Date.now()), every));
-  }
-  if (sinkSettings.rotateIntervalMs > 0) {
-    logger.warn("rotate.interval.ms has no effect with the DefaultPartitioner (no record-time extractor), as in the S3 sink");
-  }
-  if (source.heartbeatIntervalMs > 0 && source.heartbeatActionQuery) {
-    const query = source.heartbeatActionQuery;
-    timers.push(
-      setInterval(() => {
-        catalog.query(query).catch((err: Error) => logger.warn({ err }, "heartbeat.action.query failed"));
-      }, source.heartbeatIntervalMs),
+  const sink = parseSinkConfig(options.sink);
+  if (sink.format.type === "parquet" && !source.valueSchemas) {
+    throw new Error(
+      `${source.name}: value.converter.schemas.enable=false gives schemaless records, which ParquetFormat cannot write`,
     );
   }
-
-  let stopped = false;
-  return {
-    flush: async () => {
-      if (failed) throw failed;
-      await sink.flush();
-    },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      for (const t of timers) clearInterval(t);
-      try {
-        if (!failed) await sink.flush();
-      } finally {
-        await stream?.stop();
-        await sink.close();
-        await catalog.end().catch(() => undefined);
-      }
-      if (failed) throw failed;
-    },
-    stats: () => {
-      const s = sink.stats();
-      return {
-        ...stats,
-        files: s.files,
-        recordsInFiles: s.records,
-        pendingRecords: tracker.pending(),
-        acknowledgedLsn: acknowledged === null ? null : `${(acknowledged >> 32n).toString(16).toUpperCase()}/${(acknowledged & 0xffffffffn).toString(16).toUpperCase()}`,
-      };
-    },
-  };
+  const offsets = new OffsetFile<SourceOffset>(
+    join(options.bucketRoot, ".connect-offsets", `source-${source.name}.json`),
+  );
+  const runtime = new LocalConnectorRuntime(
+    source,
+    sink,
+    offsets,
+    await offsets.read(),
+    logger,
+    options.onError,
+  );
+  await runtime.start(options.bucketRoot);
+  return runtime;
 }

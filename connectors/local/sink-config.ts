@@ -96,7 +96,8 @@ export function parseSinkConfig(input: unknown): SinkSettings {
   r.oneOf("store.kafka.headers", ["false"], "false");
   const topicList = r.optional("topics");
   const topicsRegex = r.optional("topics.regex");
-  if ((topicList === undefined) === (topicsRegex === undefined)) r.fail('exactly one of "topics" and "topics.regex" must be set');
+  if ((topicList === undefined) === (topicsRegex === undefined))
+    r.fail('exactly one of "topics" and "topics.regex" must be set');
   const listed = new Set((topicList ?? "").split(",").map((t) => t.trim()));
   const pattern = topicsRegex === undefined ? undefined : new RegExp(`^(?:${topicsRegex})$`);
   const valueConverter = r.oneOf(
@@ -121,7 +122,9 @@ export function parseSinkConfig(input: unknown): SinkSettings {
     valueSchemas: valueConverter.endsWith("AvroConverter") || jsonSchemas,
   };
   if (settings.format.type === "parquet" && !settings.valueSchemas) {
-    r.fail("ParquetFormat needs records with a Connect schema: schemaless JSON (value.converter.schemas.enable=false) cannot be written as Parquet");
+    r.fail(
+      "ParquetFormat needs records with a Connect schema: schemaless JSON (value.converter.schemas.enable=false) cannot be written as Parquet",
+    );
   }
   r.accept(SINK_NO_EFFECT_KEYS, SINK_NO_EFFECT_PREFIXES);
   r.rejectUnknown();

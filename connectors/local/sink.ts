@@ -73,7 +73,9 @@ export class S3SinkEmulator {
     onDurable: (txSeqs: number[]) => void,
     logger: Logger,
   ): Promise<S3SinkEmulator> {
-    const offsets = new OffsetFile<Record<string, number>>(join(bucketRoot, ".connect-offsets", `sink-${settings.name}.json`));
+    const offsets = new OffsetFile<Record<string, number>>(
+      join(bucketRoot, ".connect-offsets", `sink-${settings.name}.json`),
+    );
     const committed = (await offsets.read()) ?? {};
     const parquet = settings.format.type === "parquet" ? await ParquetWriter.open() : undefined;
     return new S3SinkEmulator(settings, bucketRoot, offsets, committed, parquet, onDurable, logger);
@@ -176,7 +178,9 @@ export class S3SinkEmulator {
         this.logger.debug({ file: path, records: file.rows.length }, "file committed");
         this.onDurable(file.txSeqs);
       } catch (err) {
-        this.failure = new Error(`sink ${this.settings.name}: writing ${path} failed: ${(err as Error).message}`);
+        this.failure = new Error(
+          `sink ${this.settings.name}: writing ${path} failed: ${(err as Error).message}`,
+        );
         this.logger.error({ err: this.failure }, "sink task failed");
       }
     });

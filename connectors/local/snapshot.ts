@@ -6,7 +6,7 @@ import type pg from "pg";
 import { readTableInfo } from "./catalog";
 import { parseLsn } from "./lsn";
 import type { SourceSettings } from "./source-config";
-import { TableRecordBuilder, type SourceInfo, type UnwrappedRecord } from "./unwrap";
+import type { TableRecordBuilder, SourceInfo, UnwrappedRecord } from "./unwrap";
 
 /** The rows come back as PostgreSQL text, like pgoutput's text tuples. */
 const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -18,7 +18,10 @@ export interface SnapshotResult {
 }
 
 /** The tables Debezium captures: user tables whose `schema.table` matches table.include.list. */
-export async function capturedTables(client: pg.Client, settings: SourceSettings): Promise<{ schema: string; table: string }[]> {
+export async function capturedTables(
+  client: pg.Client,
+  settings: SourceSettings,
+): Promise<{ schema: string; table: string }[]> {
   const { rows } = await client.query<{ schema: string; table: string }>(
     `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
@@ -62,7 +65,9 @@ export async function runSnapshot(
         xmin: null,
       };
       const cursor = `cdc_snapshot_${count}`;
-      await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM "${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`);
+      await client.query(
+        `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM "${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`,
+      );
       for (;;) {
         const batch = await client.query<Record<string, string | null>>({
           text: `FETCH ${settings.snapshotFetchSize} FROM ${cursor}`,

@@ -51,7 +51,17 @@ const DELETE_MODES: readonly DeleteHandling[] = [
   "rewrite-with-tombstone",
   "delete-to-tombstone",
 ];
-const SOURCE_FIELDS = ["version", "connector", "name", "ts_ms", "snapshot", "db", "sequence", "ts_us", "ts_ns"];
+const SOURCE_FIELDS = [
+  "version",
+  "connector",
+  "name",
+  "ts_ms",
+  "snapshot",
+  "db",
+  "sequence",
+  "ts_us",
+  "ts_ns",
+];
 const PG_SOURCE_FIELDS = [...SOURCE_FIELDS, "schema", "table", "txId", "lsn", "xmin"];
 
 /** `add.fields`: unqualified envelope/source names or `source.<field>`. */
@@ -70,16 +80,27 @@ function parseAddFields(reader: ConfigReader, key: string): string[] {
 }
 
 function parseUnwrap(reader: ConfigReader, tombstonesOnDelete: boolean, placeholder: string): UnwrapSettings {
-  const transforms = reader.string("transforms", "").split(",").map((t) => t.trim()).filter(Boolean);
+  const transforms = reader
+    .string("transforms", "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (transforms.length !== 1) {
-    reader.fail(`config key "transforms": the local runtime runs exactly one transform (ExtractNewRecordState), got "${transforms.join(",")}"`);
+    reader.fail(
+      `config key "transforms": the local runtime runs exactly one transform (ExtractNewRecordState), got "${transforms.join(",")}"`,
+    );
   }
   const p = `transforms.${transforms[0]}.`;
   const type = reader.string(`${p}type`);
-  if (type !== EXTRACT_NEW_RECORD_STATE_CLASS) reader.fail(`config key "${p}type" = "${type}" is not supported locally (only ${EXTRACT_NEW_RECORD_STATE_CLASS})`);
+  if (type !== EXTRACT_NEW_RECORD_STATE_CLASS)
+    reader.fail(
+      `config key "${p}type" = "${type}" is not supported locally (only ${EXTRACT_NEW_RECORD_STATE_CLASS})`,
+    );
   for (const legacy of ["delete.handling.mode", "drop.tombstones"]) {
     if (reader.has(p + legacy)) {
-      reader.fail(`config key "${p}${legacy}" was removed in Debezium 3.2: use "${p}delete.tombstone.handling.mode"`);
+      reader.fail(
+        `config key "${p}${legacy}" was removed in Debezium 3.2: use "${p}delete.tombstone.handling.mode"`,
+      );
     }
   }
   // Headers are not written by the S3 sink: accepted, no effect.
@@ -102,8 +123,10 @@ export function parseSourceConfig(input: unknown): SourceSettings {
   const { name, config } = normalizeConnectorInput(input, "source connector");
   const r = new ConfigReader(name, config);
   const connectorClass = r.string("connector.class");
-  if (connectorClass !== DEBEZIUM_POSTGRES_CONNECTOR_CLASS) r.fail(`connector.class must be ${DEBEZIUM_POSTGRES_CONNECTOR_CLASS}`);
-  if (r.int("tasks.max", 1, 1) !== 1) r.fail('config key "tasks.max": the PostgreSQL connector runs one task');
+  if (connectorClass !== DEBEZIUM_POSTGRES_CONNECTOR_CLASS)
+    r.fail(`connector.class must be ${DEBEZIUM_POSTGRES_CONNECTOR_CLASS}`);
+  if (r.int("tasks.max", 1, 1) !== 1)
+    r.fail('config key "tasks.max": the PostgreSQL connector runs one task');
   r.oneOf("plugin.name", ["pgoutput"]);
   r.oneOf("publication.autocreate.mode", ["disabled"], "all_tables");
   r.oneOf("provide.transaction.metadata", ["false"], "false");
@@ -111,10 +134,13 @@ export function parseSourceConfig(input: unknown): SourceSettings {
   r.oneOf("slot.drop.on.stop", ["false"], "false");
   r.oneOf("errors.tolerance", ["none", "all"], "none");
   const valueConverter = r.string("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-  const valueSchemas = valueConverter.endsWith("AvroConverter") || r.bool("value.converter.schemas.enable", true);
+  const valueSchemas =
+    valueConverter.endsWith("AvroConverter") || r.bool("value.converter.schemas.enable", true);
   const skipped = r.string("skipped.operations", "t");
   const skippedOperations = new Set(skipped === "none" ? [] : skipped.split(",").map((s) => s.trim()));
-  for (const op of skippedOperations) if (!["c", "u", "d", "t"].includes(op)) r.fail(`config key "skipped.operations": unknown operation "${op}"`);
+  for (const op of skippedOperations)
+    if (!["c", "u", "d", "t"].includes(op))
+      r.fail(`config key "skipped.operations": unknown operation "${op}"`);
   const tombstonesOnDelete = r.bool("tombstones.on.delete", true);
   const placeholder = r.string("unavailable.value.placeholder", "__debezium_unavailable_value");
   const settings: SourceSettings = {
@@ -131,11 +157,23 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     tableInclude: includeList(r.string("table.include.list", ".*")),
     slotName: r.string("slot.name", "debezium"),
     publicationName: r.string("publication.name", "dbz_publication"),
-    snapshotMode: r.oneOf("snapshot.mode", ["initial", "no_data", "always", "initial_only", "when_needed"], "initial"),
+    snapshotMode: r.oneOf(
+      "snapshot.mode",
+      ["initial", "no_data", "always", "initial_only", "when_needed"],
+      "initial",
+    ),
     modes: {
       decimalHandlingMode: r.oneOf("decimal.handling.mode", ["precise", "double", "string"], "precise"),
-      timePrecisionMode: r.oneOf("time.precision.mode", ["adaptive", "adaptive_time_microseconds", "connect"], "adaptive"),
-      binaryHandlingMode: r.oneOf("binary.handling.mode", ["bytes", "base64", "base64-url-safe", "hex"], "bytes"),
+      timePrecisionMode: r.oneOf(
+        "time.precision.mode",
+        ["adaptive", "adaptive_time_microseconds", "connect"],
+        "adaptive",
+      ),
+      binaryHandlingMode: r.oneOf(
+        "binary.handling.mode",
+        ["bytes", "base64", "base64-url-safe", "hex"],
+        "bytes",
+      ),
       intervalHandlingMode: r.oneOf("interval.handling.mode", ["numeric", "string"], "numeric"),
     },
     heartbeatIntervalMs: r.int("heartbeat.interval.ms", 0),

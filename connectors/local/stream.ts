@@ -3,10 +3,10 @@
  * Relation messages (re)build a table's schema from the catalog; messages that arrive while the
  * catalog is read wait in a backlog, so records stay in stream order without per-row awaits.
  */
-import pg from "pg";
+import type pg from "pg";
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
-import { readTableInfo, type TableInfo } from "./catalog";
+import { readTableInfo, SESSION_OPTIONS, type TableInfo } from "./catalog";
 import { formatLsn, parseLsn } from "./lsn";
 import { DEBEZIUM_VERSION } from "./snapshot";
 import type { SourceSettings } from "./source-config";
@@ -16,14 +16,13 @@ import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
 class RawTextPgoutput extends PgoutputPlugin {
   override parse(buffer: Buffer): Pgoutput.Message {
     const message = super.parse(buffer) as Pgoutput.Message;
-    if (message.tag === "relation") for (const column of message.columns) column.parser = (raw: unknown) => raw;
+    if (message.tag === "relation")
+      for (const column of message.columns) column.parser = (raw: unknown) => raw;
     return message;
   }
 }
 
 export interface StreamHandlers {
-  /** A transaction began (commit order); its records follow. */
-  begin(txSeq: number): void;
   records(txSeq: number, records: UnwrappedRecord[]): void;
   /** The transaction committed; `endLsn` is what acknowledging it confirms. */
   commit(txSeq: number, endLsn: bigint, txId: number): void;
@@ -54,14 +53,20 @@ export class SlotStream {
 
   async start(clientConfig: pg.ClientConfig, fromLsn: bigint): Promise<void> {
     const service = new LogicalReplicationService(
-      { ...clientConfig, options: "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c extra_float_digits=3" },
+      {
+        ...clientConfig,
+        options: SESSION_OPTIONS,
+      },
       // Acknowledge only what is durable: no automatic or periodic acknowledgement.
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
     this.service = service;
     service.on("data", (lsn: string, message: Pgoutput.Message) => this.onMessage(lsn, message));
     service.on("error", (err: Error) => this.handlers.error(err));
-    const plugin = new RawTextPgoutput({ protoVersion: 1, publicationNames: [this.settings.publicationName] });
+    const plugin = new RawTextPgoutput({
+      protoVersion: 1,
+      publicationNames: [this.settings.publicationName],
+    });
     const started = new Promise<void>((resolve, reject) => {
       service.once("start", () => resolve());
       service.subscribe(plugin, this.settings.slotName, formatLsn(fromLsn)).catch(reject);
@@ -101,7 +106,6 @@ export class SlotStream {
       case "begin":
         this.txSeq += 1;
         this.tx = { seq: this.txSeq, xid: message.xid, commitUs: Number(message.commitTime) };
-        this.handlers.begin(this.txSeq);
         return;
       case "commit": {
         const endLsn = parseLsn(message.commitEndLsn ?? lsn);
@@ -140,7 +144,11 @@ export class SlotStream {
         const columns = relation.columns.map((c) => {
           const known = info.columns.find((k) => k.name === c.name);
           if (!known) throw new Error(`column ${qualified}.${c.name} is no longer in the catalog`);
-          return { ...known, typmod: c.typeMod, element: known.element && { ...known.element, typmod: c.typeMod } };
+          return {
+            ...known,
+            typmod: c.typeMod,
+            element: known.element && { ...known.element, typmod: c.typeMod },
+          };
         });
         this.builders.set(relation.relationOid, this.makeBuilder({ ...info, columns }));
         const pending = this.backlog ?? [];
@@ -150,7 +158,10 @@ export class SlotStream {
       .catch((err: Error) => this.handlers.error(err));
   }
 
-  private change(lsn: bigint, message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete): void {
+  private change(
+    lsn: bigint,
+    message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete,
+  ): void {
     const builder = this.builders.get(message.relation.relationOid);
     if (!builder) return;
     const tx = this.tx!;
@@ -163,7 +174,10 @@ export class SlotStream {
       ts_ms: Math.floor(tx.commitUs / 1000),
       snapshot: "false",
       db: this.settings.database.dbname,
-      sequence: JSON.stringify([this.lastCommitLsn === null ? null : this.lastCommitLsn.toString(), lsn.toString()]),
+      sequence: JSON.stringify([
+        this.lastCommitLsn === null ? null : this.lastCommitLsn.toString(),
+        lsn.toString(),
+      ]),
       ts_us: tx.commitUs,
       ts_ns: tx.commitUs * 1000,
       schema: message.relation.schema,
@@ -176,7 +190,13 @@ export class SlotStream {
     let records: UnwrappedRecord[];
     if (message.tag === "insert") records = builder.read("c", message.new as Tuple, now, source);
     else if (message.tag === "update") {
-      records = builder.update(message.key as Tuple | null, message.old as Tuple | null, message.new as Tuple, now, source);
+      records = builder.update(
+        message.key as Tuple | null,
+        message.old as Tuple | null,
+        message.new as Tuple,
+        now,
+        source,
+      );
     } else {
       const before = (message.old ?? message.key) as Tuple;
       records = builder.delete(before, message.old === null, now, source);

@@ -21,7 +21,9 @@ function civilFromDays(days: number): [number, number, number] {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
@@ -83,7 +85,9 @@ export function formatZonedTimestamp(micros: number, precision: number): string 
 
 /** ISO-8601 interval (`P1Y2M3DT4H5M6.5S`, `P-1D`) → Debezium MicroDuration micros. */
 export function parseIntervalMicros(text: string): number {
-  const m = /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?[\d.]+)S)?)?$/.exec(text);
+  const m = /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?[\d.]+)S)?)?$/.exec(
+    text,
+  );
   if (!m) throw new Error(`not an ISO-8601 interval: ${text}`);
   const n = (i: number): number => Number(m[i] ?? 0);
   const days = (n(1) * 12 + n(2)) * DAYS_PER_MONTH_AVG + n(3);

@@ -6,7 +6,8 @@ import type { ConnectField, ConnectSchema, ConnectValue } from "./connect-schema
 import { columnMapping, type ColumnMapping, type TypeModes } from "./pg-types";
 import type { TableInfo } from "./catalog";
 
-export type DeleteHandling = "drop" | "tombstone" | "rewrite" | "rewrite-with-tombstone" | "delete-to-tombstone";
+export type DeleteHandling =
+  "drop" | "tombstone" | "rewrite" | "rewrite-with-tombstone" | "delete-to-tombstone";
 
 export interface UnwrapSettings {
   deleteHandling: DeleteHandling;
@@ -48,7 +49,9 @@ const SOURCE_FIELD_SCHEMAS: Record<string, ConnectSchema> = {
     optional: true,
     name: "io.debezium.data.Enum",
     version: 1,
-    parameters: { allowed: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental" },
+    parameters: {
+      allowed: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental",
+    },
     defaultValue: "false",
   },
   db: OPTIONAL_STRING,
@@ -116,7 +119,8 @@ export class TableRecordBuilder {
       if (mapping) this.columns.push({ name: column.name, mapping });
       else onSkippedColumn(column.name, column.typeName);
     }
-    this.rewrite = settings.deleteHandling === "rewrite" || settings.deleteHandling === "rewrite-with-tombstone";
+    this.rewrite =
+      settings.deleteHandling === "rewrite" || settings.deleteHandling === "rewrite-with-tombstone";
     const extra = addedFields(settings);
     this.added = extra.map((e) => e.added);
     const fields: ConnectField[] = this.columns.map((c) => ({ name: c.name, schema: c.mapping.schema }));
@@ -131,7 +135,11 @@ export class TableRecordBuilder {
     for (const { name, mapping } of this.columns) {
       const text = tuple[name];
       if (text === undefined) {
-        row[name] = keyOnly ? (mapping.schema.optional ? null : mapping.fallback) : this.placeholder(mapping.schema);
+        row[name] = keyOnly
+          ? mapping.schema.optional
+            ? null
+            : mapping.fallback
+          : this.placeholder(mapping.schema);
       } else {
         row[name] = text === null ? null : mapping.convert(text);
       }
@@ -147,7 +155,13 @@ export class TableRecordBuilder {
     return null;
   }
 
-  private unwrap(op: string, row: Record<string, ConnectValue>, deleted: boolean, tsMs: number, source: SourceInfo): UnwrappedRecord {
+  private unwrap(
+    op: string,
+    row: Record<string, ConnectValue>,
+    deleted: boolean,
+    tsMs: number,
+    source: SourceInfo,
+  ): UnwrappedRecord {
     if (this.rewrite) row.__deleted = deleted ? "true" : "false";
     for (const field of this.added) row[field.fieldName] = field.read(op, tsMs, source);
     return { topic: this.topic, schema: this.valueSchema, value: row };
@@ -173,7 +187,13 @@ export class TableRecordBuilder {
   }
 
   /** An update; a primary-key change becomes a delete of the old key and a create of the new one. */
-  update(oldKey: Tuple | null, oldRow: Tuple | null, after: Tuple, tsMs: number, source: SourceInfo): UnwrappedRecord[] {
+  update(
+    oldKey: Tuple | null,
+    oldRow: Tuple | null,
+    after: Tuple,
+    tsMs: number,
+    source: SourceInfo,
+  ): UnwrappedRecord[] {
     const previous = oldRow ?? oldKey;
     const keyChanged = previous !== null && this.keyColumns.some((k) => previous[k] !== after[k]);
     if (!keyChanged) return [this.unwrap("u", this.row(after, false), false, tsMs, source)];

@@ -40,7 +40,12 @@ export async function captureSetup(
   h: Harness,
   tables: string[],
   overrides: { source?: Record<string, string>; sink?: Record<string, string> } = {},
-): Promise<{ source: Record<string, string>; sink: Record<string, string>; bucketRoot: string; slot: string }> {
+): Promise<{
+  source: Record<string, string>;
+  sink: Record<string, string>;
+  bucketRoot: string;
+  slot: string;
+}> {
   counter += 1;
   const slot = `slot_${process.pid}_${counter}`;
   const publication = `pub_${process.pid}_${counter}`;
@@ -98,11 +103,19 @@ export async function captureSetup(
 export const quietLogger = pino({ level: "silent" });
 
 export async function runtimeFor(setup: Awaited<ReturnType<typeof captureSetup>>): Promise<ConnectorRuntime> {
-  return startConnectorRuntime({ source: setup.source, sink: setup.sink, bucketRoot: setup.bucketRoot, logger: quietLogger });
+  return startConnectorRuntime({
+    source: setup.source,
+    sink: setup.sink,
+    bucketRoot: setup.bucketRoot,
+    logger: quietLogger,
+  });
 }
 
 /** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
@@ -114,21 +127,28 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
 export function topicFiles(bucketRoot: string, topic: string, topicsDir = "cdc_data"): string[] {
   const dir = join(bucketRoot, "bucket", topicsDir, topic, "partition=0");
   try {
-    return readdirSync(dir).sort().map((f) => join(dir, f));
+    return readdirSync(dir)
+      .sort()
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }
 }
 
 /** Reads Parquet files back with DuckDB: rows as JSON-friendly objects plus each file's Avro schema. */
-export async function readParquet(files: string[], select = "*"): Promise<{ rows: Record<string, unknown>[]; schemas: unknown[] }> {
+export async function readParquet(
+  files: string[],
+  select = "*",
+): Promise<{ rows: Record<string, unknown>[]; schemas: unknown[] }> {
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
     const rows: Record<string, unknown>[] = [];
     const schemas: unknown[] = [];
     for (const file of files) {
-      const result = await connection.runAndReadAll(`SELECT ${select} FROM read_parquet('${file}')`);
+      const result = await connection.runAndReadAll(
+        `SELECT ${select} FROM read_parquet('${file}', hive_partitioning = false)`,
+      );
       rows.push(...(result.getRowObjectsJson() as Record<string, unknown>[]));
       const meta = await connection.runAndReadAll(
         `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'parquet.avro.schema'`,
@@ -147,7 +167,9 @@ export async function parquetColumnTypes(file: string): Promise<Record<string, s
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
-    const result = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+    const result = await connection.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet('${file}', hive_partitioning = false)`,
+    );
     const out: Record<string, string> = {};
     for (const row of result.getRowObjectsJson()) out[String(row.column_name)] = String(row.column_type);
     return out;
@@ -155,4 +177,40 @@ export async function parquetColumnTypes(file: string): Promise<Record<string, s
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+export interface OracleTx {
+  xid: number;
+  /** End LSN of the commit record (what Debezium calls the commit LSN), decimal. */
+  commitLsn: string;
+  commitMs: number;
+  changes: { lsn: string; table: string; op: string }[];
+}
+
+/** A test_decoding slot created next to the runtime's: PostgreSQL's own account of LSNs, xids, commit times. */
+export async function createOracle(h: Harness): Promise<() => Promise<OracleTx[]>> {
+  counter += 1;
+  const slot = `oracle_${process.pid}_${counter}`;
+  await h.db.query(`SELECT pg_create_logical_replication_slot('${slot}', 'test_decoding')`);
+  return async () => {
+    const { rows } = await h.db.query<{ lsn: string; xid: string; data: string }>(
+      `SELECT (lsn - '0/0'::pg_lsn)::text AS lsn, xid::text, data FROM pg_logical_slot_get_changes('${slot}', NULL, NULL, 'include-timestamp', '1')`,
+    );
+    const txs: OracleTx[] = [];
+    let current: OracleTx | undefined;
+    for (const row of rows) {
+      if (row.data.startsWith("BEGIN"))
+        current = { xid: Number(row.xid), commitLsn: "", commitMs: 0, changes: [] };
+      else if (row.data.startsWith("COMMIT")) {
+        const at = /\(at (.+)\)/.exec(row.data)![1]!;
+        current!.commitLsn = row.lsn;
+        current!.commitMs = Math.floor(Date.parse(at.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")));
+        txs.push(current!);
+      } else {
+        const m = /^table ([^:]+): (INSERT|UPDATE|DELETE)/.exec(row.data);
+        if (m) current!.changes.push({ lsn: row.lsn, table: m[1]!, op: m[2]! });
+      }
+    }
+    return txs;
+  };
 }
