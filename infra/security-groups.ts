@@ -56,8 +56,15 @@ export function allowedFlows(options: {
         port: options.connectListenerPort,
         why: "the connector resources through the tunnel",
       },
-      { from: "tunnel", to: "endpoints", port: 443, why: "SSM endpoints for the session manager agent" },
     );
+    if (options.interfaceEndpoints) {
+      flows.push({
+        from: "tunnel",
+        to: "endpoints",
+        port: 443,
+        why: "SSM endpoints for the session manager agent",
+      });
+    }
   }
   return flows;
 }

@@ -27,7 +27,23 @@ export interface Recorded {
   parentType?: string;
   provider?: string;
   custom: boolean;
+  /** Resource options as the engine receives them. */
+  protect: boolean;
+  deletedWith: string;
+  dependencies: string[];
+  ignoreChanges: string[];
 }
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getProtect(): boolean | undefined;
+  getDeletedwith(): string;
+  getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+}
+
+type ResourceOptionsSeen = Pick<Recorded, "protect" | "deletedWith" | "dependencies" | "ignoreChanges">;
 
 export interface StackRun {
   resources: Recorded[];
@@ -54,27 +70,27 @@ export function readStackFile(stack: string): Record<string, string> {
   return config;
 }
 
-function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
   switch (type) {
     case "aws:rds/instance:Instance":
       return {
-        address: `${inputs.identifier}.abc.${REGION}.rds.amazonaws.com`,
+        address: `${String(inputs.identifier)}.abc.${REGION}.rds.amazonaws.com`,
         port: 5432,
-        arn: arn("rds", `db:${inputs.identifier}`),
+        arn: arn("rds", `db:${String(inputs.identifier)}`),
         masterUserSecrets: [{ secretArn: arn("secretsmanager", "secret:rds!db-master-AbCdEf") }],
       };
     case "aws:msk/cluster:Cluster":
     case "aws:msk/serverlessCluster:ServerlessCluster":
       return {
-        arn: arn("kafka", `cluster/${inputs.clusterName}/0a1b2c3d-uuid-1`),
+        arn: arn("kafka", `cluster/${String(inputs.clusterName)}/0a1b2c3d-uuid-1`),
         bootstrapBrokersSaslIam:
           "b-1.mock.kafka.eu-west-1.amazonaws.com:9098,b-2.mock.kafka.eu-west-1.amazonaws.com:9098",
       };
     case "aws:msk/configuration:Configuration":
       return { arn: arn("kafka", `configuration/${name}/1`), latestRevision: 1 };
     case "aws:s3/bucket:Bucket": {
-      const bucket = inputs.bucket ?? `${name}-4f2a9c`;
+      const bucket = String(inputs.bucket ?? `${String(inputs.bucketPrefix ?? name)}4f2a9c`);
       return { bucket, arn: `arn:aws:s3:::${bucket}` };
     }
     case "aws:ecr/repository:Repository":
@@ -93,7 +109,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case "aws:ecs/cluster:Cluster":
       return { name: `${name}-7e1`, arn: arn("ecs", `cluster/${name}-7e1`) };
     case "aws:ecs/taskDefinition:TaskDefinition":
-      return { arn: arn("ecs", `task-definition/${inputs.family}:1`) };
+      return { arn: arn("ecs", `task-definition/${String(inputs.family)}:1`) };
     case "aws:ecs/service:Service":
       return { name: `${name}-9d2` };
     case "aws:iam/role:Role":
@@ -103,9 +119,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case "random:index/randomPassword:RandomPassword":
       return { result: SECRET_VALUES.randomPassword };
     case "aws:cloudwatch/logGroup:LogGroup":
-      return { arn: arn("logs", `log-group:${inputs.name}`) };
+      return { arn: arn("logs", `log-group:${String(inputs.name)}`) };
     case "aws:scheduler/schedule:Schedule":
-      return { name: `${inputs.namePrefix}20261125` };
+      return { name: `${String(inputs.namePrefix)}20261125` };
     case "aws:ec2/vpc:Vpc":
       return { cidrBlock: inputs.cidrBlock };
     default:
@@ -113,7 +129,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
   }
 }
 
-const invokes: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {
+const invokes: Record<string, (inputs: Record<string, string>) => Record<string, unknown>> = {
   "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
     names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
     zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"],
@@ -147,7 +163,7 @@ const invokes: Record<string, (inputs: Record<string, any>) => Record<string, un
 
 /** Run the program under mocks. `config` keys are full (`cdc-pipeline:x`, `aws:region`). */
 export async function runStack(stack: string, config: Record<string, string>): Promise<StackRun> {
-  const recorded = new Map<string, Omit<Recorded, "urn" | "parentType">>();
+  const recorded = new Map<string, Omit<Recorded, "urn" | "parentType" | keyof ResourceOptionsSeen>>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -175,6 +191,21 @@ export async function runStack(stack: string, config: Record<string, string>): P
     stack,
     false,
   );
+  // Resource options (protect, deletedWith, dependsOn) only reach the monitor: watch its requests.
+  const options = new Map<string, ResourceOptionsSeen>();
+  const mockMonitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: unknown): Promise<void>;
+  };
+  const register = mockMonitor.registerResource.bind(mockMonitor);
+  mockMonitor.registerResource = (req, cb) => {
+    options.set(`${req.getType()}::${req.getName()}`, {
+      protect: req.getProtect() ?? false,
+      deletedWith: req.getDeletedwith(),
+      dependencies: req.getDependenciesList(),
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    return register(req, cb);
+  };
   pulumi.runtime.setAllConfig(config);
   const program = (await import("../../infra/index.js")) as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
@@ -192,7 +223,14 @@ export async function runStack(stack: string, config: Record<string, string>): P
     const type = chain[chain.length - 1] as string;
     const entry = recorded.get(`${type}::${name}`);
     if (!entry) throw new Error(`registered but not recorded: ${urn}`);
-    resources.push({ ...entry, urn, parentType: chain.length > 1 ? chain[chain.length - 2] : undefined });
+    const seen = options.get(`${type}::${name}`);
+    if (!seen) throw new Error(`registered without options: ${urn}`);
+    resources.push({
+      ...entry,
+      ...seen,
+      urn,
+      parentType: chain.length > 1 ? chain[chain.length - 2] : undefined,
+    });
   }
   return {
     resources,
@@ -235,7 +273,7 @@ export function plaintextLeaks(inputs: unknown, needles: string[], at = ""): str
 }
 
 /** Parse a JSON-string input (policies, container definitions), unwrapping a secret first. */
-export function json<T = any>(value: unknown): T {
+export function json<T>(value: unknown): T {
   const v = reveal(value);
   if (typeof v !== "string") throw new Error(`expected a JSON string, got ${JSON.stringify(v)}`);
   return JSON.parse(v) as T;
