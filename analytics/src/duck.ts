@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Json } from "@duckdb/node-api";
+import type { Logger } from "pino";
 import { DECODE_MACROS } from "./decode/columns";
 
 export type Row = Record<string, Json>;
@@ -12,6 +13,7 @@ export interface DuckOptions {
   workDir: string;
   memoryLimit?: string;
   threads?: number;
+  logger?: Logger;
 }
 
 /** One in-memory DuckDB database and connection for a run, configured to spill under `workDir`. */
@@ -19,6 +21,7 @@ export class Duck {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    private readonly logger: Logger | undefined,
   ) {}
 
   static async open(options: DuckOptions): Promise<Duck> {
@@ -33,7 +36,7 @@ export class Duck {
     if (options.threads !== undefined) settings.threads = String(options.threads);
     const instance = await DuckDBInstance.create(":memory:", settings);
     const connection = await instance.connect();
-    const duck = new Duck(instance, connection);
+    const duck = new Duck(instance, connection, options.logger);
     // TIMESTAMP -> TIMESTAMPTZ casts read the session zone: make it UTC, whatever the host says.
     // (ICU is built in but loads after creation, so this cannot be a creation setting.)
     await duck.run("SET TimeZone = 'UTC'");
@@ -42,12 +45,27 @@ export class Duck {
   }
 
   async run(sql: string): Promise<void> {
-    await this.connection.run(sql);
+    await this.timed(sql, () => this.connection.run(sql));
   }
 
   async rows(sql: string): Promise<Row[]> {
-    const reader = await this.connection.runAndReadAll(sql);
+    const reader = await this.timed(sql, () => this.connection.runAndReadAll(sql));
     return reader.getRowObjectsJson();
+  }
+
+  /** Logs each statement's wall and CPU time at debug level: where a slow run spends its time. */
+  private async timed<T>(sql: string, action: () => Promise<T>): Promise<T> {
+    if (!this.logger?.isLevelEnabled("debug")) return action();
+    const started = Date.now();
+    const cpu = process.cpuUsage();
+    const result = await action();
+    const used = process.cpuUsage(cpu);
+    const statement = sql.slice(0, 120).replace(/\s+/g, " ");
+    this.logger.debug(
+      { ms: Date.now() - started, cpuMs: Math.round((used.user + used.system) / 1000), statement },
+      "duckdb",
+    );
+    return result;
   }
 
   /** A single number from a one-row, one-column query. */

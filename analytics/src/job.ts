@@ -102,7 +102,12 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         output: options.output,
         runId,
         fullRefresh: options.fullRefresh,
-        duck: { workDir: options.workDir, memoryLimit: options.memoryLimit, threads: options.threads },
+        duck: {
+          workDir: options.workDir,
+          memoryLimit: options.memoryLimit,
+          threads: options.threads,
+          logger,
+        },
         stagingDir,
         scratchDir,
         onProgress: options.onProgress,

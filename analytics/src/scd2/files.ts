@@ -5,7 +5,7 @@ import type { Storage } from "../storage/storage";
 import type { TableShape } from "./shape";
 
 /** Parquet settings for everything the job writes. */
-const PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
+const PARQUET = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880";
 
 /** Local copies of output-storage objects, for DuckDB to read. */
 export async function localCopies(

@@ -5,11 +5,11 @@ import { EVENT_META, KEY_STATE, keyJoin, keyList, list, valueColumns } from "./s
 
 /**
  * SQL for an incremental run. Relations: `newEvents` (this run's changes), `keys` (per-key last applied
- * change), `current` (current versions), `log` (every applied change). Most keys only move forward: their
- * new changes come after the last applied one, so the current version plus the new changes decide
- * everything (the "prior" row below stands for the current version). A key with a change at or before
- * its last applied one (a late file, or a re-delivery) is recomputed from its logged changes, unless the
- * change is an exact re-delivery of a logged one, which is dropped.
+ * change), `current` (current versions), `applied` (positions of applied changes). Most keys only move
+ * forward: their new changes come after the last applied one, so the current version plus the new
+ * changes decide everything (the "prior" row below stands for the current version). A key with a change
+ * at or before its last applied one (a late file) is recomputed from all its changes (`replay`), unless
+ * the change is an exact re-delivery of an applied one, which is dropped.
  */
 
 /** New changes at or before their key's last applied change, or in the same transaction as it. */
@@ -21,10 +21,10 @@ export function lateChanges(shape: TableShape, newEvents: string, keys: string):
 const samePosition = (shape: TableShape, a: string, b: string) =>
   `${keyJoin(shape, a, b)} AND ${a}._r = ${b}._r AND ${a}.__lsn = ${b}.__lsn AND ${a}.__kafka_partition = ${b}.__kafka_partition AND ${a}.__kafka_offset = ${b}.__kafka_offset`;
 
-/** Late changes that are re-deliveries of a logged change at an earlier (or the same) Kafka position. */
-export function redeliveries(shape: TableShape, late: string, log: string): string {
+/** Late changes that are re-deliveries of an applied change at an earlier (or the same) Kafka position. */
+export function redeliveries(shape: TableShape, late: string, applied: string): string {
   return `SELECT ${keyList(shape)}, _r, __lsn, __kafka_partition, __kafka_offset FROM ${late} l
-  WHERE EXISTS (SELECT 1 FROM ${log} e WHERE ${keyJoin(shape, "e", "l")} AND e._r = l._r AND e.__lsn = l.__lsn
+  WHERE EXISTS (SELECT 1 FROM ${applied} e WHERE ${keyJoin(shape, "e", "l")} AND e._r = l._r AND e.__lsn = l.__lsn
     AND (e.__kafka_partition, e.__kafka_offset) <= (l.__kafka_partition, l.__kafka_offset))`;
 }
 
@@ -39,12 +39,13 @@ export function recomputedKeys(shape: TableShape, late: string, dropped: string)
   WHERE NOT EXISTS (SELECT 1 FROM ${dropped} d WHERE ${samePosition(shape, "d", "l")})`;
 }
 
-const inKeys = (shape: TableShape, alias: string, keys: string) =>
-  `EXISTS (SELECT 1 FROM ${keys} s WHERE ${keyJoin(shape, "s", alias)})`;
+/** The predicate: the key of `alias` is (not) in `keys`. */
+export const keyIn = (shape: TableShape, alias: string, keys: string, negate = false): string =>
+  `${negate ? "NOT " : ""}EXISTS (SELECT 1 FROM ${keys} s WHERE ${keyJoin(shape, "s", alias)})`;
 
-/** Rows of `relation` (alias `r`) whose key is (not) in `keys`. */
+/** Rows of `relation` whose key is (not) in `keys`. */
 export function whereKeys(shape: TableShape, relation: string, keys: string, negate = false): string {
-  return `SELECT * FROM ${relation} r WHERE ${negate ? "NOT " : ""}${inKeys(shape, "r", keys)}`;
+  return `SELECT * FROM ${relation} r WHERE ${keyIn(shape, "r", keys, negate)}`;
 }
 
 /**
@@ -69,25 +70,25 @@ export function priorRows(
     CAST(CASE WHEN k._del THEN k._r WHEN c.__op = 'r' THEN 0 ELSE 1 END AS UTINYINT) AS _r,
     k._del
   FROM ${keys} k LEFT JOIN ${current} c ON ${keyJoin(shape, "k", "c")}
-  WHERE ${inKeys(shape, "k", affected)} AND NOT ${inKeys(shape, "k", recomputed)}`;
+  WHERE ${keyIn(shape, "k", affected)} AND ${keyIn(shape, "k", recomputed, true)}`;
 }
 
-/** Pipeline input: new changes, all logged changes of recomputed keys, prior rows of the others. */
+/** Pipeline input: new changes, all earlier changes of recomputed keys, prior rows of the others. */
 export function incrementalInput(
   shape: TableShape,
-  parts: { kept: string; log: string; prior: string; recomputed: string },
+  parts: { kept: string; replay: string; prior: string; recomputed: string },
 ): string {
   const columns = list([...shape.primaryKey, ...valueColumns(shape).map((c) => c.name), ...EVENT_META]);
   return [
     `SELECT ${columns} FROM ${parts.kept}`,
-    `SELECT ${columns} FROM (${whereKeys(shape, parts.log, parts.recomputed)})`,
+    `SELECT ${columns} FROM (${whereKeys(shape, parts.replay, parts.recomputed)})`,
     `SELECT ${columns} FROM (${parts.prior})`,
   ].join("\nUNION ALL ");
 }
 
 /** The key state after a run: untouched keys as they were, affected keys at their new last change. */
-export function nextKeyState(shape: TableShape, keys: string, affected: string, collapsed: string): string {
+export function nextKeyState(shape: TableShape, keys: string, affected: string, fast: string): string {
   const columns = `${keyList(shape)}, ${list(KEY_STATE)}`;
   return `SELECT ${columns} FROM (${whereKeys(shape, keys, affected, true)})
-  UNION ALL SELECT ${columns} FROM ${collapsed} WHERE _last`;
+  UNION ALL SELECT ${columns} FROM ${fast} WHERE _last`;
 }

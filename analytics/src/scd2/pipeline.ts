@@ -3,16 +3,18 @@ import { ident } from "../sql";
 import type { TableShape } from "./shape";
 import { EVENT_META, keyList, list, valueColumns } from "./shape";
 
-/** Event order within a key: snapshot reads first, then LSN; duplicates sorted so the lowest Kafka position is last. */
-const ORDER = "_r, __lsn, __kafka_partition DESC, __kafka_offset DESC";
-
 /**
- * Two consecutive changes of a key belong to one transaction: same `__txId`, or, where the files carry
- * no transaction id, the same commit time.
+ * The SCD2 rules as SQL over a relation of change events (one row per change, columns: the table's
+ * source columns plus EVENT_META). For one key, changes are ordered snapshot reads first, then by LSN
+ * (for one row, LSN order is commit order); re-delivered copies (same LSN) are sorted so that the copy
+ * at the lowest Kafka position comes last, and is the one kept.
+ *
+ * Most keys need one window pass (`fastPass`): every change is a distinct, visible state change, so each
+ * non-delete change is a version that lasts until the next change. A key with a re-delivery, several
+ * changes in one transaction, an update that changes nothing, or a placeholder value is "complex" and
+ * goes through the three-step pipeline (`collapseEvents`, `dropUnchanged`, `buildVersions`).
  */
-export function sameTransaction(a: ChangeRef, b: ChangeRef): string {
-  return `(CASE WHEN ${a.txId} IS NULL AND ${b.txId} IS NULL THEN ${a.ts} = ${b.ts} ELSE ${a.txId} IS NOT DISTINCT FROM ${b.txId} END)`;
-}
+const ORDER = "_r, __lsn, __kafka_partition DESC, __kafka_offset DESC";
 
 /** SQL expressions for a change's transaction id and commit time. */
 export interface ChangeRef {
@@ -27,6 +29,64 @@ export const changeOf = (alias: string): ChangeRef => ({
 });
 
 /**
+ * Two consecutive changes of a key belong to one transaction: same `__txId`, or, where the files carry
+ * no transaction id, the same commit time.
+ */
+export function sameTransaction(a: ChangeRef, b: ChangeRef): string {
+  return `(CASE WHEN ${a.txId} IS NULL AND ${b.txId} IS NULL THEN ${a.ts} = ${b.ts} ELSE ${a.txId} IS NOT DISTINCT FROM ${b.txId} END)`;
+}
+
+const over = (shape: TableShape, order = ORDER) => `OVER (PARTITION BY ${keyList(shape)} ORDER BY ${order})`;
+
+/** The next change of the key, and whether it supersedes this one (a re-delivery or the same transaction). */
+function nextChange(shape: TableShape): { columns: string; supersedes: string } {
+  const w = over(shape);
+  return {
+    columns: `lead(_r) ${w} AS n_r, lead(__lsn) ${w} AS n_lsn, lead(__txId) ${w} AS n_txId, lead(__source_ts_ms) ${w} AS n_ts, lead(_del) ${w} AS n_del`,
+    supersedes: `(n_lsn IS NOT NULL AND ((n_r = _r AND n_lsn = __lsn) OR ${sameTransaction(changeOf("e"), { txId: "n_txId", ts: "n_ts" })}))`,
+  };
+}
+
+/** The non-key values of a change as one comparable value. */
+function packedValues(shape: TableShape): string {
+  const values = valueColumns(shape).map((c) => c.name);
+  return values.length > 0 ? `struct_pack(${list(values)})` : "true";
+}
+
+/** The SCD2 row of a change, given its next change's commit time `n_ts` and delete flag `n_del`. */
+function versionColumns(shape: TableShape): string {
+  return `${list(shape.columns.map((c) => c.name))},
+    make_timestamptz(__source_ts_ms * 1000) AS effective_from,
+    make_timestamptz(n_ts * 1000) AS effective_to,
+    n_ts IS NULL AS is_current,
+    coalesce(n_del, false) AS is_deleted,
+    __op, __lsn, __txId, __source_file, __kafka_partition, __kafka_offset`;
+}
+
+/**
+ * One window pass over all events: each row with its next change (`n_ts`, `n_del`), `_last` for the
+ * key's last change (where the next run continues), and `_complex` for a row that breaks the one-pass
+ * assumptions (superseded by the next change, equal to the previous one, or carrying a placeholder).
+ */
+export function fastPass(shape: TableShape, input: string): string {
+  const next = nextChange(shape);
+  const packed = packedValues(shape);
+  const placeholders = shape.columns.flatMap((c) => placeholderTest(c.name, c.type) ?? []);
+  const unchanged = `(NOT _del AND coalesce(NOT p_del, false) AND ${packed} IS NOT DISTINCT FROM p_vals)`;
+  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}, n_ts, n_del, n_lsn IS NULL AS _last,
+    ${next.supersedes} OR ${unchanged}${placeholders.map((p) => ` OR ${p}`).join("")} AS _complex
+  FROM (SELECT *, ${next.columns}, lag(${packed}) ${over(shape)} AS p_vals, lag(_del) ${over(shape)} AS p_del FROM ${input}) e`;
+}
+
+/** Versions of the keys that are not complex, straight from the fast pass. */
+export function simpleVersions(shape: TableShape, fast: string, complexKeys: string | undefined): string {
+  const notComplex = complexKeys
+    ? ` AND NOT EXISTS (SELECT 1 FROM ${complexKeys} x WHERE ${shape.primaryKey.map((k) => `x.${ident(k)} = f.${ident(k)}`).join(" AND ")})`
+    : "";
+  return `SELECT ${versionColumns(shape)} FROM ${fast} f WHERE NOT _del${notComplex}`;
+}
+
+/**
  * The value of `column` with Debezium's unavailable-value placeholder replaced by the key's previous
  * value: the last earlier change that carried a real value. A delete has no values (its non-key columns
  * are defaults), so after a delete there is no previous value and the result is NULL.
@@ -39,53 +99,39 @@ function carryForward(shape: TableShape, column: string, type: string, isPlaceho
 }
 
 /**
- * Step 1 over all events of the affected keys (`input`): drop re-delivered duplicates (same key, op
- * class and LSN: keep the copy at the lowest Kafka position), keep only the last change of a key in
- * each transaction, carry values forward over placeholders (for `placeholderColumns`). `_last` marks
- * each key's last change: the position the next run continues from.
+ * Complex step 1: carry values forward over placeholders, drop re-delivered copies (keep the lowest
+ * Kafka position), and keep only the last change of a key in each transaction.
  */
-export function collapseEvents(
-  shape: TableShape,
-  input: string,
-  placeholderColumns: ReadonlySet<string>,
-): string {
-  const w = `OVER (PARTITION BY ${keyList(shape)} ORDER BY ${ORDER})`;
+export function collapseEvents(shape: TableShape, input: string): string {
   const values = shape.columns.map((c) => {
-    const test = placeholderColumns.has(c.name) ? placeholderTest(c.name, c.type) : undefined;
+    const test = placeholderTest(c.name, c.type);
     return test ? `${carryForward(shape, c.name, c.type, test)} AS ${ident(c.name)}` : ident(c.name);
   });
-  const nextIs = `lead(_r) ${w} AS n_r, lead(__lsn) ${w} AS n_lsn, lead(__txId) ${w} AS n_txId, lead(__source_ts_ms) ${w} AS n_ts`;
-  const sameTxAsNext = sameTransaction(changeOf("e"), { txId: "n_txId", ts: "n_ts" });
-  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}, n_lsn IS NULL AS _last
-  FROM (SELECT ${values.join(", ")}, ${list(EVENT_META)}, ${nextIs} FROM ${input}) e
-  WHERE n_lsn IS NULL OR NOT ((n_r = _r AND n_lsn = __lsn) OR ${sameTxAsNext})`;
+  const next = nextChange(shape);
+  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}
+  FROM (SELECT ${values.join(", ")}, ${list(EVENT_META)}, ${next.columns} FROM ${input}) e
+  WHERE NOT ${next.supersedes}`;
 }
 
 /**
- * Step 2 over collapsed events: drop an update whose values equal the key's previous state (nothing
- * visible changed). Deletes always stay; the first change after a delete always stays.
+ * Complex step 2: drop an update whose values equal the key's previous state (nothing visible changed).
+ * Deletes always stay, and so does the first change after a delete.
  */
 export function dropUnchanged(shape: TableShape, input: string): string {
-  const values = valueColumns(shape).map((c) => c.name);
-  const packed = values.length > 0 ? `struct_pack(${list(values)})` : "true";
-  const w = `OVER (PARTITION BY ${keyList(shape)} ORDER BY _r, __lsn)`;
+  const packed = packedValues(shape);
+  const w = over(shape, "_r, __lsn");
   return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}
-  FROM (SELECT *, ${packed} AS _vals, lag(${packed}) ${w} AS p_vals, lag(_del) ${w} AS p_del FROM ${input})
-  WHERE _del OR p_del IS NULL OR p_del OR _vals IS DISTINCT FROM p_vals`;
+  FROM (SELECT *, lag(${packed}) ${w} AS p_vals, lag(_del) ${w} AS p_del FROM ${input})
+  WHERE _del OR p_del IS NULL OR p_del OR ${packed} IS DISTINCT FROM p_vals`;
 }
 
 /**
- * Step 3 over the changes that remain: every non-delete change opens a version that lasts until the
- * key's next change (half-open); the version a delete ends is marked `is_deleted`.
+ * Complex step 3: every remaining non-delete change opens a version that lasts until the key's next
+ * change (half-open); the version a delete ends is marked `is_deleted`.
  */
 export function buildVersions(shape: TableShape, input: string): string {
-  const w = `OVER (PARTITION BY ${keyList(shape)} ORDER BY _r, __lsn)`;
-  return `SELECT ${list(shape.columns.map((c) => c.name))},
-    CAST(epoch_ms(__source_ts_ms) AS TIMESTAMPTZ) AS effective_from,
-    CAST(epoch_ms(n_ts) AS TIMESTAMPTZ) AS effective_to,
-    n_ts IS NULL AS is_current,
-    coalesce(n_del, false) AS is_deleted,
-    __op, __lsn, __txId, __source_file, __kafka_partition, __kafka_offset
+  const w = over(shape, "_r, __lsn");
+  return `SELECT ${versionColumns(shape)}
   FROM (SELECT *, lead(__source_ts_ms) ${w} AS n_ts, lead(_del) ${w} AS n_del FROM ${input})
   WHERE NOT _del`;
 }

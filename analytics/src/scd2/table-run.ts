@@ -7,7 +7,6 @@ import { discoverSourceFiles } from "../discovery";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
 import { Scd2Error } from "../errors";
-import { placeholderTest } from "../decode/columns";
 import { ident, readParquet } from "../sql";
 import type { FileEntry, TableState } from "../state/manifest";
 import { STATE_DIR, referencedKeys } from "../state/manifest";
@@ -15,7 +14,7 @@ import type { Storage } from "../storage/storage";
 import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
 import { alignedView, localCopies, writeParquet } from "./files";
 import * as inc from "./incremental";
-import { buildVersions, collapseEvents, dropUnchanged } from "./pipeline";
+import { buildVersions, collapseEvents, dropUnchanged, fastPass, simpleVersions } from "./pipeline";
 import type { Column, TableShape } from "./shape";
 import { EVENT_META, KEY_STATE, keyList, list, outputColumns } from "./shape";
 
@@ -60,25 +59,28 @@ function summarize(
   started: number,
 ): TableSummary {
   const history = state?.history ?? [];
-  const closed = history.reduce((n, f) => n + f.rows, 0);
   return {
     table,
     files,
     events,
-    versions: closed + (state?.current.rows ?? 0),
+    versions: history.reduce((n, f) => n + f.rows, 0) + (state?.current.rows ?? 0),
     current: state?.current.rows ?? 0,
     deleted: history.reduce((n, f) => n + f.deleted, 0),
     durationMs: Date.now() - started,
   };
 }
 
-async function downloadSources(ctx: TableRunContext, files: SourceFile[]): Promise<LocalSourceFile[]> {
-  const result: LocalSourceFile[] = new Array<LocalSourceFile>(files.length);
+async function download(
+  source: Storage,
+  files: readonly SourceFile[],
+  stagingDir: string,
+): Promise<LocalSourceFile[]> {
+  const result = new Array<LocalSourceFile>(files.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < files.length; i = next++) {
       const file = files[i] as SourceFile;
-      result[i] = { file, path: await ctx.source.localCopy(file.key, ctx.stagingDir) };
+      result[i] = { file, path: await source.localCopy(file.key, stagingDir) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, files.length) }, worker));
@@ -113,15 +115,45 @@ async function mergeColumns(duck: Duck, table: string, stored: readonly Column[]
   return { columns, changed };
 }
 
-/** Columns that hold the unavailable-value placeholder somewhere in this run's changes. */
-async function placeholderColumns(duck: Duck, shape: TableShape, relation: string): Promise<Set<string>> {
-  const tests = shape.columns.flatMap((c) => {
-    const test = placeholderTest(c.name, c.type);
-    return test ? [`bool_or(${test}) AS ${ident(c.name)}`] : [];
+/** Stages source files into `name` (a view of events in the table's columns); returns the staged columns. */
+async function stage(
+  ctx: TableRunContext,
+  duck: Duck,
+  spec: ResolvedTable,
+  files: readonly SourceFile[],
+  name: string,
+  progress: boolean,
+): Promise<Column[]> {
+  const local = await download(ctx.source, files, ctx.stagingDir);
+  await stageEvents(duck, {
+    table: spec.table,
+    primaryKey: spec.primaryKey,
+    columnTypes: spec.columnTypes,
+    files: local,
+    target: `${name}_raw`,
+    onFilesRead: (done) =>
+      progress && ctx.onProgress?.({ type: "files-read", table: spec.table, done, total: files.length }),
   });
-  if (tests.length === 0) return new Set();
-  const [row] = await duck.rows(`SELECT ${tests.join(", ")} FROM ${relation}`);
-  return new Set(Object.entries(row ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
+  const columns = await duck.rows(`DESCRIBE SELECT * FROM ${name}_raw`);
+  return columns
+    .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+    .filter((c) => !(EVENT_META as readonly string[]).includes(c.name));
+}
+
+/** A view of staged events in the table's columns and types (a column the files lack is NULL). */
+async function alignStaged(
+  duck: Duck,
+  shape: TableShape,
+  staged: readonly Column[],
+  name: string,
+): Promise<void> {
+  const present = new Set(staged.map((c) => c.name));
+  const columns = shape.columns.map(
+    (c) => `CAST(${present.has(c.name) ? ident(c.name) : "NULL"} AS ${c.type}) AS ${ident(c.name)}`,
+  );
+  await duck.run(
+    `CREATE TEMP VIEW ${name} AS SELECT ${columns.join(", ")}, ${list(EVENT_META)} FROM ${name}_raw`,
+  );
 }
 
 /** Builds or updates one table's SCD2 output. Writes only new objects; the caller commits the state. */
@@ -147,7 +179,13 @@ export async function runTable(
   }
   const duck = await Duck.open(ctx.duck);
   try {
-    return await build(ctx, spec, prev, previous, fresh, duck, started);
+    const built = await build(ctx, duck, spec, prev, { all: files, fresh });
+    const superseded = prev ? built.superseded : previous ? referencedKeys(previous) : [];
+    return {
+      state: built.state,
+      superseded,
+      summary: summarize(spec.table, built.state, fresh.length, built.events, started),
+    };
   } finally {
     duck.close();
   }
@@ -155,54 +193,38 @@ export async function runTable(
 
 async function build(
   ctx: TableRunContext,
+  duck: Duck,
   spec: ResolvedTable,
   prev: TableState | undefined,
-  previous: TableState | undefined,
-  fresh: SourceFile[],
-  duck: Duck,
-  started: number,
-): Promise<TableRunResult> {
-  const local = await downloadSources(ctx, fresh);
-  await stageEvents(duck, {
-    table: spec.table,
-    primaryKey: spec.primaryKey,
-    columnTypes: spec.columnTypes,
-    files: local,
-    target: "scd2_staged",
-    onFilesRead: (done) =>
-      ctx.onProgress?.({ type: "files-read", table: spec.table, done, total: fresh.length }),
-  });
-  const staged = (await duck.rows("DESCRIBE SELECT * FROM scd2_staged"))
-    .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
-    .filter((c) => !(EVENT_META as readonly string[]).includes(c.name));
+  files: { all: SourceFile[]; fresh: SourceFile[] },
+): Promise<{ state: TableState; superseded: string[]; events: number }> {
+  const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", true);
   const merged = await mergeColumns(duck, spec.table, prev?.columns ?? [], staged);
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
-  const stagedNames = new Set(staged.map((c) => c.name));
-  const aligned = shape.columns.map(
-    (c) => `CAST(${stagedNames.has(c.name) ? ident(c.name) : "NULL"} AS ${c.type}) AS ${ident(c.name)}`,
-  );
-  await duck.run(
-    `CREATE TEMP TABLE scd2_new0 AS SELECT ${aligned.join(", ")}, ${list(EVENT_META)} FROM scd2_staged`,
-  );
+  await alignStaged(duck, shape, staged, "scd2_new0");
   const events = await duck.count("SELECT count(*) FROM scd2_new0");
 
-  const key = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
-  const out = (kind: string) => `${spec.dir}/${kind}/${ctx.runId}.parquet`;
-  const write = (query: string, objectKey: string) =>
-    writeParquet(duck, ctx.output, query, objectKey, ctx.scratchDir);
-
   let recomputed = 0;
-  if (prev) {
-    recomputed = await classify(ctx, duck, shape, prev);
-  } else {
-    await duck.run("CREATE TEMP VIEW scd2_input AS SELECT * FROM scd2_new0");
-    await duck.run("CREATE TEMP VIEW scd2_new AS SELECT * FROM scd2_new0");
-  }
-  const carry = await placeholderColumns(duck, shape, "scd2_input");
-  await duck.run(`CREATE TEMP TABLE scd2_a AS ${collapseEvents(shape, "scd2_input", carry)}`);
+  if (prev) recomputed = await classify(ctx, duck, spec, shape, prev, files);
+  else await duck.run("CREATE TEMP VIEW scd2_input AS SELECT * FROM scd2_new0");
+
+  await duck.run(`CREATE TEMP TABLE scd2_f AS ${fastPass(shape, "scd2_input")}`);
   await duck.run(
-    `CREATE TEMP TABLE scd2_v AS ${buildVersions(shape, `(${dropUnchanged(shape, "scd2_a")})`)}`,
+    `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_f WHERE _complex`,
   );
+  const complex = await duck.count("SELECT count(*) FROM scd2_complex");
+  if (complex > 0) {
+    const rows = `(SELECT * FROM (${inc.whereKeys(shape, "scd2_f", "scd2_complex")}))`;
+    await duck.run(`CREATE TEMP TABLE scd2_a AS ${collapseEvents(shape, rows)}`);
+    await duck.run(
+      `CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, "scd2_a")})`)}`,
+    );
+  }
+  const versions = `(${simpleVersions(shape, "scd2_f", complex > 0 ? "scd2_complex" : undefined)}${complex > 0 ? " UNION ALL SELECT * FROM scd2_cv" : ""})`;
+
+  const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
+  const outKey = (kind: string, suffix = "") => `${spec.dir}/${kind}/${ctx.runId}${suffix}.parquet`;
+  const write = (query: string, key: string) => writeParquet(duck, ctx.output, query, key, ctx.scratchDir);
   const output = list(outputColumns(shape));
 
   const history: FileEntry[] = [];
@@ -215,58 +237,62 @@ async function build(
       prev,
       merged.changed,
       recomputed,
-      out("history").replace(".parquet", "-rewrite.parquet"),
+      outKey("history", "-rewrite"),
     );
-    history.push(...rewrite.kept);
-    if (rewrite.written) history.push(rewrite.written);
+    history.push(...rewrite.kept, ...rewrite.written);
     superseded.push(...rewrite.superseded, prev.current.key, prev.keys);
-  } else if (previous) {
-    superseded.push(...referencedKeys(previous));
   }
-  if ((await duck.count("SELECT count(*) FROM scd2_v WHERE NOT is_current")) > 0) {
-    history.push({
-      key: out("history"),
-      ...(await write(`SELECT ${output} FROM scd2_v WHERE NOT is_current`, out("history"))),
-    });
-  }
-  const currentQuery = prev
-    ? `SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)}) UNION ALL SELECT ${output} FROM scd2_v WHERE is_current`
-    : `SELECT ${output} FROM scd2_v WHERE is_current`;
-  const current = { key: out("current"), ...(await write(currentQuery, out("current"))) };
-  const keysQuery = prev
-    ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_a")
-    : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_a WHERE _last`;
-  await write(keysQuery, key("keys"));
-  await write(`SELECT * FROM scd2_new`, key("events"));
+  const closed = await write(`SELECT ${output} FROM ${versions} WHERE NOT is_current`, outKey("history"));
+  if (closed.rows > 0) history.push({ key: outKey("history"), ...closed });
+  else superseded.push(outKey("history"));
+  const current = prev
+    ? `SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)}) UNION ALL SELECT ${output} FROM ${versions} WHERE is_current`
+    : `SELECT ${output} FROM ${versions} WHERE is_current`;
+  const currentFile = { key: outKey("current"), ...(await write(current, outKey("current"))) };
+  const keys = prev
+    ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_f")
+    : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_f WHERE _last`;
+  await write(keys, stateKey("keys"));
+  await write(
+    `SELECT ${keyList(shape)}, _r, __lsn, __kafka_partition, __kafka_offset FROM ${prev ? "scd2_new" : "scd2_new0"}`,
+    stateKey("applied"),
+  );
 
-  const processed = Object.fromEntries(fresh.map((f) => [f.key, f.etag]));
+  ctx.logger?.info(
+    {
+      table: spec.table,
+      events,
+      complexKeys: complex,
+      recomputedKeys: recomputed,
+      schemaChanged: merged.changed && !!prev,
+    },
+    "table built",
+  );
   const state: TableState = {
     topic: spec.topic,
     primaryKey: spec.primaryKey,
     columns: shape.columns.map((c) => ({ ...c })),
-    processed: { ...(prev?.processed ?? {}), ...processed },
+    processed: { ...(prev?.processed ?? {}), ...Object.fromEntries(files.fresh.map((f) => [f.key, f.etag])) },
     history,
-    current,
-    keys: key("keys"),
-    events: [...(prev?.events ?? []), key("events")],
+    current: currentFile,
+    keys: stateKey("keys"),
+    applied: [...(prev?.applied ?? []), stateKey("applied")],
   };
-  ctx.logger?.info(
-    { table: spec.table, events, recomputedKeys: recomputed, schemaChanged: merged.changed && !!prev },
-    "table built",
-  );
-  return { state, superseded, summary: summarize(spec.table, state, fresh.length, events, started) };
+  return { state, superseded, events };
 }
 
 /**
  * Incremental input: loads the stored key state and current versions, drops exact re-deliveries, finds
- * the keys to recompute, and creates `scd2_new`, `scd2_affected` and `scd2_input`. Returns how many keys
- * are recomputed.
+ * the keys to recompute (replaying their earlier changes from the source files), and creates `scd2_new`,
+ * `scd2_affected` and `scd2_input`. Returns how many keys are recomputed.
  */
 async function classify(
   ctx: TableRunContext,
   duck: Duck,
+  spec: ResolvedTable,
   shape: TableShape,
   prev: TableState,
+  files: { all: SourceFile[]; fresh: SourceFile[] },
 ): Promise<number> {
   const [keysPath, currentPath] = await localCopies(
     ctx.output,
@@ -274,25 +300,48 @@ async function classify(
     ctx.stagingDir,
   );
   await duck.run(`CREATE TEMP VIEW scd2_keys AS SELECT * FROM ${readParquet([keysPath as string])}`);
-  const lineage = outputColumns(shape).slice(shape.columns.length);
-  await alignedView(duck, "scd2_cur", [currentPath as string], shape, lineage);
+  await alignedView(
+    duck,
+    "scd2_cur",
+    [currentPath as string],
+    shape,
+    outputColumns(shape).slice(shape.columns.length),
+  );
   await duck.run(`CREATE TEMP TABLE scd2_late AS ${inc.lateChanges(shape, "scd2_new0", "scd2_keys")}`);
   if ((await duck.count("SELECT count(*) FROM scd2_late")) > 0) {
-    // Only now is the change log needed: to tell re-deliveries from late changes, and to recompute keys.
-    const logPaths = await localCopies(ctx.output, prev.events, ctx.stagingDir);
-    await alignedView(duck, "scd2_log", logPaths, shape, EVENT_META);
+    // Only now are the applied positions needed: to tell re-deliveries from late changes.
+    const applied = readParquet(await localCopies(ctx.output, prev.applied, ctx.stagingDir), true);
+    await duck.run(`CREATE TEMP TABLE scd2_dup AS ${inc.redeliveries(shape, "scd2_late", applied)}`);
+    await duck.run(`CREATE TEMP TABLE scd2_new AS ${inc.keptChanges(shape, "scd2_new0", "scd2_dup")}`);
+    await duck.run(`CREATE TEMP TABLE scd2_slow AS ${inc.recomputedKeys(shape, "scd2_late", "scd2_dup")}`);
   } else {
-    await duck.run("CREATE TEMP VIEW scd2_log AS SELECT * FROM scd2_new0 WHERE false");
+    await duck.run("CREATE TEMP VIEW scd2_new AS SELECT * FROM scd2_new0");
+    await duck.run(`CREATE TEMP TABLE scd2_slow AS SELECT DISTINCT ${keyList(shape)} FROM scd2_late`);
   }
-  await duck.run(`CREATE TEMP TABLE scd2_dup AS ${inc.redeliveries(shape, "scd2_late", "scd2_log")}`);
-  await duck.run(`CREATE TEMP TABLE scd2_new AS ${inc.keptChanges(shape, "scd2_new0", "scd2_dup")}`);
-  await duck.run(`CREATE TEMP TABLE scd2_slow AS ${inc.recomputedKeys(shape, "scd2_late", "scd2_dup")}`);
   await duck.run(`CREATE TEMP TABLE scd2_affected AS SELECT DISTINCT ${keyList(shape)} FROM scd2_new`);
+  const recomputed = await duck.count("SELECT count(*) FROM scd2_slow");
+  let replay = "(SELECT * FROM scd2_new WHERE false)";
+  if (recomputed > 0) {
+    // A late change reorders a key's history: replay every earlier change of the key from the source files.
+    const fresh = new Set(files.fresh.map((f) => f.key));
+    const earlier = files.all.filter((f) => prev.processed[f.key] !== undefined && !fresh.has(f.key));
+    const listed = new Set(files.all.map((f) => f.key));
+    const gone = Object.keys(prev.processed).filter((key) => !listed.has(key));
+    if (gone.length > 0) {
+      throw new Scd2Error(
+        `${spec.table}: a late change needs the key's earlier changes, but source file ${gone[0]} (and ${gone.length - 1} more) is gone`,
+      );
+    }
+    if (earlier.length > 0) {
+      await alignStaged(duck, shape, await stage(ctx, duck, spec, earlier, "scd2_old", false), "scd2_old");
+      replay = "scd2_old";
+    }
+  }
   const prior = inc.priorRows(shape, "scd2_keys", "scd2_cur", "scd2_affected", "scd2_slow");
   await duck.run(
-    `CREATE TEMP VIEW scd2_input AS ${inc.incrementalInput(shape, { kept: "scd2_new", log: "scd2_log", prior, recomputed: "scd2_slow" })}`,
+    `CREATE TEMP VIEW scd2_input AS ${inc.incrementalInput(shape, { kept: "scd2_new", replay, prior, recomputed: "scd2_slow" })}`,
   );
-  return duck.count("SELECT count(*) FROM scd2_slow");
+  return recomputed;
 }
 
 /**
@@ -307,34 +356,32 @@ async function rewriteHistory(
   schemaChanged: boolean,
   recomputed: number,
   key: string,
-): Promise<{ kept: FileEntry[]; written?: FileEntry; superseded: string[] }> {
-  if (prev.history.length === 0 || (!schemaChanged && recomputed === 0))
-    return { kept: prev.history, superseded: [] };
+): Promise<{ kept: FileEntry[]; written: FileEntry[]; superseded: string[] }> {
+  if (prev.history.length === 0 || (!schemaChanged && recomputed === 0)) {
+    return { kept: prev.history, written: [], superseded: [] };
+  }
   const paths = await localCopies(
     ctx.output,
     prev.history.map((f) => f.key),
     ctx.stagingDir,
   );
-  let affected = prev.history;
+  const hit = new Set<string>(paths);
   if (!schemaChanged) {
-    const hits = await duck.rows(
-      `SELECT DISTINCT filename FROM ${readParquet(paths)} r WHERE EXISTS (SELECT 1 FROM scd2_slow s WHERE ${shape.primaryKey
-        .map((k) => `s.${ident(k)} = r.${ident(k)}`)
-        .join(" AND ")})`,
+    hit.clear();
+    const rows = await duck.rows(
+      `SELECT DISTINCT r.filename FROM ${readParquet(paths)} r WHERE ${inc.keyIn(shape, "r", "scd2_slow")}`,
     );
-    const hitPaths = new Set(hits.map((h) => String(h.filename)));
-    affected = prev.history.filter((_, i) => hitPaths.has(paths[i] as string));
+    for (const row of rows) hit.add(String(row.filename));
   }
-  if (affected.length === 0) return { kept: prev.history, superseded: [] };
-  const affectedPaths = affected.map((f) => paths[prev.history.indexOf(f)] as string);
-  const lineage = outputColumns(shape).slice(shape.columns.length);
-  await alignedView(duck, "scd2_hist", affectedPaths, shape, lineage);
+  const affected = prev.history.filter((_, i) => hit.has(paths[i] as string));
+  if (affected.length === 0) return { kept: prev.history, written: [], superseded: [] };
+  await alignedView(duck, "scd2_hist", [...hit], shape, outputColumns(shape).slice(shape.columns.length));
   const query = `SELECT ${list(outputColumns(shape))} FROM (${inc.whereKeys(shape, "scd2_hist", "scd2_slow", true)})`;
-  const written = { key, ...(await writeParquet(duck, ctx.output, query, key, ctx.scratchDir)) };
+  const written = await writeParquet(duck, ctx.output, query, key, ctx.scratchDir);
   return {
     kept: prev.history.filter((f) => !affected.includes(f)),
-    written: written.rows > 0 ? written : undefined,
-    superseded: affected.map((f) => f.key).concat(written.rows > 0 ? [] : [key]),
+    written: written.rows > 0 ? [{ key, ...written }] : [],
+    superseded: [...affected.map((f) => f.key), ...(written.rows > 0 ? [] : [key])],
   };
 }
 

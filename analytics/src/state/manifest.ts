@@ -21,8 +21,8 @@ const tableState = z.object({
   current: fileEntry,
   /** Per-key position of the last applied change (`_state/<table>/keys/...`). */
   keys: z.string(),
-  /** Every applied change, decoded (`_state/<table>/events/...`), to recompute a key's history. */
-  events: z.array(z.string()),
+  /** Position of every applied change (`_state/<table>/applied/...`), to recognise re-deliveries. */
+  applied: z.array(z.string()),
 });
 
 const manifestSchema = z.object({
@@ -38,7 +38,7 @@ export const emptyManifest = (): Manifest => ({ version: 1, tables: {} });
 
 /** Every object key a table's state references (output files and state files). */
 export function referencedKeys(state: TableState): string[] {
-  return [...state.history.map((f) => f.key), state.current.key, state.keys, ...state.events];
+  return [...state.history.map((f) => f.key), state.current.key, state.keys, ...state.applied];
 }
 
 export async function readManifest(storage: Storage): Promise<Manifest> {
