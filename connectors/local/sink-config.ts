@@ -73,17 +73,18 @@ export function fileExtension(format: FileFormat): string {
   return format.type === "parquet" ? PARQUET_EXTENSIONS[format.codec] : format.gzip ? ".json.gz" : ".json";
 }
 
+/** Both formats' keys are valid sink keys whatever the format (as in the S3 sink); each applies to its own. */
 function parseFormat(r: ConfigReader): FileFormat {
   const formatClass = r.oneOf("format.class", [PARQUET_FORMAT_CLASS, JSON_FORMAT_CLASS]);
+  const codec = r.oneOf("parquet.codec", ["none", "snappy", "gzip", "zstd"], "snappy");
+  const decimalFormat = r.oneOf("json.decimal.format", ["BASE64", "NUMERIC"], "BASE64");
+  const compression = r.oneOf("s3.compression.type", ["none", "gzip"], "none");
   if (formatClass === PARQUET_FORMAT_CLASS) {
-    r.oneOf("s3.compression.type", ["none"], "none");
-    return { type: "parquet", codec: r.oneOf("parquet.codec", ["none", "snappy", "gzip", "zstd"], "snappy") };
+    if (compression !== "none")
+      r.fail('config key "s3.compression.type" applies to JsonFormat; Parquet uses "parquet.codec"');
+    return { type: "parquet", codec };
   }
-  return {
-    type: "json",
-    decimalFormat: r.oneOf("json.decimal.format", ["BASE64", "NUMERIC"], "BASE64"),
-    gzip: r.oneOf("s3.compression.type", ["none", "gzip"], "none") === "gzip",
-  };
+  return { type: "json", decimalFormat, gzip: compression === "gzip" };
 }
 
 export function parseSinkConfig(input: unknown): SinkSettings {
