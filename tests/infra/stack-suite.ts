@@ -39,6 +39,8 @@ export interface Scenario {
   /** Where Pulumi reaches the database and Connect. */
   endpoints: { databaseHost: string; databasePort: number; connectUrl: string } | undefined;
   bucketPrefix: string;
+  /** Security group of an existing database (rules are added to it). */
+  existingDatabaseGroupId?: string;
 }
 
 /** Component type owning each resource, by the resource name's prefix. */
@@ -220,6 +222,14 @@ export function stackSuite(s: Scenario): void {
     });
 
     it("runs MSK with IAM auth and TLS only, encrypted, without automatic topic creation", () => {
+      if (s.kafka.brokers === 0) {
+        const serverless = input("aws:msk/serverlessCluster:ServerlessCluster", "kafka-cluster");
+        expect(serverless.clientAuthentication).toEqual({ sasl: { iam: { enabled: true } } });
+        expect(serverless.vpcConfigs).toEqual([
+          { subnetIds: subnetIds(s), securityGroupIds: ["network-kafka-id"] },
+        ]);
+        return;
+      }
       const cluster = input("aws:msk/cluster:Cluster", "kafka-cluster");
       expect(cluster.clientAuthentication).toEqual({ sasl: { iam: true }, unauthenticated: false });
       expect(cluster.encryptionInfo).toEqual({
@@ -245,7 +255,7 @@ export function stackSuite(s: Scenario): void {
     it("keeps logs for the configured retention", () => {
       const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup");
       expect(groups.map((g) => [g.inputs.name, g.inputs.retentionInDays]).sort()).toEqual(
-        ["analytics", "connect", "msk-brokers"].map((p) => [
+        ["analytics", "connect", ...(s.kafka.brokers > 0 ? ["msk-brokers"] : [])].map((p) => [
           `/cdc/cdc-pipeline/${s.stack}/${p}`,
           s.logRetentionDays,
         ]),
@@ -264,7 +274,7 @@ export function stackSuite(s: Scenario): void {
           "network-connect-to-database-5432-in",
         ),
       ).toMatchObject({
-        securityGroupId: "network-database-id",
+        securityGroupId: s.existingDatabaseGroupId ?? "network-database-id",
         referencedSecurityGroupId: "network-connect-id",
         ipProtocol: "tcp",
         fromPort: 5432,
