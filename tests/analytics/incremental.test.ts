@@ -1,0 +1,148 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { MANIFEST_KEY } from "../../analytics/src/state/manifest";
+import type { Change, Values } from "./helpers/fixtures";
+import { SourceBucket, at, query, readTable, run, tempDir } from "./helpers/fixtures";
+import { changeStream, random } from "./helpers/stream";
+import type { SinkFile } from "./helpers/stream";
+
+const TABLE = "commerce.products";
+const ALL = "ALL";
+
+async function writeFiles(source: SourceBucket, files: readonly SinkFile[]) {
+  for (const f of files) await source.parquet(TABLE, f.partition, f.offset, f.changes);
+}
+
+async function fullRefresh(files: readonly SinkFile[]) {
+  const source = await SourceBucket.create();
+  await writeFiles(source, files);
+  const output = await tempDir("scd2-full-");
+  await run(source.root, output, { fullRefresh: true });
+  return readTable(output, "products", ALL);
+}
+
+function shuffle<T>(items: readonly T[], rnd: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
+const product = (id: number, name: string): Values => ({
+  id,
+  name,
+  price: 1,
+  created_at: 1704067200000000,
+  updated_at: "2024-01-01T00:00:00.000000Z",
+  released: 19723,
+  description: "text",
+});
+const u = (lsn: number, second: number, row: Values): Change => ({
+  op: "u",
+  lsn,
+  ts: at(`2024-03-01T00:00:${String(second).padStart(2, "0")}Z`),
+  row,
+});
+
+describe("incremental runs", () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`any split of the files across runs, in any order, gives the full refresh's table (seed ${seed})`, async () => {
+      const files = changeStream(seed, 10, 30);
+      const expected = await fullRefresh(files);
+      expect(expected.length).toBeGreaterThan(10);
+      const rnd = random(seed * 7919);
+      const order = shuffle(files, rnd);
+      const source = await SourceBucket.create();
+      const output = await tempDir("scd2-inc-");
+      for (let i = 0; i < order.length;) {
+        const batch = order.slice(i, i + 1 + Math.floor(rnd() * 8));
+        i += batch.length;
+        await writeFiles(source, batch);
+        await run(source.root, output);
+      }
+      expect(await readTable(output, "products", ALL)).toEqual(expected);
+    });
+  }
+
+  it("processes only new files and leaves closed history files alone when changes move forward", async () => {
+    const source = await SourceBucket.create();
+    const output = await tempDir("scd2-inc-");
+    await source.parquet(TABLE, 0, 0, [
+      u(100, 1, product(1, "a")),
+      u(110, 2, product(1, "b")),
+      u(120, 2, product(2, "x")),
+    ]);
+    const first = await run(source.root, output);
+    const before = JSON.parse((await fs.readFile(path.join(output, MANIFEST_KEY), "utf8")) as string);
+    await source.parquet(TABLE, 0, 3, [u(200, 5, product(1, "c"))]);
+    const second = await run(source.root, output);
+    const after = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));
+    expect(first.tables[0]).toMatchObject({ files: 1, events: 3, versions: 3, current: 2, deleted: 0 });
+    expect(second.tables[0]).toMatchObject({ files: 1, events: 1, versions: 4, current: 2, deleted: 0 });
+    const history = after.tables[TABLE].history.map((f: { key: string }) => f.key);
+    expect(history).toHaveLength(2);
+    expect(history[0]).toBe(before.tables[TABLE].history[0].key);
+    const third = await run(source.root, output);
+    expect(third.tables[0]).toMatchObject({ files: 0, events: 0, versions: 4 });
+    expect(JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"))).toEqual(after);
+  });
+
+  it("a later run's re-delivery of applied changes changes nothing", async () => {
+    const source = await SourceBucket.create();
+    const output = await tempDir("scd2-inc-");
+    const changes = [u(100, 1, product(1, "a")), u(110, 2, product(1, "b"))];
+    await source.parquet(TABLE, 0, 0, changes);
+    await run(source.root, output);
+    const table = await readTable(output, "products", ALL);
+    await source.parquet(TABLE, 0, 2, changes);
+    const second = await run(source.root, output);
+    expect(second.tables[0]).toMatchObject({ files: 1, events: 2, versions: 2 });
+    expect(await readTable(output, "products", ALL)).toEqual(table);
+  });
+
+  it("a late file with older changes recomputes the key's history", async () => {
+    const source = await SourceBucket.create();
+    const output = await tempDir("scd2-inc-");
+    await source.parquet(TABLE, 0, 2, [u(300, 3, product(1, "c")), u(310, 3, product(2, "z"))]);
+    await run(source.root, output);
+    await source.parquet(TABLE, 0, 0, [u(100, 1, product(1, "a")), u(200, 2, product(1, "b"))]);
+    await run(source.root, output);
+    const rows = await query(
+      `SELECT id, name, effective_to IS NULL AS open FROM read_parquet('${output}/products/**/*.parquet') ORDER BY id, effective_from`,
+    );
+    expect(rows).toEqual([
+      { id: 1, name: "a", open: false },
+      { id: 1, name: "b", open: false },
+      { id: 1, name: "c", open: true },
+      { id: 2, name: "z", open: true },
+    ]);
+  });
+
+  it("a full refresh rebuilds from all files and removes every earlier output file", async () => {
+    const source = await SourceBucket.create();
+    const output = await tempDir("scd2-inc-");
+    await source.parquet(TABLE, 0, 0, [u(100, 1, product(1, "a"))]);
+    await run(source.root, output);
+    await source.parquet(TABLE, 0, 1, [u(200, 2, product(1, "b"))]);
+    await run(source.root, output);
+    const incremental = await readTable(output, "products", ALL);
+    const summary = await run(source.root, output, { fullRefresh: true });
+    expect(summary.tables[0]).toMatchObject({ files: 2, events: 2, versions: 2, current: 1 });
+    expect(await readTable(output, "products", ALL)).toEqual(incremental);
+    const manifest = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));
+    const referenced = new Set<string>([
+      ...manifest.tables[TABLE].history.map((f: { key: string }) => f.key),
+      manifest.tables[TABLE].current.key,
+      manifest.tables[TABLE].keys,
+      ...manifest.tables[TABLE].applied,
+    ]);
+    const onDisk = (await fs.readdir(output, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(output, path.join(e.parentPath, e.name)))
+      .filter((key) => key !== MANIFEST_KEY);
+    expect(new Set(onDisk)).toEqual(referenced);
+  });
+});
