@@ -51,9 +51,16 @@ export class KafkaConnector extends pulumi.dynamic.Resource {
       connectorProvider,
       name,
       {
-        name,
-        version: CONNECTOR_PROVIDER_VERSION,
-        ...stripUndefined(args),
+        connectUrl: args.connectUrl,
+        name: args.name ?? name,
+        config: args.config,
+        auth: args.auth,
+        tlsCa: args.tlsCa,
+        timeouts: args.timeouts,
+        retry: args.retry,
+        resetOffsetsOnDelete: args.resetOffsetsOnDelete,
+        version: args.version ?? CONNECTOR_PROVIDER_VERSION,
+        // Outputs only, filled by the provider.
         connectorState: undefined,
         taskStates: undefined,
         workerIds: undefined,
@@ -63,8 +70,4 @@ export class KafkaConnector extends pulumi.dynamic.Resource {
       "KafkaConnector",
     );
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -125,8 +125,8 @@ describe("ConnectClient", () => {
   });
 
   it("retries a request that times out (a slow worker), and the retry sees the applied config", async () => {
-    connect.inject({ count: 1, method: "PUT", delayMs: 400 });
-    const result = await client({ requestTimeoutMs: 100 }).putConfig(SOURCE_CONFIG);
+    connect.inject({ count: 1, method: "PUT", delayMs: 1_500 });
+    const result = await client({ requestTimeoutMs: 500 }).putConfig(SOURCE_CONFIG);
     // The slow PUT was still applied by the worker, so the retry updates (200) instead of creating.
     expect(result.created).toBe(false);
     expect(connect.calls.map((c) => `${c.method} ${c.status}`)).toEqual(["PUT 201", "PUT 200"]);

@@ -104,20 +104,27 @@ describe("Connect REST emulator", () => {
   });
 
   it("reports tasks starting, then a FAILED task with its trace", async () => {
-    connect.behave("src", { startupMs: 80, failTask: { id: 0, trace: "boom" } });
-    await call("PUT", "/connectors/src/config", SOURCE_CONFIG);
-    expect((await call("GET", "/connectors/src/status")).body).toMatchObject({
-      connector: { state: "UNASSIGNED" },
-      tasks: [],
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await call("GET", "/connectors/src/status")).body).toMatchObject({
-      tasks: [{ state: "UNASSIGNED" }],
-    });
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect((await call("GET", "/connectors/src/status")).body).toMatchObject({
-      tasks: [{ state: "FAILED", trace: "boom" }],
-    });
+    let now = 0;
+    const timed = await ConnectEmulator.start({ now: () => now });
+    try {
+      const status = async () =>
+        (await fetch(`${timed.url}/connectors/src/status`)).json() as Promise<unknown>;
+      timed.behave("src", { startupMs: 100, failTask: { id: 0, trace: "boom" } });
+      await fetch(`${timed.url}/connectors/src/config`, {
+        method: "PUT",
+        body: JSON.stringify(SOURCE_CONFIG),
+      });
+      expect(await status()).toMatchObject({ connector: { state: "UNASSIGNED" }, tasks: [] });
+      now = 50;
+      expect(await status()).toMatchObject({
+        connector: { state: "RUNNING" },
+        tasks: [{ state: "UNASSIGNED" }],
+      });
+      now = 100;
+      expect(await status()).toMatchObject({ tasks: [{ state: "FAILED", trace: "boom" }] });
+    } finally {
+      await timed.stop();
+    }
   });
 
   it("rejects a config whose name differs from the URL's", async () => {

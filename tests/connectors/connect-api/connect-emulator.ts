@@ -81,6 +81,7 @@ export class ConnectEmulator {
     readonly url: string,
     private readonly plugins: Record<string, PluginSpec>,
     private readonly basicAuth: { username: string; password: string } | undefined,
+    private readonly now: () => number,
   ) {}
 
   static async start(
@@ -89,6 +90,8 @@ export class ConnectEmulator {
       basicAuth?: { username: string; password: string };
       /** Serve https with this key and certificate. */
       tls?: { key: string; cert: string };
+      /** The clock task start-up is measured with; tests may drive it by hand. Default Date.now. */
+      now?: () => number;
     } = {},
   ) {
     const server = options.tls ? createTlsServer(options.tls) : createServer();
@@ -99,6 +102,7 @@ export class ConnectEmulator {
       `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
       options.plugins ?? DEFAULT_PLUGINS,
       options.basicAuth,
+      options.now ?? Date.now,
     );
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void emulator.handle(req, res));
     return emulator;
@@ -244,10 +248,10 @@ export class ConnectEmulator {
       case "PUT resume":
       case "PUT stop":
         connector.target = action === "pause" ? "PAUSED" : action === "stop" ? "STOPPED" : "RUNNING";
-        if (action === "resume") connector.startedAt = Date.now();
+        if (action === "resume") connector.startedAt = this.now();
         return [202, undefined];
       case "POST restart":
-        connector.startedAt = Date.now();
+        connector.startedAt = this.now();
         return [204, undefined];
       case "GET offsets":
         return [200, { offsets: this.offsetsOf(name) }];
@@ -294,7 +298,7 @@ export class ConnectEmulator {
     const connector: Connector = {
       config: { ...config, name },
       target: existing?.target ?? "RUNNING",
-      startedAt: Date.now(),
+      startedAt: this.now(),
     };
     this.connectors.set(name, connector);
     return [existing ? 200 : 201, this.info(name, connector)];
@@ -343,7 +347,7 @@ export class ConnectEmulator {
       };
     }
     const behaviour = this.behaviours.get(name) ?? {};
-    const elapsed = Date.now() - connector.startedAt;
+    const elapsed = this.now() - connector.startedAt;
     const startupMs = behaviour.startupMs ?? 0;
     if (elapsed < startupMs / 2)
       return { name, type, connector: { state: "UNASSIGNED", worker_id: worker }, tasks: [] };

@@ -91,12 +91,13 @@ describe("KafkaConnector", () => {
     expect(serialized.text).toContain('require("axios")');
     const provider = loadSerialized(serialized.text);
     const inputs = sourceInputs(connect.url, {
-      timeouts: { runningTimeoutSeconds: 2, requestTimeoutSeconds: 0.1, pollIntervalSeconds: 0.005 },
+      // Request timeout well above a loaded machine's latency, well below the slow answer.
+      timeouts: { runningTimeoutSeconds: 5, requestTimeoutSeconds: 0.5, pollIntervalSeconds: 0.005 },
     });
     expect((await provider.check(inputs, inputs)).failures).toEqual([]);
     // Exercise the retry paths in the loaded copy too: a rebalance 409 and a request timeout.
     connect.inject({ count: 1, method: "PUT", status: 409, message: "rebalance" });
-    connect.inject({ count: 1, pathSuffix: "/status", delayMs: 300 });
+    connect.inject({ count: 1, pathSuffix: "/status", delayMs: 1_500 });
     const created = await provider.create(inputs);
     expect(created.outs?.connectorState).toBe("RUNNING");
     expect(await provider.diff("cdc-source", created.outs!, inputs)).toMatchObject({ changes: false });
