@@ -19,7 +19,7 @@ import { startConnectorRuntime } from "../connectors/local";
 import { bucketContents, waitForRecords } from "./bucket";
 import { startEmbeddedPostgres } from "./postgres";
 import type { Reporter } from "./progress";
-import { REPO_ROOT, runScd2Job } from "./scd2";
+import { runScd2Job } from "./scd2";
 import {
   formatProductHistory,
   formatSummary,
@@ -39,8 +39,8 @@ export interface LocalPipelineOptions {
   fresh: boolean;
   /** Workload PRNG seed. */
   seed: number;
-  /** Defaults to `<repo>/.local`. */
-  localDir?: string;
+  /** Holds `pg/` (embedded data dir), `bucket/`, `scd2/` and `connectors/` (the generated configs). */
+  localDir: string;
   /** An already running PostgreSQL (superuser URL); default: the embedded server in `<localDir>/pg`. */
   databaseUrl?: string;
   signal: AbortSignal;
@@ -75,7 +75,7 @@ export function localConnectorConfigs(connectionString: string): {
 
 /** Runs the pipeline and prints the summary to stdout; rejects with a message naming what failed. */
 export async function runLocalPipeline(options: LocalPipelineOptions, reporter: Reporter): Promise<void> {
-  const localDir = options.localDir ?? join(REPO_ROOT, ".local");
+  const localDir = options.localDir;
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
     if (options.fresh) rmSync(localDir, { recursive: true, force: true });

@@ -4,9 +4,11 @@
  * 130/143 stopped by SIGINT/SIGTERM.
  */
 import { Command } from "commander";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { runLocalPipeline } from "./pipeline";
 import { createReporter } from "./progress";
+import { REPO_ROOT } from "./scd2";
 
 const optionsSchema = z.strictObject({
   duration: z.coerce
@@ -21,6 +23,7 @@ const optionsSchema = z.strictObject({
   seed: z.coerce.number().int("must be a whole number").nonnegative("must not be negative"),
   keepRunning: z.boolean(),
   fresh: z.boolean(),
+  localDir: z.string().min(1, "must not be empty"),
 });
 
 function parseOptions(argv: string[]): z.output<typeof optionsSchema> {
@@ -34,7 +37,8 @@ function parseOptions(argv: string[]): z.output<typeof optionsSchema> {
       "leave PostgreSQL and the capture running after the summary (Ctrl-C stops)",
       false,
     )
-    .option("--fresh", "wipe .local (database, bucket, SCD2 output) first", false)
+    .option("--fresh", "wipe the local directory (database, bucket, SCD2 output) first", false)
+    .option("--local-dir <dir>", "where the database, bucket and SCD2 output live", join(REPO_ROOT, ".local"))
     .parse(argv);
   const parsed = optionsSchema.safeParse(program.opts());
   if (!parsed.success) {
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
         seed: options.seed,
         keepRunning: options.keepRunning,
         fresh: options.fresh,
+        localDir: resolve(options.localDir),
         ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
         signal: controller.signal,
       },

@@ -108,12 +108,13 @@ export class Workload {
       "commerce.users": { inserts: 0, updates: 0, deletes: 0 },
     },
   };
-  private readonly operations: [string, number, Operation][];
+  private operations: [string, number, Operation][];
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly connections: number,
     seed: number,
+    exclude: readonly string[],
   ) {
     this.random = seededRandom(seed);
     this.rows = new RowFactory(this.random, `${seed.toString(36)}${Date.now().toString(36)}`);
@@ -149,14 +150,25 @@ export class Workload {
       ["multi-statement", 1, (c, p) => this.multiStatement(c, p)],
       ["interleaved", 1, (c, p) => this.interleaved(c, p)],
     ];
+    const unknown = exclude.filter((name) => !this.operations.some(([op]) => op === name));
+    if (unknown.length > 0) throw new Error(`unknown workload operations: ${unknown.join(", ")}`);
+    this.operations = this.operations.filter(([name]) => !exclude.includes(name));
   }
 
   /** Connects and learns the ids already in the tables (a reused database). */
-  static async open(connectionString: string, options: { connections?: number; seed?: number } = {}) {
+  static async open(
+    connectionString: string,
+    options: { connections?: number; seed?: number; exclude?: readonly string[] } = {},
+  ) {
     const connections = options.connections ?? 4;
     // One extra connection: the interleaved operation holds two at once.
     const pool = new pg.Pool({ connectionString, max: connections + 1 });
-    const workload = new Workload(pool, connections, options.seed ?? Date.now() % 1_000_000);
+    const workload = new Workload(
+      pool,
+      connections,
+      options.seed ?? Date.now() % 1_000_000,
+      options.exclude ?? [],
+    );
     for (const [table, keys] of [
       ["commerce.products", workload.products],
       ["commerce.users", workload.users],

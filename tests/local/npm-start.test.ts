@@ -1,0 +1,93 @@
+/**
+ * `npm start` as a user runs it (spawned, short workload, its own directory): it must exit 0,
+ * print the summary for both tables and a product history on stdout, and log JSON lines on stderr
+ * (stderr is not a terminal here).
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const REPO_ROOT = resolve(__dirname, "../..");
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn("npm", ["start", "--silent", "--", ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+/** The summary table's row for `table`, as numbers. */
+function summaryRow(stdout: string, table: string): number[] {
+  const line = stdout.split("\n").find((l) => l.startsWith(`${table} `));
+  if (!line) throw new Error(`no summary row for ${table} in:\n${stdout}`);
+  return line.trim().split(/\s+/).slice(1).map(Number);
+}
+
+describe("npm start", () => {
+  const root = mkdtempSync(join(tmpdir(), "cdc-start-"));
+  chmodSync(root, 0o755);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("runs the whole pipeline, prints the summary and exits 0", async () => {
+    const localDir = join(root, "local");
+    const { code, stdout, stderr } = await run([
+      "--duration",
+      "3",
+      "--rate",
+      "30",
+      "--fresh",
+      "--local-dir",
+      localDir,
+    ]);
+    expect(code, stderr.slice(-3000)).toBe(0);
+
+    expect(stdout).toContain("Local pipeline summary");
+    expect(stdout).toMatch(
+      /^table +changes made +events captured +files +versions +current rows +deleted keys$/m,
+    );
+    for (const table of ["commerce.products", "commerce.users"]) {
+      const [changes, captured, files, versions, current, deleted] = summaryRow(stdout, table);
+      // A fresh run with no restart: exactly one change record per committed row change.
+      expect(captured).toBe(changes);
+      expect(files).toBeGreaterThan(0);
+      expect(versions).toBeGreaterThanOrEqual(current!);
+      expect(current! + deleted!).toBeGreaterThan(0);
+    }
+    expect(stdout).toMatch(
+      /History of commerce\.products id=\d+:\n\neffective_from +effective_to +is_current +is_deleted +op/,
+    );
+
+    const logs = stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { event?: string; msg?: string });
+    expect(logs.filter((l) => l.event === "step").map((l) => l.msg)).toEqual([
+      "starting embedded PostgreSQL",
+      "applying the source setup (schema, tables, role, grants, publication, slot)",
+      "seeding rows that exist before capture starts (the initial snapshot)",
+      "starting the local connector runtime",
+      "running the workload for 3 s at 30 transactions/s",
+      "waiting for the change files to land",
+      "running the SCD2 job",
+    ]);
+    expect(existsSync(join(localDir, "connectors", "source.json"))).toBe(true);
+  });
+
+  it("rejects a bad option with exit code 2, naming it", async () => {
+    const { code, stderr } = await run(["--rate=0", "--local-dir", join(root, "unused")]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("--rate: must be positive");
+    expect(existsSync(join(root, "unused"))).toBe(false);
+  });
+});
