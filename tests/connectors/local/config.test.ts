@@ -1,0 +1,198 @@
+/** Config validation, config providers and the exact-value helpers, without a database. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildSinkConnector, buildSourceConnector } from "../../../connectors/config";
+import { parseSinkConfig, parseSourceConfig } from "../../../connectors/local";
+import {
+  decimalToJavaString,
+  parseDecimal,
+  twosComplementBytes,
+} from "../../../connectors/local/connect-schema";
+import { parseProperties } from "../../../connectors/local/placeholders";
+import {
+  formatZonedTimestamp,
+  parseIntervalMicros,
+  parseTimestampMicros,
+} from "../../../connectors/local/temporal";
+
+const dir = mkdtempSync(join(tmpdir(), "cdc-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const source = (extra: Record<string, string> = {}) => ({
+  ...buildSourceConnector({
+    database: {
+      hostname: "127.0.0.1",
+      dbname: "app",
+      password: "${env:CDC_TEST_PASSWORD}",
+      sslMode: "disable",
+    },
+  }).config,
+  name: "src",
+  ...extra,
+});
+const sink = (extra: Record<string, string> = {}) => ({
+  ...buildSinkConnector({ bucket: "cdc-bucket", region: "eu-west-1" }).config,
+  name: "sink",
+  ...extra,
+});
+
+describe("connector configs", () => {
+  process.env.CDC_TEST_PASSWORD = "s3cret";
+
+  it("accepts what the config builders produce, {name, config} or flat", () => {
+    const built = buildSourceConnector({
+      database: { hostname: "db", dbname: "app", password: "${env:CDC_TEST_PASSWORD}", sslMode: "disable" },
+    });
+    const parsed = parseSourceConfig(built);
+    expect(parsed.database).toEqual({
+      host: "db",
+      port: 5432,
+      user: "cdc_connector",
+      password: "s3cret",
+      dbname: "app",
+      ssl: false,
+    });
+    expect(parsed.unwrap.deleteHandling).toBe("rewrite");
+    expect(parsed.unwrap.addFields).toEqual(["op", "table", "lsn", "txId", "source.ts_ms", "sequence"]);
+    const parsedSink = parseSinkConfig(buildSinkConnector({ bucket: "cdc-bucket", region: "eu-west-1" }));
+    expect(parsedSink).toMatchObject({
+      bucket: "cdc-bucket",
+      topicsDir: "cdc_data",
+      flushSize: 1000,
+      behaviorOnNullValues: "ignore",
+    });
+    expect(parsedSink.format).toEqual({ type: "parquet", codec: "snappy" });
+    expect(parsedSink.topics("cdc.commerce.products")).toBe(true);
+    expect(parsedSink.topics("cdc.commerce.other")).toBe(false);
+    const jsonSink = buildSinkConnector({
+      bucket: "cdc-bucket",
+      region: "eu-west-1",
+      format: { type: "json" },
+    });
+    expect(parseSinkConfig(jsonSink).format).toEqual({
+      type: "json",
+      decimalFormat: "NUMERIC",
+      gzip: false,
+    });
+  });
+
+  it.each([
+    [
+      "an unknown source key",
+      () => parseSourceConfig(source({ "snapshot.locking.mode": "none" })),
+      /"snapshot.locking.mode"/,
+    ],
+    [
+      "an unknown sink key",
+      () => parseSinkConfig(sink({ "s3.object.tagging": "true" })),
+      /"s3.object.tagging"/,
+    ],
+    [
+      "a value not supported",
+      () => parseSourceConfig(source({ "plugin.name": "decoderbufs" })),
+      /"plugin.name" = "decoderbufs"/,
+    ],
+    [
+      "a legacy SMT key",
+      () => parseSourceConfig(source({ "transforms.unwrap.drop.tombstones": "true" })),
+      /removed in Debezium 3.2/,
+    ],
+    [
+      "a second transform",
+      () => parseSourceConfig(source({ transforms: "unwrap,route" })),
+      /exactly one transform/,
+    ],
+    [
+      "a partitioner we do not run",
+      () => parseSinkConfig(sink({ "partitioner.class": "x.FieldPartitioner" })),
+      /"partitioner.class"/,
+    ],
+    [
+      "schemaless Parquet",
+      () => parseSinkConfig(sink({ "value.converter.schemas.enable": "false" })),
+      /schemaless JSON/,
+    ],
+    ["a missing flush.size", () => parseSinkConfig({ ...sink(), "flush.size": undefined }), /"flush.size"/],
+    [
+      "an unknown add.fields entry",
+      () => parseSourceConfig(source({ "transforms.unwrap.add.fields": "op,bogus" })),
+      /unknown field "bogus"/,
+    ],
+  ])("rejects %s with an error naming the key", (_what, parse, message) => {
+    expect(parse).toThrow(message);
+  });
+
+  it("resolves ${env:VAR} and ${file:path:key}; other providers are a clear error", () => {
+    const props = join(dir, "db.properties");
+    writeFileSync(props, "# secrets\nuser = cdc_reader\npassword=pa\\:ss\\u0021\n");
+    const parsed = parseSourceConfig(
+      source({
+        "database.user": `\${file:${props}:user}`,
+        "database.password": `\${file:${props}:password}`,
+      }),
+    );
+    expect([parsed.database.user, parsed.database.password]).toEqual(["cdc_reader", "pa:ss!"]);
+    expect(() =>
+      parseSourceConfig(
+        source({
+          "database.password": "${secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:x:password}",
+        }),
+      ),
+    ).toThrow(/config key "database.password": config provider "secretsmanager" is not available locally/);
+    expect(() => parseSourceConfig(source({ "database.password": "${env:CDC_TEST_UNSET_VAR}" }))).toThrow(
+      /environment variable CDC_TEST_UNSET_VAR is not set/,
+    );
+    expect(() => parseSourceConfig(source({ "database.password": `\${file:${props}:missing}` }))).toThrow(
+      /has no key "missing"/,
+    );
+  });
+
+  it("parses Java properties", () => {
+    expect([...parseProperties("a=1\nb : 2\nc 3\n! note\nlong=x\\\n   y\n")]).toEqual([
+      ["a", "1"],
+      ["b", "2"],
+      ["c", "3"],
+      ["long", "xy"],
+    ]);
+  });
+});
+
+describe("exact values", () => {
+  it.each([
+    ["1234.500", 3, "EtZE", "1234.500"],
+    ["-1", 0, "/w==", "-1"],
+    ["128", 0, "AIA=", "128"],
+    ["-128", 0, "gA==", "-128"],
+    ["-129", 0, "/38=", "-129"],
+    ["0.0000001", 7, "AQ==", "1E-7"],
+    ["0", 2, "AA==", "0.00"],
+  ])("decimal %s (scale %i): BigInteger bytes %s, BigDecimal.toString %s", (text, scale, base64, java) => {
+    const value = parseDecimal(text, scale);
+    expect(twosComplementBytes(value.unscaled).toString("base64")).toBe(base64);
+    expect(decimalToJavaString(value)).toBe(java);
+  });
+
+  it.each([
+    ["2024-03-01 12:34:56.789+02", 1709289296789000],
+    ["1969-12-31 23:59:59.999999+00", -1],
+    ["0044-03-15 00:00:00+00 BC", -735160 * 86_400_000_000],
+  ])("timestamp %s → %i µs", (text, micros) => {
+    expect(parseTimestampMicros(text)).toBe(micros);
+  });
+
+  it("formats ZonedTimestamp with the column precision", () => {
+    expect(formatZonedTimestamp(1709289296789000, 6)).toBe("2024-03-01T10:34:56.789000Z");
+    expect(formatZonedTimestamp(1709289296789000, 3)).toBe("2024-03-01T10:34:56.789Z");
+    expect(formatZonedTimestamp(-1, 0)).toBe("1969-12-31T23:59:59Z");
+  });
+
+  it.each([
+    ["P1Y2M3DT4H5M6.5S", Math.trunc((((14 * (365.25 / 12) + 3) * 24 + 4) * 60 + 5) * 60 * 1e6 + 6.5e6)],
+    ["PT0S", 0],
+    ["P-1D", -86400000000],
+  ])("interval %s → MicroDuration", (text, micros) => {
+    expect(parseIntervalMicros(text)).toBe(micros);
+  });
+});
