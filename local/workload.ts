@@ -163,6 +163,8 @@ export class Workload {
     const connections = options.connections ?? 4;
     // One extra connection: the interleaved operation holds two at once.
     const pool = new pg.Pool({ connectionString, max: connections + 1 });
+    // An idle pooled connection the server closed (shutdown) must not crash the process; queries still fail loudly.
+    pool.on("error", () => undefined);
     const workload = new Workload(
       pool,
       connections,
