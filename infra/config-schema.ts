@@ -28,10 +28,8 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
 const ipv4Cidr = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
 const awsId = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be a ${prefix}-… id`);
-const arn = (service: string) =>
-  z
-    .string()
-    .regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be an ${service} ARN (arn:aws:${service}:…)`);
+const arn = (service: string, label: string) =>
+  z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be ${label} ARN (arn:aws:${service}:…)`);
 const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. localhost:15432")
@@ -88,7 +86,13 @@ const fargateCpu = z
 
 const fields = {
   ephemeral: flag,
-  tags: jsonOf(z.record(z.string(), z.string(), "must be a map of tag names to string values")),
+  tags: jsonOf(
+    z.record(
+      z.string(),
+      z.string("tag values must be strings"),
+      "must be a map of tag names to string values",
+    ),
+  ),
   logRetentionDays: wholeNumber(1, 3653).refine((d) => LOG_RETENTION_DAYS.includes(d), {
     message: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
   }),
@@ -116,9 +120,9 @@ const fields = {
   databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase PostgreSQL identifier"),
   existingDatabase: jsonOf(
     z.object({
-      host: z.string().min(1, "host is required"),
+      host: z.string().min(1, "must not be empty"),
       port: z.number().int().min(1).max(65535).default(5432),
-      masterSecretArn: arn("secretsmanager"),
+      masterSecretArn: arn("secretsmanager", "a Secrets Manager"),
       securityGroupId: awsId("sg"),
       instanceIdentifier: z.string().optional(),
     }),
@@ -147,7 +151,7 @@ const fields = {
   connectCpu: fargateCpu,
   connectMemory: wholeNumber(512, 122880),
   connectCpuTargetPercent: wholeNumber(10, 95),
-  connectCertificateArn: arn("acm"),
+  connectCertificateArn: arn("acm", "an ACM certificate"),
   connectorsEnabled: flag,
   // storage
   bucketName: z
@@ -175,7 +179,7 @@ const fields = {
   analyticsCpu: fargateCpu,
   analyticsMemory: wholeNumber(512, 122880),
   // alarms
-  alarmEmails: jsonOf(z.array(z.email("must be a list of e-mail addresses"))),
+  alarmEmails: jsonOf(z.array(z.email("must be an e-mail address"), "must be a list of e-mail addresses")),
   slotLagAlarmBytes: wholeNumber(1048576, Number.MAX_SAFE_INTEGER),
   freeStorageAlarmBytes: wholeNumber(1048576, Number.MAX_SAFE_INTEGER),
   kafkaDiskAlarmPercent: wholeNumber(1, 99),
@@ -199,73 +203,76 @@ const fields = {
 /** The keys this stack reads, without the project prefix. */
 export const configKeys: string[] = Object.keys(fields);
 
-export const settingsSchema = z
-  .object(
-    Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as {
-      [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]>;
-    },
-  )
-  .superRefine((s, ctx) => {
-    const problem = (key: string, message: string) => ctx.addIssue({ code: "custom", path: [key], message });
-    if ((s.existingPrivateSubnetIds || s.existingPrivateRouteTableIds) && !s.existingVpcId) {
-      problem(
-        "existingVpcId",
-        "required when existingPrivateSubnetIds or existingPrivateRouteTableIds is set",
-      );
-    }
-    if (s.existingVpcId && !s.existingPrivateSubnetIds) {
-      problem("existingPrivateSubnetIds", "required when existingVpcId is set");
-    }
-    if (s.existingVpcId && s.vpcCidr) {
-      problem("vpcCidr", "cannot be set together with existingVpcId");
-    }
-    const allocated = s.rdsAllocatedStorageGb ?? DEFAULTS.rdsAllocatedStorageGb;
-    if ((s.rdsMaxAllocatedStorageGb ?? DEFAULTS.rdsMaxAllocatedStorageGb) < allocated) {
-      problem("rdsMaxAllocatedStorageGb", `must be at least rdsAllocatedStorageGb (${allocated})`);
-    }
-    const brokers =
-      (s.kafkaBrokersPerAz ?? DEFAULTS.kafkaBrokersPerAz) *
-      (s.availabilityZoneCount ?? DEFAULTS.availabilityZoneCount);
-    if (
-      s.kafkaMode === "serverless" &&
-      s.topicReplicationFactor !== undefined &&
-      s.topicReplicationFactor !== 3
-    ) {
-      problem("topicReplicationFactor", "must be 3 with kafkaMode serverless (MSK Serverless fixes it)");
-    } else if (s.kafkaMode !== "serverless" && (s.topicReplicationFactor ?? 0) > brokers) {
-      problem("topicReplicationFactor", `must not exceed the broker count (${brokers})`);
-    }
-    const min = s.connectMinCount ?? DEFAULTS.connectMinCount;
-    const max = s.connectMaxCount ?? DEFAULTS.connectMaxCount;
-    const desired = s.connectDesiredCount ?? DEFAULTS.connectDesiredCount;
-    if (min > max) problem("connectMinCount", `must not exceed connectMaxCount (${max})`);
-    if (desired < min || desired > max) {
-      problem("connectDesiredCount", `must be between connectMinCount (${min}) and connectMaxCount (${max})`);
-    }
-    for (const [cpuKey, memoryKey, cpu, memory] of [
-      [
-        "connectCpu",
-        "connectMemory",
-        s.connectCpu ?? DEFAULTS.connectCpu,
-        s.connectMemory ?? DEFAULTS.connectMemory,
-      ],
-      [
-        "analyticsCpu",
-        "analyticsMemory",
-        s.analyticsCpu ?? DEFAULTS.analyticsCpu,
-        s.analyticsMemory ?? DEFAULTS.analyticsMemory,
-      ],
-    ] as const) {
-      if (!fargateMemoryOptions(cpu).includes(memory)) {
-        problem(memoryKey, `${memory} MiB is not a Fargate memory size for ${cpuKey} ${cpu}`);
-      }
-    }
-    if ((s.analyticsPrefix ?? DEFAULTS.analyticsPrefix) === (s.topicsDir ?? DEFAULTS.topicsDir)) {
-      problem(
-        "analyticsPrefix",
-        "must differ from topicsDir (raw change files and SCD2 output are kept apart)",
-      );
-    }
-  });
+export const settingsSchema = z.object(
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as {
+    [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]>;
+  },
+);
 
 export type Settings = z.output<typeof settingsSchema>;
+
+/**
+ * Rules between keys, checked once every key is valid on its own (so one mistake gives one message).
+ * Returns `[key, message]` pairs.
+ */
+export function crossKeyProblems(s: Settings): [string, string][] {
+  const problems: [string, string][] = [];
+  const problem = (key: string, message: string) => problems.push([key, message]);
+  if ((s.existingPrivateSubnetIds || s.existingPrivateRouteTableIds) && !s.existingVpcId) {
+    problem("existingVpcId", "required when existingPrivateSubnetIds or existingPrivateRouteTableIds is set");
+  }
+  if (s.existingVpcId && !s.existingPrivateSubnetIds) {
+    problem("existingPrivateSubnetIds", "required when existingVpcId is set");
+  }
+  if (s.existingVpcId && s.vpcCidr) {
+    problem("vpcCidr", "cannot be set together with existingVpcId");
+  }
+  const allocated = s.rdsAllocatedStorageGb ?? DEFAULTS.rdsAllocatedStorageGb;
+  if ((s.rdsMaxAllocatedStorageGb ?? DEFAULTS.rdsMaxAllocatedStorageGb) < allocated) {
+    problem("rdsMaxAllocatedStorageGb", `must be at least rdsAllocatedStorageGb (${allocated})`);
+  }
+  const brokers =
+    (s.kafkaBrokersPerAz ?? DEFAULTS.kafkaBrokersPerAz) *
+    (s.availabilityZoneCount ?? DEFAULTS.availabilityZoneCount);
+  if (
+    s.kafkaMode === "serverless" &&
+    s.topicReplicationFactor !== undefined &&
+    s.topicReplicationFactor !== 3
+  ) {
+    problem("topicReplicationFactor", "must be 3 with kafkaMode serverless (MSK Serverless fixes it)");
+  } else if (s.kafkaMode !== "serverless" && (s.topicReplicationFactor ?? 0) > brokers) {
+    problem("topicReplicationFactor", `must not exceed the broker count (${brokers})`);
+  }
+  const min = s.connectMinCount ?? DEFAULTS.connectMinCount;
+  const max = s.connectMaxCount ?? DEFAULTS.connectMaxCount;
+  const desired = s.connectDesiredCount ?? DEFAULTS.connectDesiredCount;
+  if (min > max) problem("connectMinCount", `must not exceed connectMaxCount (${max})`);
+  if (desired < min || desired > max) {
+    problem("connectDesiredCount", `must be between connectMinCount (${min}) and connectMaxCount (${max})`);
+  }
+  for (const [cpuKey, memoryKey, cpu, memory] of [
+    [
+      "connectCpu",
+      "connectMemory",
+      s.connectCpu ?? DEFAULTS.connectCpu,
+      s.connectMemory ?? DEFAULTS.connectMemory,
+    ],
+    [
+      "analyticsCpu",
+      "analyticsMemory",
+      s.analyticsCpu ?? DEFAULTS.analyticsCpu,
+      s.analyticsMemory ?? DEFAULTS.analyticsMemory,
+    ],
+  ] as const) {
+    if (!fargateMemoryOptions(cpu).includes(memory)) {
+      problem(memoryKey, `${memory} MiB is not a Fargate memory size for ${cpuKey} ${cpu}`);
+    }
+  }
+  if ((s.analyticsPrefix ?? DEFAULTS.analyticsPrefix) === (s.topicsDir ?? DEFAULTS.topicsDir)) {
+    problem(
+      "analyticsPrefix",
+      "must differ from topicsDir (raw change files and SCD2 output are kept apart)",
+    );
+  }
+  return problems;
+}

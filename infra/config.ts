@@ -1,7 +1,7 @@
 // Stack configuration: read once, validated with zod, every error naming its config key.
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { configKeys, DEFAULTS, settingsSchema, type Settings } from "./config-schema";
+import { configKeys, crossKeyProblems, DEFAULTS, settingsSchema, type Settings } from "./config-schema";
 
 export const PROJECT = "cdc-pipeline";
 
@@ -119,7 +119,9 @@ export function parseStackConfig(raw: Record<string, string | undefined>, stack:
     problems.push("aws:region: required (pulumi config set aws:region eu-west-1)");
   }
   const parsed = settingsSchema.safeParse(own, { reportInput: true });
-  if (!parsed.success) {
+  if (parsed.success) {
+    problems.push(...crossKeyProblems(parsed.data).map(([key, message]) => `${PROJECT}:${key}: ${message}`));
+  } else {
     problems.push(...parsed.error.issues.map(describeIssue));
   }
   if (problems.length > 0 || !parsed.success) {
