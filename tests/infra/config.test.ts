@@ -84,7 +84,8 @@ const CASES: [Record<string, string>, string | string[]][] = [
   ],
   [
     {
-      existingDatabase: '{"host": "", "masterSecretArn": "nope", "securityGroupId": "sg-0fedcba9876543210"}',
+      existingDatabase:
+        '{"host": "", "masterSecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:x", "securityGroupId": "sg-0fedcba9876543210"}',
     },
     'cdc-pipeline:existingDatabase.host: must not be empty (got "")',
   ],
