@@ -17,12 +17,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
 import { generate } from "./scd2/generate";
+import { fmt, printReport } from "./scd2/report";
 
 const ROOT = path.resolve(__dirname, "..");
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
+import { GiB, MiB } from "./scd2/report";
 
 const size = z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, "expected a size such as 512MB");
 const count = z.coerce.number().int().positive();
@@ -34,10 +35,14 @@ const Options = z.object({
   "memory-limit": size.optional(),
   "low-memory-limit": size.default("512MB"),
   threads: count.optional(),
+  /** Profile the full build's SQL statements (adds some overhead; for finding where time goes). */
+  profile: z.boolean().default(false),
 });
 
 interface Measured extends ChildResult {
   name: string;
+  /** Change events in the files the run read. */
+  events: number;
   /** Largest size the DuckDB spill directory reached while the run went on. */
   peakSpillBytes: number;
 }
@@ -57,7 +62,7 @@ function directorySize(dir: string): number {
 }
 
 /** Runs bench/scd2/child.ts with `args`, watching its spill directory; fails loudly if it fails. */
-function measure(name: string, args: ChildArgs): Promise<Measured> {
+function measure(name: string, events: number, args: ChildArgs): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -77,7 +82,7 @@ function measure(name: string, args: ChildArgs): Promise<Measured> {
       clearInterval(poll);
       if (code !== 0) return reject(new Error(`${name}: the child process exited with ${code}`));
       const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as ChildResult;
-      resolve({ name, peakSpillBytes, ...result });
+      resolve({ name, events, peakSpillBytes, ...result });
     });
   });
 }
@@ -99,11 +104,14 @@ function combine(target: string, ...sources: string[]): void {
   }
 }
 
-const fmt = (n: number, digits = 1): string => n.toLocaleString("en-US", { maximumFractionDigits: digits });
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: Object.fromEntries(Object.keys(Options.shape).map((k) => [k, { type: "string" as const }])),
+    options: Object.fromEntries(
+      Object.keys(Options.shape).map((k) => [
+        k,
+        { type: k === "profile" ? ("boolean" as const) : ("string" as const) },
+      ]),
+    ),
   });
   const parsed = Options.safeParse(values);
   if (!parsed.success) {
@@ -131,109 +139,65 @@ async function main(): Promise<void> {
   const common = { memoryLimit: o["memory-limit"], threads: o.threads };
   const out = (name: string) => path.join(runs, name);
   const results: Measured[] = [];
-  const step = async (name: string, args: ChildArgs) => {
+  const step = async (name: string, events: number, args: Omit<ChildArgs, "workDir">) => {
     console.error(`running ${name} ...`);
-    const result = await measure(name, args);
+    const result = await measure(name, events, { ...args, workDir: out(`work-${results.length}`) });
     console.error(
       `  ${name}: ${fmt(result.durationMs / 1000, 2)} s, peak RSS ${fmt(result.maxRssBytes / MiB, 0)} MiB`,
     );
     results.push(result);
     return result;
   };
+  const job = (source: string, output: string, fullRefresh: boolean) =>
+    ({ mode: "job", source, output: out(output), fullRefresh, ...common }) as const;
 
-  const base = await step("baseline", {
+  const loadBefore = os.loadavg()[0]!;
+  const baselineRun = await step("baseline query", data.baseEvents, {
+    ...job(data.base, "baseline", true),
     mode: "baseline",
-    source: data.base,
-    output: out("baseline"),
-    workDir: out("work-baseline"),
-    fullRefresh: true,
-    ...common,
   });
-  const full = await step("full build", {
-    mode: "job",
-    source: data.base,
-    output: out("scd2"),
-    workDir: out("work-full"),
-    fullRefresh: true,
-    ...common,
-  });
+  const full = await step("full build", data.baseEvents, job(data.base, "scd2", true));
   combine(out("source-plus-1pct"), data.base, data.incremental);
-  const incremental = await step("incremental +1%", {
-    mode: "job",
-    source: out("source-plus-1pct"),
-    output: out("scd2"),
-    workDir: out("work-incremental"),
-    fullRefresh: false,
-    ...common,
-  });
-  const low = await step(`full build, memory_limit ${o["low-memory-limit"]}`, {
-    mode: "job",
-    source: data.base,
-    output: out("scd2-low-memory"),
-    workDir: out("work-low-memory"),
-    fullRefresh: true,
-    ...common,
+  const incremental = await step(
+    "incremental +1%",
+    data.incrementalEvents,
+    job(out("source-plus-1pct"), "scd2", false),
+  );
+  const low = await step(`full build, memory_limit ${o["low-memory-limit"]}`, data.baseEvents, {
+    ...job(data.base, "scd2-low-memory", true),
     memoryLimit: o["low-memory-limit"],
   });
+  const profiled = o.profile
+    ? await step("full build, profiled", data.baseEvents, {
+        ...job(data.base, "scd2-profiled", true),
+        profile: true,
+      })
+    : undefined;
 
-  const duckdbVersion = (require("@duckdb/node-api/package.json") as { version: string }).version;
+  const versions = (r: Measured) => (r.summary as RunSummary | undefined)?.tables[0]?.versions;
   const report = {
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model,
       memoryGiB: Math.round(os.totalmem() / GiB),
       node: process.version,
-      duckdbNodeApi: duckdbVersion,
+      duckdbNodeApi: (require("@duckdb/node-api/package.json") as { version: string }).version,
+      loadAverage: { before: loadBefore, after: os.loadavg()[0]! },
     },
     data: { ...data, partitions: o.partitions, fileRows: o["file-rows"], keys: o.keys },
     runs: results,
     figures: {
       fullEventsPerSecond: Math.round(data.baseEvents / (full.durationMs / 1000)),
-      baselineEventsPerSecond: Math.round(data.baseEvents / (base.durationMs / 1000)),
-      fullVsBaseline: full.durationMs / base.durationMs,
+      baselineEventsPerSecond: Math.round(data.baseEvents / (baselineRun.durationMs / 1000)),
+      fullVsBaseline: full.durationMs / baselineRun.durationMs,
       incrementalVsFull: incremental.durationMs / full.durationMs,
       peakRssBytes: Math.max(full.maxRssBytes, incremental.maxRssBytes),
-      lowMemoryPeakRssBytes: low.maxRssBytes,
       lowMemoryPeakSpillBytes: low.peakSpillBytes,
+      lowMemorySameResult: versions(low) === versions(full),
     },
   };
-  const f = report.figures;
-  const targets = [
-    ["full build <= 1.5x baseline", f.fullVsBaseline <= 1.5, `${fmt(f.fullVsBaseline, 2)}x`],
-    ["incremental +1% < 15% of full", f.incrementalVsFull < 0.15, `${fmt(f.incrementalVsFull * 100)}%`],
-    ["peak RSS < 2 GiB", f.peakRssBytes < 2 * GiB, `${fmt(f.peakRssBytes / MiB, 0)} MiB`],
-    [
-      `runs under ${o["low-memory-limit"]} (spills)`,
-      true,
-      `${fmt(f.lowMemoryPeakSpillBytes / MiB, 0)} MiB spilled`,
-    ],
-  ] as const;
-
-  const rows = results.map((r) => [
-    r.name,
-    `${fmt(r.durationMs / 1000, 2)} s`,
-    `${fmt(data.baseEvents / (r.durationMs / 1000), 0)}`,
-    `${fmt(r.maxRssBytes / MiB, 0)} MiB`,
-    `${fmt(r.peakSpillBytes / MiB, 0)} MiB`,
-  ]);
-  const table = [["run", "time", "events/s*", "peak RSS", "peak spill"], ...rows];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  const print = (r: string[]) =>
-    console.log(
-      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
-    );
-  console.log(
-    `\nSCD2 benchmark: ${fmt(data.baseEvents, 0)} events (${data.baseFiles} files) + ${fmt(data.incrementalEvents, 0)} incremental (${data.incrementalFiles} files), ${fmt(o.keys, 0)} keys`,
-  );
-  console.log(
-    `machine: ${report.machine.cpus} cores, ${report.machine.memoryGiB} GiB, Node ${process.version}, @duckdb/node-api ${duckdbVersion}\n`,
-  );
-  table.forEach(print);
-  console.log("* events/s = the full data set's events divided by the run's time\n");
-  for (const [name, ok, value] of targets) console.log(`${ok ? "PASS" : "MISS"}  ${name}: ${value}`);
-  const json = JSON.stringify(report, null, 2);
-  writeFileSync(path.join(ROOT, ".bench", "scd2-results.json"), json);
-  console.log(`\n${json}`);
+  printReport(report, o["low-memory-limit"], profiled?.slowest);
+  writeFileSync(path.join(ROOT, ".bench", "scd2-results.json"), JSON.stringify(report, null, 2));
 }
 
 main().catch((error: unknown) => {

@@ -4,6 +4,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { runScd2 } from "../../analytics/src/job";
+import { profileStatements } from "./profile";
+import type { StatementProfile } from "./profile";
 import { DirectoryStorage } from "../../analytics/src/storage";
 
 export interface ChildArgs {
@@ -14,12 +16,16 @@ export interface ChildArgs {
   fullRefresh: boolean;
   memoryLimit?: string;
   threads?: number;
+  /** Time every SQL statement of the job and keep DuckDB's profile of each (where the time goes). */
+  profile?: boolean;
 }
 
 export interface ChildResult {
   durationMs: number;
   maxRssBytes: number;
   summary?: unknown;
+  /** With `profile`: the slowest statements, with the operators that took most of their time. */
+  slowest?: StatementProfile[];
 }
 
 const sql = (s: string): string => `'${s.replaceAll("'", "''")}'`;
@@ -53,6 +59,7 @@ async function baseline(args: ChildArgs): Promise<void> {
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? "{}") as ChildArgs;
   mkdirSync(args.workDir, { recursive: true });
+  const profiler = args.profile ? await profileStatements(path.join(args.workDir, "profiles")) : undefined;
   const started = performance.now();
   let summary: unknown;
   if (args.mode === "baseline") {
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
     // maxRSS is in KiB; it covers DuckDB's native memory too (one process).
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     summary,
+    slowest: profiler?.slowest(8),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

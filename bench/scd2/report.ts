@@ -1,0 +1,82 @@
+// The benchmark's summary: a table of runs, the targets of the issue, and the whole report as JSON.
+import type { StatementProfile } from "./profile";
+
+export const GiB = 1024 ** 3;
+export const MiB = 1024 ** 2;
+
+export const fmt = (n: number, digits = 1): string =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits });
+
+interface Report {
+  machine: {
+    cpus: number;
+    memoryGiB: number;
+    node: string;
+    duckdbNodeApi: string;
+    loadAverage: { before: number; after: number };
+  };
+  data: {
+    baseEvents: number;
+    baseFiles: number;
+    incrementalEvents: number;
+    incrementalFiles: number;
+    keys: number;
+  };
+  runs: { name: string; events: number; durationMs: number; maxRssBytes: number; peakSpillBytes: number }[];
+  figures: {
+    fullVsBaseline: number;
+    incrementalVsFull: number;
+    peakRssBytes: number;
+    lowMemoryPeakSpillBytes: number;
+    lowMemorySameResult: boolean;
+  };
+}
+
+export function printReport(report: Report, lowMemoryLimit: string, slowest?: StatementProfile[]): void {
+  const { machine, data, figures: f } = report;
+  const table = [
+    ["run", "events", "time", "events/s", "peak RSS", "peak spill"],
+    ...report.runs.map((r) => [
+      r.name,
+      fmt(r.events, 0),
+      `${fmt(r.durationMs / 1000, 2)} s`,
+      fmt(r.events / (r.durationMs / 1000), 0),
+      `${fmt(r.maxRssBytes / MiB, 0)} MiB`,
+      `${fmt(r.peakSpillBytes / MiB, 0)} MiB`,
+    ]),
+  ];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  console.log(
+    `\nSCD2 benchmark: ${fmt(data.baseEvents, 0)} events in ${data.baseFiles} files over ${fmt(data.keys, 0)} keys, ` +
+      `+ ${fmt(data.incrementalEvents, 0)} events in ${data.incrementalFiles} files for the incremental run`,
+  );
+  console.log(
+    `machine: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, @duckdb/node-api ${machine.duckdbNodeApi}, ` +
+      `load average ${fmt(machine.loadAverage.before)} -> ${fmt(machine.loadAverage.after)}\n`,
+  );
+  table.forEach((r) => console.log(line(r)));
+  const targets: [string, boolean, string][] = [
+    ["full build <= 1.5x the baseline query", f.fullVsBaseline <= 1.5, `${fmt(f.fullVsBaseline, 2)}x`],
+    [
+      "incremental +1% < 15% of the full build",
+      f.incrementalVsFull < 0.15,
+      `${fmt(f.incrementalVsFull * 100)}%`,
+    ],
+    ["peak RSS < 2 GiB", f.peakRssBytes < 2 * GiB, `${fmt(f.peakRssBytes / MiB, 0)} MiB`],
+    [
+      `full build under memory_limit ${lowMemoryLimit} spills and gives the same table`,
+      f.lowMemorySameResult && f.lowMemoryPeakSpillBytes > 0,
+      `${fmt(f.lowMemoryPeakSpillBytes / MiB, 0)} MiB spilled, same versions: ${f.lowMemorySameResult}`,
+    ],
+  ];
+  console.log("");
+  for (const [name, ok, value] of targets) console.log(`${ok ? "PASS" : "MISS"}  ${name}: ${value}`);
+  if (slowest) {
+    console.log("\nslowest statements of the profiled full build (DuckDB profile, top operators):");
+    for (const s of slowest)
+      console.log(`  ${fmt(s.ms / 1000, 2)} s  ${s.sql.slice(0, 160)}\n      ${s.topOperators.join("; ")}`);
+  }
+  console.log(`\n${JSON.stringify(report, null, 2)}`);
+}
