@@ -117,6 +117,7 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         if (error instanceof Scd2Error) throw error;
         throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
       });
+      for (const file of result.uploads) await options.output.upload(file.local, file.key);
       if (result.state !== manifest.tables[spec.table]) {
         const tablesState = { ...manifest.tables };
         if (result.state) tablesState[spec.table] = result.state;
@@ -131,7 +132,10 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
     }
     return { tables: summaries, durationMs: Date.now() - started };
   } finally {
-    await release();
+    // A lock left behind (storage failure) is reported, not thrown over the run's own outcome.
+    await release().catch((error: unknown) =>
+      logger?.error({ error: messageOf(error) }, "could not release the run lock"),
+    );
     await fs.rm(scratchDir, { recursive: true, force: true });
   }
 }

@@ -41,21 +41,29 @@ export async function alignedView(
   );
 }
 
-/** Writes a query's rows to a local Parquet file and uploads it to `key`; returns row counts. */
+/** A file written locally, to be uploaded to `key` before the manifest that references it is committed. */
+export interface PendingFile {
+  key: string;
+  local: string;
+  rows: number;
+  deleted: number;
+}
+
+/** Writes a query's rows to a local Parquet file bound for `key`; returns it with its row counts. */
 export async function writeParquet(
   duck: Duck,
-  output: Storage,
   query: string,
   key: string,
   scratchDir: string,
-): Promise<{ rows: number; deleted: number }> {
+): Promise<PendingFile> {
   const local = path.join(scratchDir, key.replaceAll("/", "__"));
   await duck.run(`COPY (${query}) TO ${literal(local)} (${PARQUET})`);
   const [stats] = await duck.rows(`SELECT count(*) AS n FROM ${readParquet([local])}`);
-  const deleted = await countDeleted(duck, local);
-  await output.upload(local, key);
-  return { rows: Number(stats?.n ?? 0), deleted };
+  return { key, local, rows: Number(stats?.n ?? 0), deleted: await countDeleted(duck, local) };
 }
+
+/** The manifest's record of an uploaded file. */
+export const entryOf = (file: PendingFile) => ({ key: file.key, rows: file.rows, deleted: file.deleted });
 
 /** Rows with is_deleted in an SCD2 file (0 for state files, which have no such column). */
 async function countDeleted(duck: Duck, local: string): Promise<number> {

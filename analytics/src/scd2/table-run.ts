@@ -12,7 +12,8 @@ import type { FileEntry, TableState } from "../state/manifest";
 import { STATE_DIR, referencedKeys } from "../state/manifest";
 import type { Storage } from "../storage/storage";
 import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
-import { alignedView, localCopies, writeParquet } from "./files";
+import { alignedView, entryOf, localCopies, writeParquet } from "./files";
+import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { buildVersions, collapseEvents, dropUnchanged, fastPass, simpleVersions } from "./pipeline";
 import type { Column, TableShape } from "./shape";
@@ -44,6 +45,8 @@ export interface ResolvedTable {
 export interface TableRunResult {
   /** The table's state to commit (undefined: the table has no data). */
   state: TableState | undefined;
+  /** Files to upload before the state is committed (state files first, then table files). */
+  uploads: PendingFile[];
   /** Objects the new state no longer references, deleted after the commit. */
   superseded: string[];
   summary: TableSummary;
@@ -175,7 +178,7 @@ export async function runTable(
   ctx.logger?.info({ table: spec.table, files: fresh.length, fullRefresh: ctx.fullRefresh }, "table started");
   if (fresh.length === 0) {
     const superseded = previous && ctx.fullRefresh ? referencedKeys(previous) : [];
-    return { state: prev, superseded, summary: summarize(spec.table, prev, 0, 0, started) };
+    return { state: prev, uploads: [], superseded, summary: summarize(spec.table, prev, 0, 0, started) };
   }
   const duck = await Duck.open(ctx.duck);
   try {
@@ -183,6 +186,7 @@ export async function runTable(
     const superseded = prev ? built.superseded : previous ? referencedKeys(previous) : [];
     return {
       state: built.state,
+      uploads: built.uploads,
       superseded,
       summary: summarize(spec.table, built.state, fresh.length, built.events, started),
     };
@@ -197,7 +201,7 @@ async function build(
   spec: ResolvedTable,
   prev: TableState | undefined,
   files: { all: SourceFile[]; fresh: SourceFile[] },
-): Promise<{ state: TableState; superseded: string[]; events: number }> {
+): Promise<{ state: TableState; uploads: PendingFile[]; superseded: string[]; events: number }> {
   const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", true);
   const merged = await mergeColumns(duck, spec.table, prev?.columns ?? [], staged);
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
@@ -224,7 +228,12 @@ async function build(
 
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
   const outKey = (kind: string, suffix = "") => `${spec.dir}/${kind}/${ctx.runId}${suffix}.parquet`;
-  const write = (query: string, key: string) => writeParquet(duck, ctx.output, query, key, ctx.scratchDir);
+  const uploads: PendingFile[] = [];
+  const write = async (query: string, key: string) => {
+    const file = await writeParquet(duck, query, key, ctx.scratchDir);
+    uploads.push(file);
+    return file;
+  };
   const output = list(outputColumns(shape));
 
   const history: FileEntry[] = [];
@@ -239,16 +248,24 @@ async function build(
       recomputed,
       outKey("history", "-rewrite"),
     );
-    history.push(...rewrite.kept, ...rewrite.written);
+    history.push(...rewrite.kept, ...rewrite.written.map(entryOf));
+    uploads.push(...rewrite.written);
     superseded.push(...rewrite.superseded, prev.current.key, prev.keys);
   }
-  const closed = await write(`SELECT ${output} FROM ${versions} WHERE NOT is_current`, outKey("history"));
-  if (closed.rows > 0) history.push({ key: outKey("history"), ...closed });
-  else superseded.push(outKey("history"));
+  const closed = await writeParquet(
+    duck,
+    `SELECT ${output} FROM ${versions} WHERE NOT is_current`,
+    outKey("history"),
+    ctx.scratchDir,
+  );
+  if (closed.rows > 0) {
+    history.push(entryOf(closed));
+    uploads.push(closed);
+  }
   const current = prev
     ? `SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)}) UNION ALL SELECT ${output} FROM ${versions} WHERE is_current`
     : `SELECT ${output} FROM ${versions} WHERE is_current`;
-  const currentFile = { key: outKey("current"), ...(await write(current, outKey("current"))) };
+  const currentFile = entryOf(await write(current, outKey("current")));
   const keys = prev
     ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_f")
     : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_f WHERE _last`;
@@ -278,7 +295,9 @@ async function build(
     keys: stateKey("keys"),
     applied: [...(prev?.applied ?? []), stateKey("applied")],
   };
-  return { state, superseded, events };
+  // State files first: until the manifest is committed, only table files are visible to readers.
+  uploads.sort((a, b) => Number(!a.key.startsWith(STATE_DIR)) - Number(!b.key.startsWith(STATE_DIR)));
+  return { state, uploads, superseded, events };
 }
 
 /**
@@ -356,7 +375,7 @@ async function rewriteHistory(
   schemaChanged: boolean,
   recomputed: number,
   key: string,
-): Promise<{ kept: FileEntry[]; written: FileEntry[]; superseded: string[] }> {
+): Promise<{ kept: FileEntry[]; written: PendingFile[]; superseded: string[] }> {
   if (prev.history.length === 0 || (!schemaChanged && recomputed === 0)) {
     return { kept: prev.history, written: [], superseded: [] };
   }
@@ -377,11 +396,11 @@ async function rewriteHistory(
   if (affected.length === 0) return { kept: prev.history, written: [], superseded: [] };
   await alignedView(duck, "scd2_hist", [...hit], shape, outputColumns(shape).slice(shape.columns.length));
   const query = `SELECT ${list(outputColumns(shape))} FROM (${inc.whereKeys(shape, "scd2_hist", "scd2_slow", true)})`;
-  const written = await writeParquet(duck, ctx.output, query, key, ctx.scratchDir);
+  const written = await writeParquet(duck, query, key, ctx.scratchDir);
   return {
     kept: prev.history.filter((f) => !affected.includes(f)),
-    written: written.rows > 0 ? [{ key, ...written }] : [],
-    superseded: [...affected.map((f) => f.key), ...(written.rows > 0 ? [] : [key])],
+    written: written.rows > 0 ? [written] : [],
+    superseded: affected.map((f) => f.key),
   };
 }
 

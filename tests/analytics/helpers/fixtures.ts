@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { Json } from "@duckdb/node-api";
 import { DirectoryStorage } from "../../../analytics/src/storage";
+import type { Storage } from "../../../analytics/src/storage";
 import { runScd2 } from "../../../analytics/src/job";
 import type { RunOptions, RunSummary, TableSpec } from "../../../analytics/src/job";
 
@@ -120,17 +121,16 @@ export async function writeParquetFile(
   topic: string,
   columns: readonly FixtureColumn[],
   rows: readonly Values[],
-  options: { codec?: string; withSchema?: boolean } = {},
+  options: { codec?: string; withSchema?: boolean; avroSchema?: string } = {},
 ): Promise<void> {
   const target = path.join(root, key);
   await fs.mkdir(path.dirname(target), { recursive: true });
   const json = `${target}.rows.json`;
   await fs.writeFile(json, rows.map((r) => JSON.stringify(r)).join("\n"));
   const spec = columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.duck)}`).join(", ");
+  const schema = options.avroSchema ?? avroSchema(topic, columns);
   const kv =
-    options.withSchema === false
-      ? ""
-      : `, KV_METADATA {'parquet.avro.schema': ${sqlString(avroSchema(topic, columns))}}`;
+    options.withSchema === false ? "" : `, KV_METADATA {'parquet.avro.schema': ${sqlString(schema)}}`;
   const connection = await fixtureDuck();
   try {
     await connection.run(
@@ -202,13 +202,13 @@ export const PRODUCTS: TableSpec = { table: "commerce.products" };
 
 /** Runs the job from `source` into `output` (directory paths), with a fresh work dir. */
 export async function run(
-  source: string | DirectoryStorage,
-  output: string,
+  source: string | Storage,
+  output: string | Storage,
   options: Partial<RunOptions> = {},
 ): Promise<RunSummary> {
   return runScd2({
     source: typeof source === "string" ? new DirectoryStorage(source) : source,
-    output: new DirectoryStorage(output),
+    output: typeof output === "string" ? new DirectoryStorage(output) : output,
     tables: [PRODUCTS],
     topicPrefix: "cdc",
     fullRefresh: false,

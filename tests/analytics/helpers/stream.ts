@@ -62,7 +62,7 @@ export function changeStream(seed: number, keys = 10, transactions = 40): SinkFi
           live.delete(id);
           change = { op: "d", lsn, ts, tx, row: { id } };
         } else {
-          const values = { ...current, name: pick(["a", "b", "c"]) };
+          const values: Values = { ...current, name: pick(["a", "b", "c"]) };
           if (rnd() < 0.3) values.description = `text-${Math.floor(rnd() * 1000)}`;
           live.set(id, values);
           const sent = rnd() < 0.4 ? { ...values, description: PLACEHOLDER_TEXT } : values;
