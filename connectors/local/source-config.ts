@@ -22,6 +22,8 @@ export interface SourceSettings {
   /** Whether the value converter carries a Connect schema (needed by ParquetFormat). */
   valueSchemas: boolean;
   snapshotFetchSize: number;
+  slotMaxRetries: number;
+  slotRetryDelayMs: number;
 }
 
 /** Keys accepted without a local effect (Kafka/worker tuning, error reporting, key converters). */
@@ -182,6 +184,8 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     unwrap: parseUnwrap(r, tombstonesOnDelete, placeholder),
     valueSchemas,
     snapshotFetchSize: r.int("snapshot.fetch.size", 10240, 1),
+    slotMaxRetries: r.int("slot.max.retries", 6),
+    slotRetryDelayMs: r.int("slot.retry.delay.ms", 10_000),
   };
   r.accept(SOURCE_NO_EFFECT_KEYS, SOURCE_NO_EFFECT_PREFIXES);
   r.rejectUnknown();

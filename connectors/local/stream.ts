@@ -51,27 +51,42 @@ export class SlotStream {
     this.lastCommitLsn = start.lastCommitLsn;
   }
 
+  /**
+   * Starts streaming at `fromLsn` (or the slot's confirmed position, whichever is later). A slot
+   * still held by a previous, crashed process is retried like Debezium does
+   * (`slot.max.retries` × `slot.retry.delay.ms`).
+   */
   async start(clientConfig: pg.ClientConfig, fromLsn: bigint): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.subscribe(clientConfig, fromLsn);
+        return;
+      } catch (err) {
+        const busy = /replication slot .* is active/.test((err as Error).message);
+        if (!busy || attempt >= this.settings.slotMaxRetries) throw err;
+        this.logger.warn({ err, attempt }, "replication slot busy, retrying");
+        await new Promise((r) => setTimeout(r, this.settings.slotRetryDelayMs));
+      }
+    }
+  }
+
+  private async subscribe(clientConfig: pg.ClientConfig, fromLsn: bigint): Promise<void> {
     const service = new LogicalReplicationService(
-      {
-        ...clientConfig,
-        options: SESSION_OPTIONS,
-      },
+      { ...clientConfig, options: SESSION_OPTIONS },
       // Acknowledge only what is durable: no automatic or periodic acknowledgement.
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
-    this.service = service;
-    service.on("data", (lsn: string, message: Pgoutput.Message) => this.onMessage(lsn, message));
-    service.on("error", (err: Error) => this.handlers.error(err));
     const plugin = new RawTextPgoutput({
       protoVersion: 1,
       publicationNames: [this.settings.publicationName],
     });
-    const started = new Promise<void>((resolve, reject) => {
+    service.on("data", (lsn: string, message: Pgoutput.Message) => this.onMessage(lsn, message));
+    await new Promise<void>((resolve, reject) => {
       service.once("start", () => resolve());
       service.subscribe(plugin, this.settings.slotName, formatLsn(fromLsn)).catch(reject);
     });
-    await started;
+    service.on("error", (err: Error) => this.handlers.error(err));
+    this.service = service;
   }
 
   /** Confirms to PostgreSQL that everything up to `lsn` is durable; also answers keepalives. */

@@ -1,0 +1,91 @@
+/** cdc-contract.md §4: file rotation by flush.size, by wall clock, and on a schema change. */
+import { basename } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseLsn } from "../../../connectors/local/lsn";
+import {
+  captureSetup,
+  readParquet,
+  runtimeFor,
+  startHarness,
+  topicFiles,
+  waitFor,
+  type Harness,
+} from "./harness";
+
+describe("S3 sink rotation", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h.close());
+
+  it("commits a file every flush.size records and a quiet remainder on rotate.schedule.interval.ms", async () => {
+    await h.db.query("CREATE TABLE public.rot (id int PRIMARY KEY)");
+    const setup = await captureSetup(h, ["public.rot"], {
+      sink: { "flush.size": "2", "rotate.schedule.interval.ms": "300" },
+    });
+    const runtime = await runtimeFor(setup);
+    for (let id = 1; id <= 5; id += 1) await h.db.query(`INSERT INTO public.rot VALUES (${id})`);
+    // No stop, no flush: the wall-clock rotation must land the fifth record by itself.
+    await waitFor(() => topicFiles(setup.bucketRoot, "cdc.public.rot").length === 3);
+    const files = topicFiles(setup.bucketRoot, "cdc.public.rot");
+    expect(files.map((f) => basename(f))).toEqual([
+      "cdc.public.rot+0+0000000000.snappy.parquet",
+      "cdc.public.rot+0+0000000002.snappy.parquet",
+      "cdc.public.rot+0+0000000004.snappy.parquet",
+    ]);
+    const { rows } = await readParquet(files, "id");
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
+    await waitFor(() => runtime.stats().pendingRecords === 0);
+    const slot = await h.db.query<{ confirmed: string; current: string }>(
+      "SELECT confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS current FROM pg_replication_slots WHERE slot_name = $1",
+      [setup.slot],
+    );
+    // The slot is confirmed exactly up to what the runtime acknowledged (the protocol sends LSN + 1).
+    expect(parseLsn(slot.rows[0]!.confirmed)).toBe(parseLsn(runtime.stats().acknowledgedLsn!) + 1n);
+    await runtime.stop();
+  });
+
+  it("starts a new file when the table's schema changes", async () => {
+    await h.db.query("CREATE TABLE public.evolve (id int PRIMARY KEY)");
+    const setup = await captureSetup(h, ["public.evolve"], { sink: { "flush.size": "100" } });
+    const runtime = await runtimeFor(setup);
+    await h.db.query("INSERT INTO public.evolve VALUES (1)");
+    await h.db.query("ALTER TABLE public.evolve ADD COLUMN note text");
+    await h.db.query("INSERT INTO public.evolve VALUES (2, 'new')");
+    await waitFor(() => runtime.stats().transactions >= 2);
+    await runtime.stop();
+    const files = topicFiles(setup.bucketRoot, "cdc.public.evolve");
+    expect(files.map((f) => basename(f))).toEqual([
+      "cdc.public.evolve+0+0000000000.snappy.parquet",
+      "cdc.public.evolve+0+0000000001.snappy.parquet",
+    ]);
+    const { rows, schemas } = await readParquet(files, "*");
+    expect(rows.map((r) => [r.id, r.note])).toEqual([
+      [1, undefined],
+      [2, "new"],
+    ]);
+    const names = schemas.map((s) =>
+      (s as { fields: { name: string }[] }).fields.map((f) => f.name).slice(0, 2),
+    );
+    expect(names).toEqual([
+      ["id", "__deleted"],
+      ["id", "note"],
+    ]);
+  });
+
+  it("fails the sink on a null value with behavior.on.null.values=fail, as the S3 sink does", async () => {
+    await h.db.query("CREATE TABLE public.tomb (id int PRIMARY KEY)");
+    await h.db.query("INSERT INTO public.tomb VALUES (1)");
+    const setup = await captureSetup(h, ["public.tomb"], {
+      source: { "transforms.unwrap.delete.tombstone.handling.mode": "tombstone" },
+      sink: { "behavior.on.null.values": "fail" },
+    });
+    const runtime = await runtimeFor(setup);
+    await h.db.query("DELETE FROM public.tomb WHERE id = 1");
+    await waitFor(() => runtime.stats().transactions >= 1);
+    await expect(runtime.stop()).rejects.toThrow(
+      /null value \(tombstone\) at cdc.public.tomb offset 1 and behavior.on.null.values=fail/,
+    );
+  });
+});
