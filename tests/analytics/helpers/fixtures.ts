@@ -70,7 +70,7 @@ export function avroSchema(topic: string, columns: readonly FixtureColumn[]): st
   });
 }
 
-export type Values = Record<string, string | number | boolean | null>;
+export type Values = Record<string, string | number | boolean | null | string[]>;
 
 /** A change event: op, lsn, tx and commit time, plus row values. Deletes get REPLICA IDENTITY DEFAULT filler. */
 export interface Change {
@@ -83,11 +83,17 @@ export interface Change {
 
 export const at = (iso: string): number => Date.parse(iso);
 
+/** What REPLICA IDENTITY DEFAULT puts in a delete's non-key columns: a type default, not data. */
+function deleteFiller(type: string): Values[string] {
+  if (type.endsWith("[]")) return [];
+  return type === "VARCHAR" || type === "BLOB" ? "" : 0;
+}
+
 /** The row the sink writes for a change (the delete's non-key columns are type defaults, not data). */
 export function sinkRow(change: Change, table: string, columns: readonly FixtureColumn[]): Values {
   const values: Values = {};
   for (const c of columns) {
-    if (change.op === "d" && c.name !== "id") values[c.name] = c.duck === "VARCHAR" ? "" : 0;
+    if (change.op === "d" && c.name !== "id") values[c.name] = deleteFiller(c.duck);
     else values[c.name] = change.row[c.name] ?? null;
   }
   return {

@@ -1,0 +1,183 @@
+import { DuckDBInstance } from "@duckdb/node-api";
+import { describe, expect, it } from "vitest";
+import { encodingsFromAvroSchema } from "../../analytics/src/decode/avro";
+import { DECODE_MACROS, decodeExpression, placeholderTest } from "../../analytics/src/decode/columns";
+import type { ColumnEncoding } from "../../analytics/src/job";
+
+async function evaluate(expression: string, value: string, type: string): Promise<unknown> {
+  const db = await DuckDBInstance.create(":memory:");
+  const connection = await db.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(DECODE_MACROS);
+    const reader = await connection.runAndReadAll(
+      `SELECT ${expression} AS v FROM (SELECT CAST(${value} AS ${type}) AS c)`,
+    );
+    return reader.getRowObjectsJson()[0]?.v;
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
+}
+
+describe("decodeExpression", () => {
+  const cases: { encoding: ColumnEncoding | undefined; type: string; value: string; expected: unknown }[] = [
+    {
+      encoding: "micro-timestamp",
+      type: "BIGINT",
+      value: "1709251200123456",
+      expected: "2024-03-01 00:00:00.123456",
+    },
+    {
+      encoding: "milli-timestamp",
+      type: "BIGINT",
+      value: "1709251200123",
+      expected: "2024-03-01 00:00:00.123",
+    },
+    {
+      encoding: "nano-timestamp",
+      type: "BIGINT",
+      value: "1709251200123456789",
+      expected: "2024-03-01 00:00:00.123456",
+    },
+    {
+      encoding: "micro-timestamp",
+      type: "TIMESTAMP",
+      value: "'2024-03-01 01:02:03'",
+      expected: "2024-03-01 01:02:03",
+    },
+    {
+      encoding: "zoned-timestamp",
+      type: "VARCHAR",
+      value: "'2024-03-01T10:00:00.5Z'",
+      expected: "2024-03-01 10:00:00.5+00",
+    },
+    { encoding: "date", type: "INTEGER", value: "19783", expected: "2024-03-01" },
+    { encoding: "date", type: "DATE", value: "'2024-03-01'", expected: "2024-03-01" },
+    { encoding: "micro-time", type: "BIGINT", value: "3723000001", expected: "01:02:03.000001" },
+    { encoding: "milli-time", type: "INTEGER", value: "3723001", expected: "01:02:03.001" },
+    { encoding: "nano-time", type: "BIGINT", value: "3723000001000", expected: "01:02:03.000001" },
+    {
+      encoding: "micro-duration",
+      type: "BIGINT",
+      value: "90000000",
+      expected: { months: 0, days: 0, micros: "90000000" },
+    },
+    { encoding: "decimal(10,2)", type: "BLOB", value: "'\\x04\\xE2'", expected: "12.50" },
+    { encoding: "decimal(10,2)", type: "BLOB", value: "'\\xFF\\x38'", expected: "-2.00" },
+    { encoding: "decimal(10,2)", type: "JSON", value: `'"BOI="'`, expected: "12.50" },
+    { encoding: "decimal(10,2)", type: "JSON", value: "'4E+1'", expected: "40.00" },
+    { encoding: "decimal(10,2)", type: "DECIMAL(10,2)", value: "12.5", expected: "12.50" },
+    {
+      encoding: "decimal(38,0)",
+      type: "BLOB",
+      value: "'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00'",
+      expected: "18446744073709551616",
+    },
+    {
+      encoding: "variable-scale-decimal",
+      type: "STRUCT(scale INTEGER, value BLOB)",
+      value: "{'scale': 3, 'value': '\\x30\\x39'::BLOB}",
+      expected: 12.345,
+    },
+    {
+      encoding: "variable-scale-decimal",
+      type: "STRUCT(scale INTEGER, value VARCHAR)",
+      value: "{'scale': 1, 'value': 'MDk='}",
+      expected: 1234.5,
+    },
+    { encoding: undefined, type: "BIGINT", value: "42", expected: "42" },
+    { encoding: "as-is", type: "BIGINT", value: "42", expected: "42" },
+  ];
+  for (const c of cases) {
+    it(`${c.encoding ?? "no encoding"} from ${c.type} ${c.value}`, async () => {
+      expect(await evaluate(decodeExpression("c", c.type, c.encoding), c.value, c.type)).toEqual(c.expected);
+    });
+  }
+
+  it.each([
+    ["micro-timestamp", "VARCHAR"],
+    ["zoned-timestamp", "BIGINT"],
+    ["decimal(10,2)", "BOOLEAN"],
+    ["variable-scale-decimal", "DOUBLE"],
+    ["decimal(40,2)", "BLOB"],
+  ] as const)("refuses %s on a %s column", (encoding, type) => {
+    expect(() => decodeExpression("c", type, encoding as ColumnEncoding)).toThrow(
+      /cannot decode|not a valid DECIMAL/,
+    );
+  });
+});
+
+describe("placeholderTest", () => {
+  it.each([
+    ["VARCHAR", "'__debezium_unavailable_value'", true],
+    ["VARCHAR", "'X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=='", true],
+    ["VARCHAR", "'real text'", false],
+    ["VARCHAR", "NULL", false],
+    ["BLOB", "'__debezium_unavailable_value'", true],
+    ["VARCHAR[]", "['__debezium_unavailable_value']", true],
+    ["VARCHAR[]", "['__debezium_unavailable_value', 'x']", false],
+  ] as const)("%s %s -> %s", async (type, value, expected) => {
+    expect(await evaluate(placeholderTest("c", type) as string, value, type)).toBe(expected);
+  });
+
+  it("has no test for types that cannot carry the placeholder", () => {
+    expect(placeholderTest("c", "INTEGER")).toBeUndefined();
+  });
+});
+
+describe("encodingsFromAvroSchema", () => {
+  const field = (name: string, type: unknown) => ({ name, type });
+  const schema = (...fields: unknown[]) => JSON.stringify({ type: "record", name: "Value", fields });
+
+  it("reads connect.name through optional unions, with decimal parameters", () => {
+    const text = schema(
+      field("id", "int"),
+      field("ts", { type: "long", "connect.name": "io.debezium.time.MicroTimestamp" }),
+      field("tz", ["null", { type: "string", "connect.name": "io.debezium.time.ZonedTimestamp" }]),
+      field("day", { type: "int", "connect.name": "io.debezium.time.Date" }),
+      field("ms", { type: "long", "connect.name": "io.debezium.time.Timestamp" }),
+      field("t", { type: "long", "connect.name": "io.debezium.time.MicroTime" }),
+      field("price", {
+        type: "bytes",
+        "connect.name": "org.apache.kafka.connect.data.Decimal",
+        "connect.parameters": { scale: "2", "connect.decimal.precision": "10" },
+      }),
+      field("amount", {
+        type: "bytes",
+        scale: 4,
+        precision: 20,
+        "connect.name": "org.apache.kafka.connect.data.Decimal",
+      }),
+      field("n", [
+        "null",
+        {
+          type: "record",
+          name: "VariableScaleDecimal",
+          fields: [],
+          "connect.name": "io.debezium.data.VariableScaleDecimal",
+        },
+      ]),
+      field("doc", ["null", { type: "string", "connect.name": "io.debezium.data.Json" }]),
+      field("uid", { type: "string", "connect.name": "io.debezium.data.Uuid" }),
+    );
+    expect(Object.fromEntries(encodingsFromAvroSchema(text))).toEqual({
+      ts: "micro-timestamp",
+      tz: "zoned-timestamp",
+      day: "date",
+      ms: "milli-timestamp",
+      t: "micro-time",
+      price: "decimal(10,2)",
+      amount: "decimal(20,4)",
+      n: "variable-scale-decimal",
+    });
+  });
+
+  it.each([
+    ["{not json", /is not JSON/],
+    [JSON.stringify({ type: "string" }), /not an Avro record schema/],
+    [JSON.stringify({ type: "record", fields: [{ type: "int" }] }), /not an Avro record schema/],
+  ])("rejects %s", (text, message) => {
+    expect(() => encodingsFromAvroSchema(text)).toThrow(message);
+  });
+});
