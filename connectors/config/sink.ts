@@ -59,7 +59,15 @@ const formatSchema = z.discriminatedUnion("type", [
  * setting under which `rotate.interval.ms` rotates files.
  */
 const partitionerSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("default") }),
+  z.strictObject(
+    { type: z.literal("default") },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `${issue.keys.join(", ")} is not allowed with the default partitioner: rotation on record time needs type "time" (rotate.schedule.interval.ms would break exactly-once)`
+          : undefined,
+    },
+  ),
   z.strictObject({
     type: z.literal("time"),
     /** `partition.duration.ms`, e.g. 3600000 for hourly directories. */

@@ -146,7 +146,7 @@ describe("buildSinkConnector", () => {
       "rotate.interval.ms on the default partitioner",
       { partitioner: { type: "default", rotateIntervalMs: 1000 } },
       "partitioner",
-      "rotateIntervalMs",
+      'rotateIntervalMs is not allowed with the default partitioner: rotation on record time needs type "time"',
     ],
     [
       "a time partitioner without duration",
