@@ -28,8 +28,12 @@ const INPUT_FIELDS = [
   "version",
 ] as const;
 
+function timeoutsOf(inputs: ConnectorInputs): typeof DEFAULT_TIMEOUTS {
+  return { ...DEFAULT_TIMEOUTS, ...inputs.timeouts };
+}
+
 function clientFor(inputs: ConnectorInputs): ConnectClient {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...inputs.timeouts };
+  const timeouts = timeoutsOf(inputs);
   return createConnectClient({
     connectUrl: inputs.connectUrl,
     connector: inputs.name,
@@ -45,7 +49,7 @@ function waitFor(
   inputs: ConnectorInputs,
   target: WaitTarget,
 ): Promise<ConnectorStatus> {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...inputs.timeouts };
+  const timeouts = timeoutsOf(inputs);
   return waitForState(client, inputs.name, target, {
     timeoutMs: timeouts.runningTimeoutSeconds * 1000,
     pollIntervalMs: timeouts.pollIntervalSeconds * 1000,
@@ -119,7 +123,7 @@ export const connectorProvider = {
   },
 
   async diff(_id, olds, news): Promise<ConnectorDiff> {
-    // `detailedDiff` rides along for tests and newer SDKs; see docs/connectors.md on what preview shows.
+    // The host of @pulumi/pulumi 3.248 drops `detailedDiff`; see docs/connectors.md on what preview shows.
     return diffConnector(olds, news);
   },
 

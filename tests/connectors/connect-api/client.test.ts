@@ -1,7 +1,7 @@
 // The REST client against the Connect emulator on a real socket: exact call counts for the retry policy.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createConnectClient,
   isConnectApiError,
@@ -9,20 +9,15 @@ import {
   type ConnectClientOptions,
 } from "../../../connectors/connect-api";
 import { ConnectEmulator } from "./connect-emulator";
-import { FAST_RETRY, SOURCE_CONFIG } from "./fixtures";
+import { FAST_RETRY, SOURCE_CONFIG, useConnectEmulator } from "./fixtures";
 
-let connect: ConnectEmulator;
-beforeAll(async () => {
-  connect = await ConnectEmulator.start();
-});
-afterAll(() => connect.stop());
-afterEach(() => connect.reset());
+const emulator = useConnectEmulator();
 
 const sleeps: number[] = [];
 function client(options: Partial<ConnectClientOptions> = {}) {
   sleeps.length = 0;
   return createConnectClient({
-    connectUrl: connect.url,
+    connectUrl: emulator().url,
     connector: "cdc-source",
     requestTimeoutMs: 1_000,
     retry: FAST_RETRY,
@@ -59,7 +54,7 @@ describe("ConnectClient", () => {
       type: "source",
     });
     expect(await api.getConfig()).toEqual({ ...SOURCE_CONFIG, "tasks.max": "2", name: "cdc-source" });
-    expect(connect.callLines()).toEqual([
+    expect(emulator().callLines()).toEqual([
       "PUT /connectors/cdc-source/config",
       "PUT /connectors/cdc-source/config",
       "GET /connectors/cdc-source/config",
@@ -72,14 +67,14 @@ describe("ConnectClient", () => {
     expect(await api.getStatus()).toBeUndefined();
     expect(await api.deleteConnector()).toBe(false);
     expect(await api.stop()).toBe(false);
-    expect(connect.calls.map((c) => c.status)).toEqual([404, 404, 404, 404]);
+    expect(emulator().calls.map((c) => c.status)).toEqual([404, 404, 404, 404]);
   });
 
   it("retries a rebalance: 409 twice then success is 3 PUTs, with growing jittered backoff", async () => {
-    connect.rebalance(2);
+    emulator().rebalance(2);
     const result = await client().putConfig(SOURCE_CONFIG);
     expect(result.created).toBe(true);
-    expect(connect.calls).toEqual([
+    expect(emulator().calls).toEqual([
       { method: "PUT", path: "/connectors/cdc-source/config", status: 409 },
       { method: "PUT", path: "/connectors/cdc-source/config", status: 409 },
       { method: "PUT", path: "/connectors/cdc-source/config", status: 201 },
@@ -91,7 +86,7 @@ describe("ConnectClient", () => {
   it("never retries a 400, and names the connector, request, status and Connect's error list", async () => {
     const { "topic.prefix": _dropped, ...invalid } = SOURCE_CONFIG;
     const error = await failure(client().putConfig(invalid));
-    expect(connect.calls).toHaveLength(1);
+    expect(emulator().calls).toHaveLength(1);
     expect(error.status).toBe(400);
     expect(error.message).toBe(
       'Kafka Connect connector "cdc-source": PUT /connectors/cdc-source/config failed with HTTP 400 after 1 attempt: ' +
@@ -104,14 +99,14 @@ describe("ConnectClient", () => {
   it("reports a missing connector.class as Connect does, without retrying", async () => {
     const { "connector.class": _dropped, ...invalid } = SOURCE_CONFIG;
     const error = await failure(client().putConfig(invalid));
-    expect(connect.calls).toHaveLength(1);
+    expect(emulator().calls).toHaveLength(1);
     expect(error.connectMessage).toMatch(/^Connector config \{.*\} contains no connector type$/);
   });
 
   it("gives up on a persistent 5xx after maxAttempts and names the status and message", async () => {
-    connect.inject({ count: 10, status: 500, message: "Request timed out" });
+    emulator().inject({ count: 10, status: 500, message: "Request timed out" });
     const error = await failure(client().putConfig(SOURCE_CONFIG));
-    expect(connect.calls.map((c) => c.status)).toEqual([500, 500, 500, 500, 500]);
+    expect(emulator().calls.map((c) => c.status)).toEqual([500, 500, 500, 500, 500]);
     expect(error.message).toBe(
       'Kafka Connect connector "cdc-source": PUT /connectors/cdc-source/config failed with HTTP 500 after 5 attempts: Request timed out',
     );
@@ -119,21 +114,21 @@ describe("ConnectClient", () => {
   });
 
   it("recovers from a 503 then succeeds", async () => {
-    connect.inject({ count: 1, status: 503, message: "Service Unavailable" });
+    emulator().inject({ count: 1, status: 503, message: "Service Unavailable" });
     expect(await client().getConfig()).toBeUndefined();
-    expect(connect.calls.map((c) => c.status)).toEqual([503, 404]);
+    expect(emulator().calls.map((c) => c.status)).toEqual([503, 404]);
   });
 
   it("retries a request that times out (a slow worker), and the retry sees the applied config", async () => {
-    connect.inject({ count: 1, method: "PUT", delayMs: 1_500 });
+    emulator().inject({ count: 1, method: "PUT", delayMs: 1_500 });
     const result = await client({ requestTimeoutMs: 500 }).putConfig(SOURCE_CONFIG);
     // The slow PUT was still applied by the worker, so the retry updates (200) instead of creating.
     expect(result.created).toBe(false);
-    expect(connect.calls.map((c) => `${c.method} ${c.status}`)).toEqual(["PUT 201", "PUT 200"]);
+    expect(emulator().calls.map((c) => `${c.method} ${c.status}`)).toEqual(["PUT 201", "PUT 200"]);
   });
 
   it("fails a request that keeps timing out with the transport error", async () => {
-    connect.inject({ count: 5, delayMs: 150 });
+    emulator().inject({ count: 5, delayMs: 150 });
     const error = await failure(client({ requestTimeoutMs: 50 }).getStatus());
     expect(error.status).toBeUndefined();
     expect(error.message).toBe(
@@ -157,7 +152,7 @@ describe("ConnectClient", () => {
   it("URL-encodes the connector name", async () => {
     const api = client({ connector: "cdc source/1" });
     expect(await api.getConfig()).toBeUndefined();
-    expect(connect.calls[0]?.path).toBe("/connectors/cdc%20source%2F1/config");
+    expect(emulator().calls[0]?.path).toBe("/connectors/cdc%20source%2F1/config");
   });
 });
 

@@ -1,21 +1,16 @@
 // The emulator itself follows cdc-contract.md §5, so the provider tests exercise documented behaviour.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConnectEmulator } from "./connect-emulator";
-import { SOURCE_CONFIG } from "./fixtures";
+import { SOURCE_CONFIG, useConnectEmulator } from "./fixtures";
 
-let connect: ConnectEmulator;
-beforeAll(async () => {
-  connect = await ConnectEmulator.start();
-});
-afterAll(() => connect.stop());
-afterEach(() => connect.reset());
+const emulator = useConnectEmulator();
 
 async function call(
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${connect.url}${path}`, {
+  const res = await fetch(`${emulator().url}${path}`, {
     method,
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -82,7 +77,7 @@ describe("Connect REST emulator", () => {
 
   it("changes offsets only when STOPPED, and keeps them across a delete", async () => {
     await call("PUT", "/connectors/src/config", SOURCE_CONFIG);
-    connect.setOffsets("src", [{ partition: { server: "cdc" }, offset: { lsn: 7 } }]);
+    emulator().setOffsets("src", [{ partition: { server: "cdc" }, offset: { lsn: 7 } }]);
     const refused = await call("DELETE", "/connectors/src/offsets");
     expect(refused.status).toBe(400);
     expect((refused.body as { message: string }).message).toMatch(/^Connectors must be in the STOPPED state/);
@@ -98,7 +93,7 @@ describe("Connect REST emulator", () => {
   });
 
   it("answers 409 during a simulated rebalance, then recovers", async () => {
-    connect.rebalance(1);
+    emulator().rebalance(1);
     expect((await call("GET", "/connectors")).status).toBe(409);
     expect((await call("GET", "/connectors")).status).toBe(200);
   });

@@ -1,6 +1,8 @@
-// Shared inputs for the connect-api tests: a Debezium source config with its password as a placeholder,
-// and provider settings that keep retries and polls in the millisecond range.
+// Shared by the connect-api tests: a Debezium source config with its password as a placeholder, provider
+// settings that keep retries and polls in the millisecond range, and the emulator's lifecycle.
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { ConnectorInputs } from "../../../connectors/connect-api";
+import { ConnectEmulator } from "./connect-emulator";
 
 export const PASSWORD_PLACEHOLDER =
   "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}";
@@ -26,4 +28,15 @@ export function sourceInputs(connectUrl: string, overrides: Partial<ConnectorInp
     version: "1",
     ...overrides,
   };
+}
+
+/** One emulator per test file, emptied after each test: call the returned function for it. */
+export function useConnectEmulator(): () => ConnectEmulator {
+  let connect: ConnectEmulator | undefined;
+  beforeAll(async () => {
+    connect = await ConnectEmulator.start();
+  });
+  afterAll(() => connect?.stop());
+  afterEach(() => connect?.reset());
+  return () => connect!;
 }

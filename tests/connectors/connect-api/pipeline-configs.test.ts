@@ -1,10 +1,9 @@
 // The pipeline's real connector configs (connectors/config builders) as the resource will receive them:
-// they pass `check`, and the emulator (with the same required keys as the plugins) accepts them.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// they pass `check`, and the emulator accepts them and runs them.
+import { describe, expect, it } from "vitest";
 import { buildSinkConnector, buildSourceConnector, type ConnectorConfig } from "../../../connectors/config";
 import { checkConnectorInputs, connectorProvider } from "../../../connectors/connect-api";
-import { ConnectEmulator } from "./connect-emulator";
-import { FAST_RETRY, PASSWORD_PLACEHOLDER } from "./fixtures";
+import { FAST_RETRY, PASSWORD_PLACEHOLDER, useConnectEmulator } from "./fixtures";
 
 const source = (password: string) =>
   buildSourceConnector({
@@ -12,14 +11,10 @@ const source = (password: string) =>
   });
 const sink = () => buildSinkConnector({ bucket: "cdc-raw-bucket", region: "eu-west-1", topicsDir: "topics" });
 
-let connect: ConnectEmulator;
-beforeAll(async () => {
-  connect = await ConnectEmulator.start();
-});
-afterAll(() => connect.stop());
+const emulator = useConnectEmulator();
 
 const inputsFor = ({ name, config }: ConnectorConfig) => ({
-  connectUrl: connect.url,
+  connectUrl: emulator().url,
   name,
   config,
   retry: FAST_RETRY,

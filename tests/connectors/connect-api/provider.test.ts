@@ -1,25 +1,19 @@
 // The dynamic provider's methods, called as the Pulumi engine calls them, against the Connect emulator.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   connectorProvider as provider,
   type ConnectorInputs,
   type ConnectorOutputs,
 } from "../../../connectors/connect-api";
-import { ConnectEmulator } from "./connect-emulator";
-import { SOURCE_CONFIG, sourceInputs } from "./fixtures";
+import { SOURCE_CONFIG, sourceInputs, useConnectEmulator } from "./fixtures";
 
-let connect: ConnectEmulator;
-beforeAll(async () => {
-  connect = await ConnectEmulator.start();
-});
-afterAll(() => connect.stop());
-afterEach(() => connect.reset());
+const emulator = useConnectEmulator();
 
-const inputs = (overrides: Partial<ConnectorInputs> = {}) => sourceInputs(connect.url, overrides);
+const inputs = (overrides: Partial<ConnectorInputs> = {}) => sourceInputs(emulator().url, overrides);
 
 async function created(overrides: Partial<ConnectorInputs> = {}): Promise<ConnectorOutputs> {
   const result = await provider.create(inputs(overrides));
-  connect.resetCalls();
+  emulator().resetCalls();
   return result.outs!;
 }
 
@@ -33,7 +27,7 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 
 describe("create", () => {
   it("PUTs the config, waits until the connector and every task RUN, and records states and workers", async () => {
-    connect.behave("cdc-source", { startupMs: 200 });
+    emulator().behave("cdc-source", { startupMs: 200 });
     const result = await provider.create(inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } }));
     expect(result.id).toBe("cdc-source");
     expect(result.outs).toEqual({
@@ -46,7 +40,7 @@ describe("create", () => {
       ],
       workerIds: ["10.0.1.10:8083", "10.0.2.20:8083"],
     });
-    const lines = connect.callLines();
+    const lines = emulator().callLines();
     expect(lines.slice(0, 2)).toEqual([
       "GET /connectors/cdc-source/config",
       "PUT /connectors/cdc-source/config",
@@ -59,16 +53,16 @@ describe("create", () => {
   it("keeps the placeholder, never a resolved secret, in the applied config", async () => {
     const outs = await created();
     expect(outs.config["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
-    expect(connect.configOf("cdc-source")?.["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
+    expect(emulator().configOf("cdc-source")?.["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
   });
 
   it("adopts an existing connector whose config matches, without a PUT", async () => {
-    connect.behave("cdc-source", {});
+    emulator().behave("cdc-source", {});
     await provider.create(inputs());
-    connect.resetCalls();
+    emulator().resetCalls();
     const result = await provider.create(inputs());
     expect(result.outs?.connectorState).toBe("RUNNING");
-    expect(connect.callLines()).toEqual([
+    expect(emulator().callLines()).toEqual([
       "GET /connectors/cdc-source/config",
       "GET /connectors/cdc-source/status",
     ]);
@@ -76,31 +70,31 @@ describe("create", () => {
 
   it("refuses to adopt an existing connector whose config differs, naming the keys", async () => {
     await provider.create(inputs());
-    connect.editConfig("cdc-source", {
+    emulator().editConfig("cdc-source", {
       "tasks.max": "3",
       "snapshot.mode": "never",
       "plugin.name": undefined,
     });
-    connect.resetCalls();
+    emulator().resetCalls();
     expect(await rejection(provider.create(inputs()))).toBe(
-      `Kafka Connect connector "cdc-source": already exists on ${connect.url} with a different config ` +
+      `Kafka Connect connector "cdc-source": already exists on ${emulator().url} with a different config ` +
         "(plugin.name (missing), snapshot.mode (extra), tasks.max (different)); delete it, or make the declared config match to adopt it",
     );
-    expect(connect.callLines()).toEqual(["GET /connectors/cdc-source/config"]);
-    expect(connect.configOf("cdc-source")?.["tasks.max"]).toBe("3");
+    expect(emulator().callLines()).toEqual(["GET /connectors/cdc-source/config"]);
+    expect(emulator().configOf("cdc-source")?.["tasks.max"]).toBe("3");
   });
 
   it("fails with the task's trace when a task goes FAILED", async () => {
     const trace =
-      'org.apache.kafka.connect.errors.ConnectException: replication slot "cdc" is active\n\tat io.debezium...';
-    connect.behave("cdc-source", { failTask: { id: 0, trace } });
+      'org.apache.kafka.emulator().errors.ConnectException: replication slot "cdc" is active\n\tat io.debezium...';
+    emulator().behave("cdc-source", { failTask: { id: 0, trace } });
     expect(await rejection(provider.create(inputs()))).toBe(
       `Kafka Connect connector "cdc-source": not RUNNING: task 0 FAILED on 10.0.1.10:8083: ${trace}`,
     );
   });
 
   it("fails after runningTimeoutSeconds when the tasks never start, with the last state seen", async () => {
-    connect.behave("cdc-source", { startupMs: 60_000 });
+    emulator().behave("cdc-source", { startupMs: 60_000 });
     const timeouts = { runningTimeoutSeconds: 0.15, requestTimeoutSeconds: 1, pollIntervalSeconds: 0.02 };
     const started = Date.now();
     expect(await rejection(provider.create(inputs({ timeouts })))).toBe(
@@ -117,21 +111,21 @@ describe("create", () => {
         'Missing required configuration "database.hostname" which has no default value.\n' +
         "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
     );
-    expect(connect.callLines()).toEqual([
+    expect(emulator().callLines()).toEqual([
       "GET /connectors/cdc-source/config",
       "PUT /connectors/cdc-source/config",
     ]);
   });
 
   it("rides through a rebalance: 409 twice then success is 3 PUTs", async () => {
-    connect.inject({
+    emulator().inject({
       count: 2,
       method: "PUT",
       status: 409,
       message: "Request cannot be completed because a rebalance is expected",
     });
     await provider.create(inputs());
-    const puts = connect.calls.filter((c) => c.method === "PUT");
+    const puts = emulator().calls.filter((c) => c.method === "PUT");
     expect(puts.map((c) => c.status)).toEqual([409, 409, 201]);
   });
 });
@@ -145,7 +139,7 @@ describe("diff and update", () => {
       deleteBeforeReplace: false,
       detailedDiff: {},
     });
-    expect(connect.calls).toEqual([]);
+    expect(emulator().calls).toEqual([]);
   });
 
   it("updates in place: PUT then wait, and the new config is applied", async () => {
@@ -156,9 +150,9 @@ describe("diff and update", () => {
     const updated = await provider.update("cdc-source", outs, news);
     expect(updated.outs?.config["tasks.max"]).toBe("2");
     expect(updated.outs?.taskStates).toHaveLength(2);
-    expect(connect.callLines()[0]).toBe("PUT /connectors/cdc-source/config");
-    expect(connect.calls[0]?.status).toBe(200);
-    expect(connect.configOf("cdc-source")?.["tasks.max"]).toBe("2");
+    expect(emulator().callLines()[0]).toBe("PUT /connectors/cdc-source/config");
+    expect(emulator().calls[0]?.status).toBe(200);
+    expect(emulator().configOf("cdc-source")?.["tasks.max"]).toBe("2");
   });
 
   it("does not PUT when only provider settings changed", async () => {
@@ -166,13 +160,13 @@ describe("diff and update", () => {
     const news = inputs({ timeouts: { runningTimeoutSeconds: 9, pollIntervalSeconds: 0.005 } });
     const updated = await provider.update("cdc-source", outs, news);
     expect(updated.outs?.timeouts).toEqual({ runningTimeoutSeconds: 9, pollIntervalSeconds: 0.005 });
-    expect(connect.callLines()).toEqual(["GET /connectors/cdc-source/status"]);
+    expect(emulator().callLines()).toEqual(["GET /connectors/cdc-source/status"]);
   });
 
   it("re-applies the config when the version input changes", async () => {
     const outs = await created();
     await provider.update("cdc-source", outs, inputs({ version: "2" }));
-    expect(connect.callLines()[0]).toBe("PUT /connectors/cdc-source/config");
+    expect(emulator().callLines()[0]).toBe("PUT /connectors/cdc-source/config");
   });
 
   it("replaces, deleting first, on a rename and on a connector.class change", async () => {
@@ -190,7 +184,7 @@ describe("diff and update", () => {
 
   it("fails an update whose tasks fail, with the trace", async () => {
     const outs = await created();
-    connect.behave("cdc-source", { failTask: { id: 1, trace: "java.lang.OutOfMemoryError" } });
+    emulator().behave("cdc-source", { failTask: { id: 1, trace: "java.lang.OutOfMemoryError" } });
     const message = await rejection(
       provider.update("cdc-source", outs, inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } })),
     );
@@ -200,7 +194,7 @@ describe("diff and update", () => {
   });
   it("refuses to wait on a connector an operator paused, saying how to resume it", async () => {
     const outs = await created();
-    await fetch(`${connect.url}/connectors/cdc-source/pause`, { method: "PUT" });
+    await fetch(`${emulator().url}/connectors/cdc-source/pause`, { method: "PUT" });
     const message = await rejection(
       provider.update("cdc-source", outs, inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } })),
     );
@@ -213,7 +207,7 @@ describe("diff and update", () => {
 describe("read (refresh)", () => {
   it("returns the live config and states, and inputs carrying the live config, so drift shows", async () => {
     const outs = await created();
-    connect.editConfig("cdc-source", { "tasks.max": "4" });
+    emulator().editConfig("cdc-source", { "tasks.max": "4" });
     const result = await provider.read("cdc-source", outs);
     expect(result.id).toBe("cdc-source");
     expect(result.props?.config).toEqual({ ...SOURCE_CONFIG, "tasks.max": "4" });
@@ -223,7 +217,7 @@ describe("read (refresh)", () => {
     expect((await provider.diff("cdc-source", result.props!, inputs())).detailedDiff).toEqual({
       'config["tasks.max"]': { kind: "update", inputDiff: true },
     });
-    expect(connect.callLines()).toEqual([
+    expect(emulator().callLines()).toEqual([
       "GET /connectors/cdc-source/config",
       "GET /connectors/cdc-source/status",
     ]);
@@ -231,9 +225,9 @@ describe("read (refresh)", () => {
 
   it("returns no id for a connector deleted by hand, so Pulumi drops it", async () => {
     const outs = await created();
-    connect.removeConnector("cdc-source");
+    emulator().removeConnector("cdc-source");
     expect(await provider.read("cdc-source", outs)).toEqual({});
-    expect(connect.callLines()).toEqual(["GET /connectors/cdc-source/config"]);
+    expect(emulator().callLines()).toEqual(["GET /connectors/cdc-source/config"]);
   });
 });
 
@@ -241,42 +235,47 @@ describe("delete", () => {
   it("DELETEs the connector", async () => {
     const outs = await created();
     await provider.delete("cdc-source", outs);
-    expect(connect.calls).toEqual([{ method: "DELETE", path: "/connectors/cdc-source", status: 204 }]);
-    expect(connect.configOf("cdc-source")).toBeUndefined();
+    expect(emulator().calls).toEqual([{ method: "DELETE", path: "/connectors/cdc-source", status: 204 }]);
+    expect(emulator().configOf("cdc-source")).toBeUndefined();
   });
 
   it("treats a connector that is already gone as deleted", async () => {
     const outs = await created();
-    connect.removeConnector("cdc-source");
+    emulator().removeConnector("cdc-source");
     await provider.delete("cdc-source", outs);
-    expect(connect.calls).toEqual([{ method: "DELETE", path: "/connectors/cdc-source", status: 404 }]);
+    expect(emulator().calls).toEqual([{ method: "DELETE", path: "/connectors/cdc-source", status: 404 }]);
   });
 
   it("keeps the offsets by default (a re-created connector resumes from them)", async () => {
     const outs = await created();
-    connect.setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
+    emulator().setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
     await provider.delete("cdc-source", outs);
-    expect(connect.offsetsOf("cdc-source")).toEqual([{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
+    expect(emulator().offsetsOf("cdc-source")).toEqual([
+      { partition: { server: "cdc" }, offset: { lsn: 42 } },
+    ]);
   });
 
   it("with resetOffsetsOnDelete: stop, wait STOPPED, delete the offsets, then delete", async () => {
     const outs = await created({ resetOffsetsOnDelete: true });
-    connect.setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
+    emulator().setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
     await provider.delete("cdc-source", outs);
-    expect(connect.calls).toEqual([
+    expect(emulator().calls).toEqual([
       { method: "PUT", path: "/connectors/cdc-source/stop", status: 202 },
       { method: "GET", path: "/connectors/cdc-source/status", status: 200 },
       { method: "DELETE", path: "/connectors/cdc-source/offsets", status: 200 },
       { method: "DELETE", path: "/connectors/cdc-source", status: 204 },
     ]);
-    expect(connect.offsetsOf("cdc-source")).toEqual([]);
+    expect(emulator().offsetsOf("cdc-source")).toEqual([]);
   });
 
   it("with resetOffsetsOnDelete on a connector that is gone: nothing to stop, done", async () => {
     const outs = await created({ resetOffsetsOnDelete: true });
-    connect.removeConnector("cdc-source");
+    emulator().removeConnector("cdc-source");
     await provider.delete("cdc-source", outs);
-    expect(connect.callLines()).toEqual(["PUT /connectors/cdc-source/stop", "DELETE /connectors/cdc-source"]);
+    expect(emulator().callLines()).toEqual([
+      "PUT /connectors/cdc-source/stop",
+      "DELETE /connectors/cdc-source",
+    ]);
   });
 });
 
