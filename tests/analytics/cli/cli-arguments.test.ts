@@ -1,9 +1,10 @@
 // Bad input: every case names the flag and the value, exits 2, and writes nothing.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./cli-helpers";
+import { REPO_ROOT, runCli } from "./cli-helpers";
 
 let scratch: string;
 let source: string;
@@ -136,6 +137,15 @@ describe("cdc-scd2 argument errors (exit 2)", () => {
 });
 
 describe("cdc-scd2 help", () => {
+  // `npm test` builds before it tests; run on its own, vitest may have no dist/ to run.
+  const built = existsSync(path.join(REPO_ROOT, "analytics", "dist", "cli.js"));
+  it.skipIf(!built)("is linked as the workspace bin and runs from the build (npx cdc-scd2)", () => {
+    const bin = path.join(REPO_ROOT, "node_modules", ".bin", "cdc-scd2");
+    const help = execFileSync(bin, ["--help"], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(help).toMatch(/^Usage: cdc-scd2 \[options\] \[command\]/);
+    expect(help).toContain("run [options]");
+  });
+
   it("prints the run options and exits 0", async () => {
     const result = await runCli(["run", "--help"]);
     expect(result.code).toBe(0);
