@@ -136,9 +136,10 @@ export const connectorProvider = {
 
   async update(_id, olds, news) {
     const client = clientFor(news);
-    const applied = needsReapply(olds, news)
-      ? (await client.putConfig(news.config)).info.config
-      : olds.config;
+    // Only provider settings changed: keep the connector running untouched (a PUT restarts it), unless
+    // it was deleted by hand since the last refresh, in which case it is created again.
+    const current = needsReapply(olds, news) ? undefined : await client.getConfig();
+    const applied = current ?? (await client.putConfig(news.config)).info.config;
     const status = await waitFor(client, news, "RUNNING");
     return { outs: outputsOf(news, applied, status) };
   },

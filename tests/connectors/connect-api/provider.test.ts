@@ -160,7 +160,21 @@ describe("diff and update", () => {
     const news = inputs({ timeouts: { runningTimeoutSeconds: 9, pollIntervalSeconds: 0.005 } });
     const updated = await provider.update("cdc-source", outs, news);
     expect(updated.outs?.timeouts).toEqual({ runningTimeoutSeconds: 9, pollIntervalSeconds: 0.005 });
-    expect(emulator().callLines()).toEqual(["GET /connectors/cdc-source/status"]);
+    expect(emulator().callLines()).toEqual([
+      "GET /connectors/cdc-source/config",
+      "GET /connectors/cdc-source/status",
+    ]);
+  });
+
+  it("creates the connector again when only settings changed but it was deleted by hand", async () => {
+    const outs = await created();
+    emulator().removeConnector("cdc-source");
+    const updated = await provider.update("cdc-source", outs, inputs({ resetOffsetsOnDelete: true }));
+    expect(updated.outs?.connectorState).toBe("RUNNING");
+    expect(emulator().calls.slice(0, 2)).toEqual([
+      { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
+      { method: "PUT", path: "/connectors/cdc-source/config", status: 201 },
+    ]);
   });
 
   it("re-applies the config when the version input changes", async () => {
