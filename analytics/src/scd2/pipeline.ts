@@ -9,10 +9,10 @@ import { EVENT_META, keyList, list, valueColumns } from "./shape";
  * (for one row, LSN order is commit order); re-delivered copies (same LSN) are sorted so that the copy
  * at the lowest Kafka position comes last, and is the one kept.
  *
- * Most keys need one window pass (`fastPass`): every change is a distinct, visible state change, so each
- * non-delete change is a version that lasts until the next change. A key with a re-delivery, several
- * changes in one transaction, an update that changes nothing, or a placeholder value is "complex" and
- * goes through the three-step pipeline (`collapseEvents`, `dropUnchanged`, `buildVersions`).
+ * Two window passes at most: `collapseEvents` (only when some key has a re-delivery, several changes in
+ * one transaction, or a placeholder) leaves one change per transaction with real values; `fastPass` then
+ * makes every non-delete change a version lasting until the next change. Updates that change nothing
+ * are rare: the keys that have one ("complex") are rebuilt by `dropUnchanged` + `buildVersions`.
  */
 const ORDER = "_r, __lsn, __kafka_partition DESC, __kafka_offset DESC";
 
@@ -42,7 +42,7 @@ const over = (shape: TableShape, order = ORDER) => `OVER (PARTITION BY ${keyList
 function nextChange(shape: TableShape): { columns: string; supersedes: string } {
   const w = over(shape);
   return {
-    columns: `lead(_r) ${w} AS n_r, lead(__lsn) ${w} AS n_lsn, lead(__txId) ${w} AS n_txId, lead(__source_ts_ms) ${w} AS n_ts, lead(_del) ${w} AS n_del`,
+    columns: `lead(_r) ${w} AS n_r, lead(__lsn) ${w} AS n_lsn, lead(__txId) ${w} AS n_txId, lead(__source_ts_ms) ${w} AS n_ts`,
     supersedes: `(n_lsn IS NOT NULL AND ((n_r = _r AND n_lsn = __lsn) OR ${sameTransaction(changeOf("e"), { txId: "n_txId", ts: "n_ts" })}))`,
   };
 }
@@ -64,18 +64,33 @@ function versionColumns(shape: TableShape): string {
 }
 
 /**
- * One window pass over all events: each row with its next change (`n_ts`, `n_del`), `_last` for the
- * key's last change (where the next run continues), and `_complex` for a row that breaks the one-pass
- * assumptions (superseded by the next change, equal to the previous one, or carrying a placeholder).
+ * One window pass over collapsed events: each row with its next change (`n_ts`, `n_del`), `_last` for
+ * the key's last change (where the next run continues), and `_complex` for an update that changes
+ * nothing (its key needs the exact pipeline).
  */
 export function fastPass(shape: TableShape, input: string): string {
-  const next = nextChange(shape);
+  const w = over(shape, "_r, __lsn");
   const packed = packedValues(shape);
-  const placeholders = shape.columns.flatMap((c) => placeholderTest(c.name, c.type) ?? []);
   const unchanged = `(NOT _del AND coalesce(NOT p_del, false) AND ${packed} IS NOT DISTINCT FROM p_vals)`;
-  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}, n_ts, n_del, n_lsn IS NULL AS _last,
-    ${next.supersedes} OR ${unchanged}${placeholders.map((p) => ` OR ${p}`).join("")} AS _complex
-  FROM (SELECT *, ${next.columns}, lag(${packed}) ${over(shape)} AS p_vals, lag(_del) ${over(shape)} AS p_del FROM ${input}) e`;
+  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}, n_ts, n_del, n_ts IS NULL AS _last,
+    ${unchanged} AS _complex
+  FROM (SELECT *, lead(__source_ts_ms) ${w} AS n_ts, lead(_del) ${w} AS n_del,
+      lag(${packed}) ${w} AS p_vals, lag(_del) ${w} AS p_del FROM ${input})`;
+}
+
+/** How many (key, transaction) groups have more than one change: re-deliveries or multi-change transactions. */
+export function collapsibleGroups(shape: TableShape, input: string): string {
+  return `SELECT count(*) FROM (SELECT 1 FROM ${input}
+    GROUP BY ${keyList(shape)}, __txId, CASE WHEN __txId IS NULL THEN __source_ts_ms END HAVING count(*) > 1)`;
+}
+
+/** One row: for each column that can carry the placeholder, whether any change in `input` does. */
+export function placeholderColumns(shape: TableShape, input: string): string | undefined {
+  const tests = shape.columns.flatMap((c) => {
+    const test = placeholderTest(c.name, c.type);
+    return test ? [`bool_or(${test}) AS ${ident(c.name)}`] : [];
+  });
+  return tests.length > 0 ? `SELECT ${tests.join(", ")} FROM ${input}` : undefined;
 }
 
 /** Versions of the keys that are not complex, straight from the fast pass. */
@@ -99,12 +114,12 @@ function carryForward(shape: TableShape, column: string, type: string, isPlaceho
 }
 
 /**
- * Complex step 1: carry values forward over placeholders, drop re-delivered copies (keep the lowest
- * Kafka position), and keep only the last change of a key in each transaction.
+ * Carry values forward over placeholders (in the `carry` columns), drop re-delivered copies (keep the
+ * lowest Kafka position), and keep only the last change of a key in each transaction.
  */
-export function collapseEvents(shape: TableShape, input: string): string {
+export function collapseEvents(shape: TableShape, input: string, carry: ReadonlySet<string>): string {
   const values = shape.columns.map((c) => {
-    const test = placeholderTest(c.name, c.type);
+    const test = carry.has(c.name) ? placeholderTest(c.name, c.type) : undefined;
     return test ? `${carryForward(shape, c.name, c.type, test)} AS ${ident(c.name)}` : ident(c.name);
   });
   const next = nextChange(shape);
@@ -114,7 +129,7 @@ export function collapseEvents(shape: TableShape, input: string): string {
 }
 
 /**
- * Complex step 2: drop an update whose values equal the key's previous state (nothing visible changed).
+ * Complex keys, step 1: drop an update whose values equal the key's previous state (nothing visible changed).
  * Deletes always stay, and so does the first change after a delete.
  */
 export function dropUnchanged(shape: TableShape, input: string): string {
@@ -126,7 +141,7 @@ export function dropUnchanged(shape: TableShape, input: string): string {
 }
 
 /**
- * Complex step 3: every remaining non-delete change opens a version that lasts until the key's next
+ * Complex keys, step 2: every remaining non-delete change opens a version that lasts until the key's next
  * change (half-open); the version a delete ends is marked `is_deleted`.
  */
 export function buildVersions(shape: TableShape, input: string): string {

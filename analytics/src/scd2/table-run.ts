@@ -15,7 +15,15 @@ import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
 import { alignedView, entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
-import { buildVersions, collapseEvents, dropUnchanged, fastPass, simpleVersions } from "./pipeline";
+import {
+  buildVersions,
+  collapseEvents,
+  collapsibleGroups,
+  dropUnchanged,
+  fastPass,
+  placeholderColumns,
+  simpleVersions,
+} from "./pipeline";
 import type { Column, TableShape } from "./shape";
 import { EVENT_META, KEY_STATE, keyList, list, outputColumns } from "./shape";
 
@@ -206,23 +214,21 @@ async function build(
   const merged = await mergeColumns(duck, spec.table, prev?.columns ?? [], staged);
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
   await alignStaged(duck, shape, staged, "scd2_new0");
-  const events = await duck.count("SELECT count(*) FROM scd2_new0");
+  const eventCount = await duck.count("SELECT count(*) FROM scd2_new0");
 
   let recomputed = 0;
   if (prev) recomputed = await classify(ctx, duck, spec, shape, prev, files);
   else await duck.run("CREATE TEMP VIEW scd2_input AS SELECT * FROM scd2_new0");
 
-  await duck.run(`CREATE TEMP TABLE scd2_f AS ${fastPass(shape, "scd2_input")}`);
+  const events = await collapse(duck, shape, "scd2_input");
+  await duck.run(`CREATE TEMP TABLE scd2_f AS ${fastPass(shape, events)}`);
   await duck.run(
     `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_f WHERE _complex`,
   );
   const complex = await duck.count("SELECT count(*) FROM scd2_complex");
   if (complex > 0) {
     const rows = `(SELECT * FROM (${inc.whereKeys(shape, "scd2_f", "scd2_complex")}))`;
-    await duck.run(`CREATE TEMP TABLE scd2_a AS ${collapseEvents(shape, rows)}`);
-    await duck.run(
-      `CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, "scd2_a")})`)}`,
-    );
+    await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
   }
   const versions = `(${simpleVersions(shape, "scd2_f", complex > 0 ? "scd2_complex" : undefined)}${complex > 0 ? " UNION ALL SELECT * FROM scd2_cv" : ""})`;
 
@@ -278,7 +284,7 @@ async function build(
   ctx.logger?.info(
     {
       table: spec.table,
-      events,
+      events: eventCount,
       complexKeys: complex,
       recomputedKeys: recomputed,
       schemaChanged: merged.changed && !!prev,
@@ -297,7 +303,20 @@ async function build(
   };
   // State files first: until the manifest is committed, only table files are visible to readers.
   uploads.sort((a, b) => Number(!a.key.startsWith(STATE_DIR)) - Number(!b.key.startsWith(STATE_DIR)));
-  return { state, uploads, superseded, events };
+  return { state, uploads, superseded, events: eventCount };
+}
+
+/**
+ * Events with re-deliveries and all but the last change of each transaction removed, and placeholders
+ * resolved; skips the pass (a full window over all events) when there is nothing to collapse.
+ */
+async function collapse(duck: Duck, shape: TableShape, input: string): Promise<string> {
+  const query = placeholderColumns(shape, input);
+  const [found] = query ? await duck.rows(query) : [];
+  const carry = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
+  if (carry.size === 0 && (await duck.count(collapsibleGroups(shape, input))) === 0) return input;
+  await duck.run(`CREATE TEMP TABLE scd2_s AS ${collapseEvents(shape, input, carry)}`);
+  return "scd2_s";
 }
 
 /**
@@ -358,7 +377,7 @@ async function classify(
   }
   const prior = inc.priorRows(shape, "scd2_keys", "scd2_cur", "scd2_affected", "scd2_slow");
   await duck.run(
-    `CREATE TEMP VIEW scd2_input AS ${inc.incrementalInput(shape, { kept: "scd2_new", replay, prior, recomputed: "scd2_slow" })}`,
+    `CREATE TEMP TABLE scd2_input AS ${inc.incrementalInput(shape, { kept: "scd2_new", replay, prior, recomputed: "scd2_slow" })}`,
   );
   return recomputed;
 }
