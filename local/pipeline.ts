@@ -4,7 +4,7 @@
  * and a summary. Everything started here is stopped here.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import {
@@ -40,7 +40,7 @@ export interface LocalPipelineOptions {
   signal: AbortSignal;
 }
 
-/** Where the local path puts things, below `.local/`. */
+/** The local bucket (a directory below `<localDir>/bucket`) and the variable holding the CDC role password. */
 export const LOCAL_BUCKET = "cdc-local";
 export const PASSWORD_ENV = "CDC_DB_PASSWORD";
 const SEED_PRODUCTS = 40;
@@ -67,12 +67,26 @@ export function localConnectorConfigs(connectionString: string): {
   };
 }
 
+const LOCAL_ENTRIES = ["pg", "bucket", "scd2", "connectors"];
+
+/** `--fresh`: removes what earlier runs created, and refuses a directory holding anything else. */
+function wipeLocalDir(localDir: string): void {
+  if (!existsSync(localDir)) return;
+  const foreign = readdirSync(localDir).filter((entry) => !LOCAL_ENTRIES.includes(entry));
+  if (foreign.length > 0) {
+    throw new Error(
+      `refusing to wipe ${localDir}: it holds ${foreign.join(", ")}, which npm start did not create`,
+    );
+  }
+  for (const entry of LOCAL_ENTRIES) rmSync(join(localDir, entry), { recursive: true, force: true });
+}
+
 /** Runs the pipeline and prints the summary to stdout; rejects with a message naming what failed. */
 export async function runLocalPipeline(options: LocalPipelineOptions, reporter: Reporter): Promise<void> {
   const localDir = options.localDir;
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    if (options.fresh) rmSync(localDir, { recursive: true, force: true });
+    if (options.fresh) wipeLocalDir(localDir);
     mkdirSync(localDir, { recursive: true, mode: 0o755 });
 
     let connectionString = options.databaseUrl;

@@ -165,12 +165,18 @@ export class Workload {
     const pool = new pg.Pool({ connectionString, max: connections + 1 });
     // An idle pooled connection the server closed (shutdown) must not crash the process; queries still fail loudly.
     pool.on("error", () => undefined);
-    const workload = new Workload(
-      pool,
-      connections,
-      options.seed ?? Date.now() % 1_000_000,
-      options.exclude ?? [],
-    );
+    let workload: Workload;
+    try {
+      workload = new Workload(
+        pool,
+        connections,
+        options.seed ?? Date.now() % 1_000_000,
+        options.exclude ?? [],
+      );
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
     for (const [table, keys] of [
       ["commerce.products", workload.products],
       ["commerce.users", workload.users],
@@ -189,7 +195,7 @@ export class Workload {
     await this.pool.end();
   }
 
-  /** Inserts rows in a few large transactions (before capture starts they form the snapshot). */
+  /** Inserts rows in one transaction (done before capture starts, they form the initial snapshot). */
   async seed(products: number, users: number): Promise<void> {
     await this.transaction("seed", async (client, pending) => {
       await this.insertProducts(client, pending, products);

@@ -4,7 +4,7 @@
  * (stderr is not a terminal here).
  */
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -82,6 +82,18 @@ describe("npm start", () => {
       "running the SCD2 job",
     ]);
     expect(existsSync(join(localDir, "connectors", "source.json"))).toBe(true);
+  });
+
+  it("refuses to --fresh a directory holding files it did not create, and leaves them", async () => {
+    const localDir = join(root, "mine");
+    mkdirSync(localDir);
+    writeFileSync(join(localDir, "thesis.tex"), "precious");
+    const { code, stderr } = await run(["--fresh", "--local-dir", localDir]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `refusing to wipe ${localDir}: it holds thesis.tex, which npm start did not create`,
+    );
+    expect(readFileSync(join(localDir, "thesis.tex"), "utf8")).toBe("precious");
   });
 
   it("rejects a bad option with exit code 2, naming it", async () => {
