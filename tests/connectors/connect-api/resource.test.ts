@@ -36,8 +36,21 @@ beforeAll(async () => {
 });
 afterAll(() => connect.stop());
 
+/**
+ * An output's value. A provider that cannot be serialized makes registration fail (an unhandled rejection
+ * vitest reports) and the outputs never resolve: fail after a while with that explanation, not at the test timeout.
+ */
 function resolved<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error("output never resolved: did the provider fail to serialize?")),
+      15_000,
+    );
+    output.apply((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
 }
 
 /** Loads serialized provider code the way Pulumi's dynamic-provider host does (a CommonJS module exporting `handler`). */
