@@ -18,7 +18,7 @@ import { Storage } from "./storage";
 import { TunnelHost } from "./tunnel-host";
 
 const cfg = loadStackConfig();
-const tags = standardTags(cfg.tags);
+const tags = standardTags(cfg.tags, cfg.ephemeral);
 const logs = { retentionDays: cfg.logRetentionDays, tags };
 
 const network = new Network("network", {

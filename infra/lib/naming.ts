@@ -1,12 +1,16 @@
 // Names and tags shared by every component, so resources of one stack are findable together.
 import * as pulumi from "@pulumi/pulumi";
 
+/** Tag that marks resources of ephemeral stacks; the policy pack relaxes data protection on them. */
+export const EPHEMERAL_TAG = "cdc:ephemeral";
+
 /** Tags every taggable resource carries (merged with the stack's `tags` config). */
-export function standardTags(extra: Record<string, string> = {}): Record<string, string> {
+export function standardTags(extra: Record<string, string>, ephemeral: boolean): Record<string, string> {
   return {
+    ...extra,
     "cdc:project": pulumi.getProject(),
     "cdc:stack": pulumi.getStack(),
-    ...extra,
+    [EPHEMERAL_TAG]: String(ephemeral),
   };
 }
 

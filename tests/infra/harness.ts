@@ -32,9 +32,14 @@ export interface Recorded {
   deletedWith: string;
   dependencies: string[];
   ignoreChanges: string[];
+  /** Input property -> URNs it depends on. */
+  propertyDependencies: Record<string, string[]>;
 }
 
 interface RegisterRequest {
+  getPropertydependenciesMap(): {
+    forEach(f: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getType(): string;
   getName(): string;
   getProtect(): boolean | undefined;
@@ -43,7 +48,10 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
 }
 
-type ResourceOptionsSeen = Pick<Recorded, "protect" | "deletedWith" | "dependencies" | "ignoreChanges">;
+type ResourceOptionsSeen = Pick<
+  Recorded,
+  "protect" | "deletedWith" | "dependencies" | "ignoreChanges" | "propertyDependencies"
+>;
 
 export interface StackRun {
   resources: Recorded[];
@@ -198,7 +206,12 @@ export async function runStack(stack: string, config: Record<string, string>): P
   };
   const register = mockMonitor.registerResource.bind(mockMonitor);
   mockMonitor.registerResource = (req, cb) => {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((value, key) => {
+      propertyDependencies[key] = value.getUrnsList();
+    });
     options.set(`${req.getType()}::${req.getName()}`, {
+      propertyDependencies,
       protect: req.getProtect() ?? false,
       deletedWith: req.getDeletedwith(),
       dependencies: req.getDependenciesList(),

@@ -1,7 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON-like data */
 // The assertions every stack scenario runs, parameterized by what that scenario must produce.
 // Each scenario file (stack-dev, stack-prod, stack-ephemeral, ...) runs the program once.
+import type { PolicyResource } from "@pulumi/policy";
 import { beforeAll, describe, expect, it } from "vitest";
+import { resourcePolicies } from "../../infra/policy/resource-policies";
+import { stackPolicies } from "../../infra/policy/stack-policies";
 import {
   ACCOUNT,
   REGION,
@@ -120,6 +123,42 @@ export function stackSuite(s: Scenario): void {
               : []),
           ];
       expect(protectedNames.sort()).toEqual(expected.sort());
+    });
+
+    it("passes every rule of the policy pack", async () => {
+      const byUrn = new Map<string, PolicyResource>();
+      const policyResources = run.resources.map((r) => {
+        const resource = {
+          type: r.type,
+          name: r.name,
+          urn: r.urn,
+          props: unwrapSecrets(r.inputs),
+          opts: { protect: r.protect },
+          dependencies: [] as PolicyResource[],
+          propertyDependencies: {} as Record<string, PolicyResource[]>,
+        } as unknown as PolicyResource;
+        byUrn.set(r.urn, resource);
+        return resource;
+      });
+      run.resources.forEach((r, i) => {
+        const resource = policyResources[i] as PolicyResource;
+        for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+          resource.propertyDependencies[key] = urns.flatMap((u) => byUrn.get(u) ?? []);
+        }
+      });
+      const found: string[] = [];
+      for (const resource of policyResources) {
+        for (const policy of resourcePolicies) {
+          const validate = policy.validateResource as (a: unknown, r: (m: string) => void) => void;
+          await validate(resource, (m) => found.push(`${policy.name} ${resource.name}: ${m}`));
+        }
+      }
+      for (const policy of stackPolicies) {
+        await policy.validateStack({ resources: policyResources } as never, (m) =>
+          found.push(`${policy.name}: ${m}`),
+        );
+      }
+      expect(found).toEqual([]);
     });
 
     it("never puts a secret into a plaintext input", () => {
@@ -816,6 +855,16 @@ export function expectedCounts(f: Features): Record<string, number> {
     });
   }
   return counts;
+}
+
+/** Inputs with mock secrets replaced by their values, as a policy sees them after `pulumi up`. */
+function unwrapSecrets(value: unknown): any {
+  if (isSecret(value)) return unwrapSecrets(reveal(value));
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
 }
 
 export function subnetIds(s: Scenario): string[] {
