@@ -5,16 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-
-export interface Scd2TableSummary {
-  table: string;
-  files: number;
-  events: number;
-  versions: number;
-  current: number;
-  deleted: number;
-  durationMs: number;
-}
+import type { TableSummary } from "../analytics/src/job";
 
 export const REPO_ROOT = resolve(__dirname, "..");
 const SCD2_CLI = resolve(REPO_ROOT, "analytics/src/cli.ts");
@@ -25,7 +16,7 @@ export async function runScd2Job(options: {
   topicPrefix: string;
   tables: readonly string[];
   signal?: AbortSignal;
-}): Promise<Scd2TableSummary[]> {
+}): Promise<TableSummary[]> {
   const args = [
     require.resolve("tsx/cli"),
     SCD2_CLI,
@@ -56,7 +47,7 @@ export async function runScd2Job(options: {
   }
   for (const line of output.split("\n").reverse()) {
     if (!line.includes('"run-done"')) continue;
-    const parsed = JSON.parse(line) as { event?: string; tables?: Scd2TableSummary[] };
+    const parsed = JSON.parse(line) as { event?: string; tables?: TableSummary[] };
     if (parsed.event === "run-done" && Array.isArray(parsed.tables)) return parsed.tables;
   }
   throw new Error(`the SCD2 job succeeded but logged no run-done summary:\n${output.slice(-2000)}`);

@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
-import {
-  buildSinkConnector,
-  ConnectorSettingsError,
-  type SinkSettingsInput,
-} from "../../../connectors/config";
+import { settingsError } from "./settings-error";
+import { buildSinkConnector, type SinkSettingsInput } from "../../../connectors/config";
 
 const base: SinkSettingsInput = { bucket: "acme-cdc-dev", region: "eu-west-1" };
 
-function buildError(settings: unknown): ConnectorSettingsError {
-  try {
-    buildSinkConnector(settings as SinkSettingsInput);
-  } catch (error) {
-    if (error instanceof ConnectorSettingsError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConnectorSettingsError");
-}
+const buildError = (settings: unknown) => settingsError(buildSinkConnector, settings);
 
 describe("buildSinkConnector", () => {
   it("generates the S3 sink config: Parquet, DefaultPartitioner, schema'd JSON converters (defaults)", () => {

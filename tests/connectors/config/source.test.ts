@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { settingsError } from "./settings-error";
 import {
   buildSourceConnector,
-  ConnectorSettingsError,
   heartbeatActionQuery,
   parseConfigPlaceholder,
   type SourceSettingsInput,
@@ -11,15 +11,7 @@ const base: SourceSettingsInput = {
   database: { hostname: "db.internal", dbname: "shop", password: "${env:CDC_DB_PASSWORD}" },
 };
 
-function buildError(settings: unknown): ConnectorSettingsError {
-  try {
-    buildSourceConnector(settings as SourceSettingsInput);
-  } catch (error) {
-    if (error instanceof ConnectorSettingsError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConnectorSettingsError");
-}
+const buildError = (settings: unknown) => settingsError(buildSourceConnector, settings);
 
 describe("buildSourceConnector", () => {
   it("generates the Debezium 3.x pgoutput config with the unwrap SMT (defaults)", () => {
