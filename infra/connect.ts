@@ -205,7 +205,10 @@ export class Connect extends pulumi.ComponentResource {
             CONNECT_REPLICATION_FACTOR: String(args.internalTopicReplicationFactor),
             AWS_REGION: args.region,
           },
-          healthCheckCommand: ["CMD-SHELL", `curl -fsS http://localhost:${CONNECT_REST_PORT}/ || exit 1`],
+          healthCheckCommand: [
+            "CMD-SHELL",
+            `wget -q -O /dev/null http://localhost:${CONNECT_REST_PORT}/ || exit 1`,
+          ],
         }),
         tags,
       },
