@@ -1,6 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { COMPACT_AT } from "../../analytics/src/scd2/compact";
 import { MANIFEST_KEY } from "../../analytics/src/state/manifest";
 import type { Change, Values } from "./helpers/fixtures";
 import { SourceBucket, at, query, readTable, run, tempDir } from "./helpers/fixtures";
@@ -119,6 +120,23 @@ describe("incremental runs", () => {
       { id: 1, name: "c", open: true },
       { id: 2, name: "z", open: true },
     ]);
+  });
+
+  it("many runs keep the number of files bounded (compaction) and the same table", async () => {
+    const source = await SourceBucket.create();
+    const output = await tempDir("scd2-inc-");
+    for (let i = 0; i < COMPACT_AT + 2; i++) {
+      await source.parquet(TABLE, 0, i, [u(100 + i, i % 60, product(1 + (i % 3), `n${i}`))]);
+      await run(source.root, output);
+    }
+    const manifest = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));
+    expect(manifest.tables[TABLE].history.length).toBeLessThan(COMPACT_AT);
+    expect(manifest.tables[TABLE].applied.length).toBeLessThan(COMPACT_AT);
+    const incremental = await readTable(output, "products", ALL);
+    expect(incremental).toHaveLength(COMPACT_AT + 2);
+    const full = await tempDir("scd2-full-");
+    await run(source.root, full, { fullRefresh: true });
+    expect(await readTable(full, "products", ALL)).toEqual(incremental);
   });
 
   it("a full refresh rebuilds from all files and removes every earlier output file", async () => {

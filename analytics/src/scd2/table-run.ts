@@ -1,17 +1,17 @@
 import * as path from "node:path";
 import type { Logger } from "pino";
-import type { LocalSourceFile } from "../decode/stage";
-import { stageEvents } from "../decode/stage";
 import type { SourceFile } from "../discovery";
 import { discoverSourceFiles } from "../discovery";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
 import { Scd2Error } from "../errors";
-import { ident, readParquet } from "../sql";
+import { readParquet } from "../sql";
 import type { FileEntry, TableState } from "../state/manifest";
 import { STATE_DIR, referencedKeys } from "../state/manifest";
 import type { Storage } from "../storage/storage";
 import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
+import { compactApplied, compactHistory } from "./compact";
+import { alignStaged, mergeColumns, stage } from "./inputs";
 import { alignedView, entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
@@ -24,8 +24,8 @@ import {
   placeholderColumns,
   simpleVersions,
 } from "./pipeline";
-import type { Column, TableShape } from "./shape";
-import { EVENT_META, KEY_STATE, keyList, list, outputColumns } from "./shape";
+import type { TableShape } from "./shape";
+import { KEY_STATE, keyList, list, outputColumns } from "./shape";
 
 export interface TableRunContext {
   source: Storage;
@@ -60,8 +60,6 @@ export interface TableRunResult {
   summary: TableSummary;
 }
 
-const DOWNLOAD_CONCURRENCY = 8;
-
 function summarize(
   table: string,
   state: TableState | undefined,
@@ -79,92 +77,6 @@ function summarize(
     deleted: history.reduce((n, f) => n + f.deleted, 0),
     durationMs: Date.now() - started,
   };
-}
-
-async function download(
-  source: Storage,
-  files: readonly SourceFile[],
-  stagingDir: string,
-): Promise<LocalSourceFile[]> {
-  const result = new Array<LocalSourceFile>(files.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < files.length; i = next++) {
-      const file = files[i] as SourceFile;
-      result[i] = { file, path: await source.localCopy(file.key, stagingDir) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, files.length) }, worker));
-  return result;
-}
-
-/** The staged columns merged into the stored ones: stored order first, types widened where they differ. */
-async function mergeColumns(duck: Duck, table: string, stored: readonly Column[], staged: readonly Column[]) {
-  const columns = [...stored];
-  let changed = false;
-  for (const column of staged) {
-    const index = columns.findIndex((c) => c.name === column.name);
-    const existing = columns[index];
-    if (existing === undefined) {
-      columns.push(column);
-      changed = true;
-    } else if (existing.type !== column.type) {
-      const [row] = await duck
-        .rows(
-          `SELECT typeof(x) AS t FROM (SELECT NULL::${existing.type} AS x UNION ALL SELECT NULL::${column.type}) LIMIT 1`,
-        )
-        .catch(() => [] as { t?: unknown }[]);
-      if (row?.t === undefined) {
-        throw new Scd2Error(
-          `${table}: column ${column.name} changed from ${existing.type} to ${column.type}; run a full refresh`,
-        );
-      }
-      changed ||= row.t !== existing.type;
-      columns[index] = { name: column.name, type: String(row.t) };
-    }
-  }
-  return { columns, changed };
-}
-
-/** Stages source files into `name` (a view of events in the table's columns); returns the staged columns. */
-async function stage(
-  ctx: TableRunContext,
-  duck: Duck,
-  spec: ResolvedTable,
-  files: readonly SourceFile[],
-  name: string,
-  progress: boolean,
-): Promise<Column[]> {
-  const local = await download(ctx.source, files, ctx.stagingDir);
-  await stageEvents(duck, {
-    table: spec.table,
-    primaryKey: spec.primaryKey,
-    columnTypes: spec.columnTypes,
-    files: local,
-    target: `${name}_raw`,
-    onFilesRead: (done) =>
-      progress && ctx.onProgress?.({ type: "files-read", table: spec.table, done, total: files.length }),
-  });
-  const columns = await duck.rows(`DESCRIBE SELECT * FROM ${name}_raw`);
-  return columns
-    .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
-    .filter((c) => !(EVENT_META as readonly string[]).includes(c.name));
-}
-
-/** A view of staged events in the table's columns and types (a column the files lack is NULL). */
-async function alignStaged(
-  duck: Duck,
-  shape: TableShape,
-  staged: readonly Column[],
-  name: string,
-): Promise<void> {
-  const present = new Set(staged.map((c) => c.name));
-  const columns = shape.columns.map(
-    (c) => `CAST(${present.has(c.name) ? ident(c.name) : "NULL"} AS ${c.type}) AS ${ident(c.name)}`,
-  );
-  await duck.run(
-    `CREATE TEMP VIEW ${name} AS SELECT ${columns.join(", ")}, ${list(EVENT_META)} FROM ${name}_raw`,
-  );
 }
 
 /** Builds or updates one table's SCD2 output. Writes only new objects; the caller commits the state. */
@@ -244,6 +156,7 @@ async function build(
 
   const history: FileEntry[] = [];
   const superseded: string[] = [];
+  const compactContext = { duck, output: ctx.output, stagingDir: ctx.stagingDir, scratchDir: ctx.scratchDir };
   if (prev) {
     const rewrite = await rewriteHistory(
       ctx,
@@ -254,10 +167,14 @@ async function build(
       recomputed,
       outKey("history", "-rewrite"),
     );
-    history.push(...rewrite.kept, ...rewrite.written.map(entryOf));
-    uploads.push(...rewrite.written);
-    superseded.push(...rewrite.superseded, prev.current.key, prev.keys);
+    const compacted = await compactHistory(compactContext, rewrite.kept, outKey("history", "-compact"));
+    history.push(...compacted.files, ...rewrite.written.map(entryOf));
+    uploads.push(...rewrite.written, ...compacted.written);
+    superseded.push(...rewrite.superseded, ...compacted.superseded, prev.current.key, prev.keys);
   }
+  const applied = await compactApplied(compactContext, prev?.applied ?? [], stateKey("applied-compact"));
+  uploads.push(...applied.written);
+  superseded.push(...applied.superseded);
   const closed = await writeParquet(
     duck,
     `SELECT ${output} FROM ${versions} WHERE NOT is_current`,
@@ -299,7 +216,7 @@ async function build(
     history,
     current: currentFile,
     keys: stateKey("keys"),
-    applied: [...(prev?.applied ?? []), stateKey("applied")],
+    applied: [...applied.files, stateKey("applied")],
   };
   // State files first: until the manifest is committed, only table files are visible to readers.
   uploads.sort((a, b) => Number(!a.key.startsWith(STATE_DIR)) - Number(!b.key.startsWith(STATE_DIR)));
