@@ -105,6 +105,17 @@ const fields = {
   ),
   existingPrivateRouteTableIds: jsonOf(z.array(awsId("rtb"))),
   tunnelHost: flag,
+  deployerCidrs: jsonOf(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^(\d{1,3}\.){3}\d{1,3}\/([8-9]|[12]\d|3[0-2])$/,
+          "must be an IPv4 CIDR block (/8 to /32), e.g. 10.200.0.0/24",
+        ),
+      "must be a list of CIDR blocks",
+    ),
+  ),
   // database
   postgresVersion: z
     .string()

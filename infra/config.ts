@@ -20,6 +20,8 @@ export interface StackConfig {
     availabilityZoneCount: number;
     existing?: { vpcId: string; privateSubnetIds: string[]; privateRouteTableIds: string[] };
     tunnelHost: boolean;
+    /** CIDRs of Pulumi runners (inside or peered with the VPC). */
+    deployerCidrs: string[];
   };
   database: {
     postgresVersion: string;
@@ -159,6 +161,7 @@ function resolveDefaults(s: Settings, stack: string, region: string): StackConfi
           }
         : undefined,
       tunnelHost: s.tunnelHost ?? false,
+      deployerCidrs: s.deployerCidrs ?? [],
     },
     database: {
       postgresVersion,

@@ -27,6 +27,7 @@ const network = new Network("network", {
   availabilityZoneCount: cfg.network.availabilityZoneCount,
   existingVpc: cfg.network.existing,
   tunnelHost: cfg.network.tunnelHost,
+  deployerCidrs: cfg.network.deployerCidrs,
   connectListenerPort: cfg.connect.certificateArn ? 443 : 80,
   existingDatabaseGroupId: cfg.database.existing?.securityGroupId,
   tags,

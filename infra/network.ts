@@ -20,6 +20,8 @@ export interface NetworkArgs {
   existingVpc?: { vpcId: string; privateSubnetIds: string[]; privateRouteTableIds: string[] };
   /** Open the security group flows and SSM endpoints for a tunnel host. Defaults to false. */
   tunnelHost?: boolean;
+  /** CIDRs of Pulumi runners allowed to reach the database, brokers and REST API. Defaults to none. */
+  deployerCidrs?: string[];
   /** Port of the Connect load balancer listener. Defaults to 80. */
   connectListenerPort?: number;
   /** An existing database's security group to open to Connect, instead of a new one. */
@@ -132,6 +134,7 @@ export class Network extends pulumi.ComponentResource {
         existingDatabaseGroupId: args.existingDatabaseGroupId,
         flows: allowedFlows({
           tunnelHost: args.tunnelHost ?? false,
+          deployerCidrs: args.deployerCidrs,
           interfaceEndpoints,
           connectListenerPort: args.connectListenerPort ?? 80,
         }),

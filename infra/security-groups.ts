@@ -9,15 +9,22 @@ export type SecurityGroupRole =
 
 /** A permitted flow between two roles, or from a role to a prefix list/CIDR outside the groups. */
 export interface Flow {
-  from: SecurityGroupRole | "vpc";
+  /** A role, the whole VPC CIDR, or a deployer CIDR (`cidr` set, `label` names the rule). */
+  from: SecurityGroupRole | "vpc" | "deployer";
+  cidr?: string;
+  label?: string;
   to: SecurityGroupRole | "s3";
   port: number;
   why: string;
 }
 
-/** The flows this stack allows. `tunnel` rows apply only when the tunnel host exists. */
+/**
+ * The flows this stack allows. `tunnel` rows apply only when the tunnel host exists; `deployer`
+ * rows let Pulumi runners (by CIDR) reach the database, the brokers and the REST API.
+ */
 export function allowedFlows(options: {
   tunnelHost: boolean;
+  deployerCidrs?: string[];
   interfaceEndpoints: boolean;
   connectListenerPort: number;
 }): Flow[] {
@@ -66,6 +73,19 @@ export function allowedFlows(options: {
       });
     }
   }
+  (options.deployerCidrs ?? []).forEach((cidr, i) => {
+    const deployer = { from: "deployer" as const, cidr, label: `deployer${i}` };
+    flows.push(
+      { ...deployer, to: "database", port: 5432, why: `Pulumi runners (${cidr}): postgresql provider` },
+      { ...deployer, to: "kafka", port: 9098, why: `Pulumi runners (${cidr}): kafka provider` },
+      {
+        ...deployer,
+        to: "connectLb",
+        port: options.connectListenerPort,
+        why: `Pulumi runners (${cidr}): connectors`,
+      },
+    );
+  });
   return flows;
 }
 
@@ -88,7 +108,7 @@ export function createSecurityGroups(
 ): Partial<Record<SecurityGroupRole, pulumi.Output<string>>> {
   const roles = new Set<SecurityGroupRole>();
   for (const flow of args.flows) {
-    if (flow.from !== "vpc") roles.add(flow.from);
+    if (flow.from !== "vpc" && flow.from !== "deployer") roles.add(flow.from);
     if (flow.to !== "s3") roles.add(flow.to);
   }
   const ids: Partial<Record<SecurityGroupRole, pulumi.Output<string>>> = {};
@@ -105,7 +125,7 @@ export function createSecurityGroups(
   }
   const group = (role: SecurityGroupRole) => ids[role] as pulumi.Output<string>;
   args.flows.forEach((flow) => {
-    const ruleName = `${name}-${flow.from}-to-${flow.to}-${flow.port}`;
+    const ruleName = `${name}-${flow.label ?? flow.from}-to-${flow.to}-${flow.port}`;
     const common = {
       ipProtocol: "tcp",
       fromPort: flow.port,
@@ -119,14 +139,14 @@ export function createSecurityGroups(
         {
           ...common,
           securityGroupId: group(flow.to),
-          ...(flow.from === "vpc"
-            ? { cidrIpv4: args.vpcCidr }
+          ...(flow.from === "vpc" || flow.from === "deployer"
+            ? { cidrIpv4: flow.cidr ?? args.vpcCidr }
             : { referencedSecurityGroupId: group(flow.from) }),
         },
         { parent },
       );
     }
-    if (flow.from !== "vpc") {
+    if (flow.from !== "vpc" && flow.from !== "deployer") {
       new aws.vpc.SecurityGroupEgressRule(
         `${ruleName}-out`,
         {

@@ -61,6 +61,14 @@ const CASES: [Record<string, string>, string | string[]][] = [
     { existingPrivateRouteTableIds: '["rtb-1"]' },
     'cdc-pipeline:existingPrivateRouteTableIds.0: must be a rtb-… id (got "rtb-1")',
   ],
+  [
+    { deployerCidrs: '["0.0.0.0/0"]' },
+    'cdc-pipeline:deployerCidrs.0: must be an IPv4 CIDR block (/8 to /32), e.g. 10.200.0.0/24 (got "0.0.0.0/0")',
+  ],
+  [
+    { deployerCidrs: '"10.0.0.0/8"' },
+    'cdc-pipeline:deployerCidrs: must be a list of CIDR blocks (got "10.0.0.0/8")',
+  ],
   [{ tunnelHost: "yes please" }, 'cdc-pipeline:tunnelHost: must be true or false (got "yes please")'],
   [
     { postgresVersion: "12.1" },

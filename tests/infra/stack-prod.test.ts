@@ -18,6 +18,7 @@ stackSuite({
     ephemeral: false,
     alarmEmails: 2,
     inCluster: true,
+    deployerCidrs: 1,
   },
   rds: {
     instanceClass: "db.r6g.large",
@@ -42,6 +43,9 @@ stackSuite({
       "analytics-to-endpoints-443",
     ]),
     "vpc-to-connectLb-80-in",
+    "deployer0-to-database-5432-in",
+    "deployer0-to-kafka-9098-in",
+    "deployer0-to-connectLb-80-in",
     "connect-to-s3-443-out",
     "analytics-to-s3-443-out",
   ],

@@ -730,6 +730,8 @@ export interface Features {
   alarmEmails: number;
   /** postgresql/kafka resources and connectors (inClusterResources). */
   inCluster: boolean;
+  /** Deployer CIDRs (three ingress rules each). */
+  deployerCidrs?: number;
 }
 
 /** The exact resource counts a stack with these features has: one line per part of the stack. */
@@ -748,7 +750,8 @@ export function expectedCounts(f: Features): Record<string, number> {
     ...(f.tunnelHost ? ["tunnel"] : []),
   ];
   // Flows: connect->db/kafka/connect, lb->connect, vpc->lb, connect/analytics->s3 (+ endpoints, + tunnel x4).
-  const ingress = 5 + (f.newVpc ? 2 : 0) + (f.tunnelHost ? 3 + (f.newVpc ? 1 : 0) : 0);
+  const ingress =
+    5 + (f.newVpc ? 2 : 0) + (f.tunnelHost ? 3 + (f.newVpc ? 1 : 0) : 0) + 3 * (f.deployerCidrs ?? 0);
   const egress = 6 + (f.newVpc ? 2 : 0) + (f.tunnelHost ? 3 + (f.newVpc ? 1 : 0) : 0);
   add({
     "cdc:network:Network": 1,
