@@ -60,6 +60,8 @@ export interface ConnectArgs {
   certificateArn?: string;
   /** Ephemeral stack (repository force-delete). Defaults to false. */
   ephemeral?: boolean;
+  /** What must exist before workers start (their internal topics). Defaults to nothing. */
+  serviceDependsOn?: pulumi.Resource[];
   logs: LogGroupSettings;
   tags?: Record<string, string>;
 }
@@ -77,7 +79,12 @@ export function connectTaskStatements(a: {
   const statements: StatementInput[] = [
     {
       Sid: "MskCluster",
-      Action: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+      // Kafka 3 producers are idempotent by default, which MSK authorizes on the cluster.
+      Action: [
+        "kafka-cluster:Connect",
+        "kafka-cluster:DescribeCluster",
+        "kafka-cluster:WriteDataIdempotently",
+      ],
       Resource: [a.clusterArn],
     },
     {
@@ -280,7 +287,7 @@ export class Connect extends pulumi.ComponentResource {
         waitForSteadyState: desiredCount > 0,
         tags,
       },
-      { parent: this, dependsOn: [listener] },
+      { parent: this, dependsOn: [listener, ...(args.serviceDependsOn ?? [])] },
     );
     this.serviceName = this.service.name;
 

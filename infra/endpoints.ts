@@ -1,6 +1,6 @@
-// How Pulumi itself reaches the private endpoints: the postgresql and kafka providers and the
-// Connect REST URL take their addresses from config when set (an SSM tunnel on localhost), else
-// from the resources (a runner inside the VPC). See docs/deploy.md.
+// How Pulumi itself reaches the private endpoints: the postgresql and kafka providers take their
+// addresses from config when set (an SSM tunnel on localhost), else from the resources (a runner
+// inside the VPC). The Connect REST URL follows the same rule in index.ts. See docs/deploy.md.
 import * as aws from "@pulumi/aws";
 import * as kafka from "@pulumi/kafka";
 import * as postgresql from "@pulumi/postgresql";
@@ -14,8 +14,6 @@ export interface PrivateEndpoints {
   kafkaProvider: kafka.Provider;
   /** Master-user connection for the DDL resource (secret). */
   adminConnection: pulumi.Output<SqlConnection>;
-  /** Connect REST URL Pulumi calls. */
-  connectUrl: pulumi.Output<string>;
 }
 
 /** Master credentials from the RDS-managed (or given) secret, kept secret. */
@@ -38,7 +36,6 @@ export function privateEndpoints(
   cfg: StackConfig,
   database: DatabaseEndpoint,
   kafkaBootstrapBrokers: pulumi.Input<string>,
-  connectRestUrl: pulumi.Input<string>,
 ): PrivateEndpoints {
   const override = cfg.endpoints.database;
   const host = override ? pulumi.output(override.host) : database.host;
@@ -75,12 +72,5 @@ export function privateEndpoints(
       ssl: true,
     })),
   );
-  return {
-    postgresProvider,
-    kafkaProvider,
-    adminConnection,
-    connectUrl: cfg.endpoints.connectUrl
-      ? pulumi.output(cfg.endpoints.connectUrl)
-      : pulumi.output(connectRestUrl),
-  };
+  return { postgresProvider, kafkaProvider, adminConnection };
 }

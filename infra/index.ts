@@ -92,7 +92,20 @@ const credentials = new CdcCredentials("cdc-credentials", {
   ephemeral: cfg.ephemeral,
   tags,
 });
+// Objects inside the database and the brokers: only where Pulumi can reach them (docs/deploy.md).
 const inCluster = cfg.endpoints.inClusterResources;
+const endpoints = inCluster ? privateEndpoints(cfg, database, kafkaCluster.bootstrapBrokers) : undefined;
+const topics = endpoints
+  ? new KafkaTopics(
+      "topics",
+      {
+        topics: topicPlan.topics,
+        replicationFactor: cfg.kafka.topicReplicationFactor,
+        ephemeral: cfg.ephemeral,
+      },
+      { providers: { kafka: endpoints.kafkaProvider } },
+    )
+  : undefined;
 
 const connect = new Connect("connect", {
   region: cfg.region,
@@ -120,6 +133,8 @@ const connect = new Connect("connect", {
   memory: cfg.connect.memory,
   certificateArn: cfg.connect.certificateArn,
   ephemeral: cfg.ephemeral,
+  // Workers need their internal topics (the stack creates them; the workers may not).
+  serviceDependsOn: topics ? [topics] : [],
   logs,
   tags,
 });
@@ -161,11 +176,7 @@ const observability = new Observability("observability", {
   tags,
 });
 
-// Objects inside the database and the brokers: only where Pulumi can reach them (docs/deploy.md).
-const endpoints = inCluster
-  ? privateEndpoints(cfg, database, kafkaCluster.bootstrapBrokers, connect.restUrl)
-  : undefined;
-if (endpoints) {
+if (endpoints && topics) {
   const cdcObjects = new CdcObjects(
     "cdc-objects",
     {
@@ -177,18 +188,9 @@ if (endpoints) {
     },
     { providers: { postgresql: endpoints.postgresProvider } },
   );
-  const topics = new KafkaTopics(
-    "topics",
-    {
-      topics: topicPlan.topics,
-      replicationFactor: cfg.kafka.topicReplicationFactor,
-      ephemeral: cfg.ephemeral,
-    },
-    { providers: { kafka: endpoints.kafkaProvider } },
-  );
   if (cfg.connect.connectorsEnabled) {
     new PipelineConnectors("connectors", {
-      connectUrl: endpoints.connectUrl,
+      connectUrl: cfg.endpoints.connectUrl ?? connect.restUrl,
       databaseHost: database.host,
       databasePort: database.port,
       databaseName: database.databaseName,

@@ -341,7 +341,11 @@ export function stackSuite(s: Scenario): void {
         {
           Sid: "MskCluster",
           Effect: "Allow",
-          Action: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+          Action: [
+            "kafka-cluster:Connect",
+            "kafka-cluster:DescribeCluster",
+            "kafka-cluster:WriteDataIdempotently",
+          ],
           Resource: [clusterArn],
         },
         {
