@@ -83,15 +83,22 @@ function staged(value: ConnectValue): unknown {
   return out;
 }
 
+/** Files written at once (one DuckDB connection each), so staging one overlaps copying another. */
+export const PARQUET_WRITERS = 2;
+
 export class ParquetWriter {
+  private next = 0;
+
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly connections: DuckDBConnection[],
   ) {}
 
   static async open(): Promise<ParquetWriter> {
     const instance = await DuckDBInstance.create(":memory:", { threads: "2" });
-    return new ParquetWriter(instance, await instance.connect());
+    const connections: DuckDBConnection[] = [];
+    for (let i = 0; i < PARQUET_WRITERS; i += 1) connections.push(await instance.connect());
+    return new ParquetWriter(instance, connections);
   }
 
   /** Writes `rows` (values of `schema`) to `target` (not yet renamed into place; the caller fsyncs). */
@@ -121,7 +128,8 @@ export class ParquetWriter {
     const metadata = `{'parquet.avro.schema': ${sqlString(avroSchemaJson(schema))}, 'writer.model.name': 'avro'}`;
     const compression = codec === "none" ? "uncompressed" : codec;
     try {
-      await this.connection.run(
+      this.next = (this.next + 1) % this.connections.length;
+      await this.connections[this.next]!.run(
         `COPY (SELECT ${select} FROM read_json(${sqlString(stage)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456))
          TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${metadata})`,
       );
@@ -131,7 +139,7 @@ export class ParquetWriter {
   }
 
   close(): void {
-    this.connection.closeSync();
+    for (const connection of this.connections) connection.closeSync();
     this.instance.closeSync();
   }
 }

@@ -61,6 +61,9 @@ interface SourceOffset {
   snapshot_completed: boolean;
 }
 
+/** Files queued for writing before the slot is paused: enough to keep the writer busy, bounded memory. */
+const MAX_QUEUED_FILES = 2;
+
 function clientConfig(settings: SourceSettings): pg.ClientConfig {
   const db = settings.database;
   return {
@@ -80,6 +83,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private readonly stream: SlotStream;
   private readonly timers: NodeJS.Timeout[] = [];
   private sink!: S3SinkEmulator;
+  private paused = false;
   private acknowledged: bigint | null = null;
   private snapshotDone: boolean;
   private failed: Error | undefined;
@@ -117,7 +121,10 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     this.sink = await S3SinkEmulator.open(
       this.sinkSettings,
       bucketRoot,
-      (seqs) => this.tracker.durable(seqs),
+      (seqs) => {
+        this.tracker.durable(seqs);
+        this.applyBackpressure();
+      },
       this.logger,
     );
     let startLsn = this.stored ? BigInt(this.stored.lsn) : 0n;
@@ -187,6 +194,16 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     );
   }
 
+  /** Pauses the slot while files queue up for writing; resumes once the writer has caught up. */
+  private applyBackpressure(): void {
+    const busy = this.sink.queuedFiles() >= MAX_QUEUED_FILES;
+    if (busy !== this.paused) {
+      this.paused = busy;
+      if (busy) this.stream.pause();
+      else this.stream.resume();
+    }
+  }
+
   private deliver(seq: number, records: UnwrappedRecord[]): void {
     const now = Date.now();
     for (const record of records) {
@@ -199,6 +216,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
         this.fail(err as Error);
       }
     }
+    this.applyBackpressure();
   }
 
   /** Everything up to `tx` is durable: acknowledge the slot and store the source offset. */

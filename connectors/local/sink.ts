@@ -54,6 +54,8 @@ function schemaKey(schema: ConnectSchema): string {
 export class S3SinkEmulator {
   private readonly partitions = new Map<string, TopicPartition>();
   private queue: Promise<void> = Promise.resolve();
+  /** Files handed to the write queue and not yet durable. */
+  private queued = 0;
   private failure: Error | undefined;
   private readonly stats_: SinkStats = { files: 0, records: 0 };
 
@@ -79,6 +81,11 @@ export class S3SinkEmulator {
     const committed = (await offsets.read()) ?? {};
     const parquet = settings.format.type === "parquet" ? await ParquetWriter.open() : undefined;
     return new S3SinkEmulator(settings, bucketRoot, offsets, committed, parquet, onDurable, logger);
+  }
+
+  /** Files waiting to be written: the source pauses while this is high (backpressure). */
+  queuedFiles(): number {
+    return this.queued;
   }
 
   accepts(topic: string): boolean {
@@ -167,15 +174,23 @@ export class S3SinkEmulator {
     tp.open = undefined;
     const endOffset = tp.nextOffset;
     const path = join(this.bucketRoot, this.settings.bucket, this.objectKey(tp.topic, file.startOffset));
+    this.queued += 1;
+    // Files are written concurrently (a rewrite after a crash overwrites the same key), but
+    // committed in order: offsets and acknowledgements never run ahead of an unwritten file.
+    const written = this.failure
+      ? Promise.resolve()
+      : writeDurably(path, (temp) => this.writeFile(temp, file), join(this.bucketRoot, ".connect-tmp"));
+    written.catch(() => undefined);
     this.queue = this.queue.then(async () => {
       if (this.failure) return;
       try {
-        await writeDurably(path, (temp) => this.writeFile(temp, file), join(this.bucketRoot, ".connect-tmp"));
+        await written;
         this.committed[tp.topic] = endOffset;
         await this.offsets.write(this.committed);
         this.stats_.files += 1;
         this.stats_.records += file.rows.length;
         this.logger.debug({ file: path, records: file.rows.length }, "file committed");
+        this.queued -= 1;
         this.onDurable(file.txSeqs);
       } catch (err) {
         this.failure = new Error(

@@ -94,6 +94,26 @@ export class SlotStream {
     void this.service?.acknowledge(formatLsn(lsn));
   }
 
+  /**
+   * Stops reading the replication connection (PostgreSQL keeps decoding into the socket buffer)
+   * so the file writer gets the event loop; resume() reads on. The library does the same in its
+   * flow-control mode, which would instead await every message.
+   */
+  pause(): void {
+    this.socket()?.pause();
+  }
+
+  resume(): void {
+    this.socket()?.resume();
+  }
+
+  private socket(): { pause(): void; resume(): void } | undefined {
+    const internals = this.service as unknown as {
+      _connection?: { stream?: { pause(): void; resume(): void } };
+    };
+    return internals?._connection?.stream;
+  }
+
   onKeepalive(handler: () => void): void {
     this.service?.on("heartbeat", (_lsn: string, _ts: number, shouldRespond: boolean) => {
       if (shouldRespond) handler();
