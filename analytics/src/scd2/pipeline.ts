@@ -42,8 +42,9 @@ const over = (shape: TableShape, order = ORDER) => `OVER (PARTITION BY ${keyList
 function nextChange(shape: TableShape): { columns: string; supersedes: string } {
   const w = over(shape);
   return {
-    columns: `lead(_r) ${w} AS n_r, lead(__lsn) ${w} AS n_lsn, lead(__txId) ${w} AS n_txId, lead(__source_ts_ms) ${w} AS n_ts`,
-    supersedes: `(n_lsn IS NOT NULL AND ((n_r = _r AND n_lsn = __lsn) OR ${sameTransaction(changeOf("e"), { txId: "n_txId", ts: "n_ts" })}))`,
+    // One struct-valued lead is markedly cheaper than four scalar ones over wide rows.
+    columns: `lead({'r': _r, 'lsn': __lsn, 'txId': __txId, 'ts': __source_ts_ms}) ${w} AS _next`,
+    supersedes: `(_next IS NOT NULL AND ((_next.r = _r AND _next.lsn = __lsn) OR ${sameTransaction(changeOf("e"), { txId: "_next.txId", ts: "_next.ts" })}))`,
   };
 }
 
@@ -71,11 +72,11 @@ function versionColumns(shape: TableShape): string {
 export function fastPass(shape: TableShape, input: string): string {
   const w = over(shape, "_r, __lsn");
   const packed = packedValues(shape);
-  const unchanged = `(NOT _del AND coalesce(NOT p_del, false) AND ${packed} IS NOT DISTINCT FROM p_vals)`;
-  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)}, n_ts, n_del, n_ts IS NULL AS _last,
-    ${unchanged} AS _complex
-  FROM (SELECT *, lead(__source_ts_ms) ${w} AS n_ts, lead(_del) ${w} AS n_del,
-      lag(${packed}) ${w} AS p_vals, lag(_del) ${w} AS p_del FROM ${input})`;
+  const unchanged = `(NOT _del AND coalesce(NOT _prev.del, false) AND ${packed} IS NOT DISTINCT FROM _prev.vals)`;
+  return `SELECT ${list(shape.columns.map((c) => c.name))}, ${list(EVENT_META)},
+    _next.ts AS n_ts, _next.del AS n_del, _next IS NULL AS _last, ${unchanged} AS _complex
+  FROM (SELECT *, lead({'ts': __source_ts_ms, 'del': _del}) ${w} AS _next,
+      lag({'vals': ${packed}, 'del': _del}) ${w} AS _prev FROM ${input})`;
 }
 
 /** How many (key, transaction) groups have more than one change: re-deliveries or multi-change transactions. */
