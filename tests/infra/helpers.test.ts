@@ -1,0 +1,119 @@
+// Pure helpers of infra/: subnet arithmetic, ARNs, broker settings, topic plan, flows, Fargate sizes.
+import { describe, expect, it } from "vitest";
+import { fargateMemoryOptions } from "../../infra/config-schema";
+import { brokerProperties } from "../../infra/kafka";
+import { heartbeatTopicName, planTopics } from "../../infra/kafka-topics";
+import { mskResourceArn, s3ObjectsArn } from "../../infra/lib";
+import { subnetCidr } from "../../infra/network";
+import { allowedFlows } from "../../infra/security-groups";
+
+describe("subnetCidr", () => {
+  it.each([
+    ["10.42.0.0/16", 0, 4, "10.42.0.0/20"],
+    ["10.42.0.0/16", 1, 4, "10.42.16.0/20"],
+    ["10.42.0.0/16", 2, 4, "10.42.32.0/20"],
+    ["10.60.0.0/16", 15, 4, "10.60.240.0/20"],
+    ["192.168.4.0/22", 3, 2, "192.168.7.0/24"],
+  ])("%s #%i (+%i bits) is %s", (cidr, index, bits, expected) => {
+    expect(subnetCidr(cidr, index, bits)).toBe(expected);
+  });
+
+  it("refuses a subnet that does not fit", () => {
+    expect(() => subnetCidr("10.42.0.0/16", 16)).toThrow("subnet 16 does not fit in 10.42.0.0/16 with /20");
+  });
+});
+
+describe("ARNs", () => {
+  const cluster = "arn:aws:kafka:eu-west-1:123456789012:cluster/cdc-pipeline-dev/0a1b-2c3d-1";
+  it("derives MSK topic and group ARNs from the cluster ARN", () => {
+    expect(mskResourceArn(cluster, "topic", "cdc.commerce.users")).toBe(
+      "arn:aws:kafka:eu-west-1:123456789012:topic/cdc-pipeline-dev/0a1b-2c3d-1/cdc.commerce.users",
+    );
+    expect(mskResourceArn(cluster, "group", "connect-*")).toBe(
+      "arn:aws:kafka:eu-west-1:123456789012:group/cdc-pipeline-dev/0a1b-2c3d-1/connect-*",
+    );
+    expect(() => mskResourceArn("arn:aws:s3:::bucket", "topic", "t")).toThrow(
+      "not an MSK cluster ARN: arn:aws:s3:::bucket",
+    );
+  });
+
+  it("scopes S3 object ARNs to a prefix", () => {
+    expect(s3ObjectsArn("arn:aws:s3:::b", "cdc_data")).toBe("arn:aws:s3:::b/cdc_data/*");
+    expect(s3ObjectsArn("arn:aws:s3:::b", "analytics/")).toBe("arn:aws:s3:::b/analytics/*");
+  });
+});
+
+describe("brokerProperties", () => {
+  it.each([
+    [3, "min.insync.replicas=2"],
+    [2, "min.insync.replicas=1"],
+    [1, "min.insync.replicas=1"],
+  ])("replication factor %i gives %s", (rf, minIsr) => {
+    expect(brokerProperties(rf).split("\n")).toEqual([
+      "auto.create.topics.enable=false",
+      `default.replication.factor=${rf}`,
+      minIsr,
+      "unclean.leader.election.enable=false",
+      "delete.topic.enable=true",
+    ]);
+  });
+});
+
+describe("planTopics", () => {
+  it("names the change, heartbeat and Connect topics from the connector defaults", () => {
+    const plan = planTopics({ connectGroupId: "g", partitions: 4, retentionHours: 2 });
+    expect(plan.changeTopics).toEqual(["cdc.commerce.products", "cdc.commerce.users"]);
+    expect(plan.heartbeatTopic).toBe(heartbeatTopicName("cdc"));
+    expect(plan.heartbeatTopic).toBe("__debezium-heartbeat.cdc");
+    expect(plan.connectTopics).toEqual({ config: "g-configs", offset: "g-offsets", status: "g-status" });
+    expect(plan.topics[0]).toEqual({
+      name: "cdc.commerce.products",
+      partitions: 4,
+      config: { "cleanup.policy": "delete", "retention.ms": "7200000" },
+    });
+  });
+});
+
+describe("allowedFlows", () => {
+  it("adds tunnel and deployer flows only when asked", () => {
+    const base = allowedFlows({ tunnelHost: false, interfaceEndpoints: false, connectListenerPort: 80 });
+    expect(base.map((f) => `${f.from}>${f.to}:${f.port}`)).toEqual([
+      "connect>database:5432",
+      "connect>kafka:9098",
+      "connect>connect:8083",
+      "connectLb>connect:8083",
+      "vpc>connectLb:80",
+      "connect>s3:443",
+      "analytics>s3:443",
+    ]);
+    const full = allowedFlows({
+      tunnelHost: true,
+      interfaceEndpoints: true,
+      connectListenerPort: 443,
+      deployerCidrs: ["10.9.0.0/24"],
+    });
+    expect(
+      full
+        .filter((f) => f.from === "tunnel" || f.from === "deployer")
+        .map((f) => `${f.label ?? f.from}>${f.to}:${f.port}`),
+    ).toEqual([
+      "tunnel>database:5432",
+      "tunnel>kafka:9098",
+      "tunnel>connectLb:443",
+      "tunnel>endpoints:443",
+      "deployer0>database:5432",
+      "deployer0>kafka:9098",
+      "deployer0>connectLb:443",
+    ]);
+  });
+});
+
+describe("fargateMemoryOptions", () => {
+  it.each([
+    [256, [512, 1024, 2048]],
+    [1024, [2048, 3072, 4096, 5120, 6144, 7168, 8192]],
+    [300, []],
+  ])("cpu %i allows %j", (cpu, memory) => {
+    expect(fargateMemoryOptions(cpu)).toEqual(memory);
+  });
+});
