@@ -232,8 +232,8 @@ async function collapse(duck: Duck, shape: TableShape, input: string): Promise<s
   const [found] = query ? await duck.rows(query) : [];
   const carry = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
   if (carry.size === 0 && (await duck.count(collapsibleGroups(shape, input))) === 0) return input;
-  await duck.run(`CREATE TEMP TABLE scd2_s AS ${collapseEvents(shape, input, carry)}`);
-  return "scd2_s";
+  // A subquery, not a table: it feeds the one pass that is materialized (scd2_f).
+  return `(${collapseEvents(shape, input, carry)})`;
 }
 
 /**
