@@ -4,7 +4,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", ".local/**", "coverage/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", ".local/**", ".bench/**", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,7 @@ import {
   copyFileSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -181,7 +182,11 @@ async function main(): Promise<void> {
       cpuModel: os.cpus()[0]?.model,
       memoryGiB: Math.round(os.totalmem() / GiB),
       node: process.version,
-      duckdbNodeApi: (require("@duckdb/node-api/package.json") as { version: string }).version,
+      duckdbNodeApi: (
+        JSON.parse(readFileSync(require.resolve("@duckdb/node-api/package.json"), "utf8")) as {
+          version: string;
+        }
+      ).version,
       loadAverage: { before: loadBefore, after: os.loadavg()[0]! },
     },
     data: { ...data, partitions: o.partitions, fileRows: o["file-rows"], keys: o.keys },

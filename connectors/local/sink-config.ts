@@ -1,5 +1,7 @@
 /** The Confluent S3 sink config, as far as the local runtime interprets it. */
 import {
+  AVRO_CONVERTER_CLASS,
+  JSON_CONVERTER_CLASS,
   DEFAULT_PARTITIONER_CLASS,
   JSON_FORMAT_CLASS,
   PARQUET_FORMAT_CLASS,
@@ -103,8 +105,8 @@ export function parseSinkConfig(input: unknown): SinkSettings {
   const pattern = topicsRegex === undefined ? undefined : new RegExp(`^(?:${topicsRegex})$`);
   const valueConverter = r.oneOf(
     "value.converter",
-    ["org.apache.kafka.connect.json.JsonConverter", "io.confluent.connect.avro.AvroConverter"],
-    "org.apache.kafka.connect.json.JsonConverter",
+    [JSON_CONVERTER_CLASS, AVRO_CONVERTER_CLASS],
+    JSON_CONVERTER_CLASS,
   );
   const jsonSchemas = r.bool("value.converter.schemas.enable", true);
   const settings: SinkSettings = {
@@ -120,7 +122,7 @@ export function parseSinkConfig(input: unknown): SinkSettings {
     directoryDelim: r.string("directory.delim", "/"),
     fileDelim: r.string("file.delim", "+"),
     offsetZeroPadWidth: r.int("filename.offset.zero.pad.width", 10, 1),
-    valueSchemas: valueConverter.endsWith("AvroConverter") || jsonSchemas,
+    valueSchemas: valueConverter === AVRO_CONVERTER_CLASS || jsonSchemas,
   };
   if (settings.format.type === "parquet" && !settings.valueSchemas) {
     r.fail(

@@ -1,5 +1,10 @@
 /** The Debezium PostgreSQL source config, as far as the local runtime interprets it. */
-import { DEBEZIUM_POSTGRES_CONNECTOR_CLASS, EXTRACT_NEW_RECORD_STATE_CLASS } from "../config";
+import {
+  AVRO_CONVERTER_CLASS,
+  DEBEZIUM_POSTGRES_CONNECTOR_CLASS,
+  EXTRACT_NEW_RECORD_STATE_CLASS,
+  JSON_CONVERTER_CLASS,
+} from "../config";
 import { ConfigReader, normalizeConnectorInput } from "./connector-input";
 import type { TypeModes } from "./pg-types";
 import type { DeleteHandling, UnwrapSettings } from "./unwrap";
@@ -135,9 +140,13 @@ export function parseSourceConfig(input: unknown): SourceSettings {
   r.oneOf("include.unknown.datatypes", ["false"], "false");
   r.oneOf("slot.drop.on.stop", ["false"], "false");
   r.oneOf("errors.tolerance", ["none", "all"], "none");
-  const valueConverter = r.string("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-  const valueSchemas =
-    valueConverter.endsWith("AvroConverter") || r.bool("value.converter.schemas.enable", true);
+  const valueConverter = r.oneOf(
+    "value.converter",
+    [JSON_CONVERTER_CLASS, AVRO_CONVERTER_CLASS],
+    JSON_CONVERTER_CLASS,
+  );
+  const jsonSchemas = r.bool("value.converter.schemas.enable", true);
+  const valueSchemas = valueConverter === AVRO_CONVERTER_CLASS || jsonSchemas;
   const skipped = r.string("skipped.operations", "t");
   const skippedOperations = new Set(skipped === "none" ? [] : skipped.split(",").map((s) => s.trim()));
   for (const op of skippedOperations)
