@@ -31,8 +31,14 @@ export async function writeDurably(
   await fsyncPath(dir);
 }
 
-/** Offsets stored as JSON, like Connect's offset storage (here a file under the bucket root). */
+/**
+ * Offsets stored as JSON, like Connect's offset storage (here a file under the bucket root).
+ * Writes are serialized and coalesced: an older value never lands after a newer one.
+ */
 export class OffsetFile<T> {
+  private latest: { value: T } | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
   constructor(readonly path: string) {}
 
   async read(): Promise<T | undefined> {
@@ -44,9 +50,25 @@ export class OffsetFile<T> {
     }
   }
 
+  /** Resolves once `value`, or a value written after it, is durable. */
   write(value: T): Promise<void> {
-    return writeDurably(this.path, async (temp) => {
-      await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    this.latest = { value };
+    // A failed write is reported to its caller; the next one still runs.
+    this.writing = this.writing.catch(() => undefined).then(() => this.writeLatest());
+    return this.writing;
+  }
+
+  private async writeLatest(): Promise<void> {
+    const next = this.latest;
+    if (next === undefined) return;
+    this.latest = undefined;
+    await writeDurably(this.path, async (temp) => {
+      await writeFile(temp, `${JSON.stringify(next.value, null, 2)}\n`);
     });
+  }
+
+  /** Waits for every write issued so far (their failures went to their callers). */
+  settled(): Promise<void> {
+    return this.writing.catch(() => undefined);
   }
 }

@@ -223,7 +223,9 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private onDurable(tx: CommittedTx): void {
     this.acknowledged = tx.endLsn;
     this.stream.acknowledge(tx.endLsn);
-    this.snapshotDone = this.snapshotDone || tx.seq === 0;
+    // The snapshot is transaction 0, committed before any streamed one; the tracker reports only the
+    // last of the transactions that became durable together, so any durable one means it is done.
+    this.snapshotDone = true;
     const offset: SourceOffset = {
       lsn: tx.endLsn.toString(),
       // Debezium's lastCommitLsn: unset by a snapshot, else the last commit processed.
@@ -255,6 +257,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     } finally {
       await this.stream.stop();
       await this.sink.close();
+      await this.offsets.settled();
       await this.catalog.end().catch(() => undefined);
     }
     if (this.failed) throw this.failed;

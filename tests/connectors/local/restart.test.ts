@@ -11,6 +11,7 @@ import {
   captureSetup,
   createOracle,
   readParquet,
+  runtimeFor,
   startHarness,
   topicFiles,
   waitFor,
@@ -115,5 +116,30 @@ describe("kill and restart", () => {
     const captured = new Set(rows.filter((r) => r.__op === "u").map((r) => r.__lsn as string));
     expect(expected.filter((lsn) => !captured.has(lsn))).toEqual([]);
     expect(rows.filter((r) => r.__op === "r")).toHaveLength(ROWS);
+  });
+
+  it("does not snapshot again after a clean stop, even when the snapshot and later changes landed in one file", async () => {
+    await h.db.query("CREATE TABLE public.seeded (id int PRIMARY KEY, n int NOT NULL)");
+    await h.db.query("INSERT INTO public.seeded SELECT i, 0 FROM generate_series(1, 20) i");
+    const setup = await captureSetup(h, ["public.seeded"]);
+    const first = await runtimeFor(setup);
+    expect(first.stats().snapshotRecords).toBe(20);
+    await h.db.query("UPDATE public.seeded SET n = 1 WHERE id = 1");
+    await waitFor(() => first.stats().records === 21);
+    // flush.size is 1000: one file commits the snapshot (transaction 0) and the update together.
+    await first.stop();
+    expect(topicFiles(setup.bucketRoot, "cdc.public.seeded")).toHaveLength(1);
+
+    const second = await runtimeFor(setup);
+    expect(second.stats().snapshotRecords).toBe(0);
+    await h.db.query("UPDATE public.seeded SET n = 2 WHERE id = 2");
+    await waitFor(() => second.stats().records === 1);
+    await second.stop();
+    const { rows } = await readParquet(topicFiles(setup.bucketRoot, "cdc.public.seeded"), "id, n, __op");
+    expect(rows.map((r) => `${r.__op as string}${r.id as number}=${r.n as number}`)).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `r${i + 1}=0`),
+      "u1=1",
+      "u2=2",
+    ]);
   });
 });
