@@ -3,9 +3,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  bucketKeyStatement,
   assumeRolePolicy,
-  containerDefinitions,
   executionStatements,
+  fargateTaskDefinition,
   policyDocument,
   repositoryImage,
   s3ObjectsArn,
@@ -82,14 +83,7 @@ export function analyticsTaskStatements(a: {
       Resource: [s3ObjectsArn(a.bucketArn, a.analyticsPrefix)],
     },
   ];
-  if (a.kmsKeyArn) {
-    statements.push({
-      Sid: "BucketKey",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: [a.kmsKeyArn],
-    });
-  }
-  return statements;
+  return a.kmsKeyArn ? [...statements, bucketKeyStatement(a.kmsKeyArn)] : statements;
 }
 
 export class Analytics extends pulumi.ComponentResource {
@@ -134,28 +128,25 @@ export class Analytics extends pulumi.ComponentResource {
     this.command = pulumi
       .output(args.bucketName)
       .apply((bucket) => scd2Command(bucket, args.topicsDir, args.analyticsPrefix));
-    const taskDefinition = new aws.ecs.TaskDefinition(
+    const taskDefinition = fargateTaskDefinition(
       `${name}-task`,
       {
         family: this.taskFamily,
-        cpu: String(args.cpu ?? 1024),
-        memory: String(args.memory ?? 4096),
-        networkMode: "awsvpc",
-        requiresCompatibilities: ["FARGATE"],
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        cpu: args.cpu ?? 1024,
+        memory: args.memory ?? 4096,
         executionRoleArn: executionRole.arn,
         taskRoleArn: role.arn,
-        containerDefinitions: containerDefinitions({
+        container: {
           name: "scd2",
           image: imageUri,
           logGroupName: logGroup.name,
           region: args.region,
           command: this.command,
           environment: { AWS_REGION: args.region },
-        }),
+        },
         tags,
       },
-      { parent: this },
+      this,
     );
     this.taskDefinitionArn = taskDefinition.arn;
 

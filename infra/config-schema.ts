@@ -25,11 +25,14 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+/** A string matching `pattern`; one message for a wrong type or shape, "required" when absent. */
+const text = (pattern: RegExp, message: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? "required" : message) }).regex(pattern, message);
+
 const ipv4Cidr = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
-const awsId = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be a ${prefix}-… id`);
+const awsId = (prefix: string) => text(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be a ${prefix}-… id`);
 const arn = (service: string, label: string) =>
-  z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be ${label} ARN (arn:aws:${service}:…)`);
+  text(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be ${label} ARN (arn:aws:${service}:…)`);
 const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. localhost:15432")
@@ -101,18 +104,18 @@ const fields = {
   availabilityZoneCount: wholeNumber(2, 3),
   existingVpcId: awsId("vpc"),
   existingPrivateSubnetIds: jsonOf(
-    z.array(awsId("subnet")).min(2, "must list at least two subnets in different AZs"),
+    z
+      .array(awsId("subnet"), "must be a list of subnet ids")
+      .min(2, "must list at least two subnets in different AZs"),
   ),
-  existingPrivateRouteTableIds: jsonOf(z.array(awsId("rtb"))),
+  existingPrivateRouteTableIds: jsonOf(z.array(awsId("rtb"), "must be a list of route table ids")),
   tunnelHost: flag,
   deployerCidrs: jsonOf(
     z.array(
-      z
-        .string()
-        .regex(
-          /^(\d{1,3}\.){3}\d{1,3}\/([8-9]|[12]\d|3[0-2])$/,
-          "must be an IPv4 CIDR block (/8 to /32), e.g. 10.200.0.0/24",
-        ),
+      text(
+        /^(\d{1,3}\.){3}\d{1,3}\/([8-9]|[12]\d|3[0-2])$/,
+        "must be an IPv4 CIDR block (/8 to /32), e.g. 10.200.0.0/24",
+      ),
       "must be a list of CIDR blocks",
     ),
   ),
@@ -130,13 +133,29 @@ const fields = {
   maxSlotWalKeepSizeMb: wholeNumber(1024, 1048576),
   databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase PostgreSQL identifier"),
   existingDatabase: jsonOf(
-    z.object({
-      host: z.string().min(1, "must not be empty"),
-      port: z.number().int().min(1).max(65535).default(5432),
-      masterSecretArn: arn("secretsmanager", "a Secrets Manager"),
-      securityGroupId: awsId("sg"),
-      instanceIdentifier: z.string().optional(),
-    }),
+    z.strictObject(
+      {
+        host: text(/^[A-Za-z0-9.-]+$/, "must be a host name"),
+        port: z
+          .number("must be a port number from 1 to 65535")
+          .int("must be a port number from 1 to 65535")
+          .min(1, "must be a port number from 1 to 65535")
+          .max(65535, "must be a port number from 1 to 65535")
+          .default(5432),
+        masterSecretArn: arn("secretsmanager", "a Secrets Manager"),
+        securityGroupId: awsId("sg"),
+        instanceIdentifier: text(
+          /^[a-z][a-z0-9-]{0,62}$/,
+          "must be an RDS instance identifier (lowercase letters, digits and -)",
+        ).optional(),
+      },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (host, port, masterSecretArn, securityGroupId, instanceIdentifier)`
+            : "must be a map {host, port, masterSecretArn, securityGroupId, instanceIdentifier}",
+      },
+    ),
   ),
   createCommerceTables: flag,
   // kafka
@@ -222,6 +241,24 @@ export const settingsSchema = z.object(
 
 export type Settings = z.output<typeof settingsSchema>;
 
+/** Settings of the RDS instance the stack creates (not of an existing database). */
+const RDS_INSTANCE_KEYS: (keyof Settings)[] = [
+  "postgresVersion",
+  "rdsInstanceClass",
+  "rdsAllocatedStorageGb",
+  "rdsMaxAllocatedStorageGb",
+  "rdsMultiAz",
+  "rdsBackupRetentionDays",
+];
+/** Settings of provisioned MSK brokers (MSK Serverless has none). */
+const PROVISIONED_KAFKA_KEYS: (keyof Settings)[] = [
+  "kafkaVersion",
+  "kafkaBrokerInstanceType",
+  "kafkaBrokersPerAz",
+  "kafkaBrokerVolumeGb",
+  "kafkaDiskAlarmPercent",
+];
+
 /**
  * Rules between keys, checked once every key is valid on its own (so one mistake gives one message).
  * Returns `[key, message]` pairs.
@@ -237,6 +274,22 @@ export function crossKeyProblems(s: Settings): [string, string][] {
   }
   if (s.existingVpcId && s.vpcCidr) {
     problem("vpcCidr", "cannot be set together with existingVpcId");
+  }
+  // Keys that configure something this stack does not create: silently ignoring them would mislead.
+  const ignored: [boolean, string, (keyof Settings)[]][] = [
+    [
+      s.existingDatabase !== undefined,
+      "has no effect with existingDatabase (it configures the RDS instance the stack would create)",
+      RDS_INSTANCE_KEYS,
+    ],
+    [
+      s.kafkaMode === "serverless",
+      "has no effect with kafkaMode serverless (it configures provisioned brokers)",
+      PROVISIONED_KAFKA_KEYS,
+    ],
+  ];
+  for (const [applies, message, keys] of ignored) {
+    if (applies) keys.filter((key) => s[key] !== undefined).forEach((key) => problem(key, message));
   }
   const allocated = s.rdsAllocatedStorageGb ?? DEFAULTS.rdsAllocatedStorageGb;
   if ((s.rdsMaxAllocatedStorageGb ?? DEFAULTS.rdsMaxAllocatedStorageGb) < allocated) {

@@ -3,8 +3,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  containerDefinitions,
+  bucketKeyStatement,
   executionStatements,
+  fargateTaskDefinition,
   mskResourceArn,
   repositoryImage,
   s3ObjectsArn,
@@ -113,14 +114,7 @@ export function connectTaskStatements(a: {
       Resource: [a.cdcSecretArn],
     },
   ];
-  if (a.kmsKeyArn) {
-    statements.push({
-      Sid: "BucketKey",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: [a.kmsKeyArn],
-    });
-  }
-  return statements;
+  return a.kmsKeyArn ? [...statements, bucketKeyStatement(a.kmsKeyArn)] : statements;
 }
 
 export class Connect extends pulumi.ComponentResource {
@@ -186,18 +180,15 @@ export class Connect extends pulumi.ComponentResource {
     const role = taskRole(`${name}-task`, statements, tags, this);
     this.taskRoleArn = role.arn;
 
-    const taskDefinition = new aws.ecs.TaskDefinition(
+    const taskDefinition = fargateTaskDefinition(
       `${name}-task`,
       {
         family: `${pulumi.getProject()}-${pulumi.getStack()}-connect`,
-        cpu: String(args.cpu ?? 1024),
-        memory: String(args.memory ?? 4096),
-        networkMode: "awsvpc",
-        requiresCompatibilities: ["FARGATE"],
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        cpu: args.cpu ?? 1024,
+        memory: args.memory ?? 4096,
         executionRoleArn: executionRole.arn,
         taskRoleArn: role.arn,
-        containerDefinitions: containerDefinitions({
+        container: {
           name: "connect",
           image: imageUri,
           logGroupName: logGroup.name,
@@ -216,10 +207,10 @@ export class Connect extends pulumi.ComponentResource {
             "CMD-SHELL",
             `wget -q -O /dev/null http://localhost:${CONNECT_REST_PORT}/ || exit 1`,
           ],
-        }),
+        },
         tags,
       },
-      { parent: this },
+      this,
     );
 
     const https = args.certificateArn !== undefined;

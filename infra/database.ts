@@ -3,6 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExistingDatabase } from "./config";
+import { physicalName } from "./lib";
 
 export interface DatabaseArgs {
   /** Private subnets for the DB subnet group. */
@@ -99,9 +100,7 @@ export class Database extends pulumi.ComponentResource implements DatabaseEndpoi
       },
       { parent: this },
     );
-    const identifier = `${pulumi.getProject()}-${pulumi.getStack()}`
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "-");
+    const identifier = physicalName([pulumi.getProject(), pulumi.getStack()], 63);
     const instance = new aws.rds.Instance(
       `${name}-instance`,
       {

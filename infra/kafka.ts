@@ -1,7 +1,7 @@
 // Kafka: MSK with IAM auth and TLS only, encrypted at rest, no automatic topic creation.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceLogGroup, type LogGroupSettings } from "./lib";
+import { physicalName, serviceLogGroup, type LogGroupSettings } from "./lib";
 
 export interface KafkaArgs {
   /** Private subnets, one per AZ (provisioned brokers are spread across them). */
@@ -49,14 +49,12 @@ export class Kafka extends pulumi.ComponentResource {
     super("cdc:kafka:Kafka", name, {}, opts);
     const tags = args.tags ?? {};
     this.mode = args.mode ?? "provisioned";
-    const clusterName = `${pulumi.getProject()}-${pulumi.getStack()}`
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, "-")
-      .slice(0, 64);
+    const clusterName = physicalName([pulumi.getProject(), pulumi.getStack()], 64);
+    let cluster: aws.msk.Cluster | aws.msk.ServerlessCluster;
 
     if (this.mode === "serverless") {
       this.brokerCount = 0;
-      const cluster = new aws.msk.ServerlessCluster(
+      cluster = new aws.msk.ServerlessCluster(
         `${name}-cluster`,
         {
           clusterName,
@@ -67,9 +65,6 @@ export class Kafka extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      this.clusterArn = cluster.arn;
-      this.clusterName = cluster.clusterName;
-      this.bootstrapBrokers = cluster.bootstrapBrokersSaslIam;
     } else {
       const brokerCount = args.brokerCount ?? args.subnetIds.length;
       if (brokerCount % args.subnetIds.length !== 0) {
@@ -88,7 +83,7 @@ export class Kafka extends pulumi.ComponentResource {
         { parent: this },
       );
       const brokerLogs = serviceLogGroup(`${name}-brokers`, "msk-brokers", args.logs, this);
-      const cluster = new aws.msk.Cluster(
+      cluster = new aws.msk.Cluster(
         `${name}-cluster`,
         {
           clusterName,
@@ -115,10 +110,10 @@ export class Kafka extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      this.clusterArn = cluster.arn;
-      this.clusterName = cluster.clusterName;
-      this.bootstrapBrokers = cluster.bootstrapBrokersSaslIam;
     }
+    this.clusterArn = cluster.arn;
+    this.clusterName = cluster.clusterName;
+    this.bootstrapBrokers = cluster.bootstrapBrokersSaslIam;
     this.registerOutputs({ clusterArn: this.clusterArn, bootstrapBrokers: this.bootstrapBrokers });
   }
 }

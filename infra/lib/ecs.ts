@@ -1,5 +1,5 @@
 // What the Connect service and the analytics task share: an image built and pushed to its own ECR
-// repository, least-privilege task/execution roles, and Fargate container definitions.
+// repository, least-privilege task/execution roles, and Fargate task definitions.
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -116,6 +116,42 @@ export interface ContainerSettings {
   command?: pulumi.Input<string[]>;
   port?: number;
   healthCheckCommand?: string[];
+}
+
+export interface FargateTaskSettings {
+  /** Task definition family. */
+  family: string;
+  /** CPU units and memory (MiB), a valid Fargate pair. */
+  cpu: number;
+  memory: number;
+  executionRoleArn: pulumi.Input<string>;
+  taskRoleArn: pulumi.Input<string>;
+  container: ContainerSettings;
+  tags: Record<string, string>;
+}
+
+/** A Linux/x86-64 Fargate task definition (awsvpc networking) with one container. */
+export function fargateTaskDefinition(
+  name: string,
+  settings: FargateTaskSettings,
+  parent: pulumi.Resource,
+): aws.ecs.TaskDefinition {
+  return new aws.ecs.TaskDefinition(
+    name,
+    {
+      family: settings.family,
+      cpu: String(settings.cpu),
+      memory: String(settings.memory),
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      executionRoleArn: settings.executionRoleArn,
+      taskRoleArn: settings.taskRoleArn,
+      containerDefinitions: containerDefinitions(settings.container),
+      tags: settings.tags,
+    },
+    { parent },
+  );
 }
 
 /** A one-container Fargate container definition list, logging to CloudWatch. */

@@ -61,6 +61,11 @@ export function mskResourceArn(clusterArn: string, kind: "topic" | "group", name
   return `${clusterArn.slice(0, at)}:${kind}/${clusterArn.slice(at + marker.length)}/${name}`;
 }
 
+/** Use of the bucket's customer-managed key (tasks that read or write its objects). */
+export function bucketKeyStatement(kmsKeyArn: string): StatementInput {
+  return { Sid: "BucketKey", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kmsKeyArn] };
+}
+
 /** `arn:aws:s3:::bucket/prefix/*` for the objects under a key prefix. */
 export function s3ObjectsArn(bucketArn: string, prefix: string): string {
   return `${bucketArn}/${prefix.replace(/\/+$/, "")}/*`;

@@ -1,7 +1,10 @@
 // Stack config validation: every rule's message, defaults, and the committed stack files.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, StackConfigError } from "../../infra/config";
-import { readStackFile } from "./harness";
+import { configKeys } from "../../infra/config-schema";
+import { ROOT, readStackFile } from "./harness";
 
 const REGION = { "aws:region": "eu-west-1" };
 const withKeys = (keys: Record<string, string>) => ({
@@ -21,10 +24,21 @@ function problemsOf(raw: Record<string, string>): string[] {
 
 const SUBNETS = '["subnet-0aaa1111bbb22222c", "subnet-0aaa1111bbb22222d"]';
 
+/** An `existingDatabase` value: a valid one with `changes` applied (undefined removes a key). */
+function existingDatabase(changes: Record<string, unknown>): string {
+  return JSON.stringify({
+    host: "orders.internal",
+    masterSecretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+    securityGroupId: "sg-0fedcba9876543210",
+    ...changes,
+  });
+}
+
 // [keys, the problem(s) reported]
 const CASES: [Record<string, string>, string | string[]][] = [
   [{ ephemeral: "maybe" }, 'cdc-pipeline:ephemeral: must be true or false (got "maybe")'],
   [{ tags: "team=x" }, 'cdc-pipeline:tags: must be a YAML/JSON value, not plain text (got "team=x")'],
+  [{ tags: '["team"]' }, 'cdc-pipeline:tags: must be a map of tag names to string values (got ["team"])'],
   [{ tags: '{"a": 1}' }, "cdc-pipeline:tags.a: tag values must be strings (got 1)"],
   [
     { logRetentionDays: "10" },
@@ -46,6 +60,25 @@ const CASES: [Record<string, string>, string | string[]][] = [
     'cdc-pipeline:existingPrivateSubnetIds: must list at least two subnets in different AZs (got ["subnet-0aaa1111bbb22222c"])',
   ],
   [
+    {
+      existingVpcId: "vpc-0abc1234def567890",
+      existingPrivateSubnetIds: '["subnet-1", "subnet-0aaa1111bbb22222d"]',
+    },
+    'cdc-pipeline:existingPrivateSubnetIds.0: must be a subnet-… id (got "subnet-1")',
+  ],
+  [
+    { existingVpcId: "vpc-0abc1234def567890", existingPrivateSubnetIds: '"subnet-0aaa1111bbb22222c"' },
+    'cdc-pipeline:existingPrivateSubnetIds: must be a list of subnet ids (got "subnet-0aaa1111bbb22222c")',
+  ],
+  [
+    {
+      existingVpcId: "vpc-0abc1234def567890",
+      existingPrivateSubnetIds: SUBNETS,
+      existingPrivateRouteTableIds: '"rtb-0123456789abcdef0"',
+    },
+    'cdc-pipeline:existingPrivateRouteTableIds: must be a list of route table ids (got "rtb-0123456789abcdef0")',
+  ],
+  [
     { existingVpcId: "vpc-0abc1234def567890" },
     "cdc-pipeline:existingPrivateSubnetIds: required when existingVpcId is set",
   ],
@@ -64,6 +97,10 @@ const CASES: [Record<string, string>, string | string[]][] = [
   [
     { deployerCidrs: '["0.0.0.0/0"]' },
     'cdc-pipeline:deployerCidrs.0: must be an IPv4 CIDR block (/8 to /32), e.g. 10.200.0.0/24 (got "0.0.0.0/0")',
+  ],
+  [
+    { deployerCidrs: "[10]" },
+    "cdc-pipeline:deployerCidrs.0: must be an IPv4 CIDR block (/8 to /32), e.g. 10.200.0.0/24 (got 10)",
   ],
   [
     { deployerCidrs: '"10.0.0.0/8"' },
@@ -95,7 +132,38 @@ const CASES: [Record<string, string>, string | string[]][] = [
       existingDatabase:
         '{"host": "", "masterSecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:x", "securityGroupId": "sg-0fedcba9876543210"}',
     },
-    'cdc-pipeline:existingDatabase.host: must not be empty (got "")',
+    'cdc-pipeline:existingDatabase.host: must be a host name (got "")',
+  ],
+  [
+    { existingDatabase: '"orders.internal"' },
+    'cdc-pipeline:existingDatabase: must be a map {host, port, masterSecretArn, securityGroupId, instanceIdentifier} (got "orders.internal")',
+  ],
+  [
+    { existingDatabase: existingDatabase({ port: "5432" }) },
+    'cdc-pipeline:existingDatabase.port: must be a port number from 1 to 65535 (got "5432")',
+  ],
+  [
+    { existingDatabase: existingDatabase({ port: 70000 }) },
+    "cdc-pipeline:existingDatabase.port: must be a port number from 1 to 65535 (got 70000)",
+  ],
+  [
+    { existingDatabase: existingDatabase({ masterSecretArn: undefined }) },
+    "cdc-pipeline:existingDatabase.masterSecretArn: required",
+  ],
+  [
+    { existingDatabase: existingDatabase({ instanceIdentifier: "Orders_DB" }) },
+    'cdc-pipeline:existingDatabase.instanceIdentifier: must be an RDS instance identifier (lowercase letters, digits and -) (got "Orders_DB")',
+  ],
+  [
+    { existingDatabase: existingDatabase({ user: "admin" }) },
+    `cdc-pipeline:existingDatabase: unknown key "user" (host, port, masterSecretArn, securityGroupId, instanceIdentifier) (got ${JSON.stringify(JSON.parse(existingDatabase({ user: "admin" })))})`,
+  ],
+  [
+    { existingDatabase: existingDatabase({}), rdsInstanceClass: "db.t4g.micro", rdsMultiAz: "true" },
+    [
+      "cdc-pipeline:rdsInstanceClass: has no effect with existingDatabase (it configures the RDS instance the stack would create)",
+      "cdc-pipeline:rdsMultiAz: has no effect with existingDatabase (it configures the RDS instance the stack would create)",
+    ],
   ],
   [
     {
@@ -123,6 +191,13 @@ const CASES: [Record<string, string>, string | string[]][] = [
   [
     { kafkaBrokerInstanceType: "m5.large" },
     'cdc-pipeline:kafkaBrokerInstanceType: must look like kafka.<family>.<size> (got "m5.large")',
+  ],
+  [
+    { kafkaMode: "serverless", kafkaBrokerInstanceType: "kafka.m7g.large", kafkaDiskAlarmPercent: "70" },
+    [
+      "cdc-pipeline:kafkaBrokerInstanceType: has no effect with kafkaMode serverless (it configures provisioned brokers)",
+      "cdc-pipeline:kafkaDiskAlarmPercent: has no effect with kafkaMode serverless (it configures provisioned brokers)",
+    ],
   ],
   [{ kafkaBrokersPerAz: "0" }, "cdc-pipeline:kafkaBrokersPerAz: must be at least 1 (got 0)"],
   [{ kafkaBrokerVolumeGb: "5" }, "cdc-pipeline:kafkaBrokerVolumeGb: must be at least 10 (got 5)"],
@@ -194,6 +269,10 @@ const CASES: [Record<string, string>, string | string[]][] = [
   [
     { analyticsMemory: "512" },
     "cdc-pipeline:analyticsMemory: 512 MiB is not a Fargate memory size for analyticsCpu 1024",
+  ],
+  [
+    { alarmEmails: '{"ops": "ops@example.com"}' },
+    'cdc-pipeline:alarmEmails: must be a list of e-mail addresses (got {"ops":"ops@example.com"})',
   ],
   [{ alarmEmails: '["ops"]' }, 'cdc-pipeline:alarmEmails.0: must be an e-mail address (got "ops")'],
   [
@@ -306,6 +385,30 @@ describe("stack config defaults", () => {
       cfg.database.backupRetentionDays,
       cfg.kafka.topicReplicationFactor,
     ]).toEqual([true, 3, 1, 3]);
+  });
+
+  it("takes an existing database on port 5432 unless told otherwise", () => {
+    const cfg = parseStackConfig(
+      withKeys({ existingDatabase: existingDatabase({ instanceIdentifier: "orders" }) }),
+      "shared",
+    );
+    expect(cfg.database.existing).toEqual({
+      host: "orders.internal",
+      port: 5432,
+      masterSecretArn: "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+      securityGroupId: "sg-0fedcba9876543210",
+      instanceIdentifier: "orders",
+    });
+  });
+
+  it("documents every key it reads in docs/deploy.md, and no other", () => {
+    const doc = readFileSync(path.join(ROOT, "docs/deploy.md"), "utf8");
+    const reference = doc.slice(doc.indexOf("## Configuration reference"));
+    const table = reference.slice(0, reference.indexOf("\n## ", 1));
+    const documented = [...table.matchAll(/^\|([^|]+)\|/gm)]
+      .flatMap(([, cell]) => [...(cell as string).matchAll(/`([A-Za-z:]+)`/g)].map((m) => m[1]))
+      .filter((key) => key !== "aws:region");
+    expect([...documented].sort()).toEqual([...configKeys].sort());
   });
 
   it("parses the committed dev and prod stack files", () => {
