@@ -136,4 +136,35 @@ describe("unavailable-value placeholders", () => {
       { title: "t5", body: null, data: null, tags: null },
     ]);
   });
+
+  it("an update whose only difference is a placeholder for the unchanged value makes no new version", async () => {
+    const source = await SourceBucket.create();
+    const ts = (n: number) => at(`2024-03-01T00:00:0${n}Z`);
+    const P = PLACEHOLDER_TEXT;
+    const row = (title: string, body: string) => ({ id: 1, title, body, data: null, tags: null }) as never;
+    await source.parquet(
+      "commerce.docs",
+      0,
+      0,
+      [
+        { op: "c", lsn: 100, ts: ts(1), row: row("t1", "long") },
+        // The same title, body unchanged (TOAST): nothing visible changed.
+        { op: "u", lsn: 200, ts: ts(2), row: row("t1", P) },
+        { op: "u", lsn: 300, ts: ts(3), row: row("t3", P) },
+        // A real body equal to the carried one: again nothing changed.
+        { op: "u", lsn: 400, ts: ts(4), row: row("t3", "long") },
+      ],
+      DOCS,
+    );
+    const output = await tempDir("scd2-out-");
+    await run(source.root, output, { tables: [{ table: "commerce.docs" }] });
+    const rows = await query(
+      `SELECT title, body, epoch(effective_from)::INT AS f, epoch(effective_to)::INT AS t, __lsn FROM read_parquet('${output}/docs/**/*.parquet') ORDER BY effective_from`,
+    );
+    const epoch = (n: number) => ts(n) / 1000;
+    expect(rows).toEqual([
+      { title: "t1", body: "long", f: epoch(1), t: epoch(3), __lsn: "100" },
+      { title: "t3", body: "long", f: epoch(3), t: null, __lsn: "300" },
+    ]);
+  });
 });

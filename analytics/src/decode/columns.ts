@@ -111,10 +111,11 @@ export function decodeExpression(
 
 /**
  * A boolean SQL expression: the column holds Debezium's unavailable-value placeholder (as text, as
- * bytes, as base64 text, or as a one-element list). `undefined` for types that cannot carry it.
+ * bytes, as base64 text, or as a one-element list), qualified by `alias` when given. `undefined` for
+ * types that cannot carry it.
  */
-export function placeholderTest(name: string, type: string): string | undefined {
-  const c = ident(name);
+export function placeholderTest(name: string, type: string, alias?: string): string | undefined {
+  const c = alias === undefined ? ident(name) : `${alias}.${ident(name)}`;
   const text = `${literal(PLACEHOLDER)}`;
   if (type === "VARCHAR") return `coalesce(${c} IN (${text}, ${literal(PLACEHOLDER_BASE64)}), false)`;
   if (type === "BLOB") return `coalesce(${c} = ${text}::BLOB, false)`;

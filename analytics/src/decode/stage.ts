@@ -24,6 +24,10 @@ export interface StageRequest {
 
 /** Debezium metadata columns every change file must have (add.fields op, lsn, source.ts_ms). */
 const REQUIRED_META = ["__op", "__lsn", "__source_ts_ms"] as const;
+
+/** The staged view's unique row id: the staging table's index in the high bits, its rowid in the low. */
+export const ROW_ID = "_row";
+const ROWS_PER_TABLE = 2 ** 40;
 /** Files read per DuckDB statement: bounds statement size and gives progress. */
 const FILES_PER_READ = 256;
 
@@ -179,7 +183,8 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
 /**
  * Reads the given change files into temp tables and creates view `target` over them: every source
  * column decoded, the union of all files' columns by name (a column a file lacks is NULL), plus
- * `__op, __lsn, __txId, __source_ts_ms, __source_file, __kafka_partition, __kafka_offset, _r, _del`.
+ * `__op, __lsn, __txId, __source_ts_ms, __source_file, __kafka_partition, __kafka_offset, _r, _del`, and
+ * a unique `_row`.
  * Throws Scd2Error naming the file for unreadable files or schemas, missing columns and NULL keys.
  */
 export async function stageEvents(duck: Duck, request: StageRequest): Promise<void> {
@@ -211,7 +216,9 @@ export async function stageEvents(duck: Duck, request: StageRequest): Promise<vo
     done += group.files.length;
     request.onFilesRead?.(done);
   }
-  const union = tables.length > 0 ? tables.map((t) => `SELECT * FROM ${t}`).join(" UNION ALL BY NAME ") : "";
+  const union = tables
+    .map((t, i) => `SELECT *, CAST(${i} AS BIGINT) * ${ROWS_PER_TABLE} + rowid AS ${ROW_ID} FROM ${t}`)
+    .join(" UNION ALL BY NAME ");
   await duck.run(`CREATE OR REPLACE TEMP VIEW ${request.target} AS ${union || "SELECT NULL WHERE false"}`);
   await checkNulls(duck, request, tables);
 }

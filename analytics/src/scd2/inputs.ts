@@ -1,5 +1,5 @@
 import type { LocalSourceFile } from "../decode/stage";
-import { stageEvents } from "../decode/stage";
+import { ROW_ID, stageEvents } from "../decode/stage";
 import type { SourceFile } from "../discovery";
 import type { Duck } from "../duck";
 import { Scd2Error } from "../errors";
@@ -96,7 +96,7 @@ export async function stage(
   const columns = await duck.rows(`DESCRIBE SELECT * FROM ${name}_raw`);
   return columns
     .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
-    .filter((c) => !(EVENT_META as readonly string[]).includes(c.name));
+    .filter((c) => !(EVENT_META as readonly string[]).includes(c.name) && c.name !== ROW_ID);
 }
 
 /** A view of staged events in the table's columns and types (a column the files lack is NULL). */
@@ -111,6 +111,6 @@ export async function alignStaged(
     (c) => `CAST(${present.has(c.name) ? ident(c.name) : "NULL"} AS ${c.type}) AS ${ident(c.name)}`,
   );
   await duck.run(
-    `CREATE TEMP VIEW ${name} AS SELECT ${columns.join(", ")}, ${list(EVENT_META)} FROM ${name}_raw`,
+    `CREATE TEMP VIEW ${name} AS SELECT ${columns.join(", ")}, ${list(EVENT_META)}, ${ROW_ID} FROM ${name}_raw`,
   );
 }

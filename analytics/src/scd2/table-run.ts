@@ -16,14 +16,15 @@ import { alignedView, entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import {
-  buildVersions,
-  collapseEvents,
+  carriedColumns,
+  collapseFacts,
   collapsibleGroups,
-  dropUnchanged,
-  fastPass,
+  eventFacts,
   placeholderColumns,
-  simpleVersions,
-} from "./pipeline";
+  versionFacts,
+  widenFacts,
+} from "./facts";
+import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
 import type { TableShape } from "./shape";
 import { KEY_STATE, keyList, list, outputColumns } from "./shape";
 
@@ -130,10 +131,9 @@ async function build(
 
   let recomputed = 0;
   if (prev) recomputed = await classify(ctx, duck, spec, shape, prev, files);
-  else await duck.run("CREATE TEMP VIEW scd2_input AS SELECT * FROM scd2_new0");
-
-  const events = await collapse(duck, shape, "scd2_input");
-  await duck.run(`CREATE TEMP TABLE scd2_f AS ${fastPass(shape, events)}`);
+  // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
+  const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : "scd2_new0";
+  await duck.run(`CREATE TEMP TABLE scd2_f AS ${await fastRows(duck, shape, input)}`);
   await duck.run(
     `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_f WHERE _complex`,
   );
@@ -224,16 +224,19 @@ async function build(
 }
 
 /**
- * Events with re-deliveries and all but the last change of each transaction removed, and placeholders
- * resolved; skips the pass (a full window over all events) when there is nothing to collapse.
+ * The fast-pass rows over `input`: one per change that survives the collapse (re-deliveries and all but
+ * the last change of each transaction removed, placeholders resolved), with its next change. The
+ * collapse pass is skipped when there is nothing to collapse.
  */
-async function collapse(duck: Duck, shape: TableShape, input: string): Promise<string> {
+async function fastRows(duck: Duck, shape: TableShape, input: string): Promise<string> {
   const query = placeholderColumns(shape, input);
   const [found] = query ? await duck.rows(query) : [];
-  const carry = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
-  if (carry.size === 0 && (await duck.count(collapsibleGroups(shape, input))) === 0) return input;
-  // A subquery, not a table: it feeds the one pass that is materialized (scd2_f).
-  return `(${collapseEvents(shape, input, carry)})`;
+  const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
+  const carried = carriedColumns(shape, names);
+  const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
+  const facts = `(${eventFacts(shape, input, carried)})`;
+  const collapsed = collapse ? `(${collapseFacts(shape, facts, carried)})` : facts;
+  return widenFacts(shape, `(${versionFacts(shape, collapsed)})`, input, carried);
 }
 
 /**

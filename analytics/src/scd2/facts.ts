@@ -1,0 +1,129 @@
+import { placeholderTest } from "../decode/columns";
+import { ident } from "../sql";
+import { changeOf, ORDER, over, sameTransaction } from "./pipeline";
+import type { TableShape } from "./shape";
+import { EVENT_META, keyList, list, valueColumns } from "./shape";
+
+/**
+ * The window passes sort narrow "facts" instead of whole rows (a row can hold kilobytes of TOASTed text):
+ * `_row` (the event's row id in the input, to join its values back afterwards), the key, the ordering and
+ * transaction columns, and `_h`, a hash of the non-key values. Equal values give equal hashes, so a
+ * different hash proves a change; an equal hash is only a hint, checked exactly on the complex path.
+ */
+const FACTS = [
+  "_row",
+  "_r",
+  "__lsn",
+  "__kafka_partition",
+  "__kafka_offset",
+  "__txId",
+  "__source_ts_ms",
+  "_del",
+];
+
+/** A column whose placeholder is carried forward. */
+export interface Carried {
+  readonly name: string;
+  readonly type: string;
+  /** True where the column holds Debezium's unavailable-value placeholder. */
+  readonly isPlaceholder: (alias: string) => string;
+}
+
+/** The columns among `names` that can hold the placeholder. */
+export function carriedColumns(shape: TableShape, names: ReadonlySet<string>): Carried[] {
+  return shape.columns.flatMap((c) => {
+    if (!names.has(c.name) || placeholderTest(c.name, c.type) === undefined) return [];
+    const isPlaceholder = (alias: string) => placeholderTest(c.name, c.type, alias)!;
+    return [{ name: c.name, type: c.type, isPlaceholder }];
+  });
+}
+
+const nullHash = (c: Carried) => `hash(CAST(NULL AS ${c.type}))`;
+
+/**
+ * One row of facts per event of `input` (which has a unique `_row`). For a carried column, `_v<i>` says
+ * where a real value is: `{row, h}` on the row itself, NULL where the placeholder stands. A delete has no
+ * values (its non-key columns are defaults): it records a NULL value, so after a delete a placeholder
+ * resolves to NULL.
+ */
+export function eventFacts(shape: TableShape, input: string, carried: readonly Carried[]): string {
+  const plain = valueColumns(shape).filter((c) => !carried.some((k) => k.name === c.name));
+  const hash = plain.length > 0 ? `hash(${list(plain.map((c) => c.name))})` : "CAST(0 AS UBIGINT)";
+  const refs = carried.map(
+    (c, i) =>
+      `CASE WHEN _del THEN {'row': CAST(NULL AS BIGINT), 'h': ${nullHash(c)}} WHEN NOT ${c.isPlaceholder("i")} THEN {'row': _row, 'h': hash(i.${ident(c.name)})} END AS _v${i}`,
+  );
+  return `SELECT ${keyList(shape)}, ${list(FACTS)}, ${[`${hash} AS _h`, ...refs].join(", ")} FROM ${input} i`;
+}
+
+/**
+ * The first window pass (only needed when some key has a re-delivery, several changes in one
+ * transaction, or a placeholder): resolve each placeholder to the row holding the key's previous real
+ * value (`_c<i>`, NULL if there is none) and fold its hash into `_h`; then drop re-delivered copies (the
+ * copy at the lowest Kafka position sorts last and stays) and all but the last change of a key in each
+ * transaction.
+ */
+export function collapseFacts(shape: TableShape, facts: string, carried: readonly Carried[]): string {
+  const earlier = `OVER (PARTITION BY ${keyList(shape)} ORDER BY ${ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)`;
+  const resolved = carried.map(
+    (_, i) =>
+      `CASE WHEN _v${i} IS NULL THEN last_value(_v${i} IGNORE NULLS) ${earlier} ELSE _v${i} END AS _rv${i}`,
+  );
+  const hashes = carried.map((c, i) => `coalesce(_rv${i}.h, ${nullHash(c)})`);
+  const sources = carried.map((_, i) => `, CASE WHEN _v${i} IS NULL THEN _rv${i}.row END AS _c${i}`);
+  // One struct-valued lead is markedly cheaper than four scalar ones.
+  const next = `lead({'r': _r, 'lsn': __lsn, 'txId': __txId, 'ts': __source_ts_ms}) ${over(shape)} AS _next`;
+  const supersedes = `_next IS NOT NULL AND ((_next.r = _r AND _next.lsn = __lsn) OR ${sameTransaction(changeOf("e"), { txId: "_next.txId", ts: "_next.ts" })})`;
+  return `SELECT ${keyList(shape)}, ${list(FACTS)}, hash(${["_h", ...hashes].join(", ")}) AS _h${sources.join("")}
+  FROM (SELECT *, ${[next, ...resolved].join(", ")} FROM ${facts}) e
+  WHERE NOT (${supersedes})`;
+}
+
+/**
+ * The second window pass, over one change per transaction: each change with its next change (`n_ts`,
+ * `n_del`), `_last` for the key's last change (where the next run continues), and `_complex` for an
+ * update whose values may equal the previous change's (its key goes through the exact pipeline).
+ */
+export function versionFacts(shape: TableShape, facts: string): string {
+  const w = over(shape, "_r, __lsn");
+  return `SELECT *, _next.ts AS n_ts, _next.del AS n_del, _next IS NULL AS _last,
+    (NOT _del AND coalesce(NOT _prev.del, false) AND _h = _prev.h) AS _complex
+  FROM (SELECT *, lead({'ts': __source_ts_ms, 'del': _del}) ${w} AS _next, lag({'h': _h, 'del': _del}) ${w} AS _prev
+    FROM ${facts})`;
+}
+
+/**
+ * The fast-pass rows: the values of each surviving change joined back to its facts, a carried column's
+ * placeholder replaced by the value on the row `_c<i>` points to.
+ */
+export function widenFacts(
+  shape: TableShape,
+  facts: string,
+  input: string,
+  carried: readonly Carried[],
+): string {
+  const values = shape.columns.map((c) => {
+    const i = carried.findIndex((k) => k.name === c.name);
+    const own = `e.${ident(c.name)}`;
+    if (i < 0) return own;
+    return `CASE WHEN ${carried[i]!.isPlaceholder("e")} THEN c${i}.${ident(c.name)} ELSE ${own} END AS ${ident(c.name)}`;
+  });
+  const joins = carried.map((_, i) => ` LEFT JOIN ${input} c${i} ON c${i}._row = f._c${i}`).join("");
+  return `SELECT ${values.join(", ")}, ${list(EVENT_META, "e.")}, f.n_ts, f.n_del, f._last, f._complex
+  FROM ${facts} f JOIN ${input} e ON e._row = f._row${joins}`;
+}
+
+/** How many (key, transaction) groups have more than one change: re-deliveries or multi-change transactions. */
+export function collapsibleGroups(shape: TableShape, input: string): string {
+  return `SELECT count(*) FROM (SELECT 1 FROM ${input}
+    GROUP BY ${keyList(shape)}, __txId, CASE WHEN __txId IS NULL THEN __source_ts_ms END HAVING count(*) > 1)`;
+}
+
+/** One row: for each column that can carry the placeholder, whether any change in `input` does. */
+export function placeholderColumns(shape: TableShape, input: string): string | undefined {
+  const tests = shape.columns.flatMap((c) => {
+    const test = placeholderTest(c.name, c.type);
+    return test ? [`bool_or(${test}) AS ${ident(c.name)}`] : [];
+  });
+  return tests.length > 0 ? `SELECT ${tests.join(", ")} FROM ${input}` : undefined;
+}
