@@ -18,6 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEFAULT_MEMORY_LIMIT } from "../analytics/src/duck";
 import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
 import { generate } from "./scd2/generate";
@@ -33,7 +34,8 @@ const Options = z.object({
   keys: count.default(1_000_000),
   partitions: count.default(4),
   "file-rows": count.default(100_000),
-  "memory-limit": size.optional(),
+  /** The same limit for the job and the baseline query; default: the job's. */
+  "memory-limit": size.default(DEFAULT_MEMORY_LIMIT),
   "low-memory-limit": size.default("512MB"),
   threads: count.optional(),
   /** Profile the full build's SQL statements (adds some overhead; for finding where time goes). */

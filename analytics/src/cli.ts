@@ -10,6 +10,7 @@ import * as path from "node:path";
 import pino from "pino";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { DEFAULT_MEMORY_LIMIT } from "./duck";
 import { Scd2Error, runScd2 } from "./job";
 import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
 import { LOCK_KEY } from "./state/lock";
@@ -400,7 +401,10 @@ function program(): Command {
       "--table-config <file.json>",
       'per-table settings: {"commerce.products": {"primaryKey": ["id"], "columnTypes": {...}}}',
     )
-    .option("--memory-limit <size>", "DuckDB memory_limit, e.g. 2GB (default: DuckDB's, 80% of RAM)")
+    .option(
+      "--memory-limit <size>",
+      `DuckDB memory_limit, e.g. 4GB; beyond it DuckDB spills to --work-dir (default: ${DEFAULT_MEMORY_LIMIT})`,
+    )
     .option("--threads <n>", "DuckDB threads (default: number of cores)")
     .option(
       "--work-dir <dir>",

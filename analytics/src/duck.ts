@@ -8,9 +8,16 @@ import { DECODE_MACROS } from "./decode/columns";
 
 export type Row = Record<string, Json>;
 
+/**
+ * The job's DuckDB `memory_limit` unless told otherwise: a bounded footprint (peak RSS stays under
+ * 2 GiB) whatever the host's RAM; larger work spills to `workDir`. DuckDB's own default is 80% of RAM.
+ */
+export const DEFAULT_MEMORY_LIMIT = "1GB";
+
 export interface DuckOptions {
   /** DuckDB spills here (`temp_directory`). */
   workDir: string;
+  /** Default DEFAULT_MEMORY_LIMIT. */
   memoryLimit?: string;
   threads?: number;
   logger?: Logger;
@@ -31,8 +38,8 @@ export class Duck {
       temp_directory: spill,
       // Result order is never relied on (every ordering is explicit), and not keeping it lets COPY stream.
       preserve_insertion_order: "false",
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
     };
-    if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
     if (options.threads !== undefined) settings.threads = String(options.threads);
     const instance = await DuckDBInstance.create(":memory:", settings);
     const connection = await instance.connect();

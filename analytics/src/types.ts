@@ -48,7 +48,7 @@ export interface RunOptions {
   fullRefresh: boolean;
   /** Local scratch directory: DuckDB spill files, staged downloads, files before upload. */
   workDir: string;
-  /** DuckDB `memory_limit`, e.g. `"1GB"`; default: DuckDB's (80% of RAM). */
+  /** DuckDB `memory_limit`, e.g. `"4GB"`; default `"1GB"` (DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string;
   /** DuckDB `threads`; default: DuckDB's (number of cores). */
   threads?: number;
