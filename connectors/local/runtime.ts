@@ -9,6 +9,7 @@ import pino, { type Logger } from "pino";
 import { SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { ConnectorInput } from "./connector-input";
 import { OffsetFile } from "./durable";
+import { heartbeatRecord } from "./heartbeat";
 import { formatLsn } from "./lsn";
 import { DurabilityTracker, type CommittedTx } from "./progress";
 import { S3SinkEmulator } from "./sink";
@@ -63,6 +64,8 @@ interface SourceOffset {
 
 /** Files queued for writing before the slot is paused: enough to keep the writer busy, bounded memory. */
 const MAX_QUEUED_FILES = 2;
+/** Tracker sequence of heartbeat records: in no transaction, so they never hold an acknowledgement back. */
+const HEARTBEAT_SEQ = -1;
 
 function clientConfig(settings: SourceSettings): pg.ClientConfig {
   const db = settings.database;
@@ -169,15 +172,23 @@ class LocalConnectorRuntime implements ConnectorRuntime {
         "rotate.interval.ms has no effect with the DefaultPartitioner (no record-time extractor), as in the S3 sink",
       );
     }
+    if (this.source.heartbeatIntervalMs > 0)
+      this.timers.push(setInterval(() => this.heartbeat(), this.source.heartbeatIntervalMs));
+  }
+
+  /**
+   * A Debezium heartbeat: the action query (its change travels through the publication, so the
+   * slot moves while the captured tables are idle), then a record on the heartbeat topic.
+   */
+  private heartbeat(): void {
     const query = this.source.heartbeatActionQuery;
-    if (this.source.heartbeatIntervalMs > 0 && query) {
-      const beat = (): void => {
-        this.catalog
-          .query(query)
-          .catch((err: Error) => this.logger.warn({ err }, "heartbeat.action.query failed"));
-      };
-      this.timers.push(setInterval(beat, this.source.heartbeatIntervalMs));
+    if (query) {
+      this.catalog
+        .query(query)
+        .catch((err: Error) => this.logger.warn({ err }, "heartbeat.action.query failed"));
     }
+    const topic = this.source.heartbeatTopic;
+    if (this.sink.accepts(topic)) this.deliver(HEARTBEAT_SEQ, [heartbeatRecord(topic, Date.now())]);
   }
 
   private builder(info: TableInfo): TableRecordBuilder {

@@ -17,17 +17,78 @@ export interface SnapshotResult {
   records: number;
 }
 
-/** The tables Debezium captures: user tables whose `schema.table` matches table.include.list. */
+/**
+ * The tables Debezium captures, in its snapshot order: grouped by the `table.include.list` entry
+ * they first match, sorted by `schema.table` (Java string order) within each.
+ */
 export async function capturedTables(
   client: pg.Client,
   settings: SourceSettings,
 ): Promise<{ schema: string; table: string }[]> {
   const { rows } = await client.query<{ schema: string; table: string }>(
     `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-     ORDER BY 1, 2`,
+     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
   );
-  return rows.filter((r) => settings.tableInclude.some((re) => re.test(`${r.schema}.${r.table}`)));
+  const named = rows
+    .map((r) => ({ ...r, id: `${r.schema}.${r.table}` }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ordered = new Set<(typeof named)[number]>();
+  for (const pattern of settings.tableInclude)
+    for (const table of named) if (pattern.test(table.id)) ordered.add(table);
+  return [...ordered].map(({ schema, table }) => ({ schema, table }));
+}
+
+/**
+ * The `source.snapshot` marker of a row, as Debezium's RelationalSnapshotChangeEventSource sets it:
+ * `last` (last row of the last table), `first` (first row of the first table),
+ * `last_in_data_collection`, `first_in_data_collection`, else `true`.
+ */
+export function snapshotMarker(
+  firstTable: boolean,
+  lastTable: boolean,
+  firstInTable: boolean,
+  lastInTable: boolean,
+): string {
+  if (lastInTable && lastTable) return "last";
+  if (firstInTable && firstTable) return "first";
+  if (lastInTable) return "last_in_data_collection";
+  if (firstInTable) return "first_in_data_collection";
+  return "true";
+}
+
+type Row = Record<string, string | null>;
+
+/** One table's rows, turned into records one row behind the cursor: the last row is known only at the end. */
+class SnapshotTableReader {
+  private held: Row | undefined;
+  private position = 0;
+
+  constructor(
+    private readonly toRecords: (row: Row, marker: string) => UnwrappedRecord[],
+    private readonly firstTable: boolean,
+    private readonly lastTable: boolean,
+  ) {}
+
+  add(rows: Row[]): UnwrappedRecord[] {
+    const records: UnwrappedRecord[] = [];
+    for (const row of rows) {
+      if (this.held) records.push(...this.release(false));
+      this.held = row;
+    }
+    return records;
+  }
+
+  end(): UnwrappedRecord[] {
+    return this.held ? this.release(true) : [];
+  }
+
+  private release(last: boolean): UnwrappedRecord[] {
+    const marker = snapshotMarker(this.firstTable, this.lastTable, this.position === 0, last);
+    this.position += 1;
+    const row = this.held!;
+    this.held = undefined;
+    return this.toRecords(row, marker);
+  }
 }
 
 export async function runSnapshot(
@@ -46,7 +107,7 @@ export async function runSnapshot(
     const txId = Number(head.rows[0]!.txid);
     const nowUs = Number(head.rows[0]!.now_us);
     let count = 0;
-    for (const { schema, table } of tables) {
+    for (const [index, { schema, table }] of tables.entries()) {
       const builder = makeBuilder(await readTableInfo(client, schema, table));
       const source: SourceInfo = {
         version: DEBEZIUM_VERSION,
@@ -64,7 +125,13 @@ export async function runSnapshot(
         lsn: Number(lsn),
         xmin: null,
       };
-      const cursor = `cdc_snapshot_${count}`;
+      const tableRows = new SnapshotTableReader(
+        (row, marker) =>
+          builder.read("r", row, Date.now(), marker === "true" ? source : { ...source, snapshot: marker }),
+        index === 0,
+        index === tables.length - 1,
+      );
+      const cursor = `cdc_snapshot_${index}`;
       await client.query(
         `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM "${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`,
       );
@@ -74,11 +141,10 @@ export async function runSnapshot(
           types: RAW_TEXT,
         });
         if (batch.rows.length === 0) break;
-        const records: UnwrappedRecord[] = [];
-        for (const row of batch.rows) records.push(...builder.read("r", row, Date.now(), source));
         count += batch.rows.length;
-        emit(records);
+        emit(tableRows.add(batch.rows));
       }
+      emit(tableRows.end());
       await client.query(`CLOSE ${cursor}`);
     }
     await client.query("COMMIT");

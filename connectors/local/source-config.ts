@@ -22,6 +22,8 @@ export interface SourceSettings {
   modes: TypeModes;
   heartbeatIntervalMs: number;
   heartbeatActionQuery: string | undefined;
+  /** `<topic.heartbeat.prefix>.<topic.prefix>`: where heartbeat records go. */
+  heartbeatTopic: string;
   skippedOperations: Set<string>;
   unwrap: UnwrapSettings;
   /** Whether the value converter carries a Connect schema (needed by ParquetFormat). */
@@ -121,9 +123,12 @@ function parseUnwrap(reader: ConfigReader, tombstonesOnDelete: boolean, placehol
   };
 }
 
-/** Debezium `table.include.list`: comma-separated regular expressions matched against `schema.table`. */
+/**
+ * Debezium `table.include.list`: comma-separated regular expressions matched (whole, ignoring case)
+ * against `schema.table`, in the given order (the snapshot follows it).
+ */
 function includeList(text: string): RegExp[] {
-  return text.split(",").map((t) => new RegExp(`^(?:${t.trim()})$`));
+  return text.split(",").map((t) => new RegExp(`^(?:${t.trim()})$`, "i"));
 }
 
 export function parseSourceConfig(input: unknown): SourceSettings {
@@ -154,6 +159,7 @@ export function parseSourceConfig(input: unknown): SourceSettings {
       r.fail(`config key "skipped.operations": unknown operation "${op}"`);
   const tombstonesOnDelete = r.bool("tombstones.on.delete", true);
   const placeholder = r.string("unavailable.value.placeholder", "__debezium_unavailable_value");
+  const topicPrefix = r.string("topic.prefix");
   const settings: SourceSettings = {
     name,
     database: {
@@ -164,7 +170,7 @@ export function parseSourceConfig(input: unknown): SourceSettings {
       dbname: r.string("database.dbname"),
       ssl: r.oneOf("database.sslmode", ["disable", "prefer", "require", "allow"], "prefer") === "require",
     },
-    topicPrefix: r.string("topic.prefix"),
+    topicPrefix,
     tableInclude: includeList(r.string("table.include.list", ".*")),
     slotName: r.string("slot.name", "debezium"),
     publicationName: r.string("publication.name", "dbz_publication"),
@@ -189,6 +195,7 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     },
     heartbeatIntervalMs: r.int("heartbeat.interval.ms", 0),
     heartbeatActionQuery: r.optional("heartbeat.action.query"),
+    heartbeatTopic: `${r.string("topic.heartbeat.prefix", "__debezium-heartbeat")}.${topicPrefix}`,
     skippedOperations,
     unwrap: parseUnwrap(r, tombstonesOnDelete, placeholder),
     valueSchemas,

@@ -38,7 +38,10 @@ export interface SourceInfo {
 
 const OPTIONAL_STRING: ConnectSchema = { type: "STRING", optional: true };
 const OPTIONAL_INT64: ConnectSchema = { type: "INT64", optional: true };
-/** Schemas of the source block's fields, made optional as the SMT adds them. */
+/**
+ * Schemas of the source block's fields as the SMT adds them: SchemaUtil.copySchemaBasics (name,
+ * version, doc, parameters; no default value) made optional.
+ */
 const SOURCE_FIELD_SCHEMAS: Record<string, ConnectSchema> = {
   version: OPTIONAL_STRING,
   connector: OPTIONAL_STRING,
@@ -52,7 +55,6 @@ const SOURCE_FIELD_SCHEMAS: Record<string, ConnectSchema> = {
     parameters: {
       allowed: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental",
     },
-    defaultValue: "false",
   },
   db: OPTIONAL_STRING,
   sequence: OPTIONAL_STRING,

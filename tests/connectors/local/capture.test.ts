@@ -2,6 +2,7 @@
  * cdc-contract.md §1-2 on a real PostgreSQL: SQL actions and the exact rows the bucket holds,
  * with LSNs, xids and commit times checked against a test_decoding slot (PostgreSQL's own account).
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -30,7 +31,13 @@ function meta(op: string, table: string, tx: OracleTx, index: number, previousCo
   };
 }
 
-async function capture(h: Harness, table: string, run: () => Promise<void>, transactions: number) {
+async function capture(
+  h: Harness,
+  table: string,
+  run: () => Promise<void>,
+  transactions: number,
+  select = "*",
+) {
   const setup = await captureSetup(h, [table]);
   const oracle = await createOracle(h);
   const runtime = await runtimeFor(setup);
@@ -38,7 +45,7 @@ async function capture(h: Harness, table: string, run: () => Promise<void>, tran
   await waitFor(() => runtime.stats().transactions >= transactions);
   await runtime.stop();
   const files = topicFiles(setup.bucketRoot, `cdc.${table}`);
-  return { files, ...(await readParquet(files)), txs: await oracle(), stats: runtime.stats() };
+  return { files, ...(await readParquet(files, select)), txs: await oracle(), stats: runtime.stats() };
 }
 
 describe("Debezium records in the bucket", () => {
@@ -155,6 +162,41 @@ describe("Debezium records in the bucket", () => {
     });
   });
 
+  it("marks snapshot rows first/last as Debezium does, tables in table.include.list order", async () => {
+    await h.db.query("CREATE TABLE shop.snap_a (id int PRIMARY KEY)");
+    await h.db.query("CREATE TABLE shop.snap_b (id int PRIMARY KEY)");
+    await h.db.query("INSERT INTO shop.snap_a VALUES (1), (2), (3)");
+    await h.db.query("INSERT INTO shop.snap_b VALUES (1)");
+    const setup = await captureSetup(h, ["shop.snap_b", "shop.snap_a"], {
+      source: { "transforms.unwrap.add.fields": "op,snapshot", "snapshot.fetch.size": "2" },
+    });
+    await (await runtimeFor(setup)).stop();
+    const read = (table: string) => readParquet(topicFiles(setup.bucketRoot, `cdc.shop.${table}`));
+    const [a, b] = [await read("snap_a"), await read("snap_b")];
+    expect(b.rows).toEqual([{ id: 1, __deleted: "false", __op: "r", __snapshot: "first" }]);
+    expect(a.rows.map((r) => [r.id, r.__snapshot])).toEqual([
+      [1, "first_in_data_collection"],
+      [2, "true"],
+      [3, "last"],
+    ]);
+    // add.fields copies the field's schema without its default (SchemaUtil.copySchemaBasics), made optional.
+    expect((a.schemas[0] as { fields: unknown[] }).fields.at(-1)).toEqual({
+      name: "__snapshot",
+      type: [
+        "null",
+        {
+          type: "string",
+          "connect.version": 1,
+          "connect.parameters": {
+            allowed: "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental",
+          },
+          "connect.name": "io.debezium.data.Enum",
+        },
+      ],
+      default: null,
+    });
+  });
+
   it("REPLICA IDENTITY FULL: a delete carries the whole old row", async () => {
     await h.db.query("CREATE TABLE shop.full_rows (id int PRIMARY KEY, name text NOT NULL, qty int)");
     await h.db.query("ALTER TABLE shop.full_rows REPLICA IDENTITY FULL");
@@ -186,28 +228,80 @@ describe("Debezium records in the bucket", () => {
       await h.db
         .query(`INSERT INTO ${table} SELECT 1, string_agg(md5(i::text), ''), decode(string_agg(md5(i::text), ''), 'hex'),
         array_agg(md5(i::text)), 1 FROM generate_series(1, 400) i`);
-      const { rows } = await capture(
+      const { rows, txs } = await capture(
         h,
         table,
         () => h.db.query(`UPDATE ${table} SET qty = 2 WHERE id = 1`).then(() => undefined),
         1,
+        "* REPLACE (hex(blob) AS blob)",
       );
-      const expected = await h.db.query(`SELECT big, encode(blob, 'hex') AS blob, tags FROM ${table}`);
-      const update = rows[1]!;
-      expect(update.__op).toBe("u");
-      expect(update.qty).toBe(2);
-      if (identity === "DEFAULT") {
-        // DuckDB returns the BLOB's bytes as text: they are the placeholder's bytes.
-        expect([update.big, update.blob, update.tags]).toEqual([
-          "__debezium_unavailable_value",
-          "__debezium_unavailable_value",
-          ["__debezium_unavailable_value"],
-        ]);
-      } else {
-        expect([update.big, update.tags]).toEqual([expected.rows[0].big, expected.rows[0].tags]);
-      }
-      // The snapshot row always has the real values.
-      expect(rows[0]!.big).toBe(expected.rows[0].big);
+      const real = await h.db.query<{ big: string; blob: string; tags: string[] }>(
+        `SELECT big, upper(encode(blob, 'hex')) AS blob, tags FROM ${table}`,
+      );
+      const realValues = real.rows[0]!;
+      const placeholder = "__debezium_unavailable_value";
+      const placeholderHex = Buffer.from(placeholder).toString("hex").toUpperCase();
+      const { __lsn, __txId, __source_ts_ms, __sequence } = rows[0]!;
+      expect(rows).toEqual([
+        // The snapshot row always has the real values.
+        {
+          id: 1,
+          ...realValues,
+          qty: 1,
+          __deleted: "false",
+          __op: "r",
+          __table: table.slice(5),
+          __lsn,
+          __txId,
+          __source_ts_ms,
+          __sequence,
+        },
+        {
+          id: 1,
+          ...(identity === "DEFAULT"
+            ? { big: placeholder, blob: placeholderHex, tags: [placeholder] }
+            : realValues),
+          qty: 2,
+          ...meta("u", table.slice(5), txs[0]!, 0, null),
+        },
+      ]);
+    }
+  });
+
+  it("a primary-key change leaves an unchanged TOASTed value in no event under DEFAULT", async () => {
+    for (const identity of ["DEFAULT", "FULL"]) {
+      const table = `shop.key_toast_${identity.toLowerCase()}`;
+      await h.db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, big text, qty int NOT NULL)`);
+      await h.db.query(`ALTER TABLE ${table} REPLICA IDENTITY ${identity}`);
+      // md5 text does not compress: stored out of line (TOAST).
+      const big = Array.from({ length: 400 }, (_, i) => createHash("md5").update(`${i}`).digest("hex")).join(
+        "",
+      );
+      const { rows, txs } = await capture(
+        h,
+        table,
+        async () => {
+          await h.db.query(`INSERT INTO ${table} VALUES (1, $1, 1)`, [big]);
+          await h.db.query(`UPDATE ${table} SET id = 10 WHERE id = 1`);
+        },
+        2,
+      );
+      const [c, u] = txs;
+      const name = table.slice(5);
+      // DEFAULT: the old key's before-image holds only the key; the new key's create carries the
+      // placeholder (pgoutput sends the value as unchanged), so SCD2 has nothing to carry forward.
+      expect(rows).toEqual([
+        { id: 1, big, qty: 1, ...meta("c", name, c!, 0, null) },
+        identity === "DEFAULT"
+          ? { id: 1, big: null, qty: 0, ...meta("d", name, u!, 0, c!.commitLsn) }
+          : { id: 1, big, qty: 1, ...meta("d", name, u!, 0, c!.commitLsn) },
+        {
+          id: 10,
+          big: identity === "DEFAULT" ? "__debezium_unavailable_value" : big,
+          qty: 1,
+          ...meta("c", name, u!, 0, c!.commitLsn),
+        },
+      ]);
     }
   });
 
