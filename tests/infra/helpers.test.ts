@@ -1,10 +1,12 @@
-// Pure helpers of infra/: subnet arithmetic, ARNs, broker settings, topic plan, flows, Fargate sizes.
+// Pure helpers of infra/: subnet arithmetic, ARNs, broker settings, topic plan, flows, Fargate sizes,
+// which alarms a stack gets.
 import { describe, expect, it } from "vitest";
 import { fargateMemoryOptions } from "../../infra/config-schema";
 import { brokerProperties } from "../../infra/kafka";
 import { heartbeatTopicName, planTopics } from "../../infra/kafka-topics";
 import { mskResourceArn, s3ObjectsArn } from "../../infra/lib";
 import { subnetCidr } from "../../infra/network";
+import { alarmSpecs } from "../../infra/observability";
 import { allowedFlows } from "../../infra/security-groups";
 
 describe("subnetCidr", () => {
@@ -115,5 +117,43 @@ describe("fargateMemoryOptions", () => {
     [300, []],
   ])("cpu %i allows %j", (cpu, memory) => {
     expect(fargateMemoryOptions(cpu)).toEqual(memory);
+  });
+});
+
+describe("alarmSpecs", () => {
+  const base = {
+    kafkaClusterName: "c",
+    connectClusterName: "e",
+    connectServiceName: "s",
+    analyticsClusterArn: "arn:aws:ecs:eu-west-1:1:cluster/e",
+    analyticsTaskFamily: "f",
+    region: "eu-west-1",
+  };
+  it.each([
+    [{ kafkaBrokerCount: 0, connectMinRunning: 0 }, ["schedule-errors"]],
+    [
+      { kafkaBrokerCount: 0, connectMinRunning: 1, databaseInstanceIdentifier: "orders" },
+      ["slot-lag", "wal-disk", "free-storage", "connect-tasks", "schedule-errors"],
+    ],
+    [{ kafkaBrokerCount: 2, connectMinRunning: 0 }, ["kafka-disk-1", "kafka-disk-2", "schedule-errors"]],
+  ])("%j gives %j", (args, keys) => {
+    expect(alarmSpecs({ ...base, ...args }).map((spec) => spec.key)).toEqual(keys);
+  });
+
+  it("puts the WAL alarm at 80 % of max_slot_wal_keep_size and defaults the other thresholds", () => {
+    const specs = alarmSpecs({
+      ...base,
+      kafkaBrokerCount: 1,
+      connectMinRunning: 2,
+      databaseInstanceIdentifier: "db",
+    });
+    expect(specs.map((spec) => [spec.key, spec.threshold])).toEqual([
+      ["slot-lag", 1024 ** 3],
+      ["wal-disk", Math.round(10240 * 1024 * 1024 * 0.8)],
+      ["free-storage", 10 * 1024 ** 3],
+      ["kafka-disk-1", 80],
+      ["connect-tasks", 2],
+      ["schedule-errors", 0],
+    ]);
   });
 });

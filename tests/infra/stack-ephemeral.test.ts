@@ -2,6 +2,7 @@
 // force-destroy, no versioning, short log retention, secrets deleted at once).
 import { REGION } from "./harness";
 import { stackSuite } from "./stack-suite";
+import { coreRules, ruleNames } from "./stack-scenario";
 
 export const REVIEW_STACK_CONFIG = {
   "aws:region": REGION,
@@ -13,6 +14,8 @@ export const REVIEW_STACK_CONFIG = {
   "cdc-pipeline:connectMaxCount": "1",
   "cdc-pipeline:analyticsSchedule": "rate(15 minutes)",
 };
+
+const core = coreRules(80);
 
 stackSuite({
   stack: "pr-123",
@@ -27,34 +30,43 @@ stackSuite({
     kms: false,
     ephemeral: true,
     alarmEmails: 0,
+    rdsAlarms: true,
     inCluster: true,
   },
   rds: {
     instanceClass: "db.t4g.micro",
+    allocatedStorage: 20,
+    maxAllocatedStorage: 20,
     multiAz: false,
     backupRetentionPeriod: 1,
     maxSlotWalKeepSizeMb: 10240,
   },
-  kafka: { brokers: 2, replicationFactor: 2, partitions: 3, retentionHours: 168 },
-  connect: { desired: 1, min: 1, max: 1, cpu: "1024", memory: "4096" },
+  kafka: {
+    brokers: 2,
+    instanceType: "kafka.t3.small",
+    volumeGb: 100,
+    replicationFactor: 2,
+    partitions: 3,
+    retentionHours: 168,
+  },
+  connect: { desired: 1, min: 1, max: 1, cpu: "1024", memory: "4096", https: false },
   kms: false,
   createCommerceTables: true,
   logRetentionDays: 3,
   alarmEmails: [],
+  alarms: {
+    databaseIdentifier: "cdc-pipeline-pr-123",
+    slotLagBytes: 1073741824,
+    walDiskBytes: 8589934592, // 80 % of max_slot_wal_keep_size (10240 MB)
+    freeStorageBytes: 10737418240,
+    kafkaDiskPercent: 80,
+  },
   schedule: "rate(15 minutes)",
-  securityGroupRules: [
-    ...[
-      "connect-to-database-5432",
-      "connect-to-kafka-9098",
-      "connect-to-connect-8083",
-      "connectLb-to-connect-8083",
-      "connect-to-endpoints-443",
-      "analytics-to-endpoints-443",
-    ].flatMap((n) => [`${n}-in`, `${n}-out`]),
-    "vpc-to-connectLb-80-in",
-    "connect-to-s3-443-out",
-    "analytics-to-s3-443-out",
-  ],
+  securityGroupRules: ruleNames(
+    [...core.both, "connect-to-endpoints-443", "analytics-to-endpoints-443"],
+    core.ingressOnly,
+    core.egressOnly,
+  ),
   endpoints: {
     databaseHost: `cdc-pipeline-pr-123.abc.${REGION}.rds.amazonaws.com`,
     databasePort: 5432,

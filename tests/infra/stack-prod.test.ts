@@ -1,8 +1,9 @@
 // The prod stack, from Pulumi.prod.yaml: three AZs, Multi-AZ RDS, three brokers, KMS, in-VPC runner.
 import { REGION, readStackFile } from "./harness";
 import { stackSuite } from "./stack-suite";
+import { coreRules, ruleNames } from "./stack-scenario";
 
-const both = (names: string[]) => names.flatMap((n) => [`${n}-in`, `${n}-out`]);
+const core = coreRules(80);
 
 stackSuite({
   stack: "prod",
@@ -17,38 +18,48 @@ stackSuite({
     kms: true,
     ephemeral: false,
     alarmEmails: 2,
+    rdsAlarms: true,
     inCluster: true,
-    deployerCidrs: 1,
   },
   rds: {
     instanceClass: "db.r6g.large",
+    allocatedStorage: 200,
+    maxAllocatedStorage: 1000,
     multiAz: true,
     backupRetentionPeriod: 14,
     maxSlotWalKeepSizeMb: 51200,
   },
-  kafka: { brokers: 3, replicationFactor: 3, partitions: 6, retentionHours: 168 },
-  connect: { desired: 3, min: 2, max: 6, cpu: "2048", memory: "8192" },
+  kafka: {
+    brokers: 3,
+    instanceType: "kafka.m7g.large",
+    volumeGb: 500,
+    replicationFactor: 3,
+    partitions: 6,
+    retentionHours: 168,
+  },
+  connect: { desired: 3, min: 2, max: 6, cpu: "2048", memory: "8192", https: false },
   kms: true,
   createCommerceTables: false,
   logRetentionDays: 90,
   alarmEmails: ["data-platform-oncall@example.com", "dba@example.com"],
+  alarms: {
+    databaseIdentifier: "cdc-pipeline-prod",
+    slotLagBytes: 5368709120,
+    walDiskBytes: 42949672960, // 80 % of max_slot_wal_keep_size (51200 MB)
+    freeStorageBytes: 21474836480,
+    kafkaDiskPercent: 80,
+  },
   schedule: "cron(15 * * * ? *)",
-  securityGroupRules: [
-    ...both([
-      "connect-to-database-5432",
-      "connect-to-kafka-9098",
-      "connect-to-connect-8083",
-      "connectLb-to-connect-8083",
-      "connect-to-endpoints-443",
-      "analytics-to-endpoints-443",
-    ]),
-    "vpc-to-connectLb-80-in",
-    "deployer0-to-database-5432-in",
-    "deployer0-to-kafka-9098-in",
-    "deployer0-to-connectLb-80-in",
-    "connect-to-s3-443-out",
-    "analytics-to-s3-443-out",
-  ],
+  securityGroupRules: ruleNames(
+    [...core.both, "connect-to-endpoints-443", "analytics-to-endpoints-443"],
+    [
+      ...core.ingressOnly,
+      "deployer0-to-database-5432",
+      "deployer0-to-kafka-9098",
+      "deployer0-to-connectLb-80",
+    ],
+    core.egressOnly,
+  ),
   // No overrides: a runner inside the VPC uses the resources' own addresses.
   endpoints: {
     databaseHost: `cdc-pipeline-prod.abc.${REGION}.rds.amazonaws.com`,
