@@ -2,7 +2,13 @@
 // the scheduled SCD2 job, the connectors, and their logs.
 import { expect, it } from "vitest";
 import { ACCOUNT, REGION, json } from "./harness";
-import { subnetIds, topicNames, topicResourceName, type StackContext } from "./stack-scenario";
+import {
+  sourceDatabase,
+  subnetIds,
+  topicNames,
+  topicResourceName,
+  type StackContext,
+} from "./stack-scenario";
 
 interface Container {
   name: string;
@@ -246,11 +252,12 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
         ]),
       );
     }
+    const database = sourceDatabase(s);
     expect(source.inputs.name).toBe("cdc-postgres-source");
     expect(source.inputs.config).toMatchObject({
-      "database.hostname": m.rdsHost,
-      "database.port": "5432",
-      "database.dbname": "app",
+      "database.hostname": database.host,
+      "database.port": String(database.port),
+      "database.dbname": database.name,
       "database.user": "cdc_connector",
       "database.password": `\${secretsmanager:${m.cdcSecretArn}:password}`,
       "slot.name": "cdc_slot",

@@ -3,7 +3,7 @@
 // database, and the providers Pulumi reaches them with.
 import { expect, it } from "vitest";
 import { ACCOUNT, REGION, SECRET_VALUES, isSecret, json, reveal } from "./harness";
-import { subnetIds, type StackContext } from "./stack-scenario";
+import { sourceDatabase, subnetIds, type StackContext } from "./stack-scenario";
 
 export function dataChecks({ s, m, run, input }: StackContext): void {
   if (s.rds) {
@@ -195,19 +195,22 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
 
   if (!s.endpoints) return;
   const endpoints = s.endpoints;
+  const database = sourceDatabase(s).name;
 
   it("points the postgresql and kafka providers at the configured endpoints", () => {
     const pg = input("pulumi:providers:postgresql", "postgres");
     expect([pg.host, Number(pg.port), pg.sslmode, pg.superuser]).toEqual([
       endpoints.databaseHost,
       endpoints.databasePort,
-      "require",
+      endpoints.sslMode ?? "require",
       "false",
     ]);
     expect(isSecret(pg.password)).toBe(true);
     expect(reveal(pg.password)).toBe(SECRET_VALUES.masterPassword);
     const kafka = input("pulumi:providers:kafka", "kafka");
-    expect(JSON.parse(String(kafka.bootstrapServers))).toEqual(m.bootstrapBrokers.split(","));
+    expect(JSON.parse(String(kafka.bootstrapServers))).toEqual(
+      endpoints.kafkaBootstrapServers ?? m.bootstrapBrokers.split(","),
+    );
     expect([kafka.tlsEnabled, kafka.saslMechanism, kafka.saslAwsRegion]).toEqual(["true", "aws-iam", REGION]);
     for (const topic of run().ofType("kafka:index/topic:Topic"))
       expect(topic.provider).toMatch(/::kafka::kafka-id$/);
@@ -235,18 +238,18 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
         g.inputs.privileges,
       ]);
     expect(grants).toEqual([
-      ["app", "schema", "commerce", [], ["USAGE"]],
-      ["app", "table", "commerce", ["products", "users"], ["SELECT"]],
-      ["app", "table", "commerce", ["cdc_heartbeat"], ["INSERT", "SELECT", "UPDATE"]],
+      [database, "schema", "commerce", [], ["USAGE"]],
+      [database, "table", "commerce", ["products", "users"], ["SELECT"]],
+      [database, "table", "commerce", ["cdc_heartbeat"], ["INSERT", "SELECT", "UPDATE"]],
     ]);
     expect(input("postgresql:index/publication:Publication", "cdc-objects-publication")).toMatchObject({
       name: "cdc_publication",
-      database: "app",
+      database,
       tables: ["commerce.products", "commerce.users", "commerce.cdc_heartbeat"],
     });
     expect(input("postgresql:index/replicationSlot:ReplicationSlot", "cdc-objects-slot")).toMatchObject({
       name: "cdc_slot",
-      database: "app",
+      database,
       plugin: "pgoutput",
     });
     const ddl = run().one("pulumi-nodejs:dynamic/cdc:SqlStatements", "cdc-objects-ddl").inputs as Record<
@@ -257,7 +260,7 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
     expect(reveal(ddl.connection)).toEqual({
       host: endpoints.databaseHost,
       port: endpoints.databasePort,
-      database: "app",
+      database,
       user: "cdc_admin",
       password: SECRET_VALUES.masterPassword,
       ssl: true,

@@ -43,8 +43,17 @@ export interface Scenario {
   schedule: string;
   /** Security group rule resource names (without the `network-` prefix). */
   securityGroupRules: string[];
-  /** Where Pulumi reaches the database and Connect (in-cluster resources only). */
-  endpoints: { databaseHost: string; databasePort: number; connectUrl: string } | undefined;
+  /** Where Pulumi reaches the database, the brokers (default: MSK's) and Connect (in-cluster only). */
+  endpoints:
+    | {
+        databaseHost: string;
+        databasePort: number;
+        connectUrl: string;
+        kafkaBootstrapServers?: string[];
+        /** The postgresql provider's sslmode. Defaults to "require". */
+        sslMode?: string;
+      }
+    | undefined;
   bucketPrefix: string;
   /** Security group of an existing database (rules are added to it). */
   existingDatabaseGroupId?: string;
@@ -89,6 +98,23 @@ export function coreRules(lbPort: number): { both: string[]; ingressOnly: string
     ingressOnly: [`vpc-to-connectLb-${lbPort}`],
     egressOnly: ["connect-to-s3-443", "analytics-to-s3-443"],
   };
+}
+
+/** The source database as the workers see it: the new RDS instance or `existingDatabase`. */
+export function sourceDatabase(s: Scenario): {
+  host: string;
+  port: number;
+  name: string;
+  masterSecretArn: string;
+} {
+  const existing = s.config["cdc-pipeline:existingDatabase"];
+  const name = s.config["cdc-pipeline:databaseName"] ?? "app";
+  if (!existing) {
+    const m = mockValues(s);
+    return { host: m.rdsHost, port: 5432, name, masterSecretArn: m.rdsMasterSecretArn };
+  }
+  const parsed = JSON.parse(existing) as { host: string; port?: number; masterSecretArn: string };
+  return { host: parsed.host, port: parsed.port ?? 5432, name, masterSecretArn: parsed.masterSecretArn };
 }
 
 /** The names the mocks give a scenario's resources (harness.ts `computedState`). */

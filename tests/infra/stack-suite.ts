@@ -12,6 +12,7 @@ import { dataChecks } from "./stack-checks-data";
 import { observabilityChecks } from "./stack-checks-observability";
 import {
   expectedResources,
+  sourceDatabase,
   stackContext,
   subnetIds,
   topicNames,
@@ -65,17 +66,14 @@ export function stackSuite(s: Scenario): void {
 
     it("exports what a user needs: bucket, prefixes, endpoints, secrets, schedule", () => {
       const { m } = ctx;
-      const existing = s.config["cdc-pipeline:existingDatabase"];
-      const database = existing
-        ? (JSON.parse(existing) as { host: string; port?: number; masterSecretArn: string })
-        : { host: m.rdsHost, port: 5432, masterSecretArn: m.rdsMasterSecretArn };
+      const database = sourceDatabase(s);
       expect(run.outputs).toEqual({
         bucketName: m.bucket,
         rawChangesUri: `s3://${m.bucket}/cdc_data`,
         analyticsUri: `s3://${m.bucket}/analytics`,
         connectRestUrl: `${s.connect.https ? "https" : "http"}://${m.connectLbHost}`,
         kafkaBootstrapBrokers: m.bootstrapBrokers,
-        databaseEndpoint: `${database.host}:${database.port ?? 5432}`,
+        databaseEndpoint: `${database.host}:${database.port}`,
         databaseMasterSecretArn: database.masterSecretArn,
         cdcSecretArn: m.cdcSecretArn,
         scheduleName: `${s.stack}-scd2-20261125`,
