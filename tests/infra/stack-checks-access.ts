@@ -101,9 +101,37 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
         ["network-endpoints-id"],
       ]),
     );
-    for (const subnet of run().ofType("aws:ec2/subnet:Subnet")) {
-      expect([subnet.name, subnet.inputs.mapPublicIpOnLaunch]).toEqual([subnet.name, false]);
+  });
+
+  it("spreads private subnets (no public ones, no NAT) over the configured AZs", () => {
+    if (!s.features.newVpc) {
+      expect(run().ofType("aws:ec2/vpc:Vpc")).toEqual([]);
+      return;
     }
+    const cidr = s.config["cdc-pipeline:vpcCidr"] ?? "10.42.0.0/16";
+    expect(input("aws:ec2/vpc:Vpc", "network-vpc")).toMatchObject({
+      cidrBlock: cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+    });
+    const [a, b] = cidr.split(".");
+    const subnets = run()
+      .ofType("aws:ec2/subnet:Subnet")
+      .map((r) => [r.name, r.inputs.cidrBlock, r.inputs.availabilityZone, r.inputs.mapPublicIpOnLaunch]);
+    expect(subnets.sort()).toEqual(
+      Array.from({ length: s.features.azCount }, (_, i) => [
+        `network-private-${i}`,
+        `${a}.${b}.${i * 16}.0/20`,
+        `${REGION}${"abc"[i]}`,
+        false,
+      ]),
+    );
+    const associations = run()
+      .ofType("aws:ec2/routeTableAssociation:RouteTableAssociation")
+      .map((r) => [r.inputs.subnetId, r.inputs.routeTableId]);
+    expect(associations.sort()).toEqual(subnetIds(s).map((id) => [id, "network-private-id"]));
+    // The private route table has no routes of its own: only the S3 gateway endpoint adds one.
+    expect(input("aws:ec2/routeTable:RouteTable", "network-private").routes).toBeUndefined();
   });
 
   if (s.features.tunnelHost) {
