@@ -41,8 +41,8 @@ async function main(argv: string[]): Promise<void> {
   const opts = program.opts() as { source: string; sink: string; bucketRoot: string; logLevel: string };
   const tty = process.stderr.isTTY === true;
   const logger = pino({ level: tty ? "warn" : opts.logLevel }, pino.destination(2));
-  // Set once started; a failure reported during start-up has nothing to stop yet.
-  const started: { runtime?: ConnectorRuntime } = {};
+  // Set once started; a failure or signal during start-up has nothing to stop yet.
+  const state: { runtime?: ConnectorRuntime; stopRequested?: string; stopping?: boolean } = {};
   let exiting = false;
   const exit = (code: number, err?: Error): void => {
     if (exiting) return;
@@ -53,20 +53,47 @@ async function main(argv: string[]): Promise<void> {
     }
     process.exit(code);
   };
+  // The progress display, set up once streaming.
+  const display: { bar?: SingleBar; timer?: NodeJS.Timeout } = {};
+  const shutdown = (signal: string): void => {
+    const runtime = state.runtime;
+    if (!runtime) {
+      // Still starting (e.g. snapshotting): stop as soon as the runtime is up.
+      logger.info({ signal }, "stopping once started");
+      state.stopRequested = signal;
+      return;
+    }
+    if (state.stopping) return;
+    state.stopping = true;
+    logger.info({ signal }, "flushing and stopping");
+    clearInterval(display.timer);
+    display.bar?.stop();
+    runtime
+      .stop()
+      .then(() => {
+        logger.info(runtime.stats(), "stopped");
+        exit(0);
+      })
+      .catch((err: Error) => exit(1, err));
+  };
+  // Installed before anything starts: until then a signal's default action would kill the process.
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
   const runtime = await startConnectorRuntime({
     source: readJson(opts.source, "source"),
     sink: readJson(opts.sink, "sink"),
     bucketRoot: resolve(opts.bucketRoot),
     logger,
     onError: (err) => {
-      void runtime
-        ?.stop()
-        .catch(() => undefined)
-        .finally(() => exit(1, err));
+      void (state.runtime?.stop() ?? Promise.resolve()).catch(() => undefined).finally(() => exit(1, err));
     },
   });
-  started.runtime = runtime;
+  state.runtime = runtime;
   logger.info({ bucketRoot: resolve(opts.bucketRoot) }, "streaming");
+  if (state.stopRequested) {
+    shutdown(state.stopRequested);
+    return;
+  }
   const bar = tty
     ? new SingleBar({
         format: "captured {records} records | {files} files | {pending} pending | slot at {lsn}",
@@ -74,7 +101,8 @@ async function main(argv: string[]): Promise<void> {
       })
     : undefined;
   bar?.start(1, 0, { records: 0, files: 0, pending: 0, lsn: "-" });
-  const progress = setInterval(
+  display.bar = bar;
+  display.timer = setInterval(
     () => {
       const s = runtime.stats();
       if (bar)
@@ -88,20 +116,6 @@ async function main(argv: string[]): Promise<void> {
     },
     tty ? 500 : 10_000,
   );
-  const shutdown = (signal: string): void => {
-    logger.info({ signal }, "flushing and stopping");
-    clearInterval(progress);
-    bar?.stop();
-    runtime
-      .stop()
-      .then(() => {
-        logger.info(runtime.stats(), "stopped");
-        exit(0);
-      })
-      .catch((err: Error) => exit(1, err));
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
 main(process.argv).catch((err: Error) => {

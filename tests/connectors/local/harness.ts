@@ -1,6 +1,7 @@
 /** Test harness: an embedded PostgreSQL per test file, connector configs, and reading the bucket back. */
 import { DuckDBInstance } from "@duckdb/node-api";
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -111,6 +112,54 @@ export async function runtimeFor(setup: Awaited<ReturnType<typeof captureSetup>>
   });
 }
 
+/** The connector JSON files the CLI takes: the source as `{name, config}`, the sink as a flat map. */
+export function writeConfigFiles(
+  h: Harness,
+  setup: Awaited<ReturnType<typeof captureSetup>>,
+): { sourceFile: string; sinkFile: string } {
+  mkdirSync(setup.bucketRoot, { recursive: true });
+  const sourceFile = join(h.root, `${setup.source.name}.json`);
+  const sinkFile = join(h.root, `${setup.sink.name}.json`);
+  writeFileSync(sourceFile, JSON.stringify({ name: setup.source.name, config: setup.source }));
+  writeFileSync(sinkFile, JSON.stringify(setup.sink));
+  return { sourceFile, sinkFile };
+}
+
+/** `cdc-connect-local` from source; node itself (not the tsx wrapper, which would survive as a parent) so signals hit the runtime. */
+export function spawnCli(sourceFile: string, sinkFile: string, bucketRoot: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "connectors/local/cli.ts",
+      "--source",
+      sourceFile,
+      "--sink",
+      sinkFile,
+      "--bucket-root",
+      bucketRoot,
+    ],
+    { cwd: join(__dirname, "../../.."), stdio: ["ignore", "ignore", "pipe"] },
+  );
+}
+
+export const exitCode = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+
+/** Starts the CLI and resolves once it logs that it is streaming. */
+export function startCli(sourceFile: string, sinkFile: string, bucketRoot: string): Promise<ChildProcess> {
+  const child = spawnCli(sourceFile, sinkFile, bucketRoot);
+  return new Promise((resolve, reject) => {
+    let log = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('"msg":"streaming"')) resolve(child);
+    });
+    child.once("exit", (code) => reject(new Error(`cdc-connect-local exited early (${code}): ${log}`)));
+  });
+}
+
 /** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
@@ -177,6 +226,11 @@ export async function parquetColumnTypes(file: string): Promise<Record<string, s
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/** Drops the slots no runtime holds any more: the server allows 16, and every capture creates one or two. */
+export async function dropInactiveSlots(h: Harness): Promise<void> {
+  await h.db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
 }
 
 export interface OracleTx {

@@ -2,57 +2,24 @@
  * At-least-once across a crash: `cdc-connect-local` is SIGKILLed mid-stream and restarted; every
  * change PostgreSQL decoded must be in the bucket, and any duplicate carries the same `__lsn`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLsn } from "../../../connectors/local/lsn";
 import {
   captureSetup,
   createOracle,
+  exitCode,
   readParquet,
   runtimeFor,
+  startCli,
   startHarness,
   topicFiles,
   waitFor,
+  writeConfigFiles,
   type Harness,
 } from "./harness";
 
 const ROWS = 100;
 const TRANSACTIONS = 30;
-
-function startCli(sourceFile: string, sinkFile: string, bucketRoot: string): Promise<ChildProcess> {
-  // node itself (not the tsx wrapper, which would survive as a parent of the real process) so SIGKILL hits the runtime.
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "connectors/local/cli.ts",
-      "--source",
-      sourceFile,
-      "--sink",
-      sinkFile,
-      "--bucket-root",
-      bucketRoot,
-    ],
-    {
-      cwd: join(__dirname, "../../.."),
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let log = "";
-    child.stderr!.on("data", (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('"msg":"streaming"')) resolve(child);
-    });
-    child.once("exit", (code) => reject(new Error(`cdc-connect-local exited early (${code}): ${log}`)));
-  });
-}
-
-const exitCode = (child: ChildProcess): Promise<number | null> =>
-  new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 
 describe("kill and restart", () => {
   let h: Harness;
@@ -69,11 +36,7 @@ describe("kill and restart", () => {
       sink: { "flush.size": "150", "rotate.schedule.interval.ms": "2000" },
     });
     const oracle = await createOracle(h);
-    mkdirSync(setup.bucketRoot, { recursive: true });
-    const sourceFile = join(h.root, "source.json");
-    const sinkFile = join(h.root, "sink.json");
-    writeFileSync(sourceFile, JSON.stringify({ name: setup.source.name, config: setup.source }));
-    writeFileSync(sinkFile, JSON.stringify(setup.sink));
+    const { sourceFile, sinkFile } = writeConfigFiles(h, setup);
     const update = (t: number) => h.db.query(`UPDATE public.counter SET n = ${t}`);
 
     let child = await startCli(sourceFile, sinkFile, setup.bucketRoot);
@@ -102,12 +65,12 @@ describe("kill and restart", () => {
     const files = topicFiles(setup.bucketRoot, "cdc.public.counter");
     const starts = files.map((f) => Number(/\+(\d{10})\./.exec(f)![1]));
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
-    const { rows } = await readParquet(files, "id, n, __op, __lsn");
+    const { rows } = await readParquet(files, "id, n, __op, __lsn, __sequence");
     const seen = new Map<string, string>();
     for (const row of rows) {
       const key = `${row.__lsn as string}/${row.id as number}`;
       const content = JSON.stringify(row);
-      // A re-delivered change is identical: same key, same LSN, same values.
+      // A re-delivered change is identical: same key, same LSN and sequence, same values.
       expect(seen.get(key) ?? content).toBe(content);
       seen.set(key, content);
     }
