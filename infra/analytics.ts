@@ -17,28 +17,37 @@ import {
 } from "./lib";
 
 export interface AnalyticsArgs {
+  /** AWS region (log configuration). */
   region: string;
   /** ECS cluster the task runs on. */
   clusterArn: pulumi.Input<string>;
+  /** Private subnets the scheduled task runs in. */
   subnetIds: pulumi.Input<string>[];
+  /** Security group of the task. */
   securityGroupId: pulumi.Input<string>;
+  /** The bucket holding raw changes and SCD2 output. */
   bucketName: pulumi.Input<string>;
+  /** Its ARN (the task role is scoped to its prefixes). */
   bucketArn: pulumi.Input<string>;
   /** Raw change files prefix (read only). */
   topicsDir: string;
   /** SCD2 output prefix (read/write). */
   analyticsPrefix: string;
+  /** The bucket's KMS key, when it has one. Defaults to none (S3-managed keys). */
   bucketKmsKeyArn?: pulumi.Input<string>;
   /** Scheduler expression. Defaults to "rate(1 hour)". */
   schedule?: string;
   /** Time zone of cron expressions. Defaults to "UTC". */
   timezone?: string;
-  /** Fargate CPU units and memory (MiB). Default to 1024 and 4096. */
+  /** Fargate CPU units. Defaults to 1024. */
   cpu?: number;
+  /** Fargate memory (MiB), valid for `cpu`. Defaults to 4096. */
   memory?: number;
   /** Ephemeral stack (repository force-delete). Defaults to false. */
   ephemeral?: boolean;
+  /** Log group retention and tags. */
   logs: LogGroupSettings;
+  /** Tags for every resource. Defaults to none. */
   tags?: Record<string, string>;
 }
 

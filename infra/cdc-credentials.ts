@@ -9,6 +9,7 @@ export interface CdcCredentialsArgs {
   username: string;
   /** Ephemeral stack: the secret is deleted without a recovery window. Defaults to false. */
   ephemeral?: boolean;
+  /** Tags for every resource. Defaults to none. */
   tags?: Record<string, string>;
 }
 

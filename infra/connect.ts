@@ -19,8 +19,11 @@ import {
 export const CONNECT_REST_PORT = 8083;
 
 export interface ConnectArgs {
+  /** AWS region (worker config and log configuration). */
   region: string;
+  /** VPC of the load balancer's target group. */
   vpcId: pulumi.Input<string>;
+  /** Private subnets of the workers and the internal load balancer. */
   subnetIds: pulumi.Input<string>[];
   /** Security group of the worker tasks. */
   workerSecurityGroupId: pulumi.Input<string>;
@@ -40,22 +43,25 @@ export interface ConnectArgs {
   dataTopics: string[];
   /** Consumer groups of sink connectors (`connect-<name>`). */
   sinkConsumerGroups: string[];
+  /** The bucket the S3 sink writes to. */
   bucketArn: pulumi.Input<string>;
   /** The S3 sink's `topics.dir`: the only prefix the workers may write. */
   topicsDir: string;
-  /** The bucket's KMS key, when it has one. */
+  /** The bucket's KMS key, when it has one. Defaults to none (S3-managed keys). */
   bucketKmsKeyArn?: pulumi.Input<string>;
   /** The secret holding the CDC role's password (the only secret the workers can read). */
   cdcSecretArn: pulumi.Input<string>;
   /** Worker count. Defaults to 2. */
   desiredCount?: number;
-  /** Autoscaling bounds. Default to 1 and 4. */
+  /** Fewest workers autoscaling keeps. Defaults to 1. */
   minCount?: number;
+  /** Most workers autoscaling starts. Defaults to 4. */
   maxCount?: number;
   /** Target average CPU (percent) for autoscaling. Defaults to 60. */
   cpuTargetPercent?: number;
-  /** Fargate CPU units and memory (MiB). Default to 1024 and 4096. */
+  /** Fargate CPU units per worker. Defaults to 1024. */
   cpu?: number;
+  /** Fargate memory (MiB) per worker, valid for `cpu`. Defaults to 4096. */
   memory?: number;
   /** ACM certificate for an HTTPS listener on 443. Defaults to HTTP on port 80 (internal only). */
   certificateArn?: string;
@@ -63,7 +69,9 @@ export interface ConnectArgs {
   ephemeral?: boolean;
   /** What must exist before workers start (their internal topics). Defaults to nothing. */
   serviceDependsOn?: pulumi.Resource[];
+  /** Log group retention and tags. */
   logs: LogGroupSettings;
+  /** Tags for every resource. Defaults to none. */
   tags?: Record<string, string>;
 }
 

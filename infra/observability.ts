@@ -14,19 +14,25 @@ export interface ObservabilityArgs {
   maxSlotWalKeepSizeMb?: number;
   /** Free storage (bytes) below which an alarm is raised. Defaults to 10 GiB. */
   freeStorageBytes?: number;
-  /** MSK cluster name and broker count (provisioned only; 0 skips the disk alarms). */
+  /** MSK cluster name (the disk alarms' dimension). */
   kafkaClusterName: pulumi.Input<string>;
+  /** Provisioned broker count: one disk alarm each (0, as for MSK Serverless, skips them). */
   kafkaBrokerCount: number;
   /** Broker data disk use (percent) that raises an alarm. Defaults to 80. */
   kafkaDiskPercent?: number;
-  /** Connect service: an alarm fires when fewer than `connectMinRunning` tasks run (0 skips it). */
+  /** ECS cluster of the Connect service. */
   connectClusterName: pulumi.Input<string>;
+  /** The Connect service, whose running-task count is watched. */
   connectServiceName: pulumi.Input<string>;
+  /** Fewer running workers than this raises an alarm (0 skips the alarm). */
   connectMinRunning: number;
-  /** ECS cluster ARN and task family of the SCD2 job (failed runs are reported). */
+  /** ECS cluster the SCD2 job runs on (its failed runs are reported). */
   analyticsClusterArn: pulumi.Input<string>;
+  /** Task definition family of the SCD2 job. */
   analyticsTaskFamily: string;
+  /** AWS region of the dashboard widgets. */
   region: string;
+  /** Tags for every resource. Defaults to none. */
   tags?: Record<string, string>;
 }
 

@@ -9,12 +9,17 @@ export interface PipelineConnectorsArgs {
   connectUrl: pulumi.Input<string>;
   /** Database address as the Connect workers see it (inside the VPC). */
   databaseHost: pulumi.Input<string>;
+  /** Its port. */
   databasePort: pulumi.Input<number>;
+  /** The database holding the captured tables. */
   databaseName: pulumi.Input<string>;
   /** `${secretsmanager:<arn>:password}`: resolved by the workers, never by Pulumi. */
   passwordPlaceholder: pulumi.Input<string>;
+  /** The bucket the S3 sink writes to. */
   bucketName: pulumi.Input<string>;
+  /** The bucket's region. */
   region: string;
+  /** The S3 sink's `topics.dir`. */
   topicsDir: string;
   /** What must exist before the connectors start (service, topics, publication, slot). */
   dependsOn: pulumi.Input<pulumi.Resource>[];

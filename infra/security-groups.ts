@@ -90,13 +90,17 @@ export function allowedFlows(options: {
 }
 
 export interface SecurityGroupsArgs {
+  /** VPC the groups belong to. */
   vpcId: pulumi.Input<string>;
+  /** Its CIDR (source of `vpc` flows). */
   vpcCidr: pulumi.Input<string>;
   /** Prefix list of the S3 gateway endpoint (egress to S3). */
   s3PrefixListId: pulumi.Input<string>;
+  /** The flows to render (from `allowedFlows`). */
   flows: Flow[];
   /** An existing database security group to add ingress rules to, instead of creating one. */
   existingDatabaseGroupId?: pulumi.Input<string>;
+  /** Tags for every group and rule. */
   tags: Record<string, string>;
 }
 

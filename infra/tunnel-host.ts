@@ -14,6 +14,7 @@ export interface TunnelHostArgs {
   securityGroupId: pulumi.Input<string>;
   /** Instance type. Defaults to "t3.micro". */
   instanceType?: string;
+  /** Tags for every resource. Defaults to none. */
   tags?: Record<string, string>;
 }
 

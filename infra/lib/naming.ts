@@ -15,7 +15,7 @@ export function standardTags(extra: Record<string, string>, ephemeral: boolean):
 }
 
 /**
- * A physical name for services that cap name length (RDS, MSK, ECS, target groups: 32-63 chars).
+ * A physical name for services that cap name length (RDS identifiers 63, MSK cluster names 64).
  * Lowercase, alphanumerics and dashes, trimmed to `maxLength` without a trailing dash.
  */
 export function physicalName(parts: string[], maxLength = 32): string {
