@@ -5,7 +5,9 @@
  *     write: the capture path alone, not PostgreSQL's own update speed);
  *  2. latency: single-row inserts at a low rate, commit-to-durable-file latency (flush.size=1).
  * Options: --rows 100000 --transactions 10 --flush-size 1000 --latency-samples 50 --keep-data
+ * Results as JSON on stdout; progress on stderr (a bar on a terminal, JSON log lines otherwise).
  */
+import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -15,7 +17,44 @@ import pino from "pino";
 import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
 
+/** The runtime's own logs: warnings only. */
 const logger = pino({ level: "warn" });
+/** Progress of the benchmark, when stderr is not a terminal. */
+const progressLog = pino({ level: "info" }, pino.destination(2));
+
+/** Shows `done()` of `total` while `work` runs: a bar on a terminal, a JSON line every 5 s otherwise. */
+async function withProgress<T>(
+  phase: string,
+  total: number,
+  done: () => number,
+  work: Promise<T>,
+): Promise<T> {
+  const tty = process.stderr.isTTY === true;
+  const bar = tty ? new SingleBar({ format: `${phase} [{bar}] {value}/{total} | {duration}s` }) : undefined;
+  bar?.start(total, 0);
+  if (!tty) progressLog.info({ phase, total }, "started");
+  const timer = setInterval(
+    () => (bar ? bar.update(done()) : progressLog.info({ phase, done: done(), total }, "progress")),
+    tty ? 200 : 5_000,
+  );
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+    bar?.update(done());
+    bar?.stop();
+    if (!tty) progressLog.info({ phase, done: done(), total }, "finished");
+  }
+}
+
+class OptionError extends Error {}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new OptionError(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}
 
 function configs(port: number, slot: string, publication: string, flushSize: number) {
   const source = {
@@ -96,21 +135,25 @@ async function withRuntime<T>(
 
 async function main(): Promise<void> {
   const opts = new Command("bench:capture")
-    .option("--rows <n>", "rows updated per transaction", "100000")
-    .option("--transactions <n>", "bulk transactions", "10")
-    .option("--flush-size <n>", "flush.size for the bulk run", "1000")
-    .option("--latency-samples <n>", "single-row commits for the latency run", "50")
+    .option("--rows <n>", "rows updated per transaction", (v) => positiveInt(v, "--rows"), 100_000)
+    .option("--transactions <n>", "bulk transactions", (v) => positiveInt(v, "--transactions"), 10)
+    .option("--flush-size <n>", "flush.size for the bulk run", (v) => positiveInt(v, "--flush-size"), 1000)
+    .option(
+      "--latency-samples <n>",
+      "single-row commits for the latency run",
+      (v) => positiveInt(v, "--latency-samples"),
+      50,
+    )
     .option("--keep-data", "keep .bench/capture after the run", false)
     .parse(process.argv)
     .opts() as {
-    rows: string;
-    transactions: string;
-    flushSize: string;
-    latencySamples: string;
+    rows: number;
+    transactions: number;
+    flushSize: number;
+    latencySamples: number;
     keepData: boolean;
   };
-  const rows = Number(opts.rows);
-  const transactions = Number(opts.transactions);
+  const { rows, transactions } = opts;
   const root = resolve(".bench/capture");
   rmSync(root, { recursive: true, force: true });
   const server = await startEmbeddedPostgres({ dataDir: join(root, "pgdata") });
@@ -129,30 +172,37 @@ async function main(): Promise<void> {
     let postgresMs = 0;
     const workload = async (): Promise<void> => {
       const start = performance.now();
-      for (let t = 1; t <= transactions; t += 1) {
-        await db.query(`UPDATE bench.items SET n = ${t}, updated_at = now()`);
-      }
+      let committed = 0;
+      const updates = async (): Promise<void> => {
+        for (let t = 1; t <= transactions; t += 1) {
+          await db.query(`UPDATE bench.items SET n = ${t}, updated_at = now()`);
+          committed += rows;
+        }
+      };
+      await withProgress("PostgreSQL updates", total, () => committed, updates());
       postgresMs = performance.now() - start;
     };
     const bulk = await withRuntime(
       db,
       server.port,
       "bulk",
-      Number(opts.flushSize),
+      opts.flushSize,
       join(root, "bucket-bulk"),
       workload,
       async (runtime, started) => {
-        const probe = process.env.BENCH_PROBE
-          ? setInterval(() => process.stderr.write(`${JSON.stringify(runtime.stats())}\n`), 1000)
-          : undefined;
-        await until(() => runtime.stats().recordsInFiles >= total, 600_000);
-        clearInterval(probe);
+        const inFiles = (): number => runtime.stats().recordsInFiles;
+        await withProgress(
+          "capture",
+          total,
+          inFiles,
+          until(() => inFiles() >= total, 600_000),
+        );
         return { seconds: (performance.now() - started) / 1000, files: runtime.stats().files };
       },
     );
     const seconds = bulk.seconds;
 
-    const samples = Number(opts.latencySamples);
+    const samples = opts.latencySamples;
     const latencies = await withRuntime(
       db,
       server.port,
@@ -162,14 +212,17 @@ async function main(): Promise<void> {
       async () => undefined,
       async (runtime) => {
         const out: number[] = [];
-        for (let i = 0; i < samples; i += 1) {
-          const before = runtime.stats().recordsInFiles;
-          await db.query(`UPDATE bench.items SET n = n + 1 WHERE id = ${i + 1}`);
-          const committed = performance.now();
-          await until(() => runtime.stats().recordsInFiles > before, 30_000);
-          out.push(performance.now() - committed);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const measure = async (): Promise<void> => {
+          for (let i = 0; i < samples; i += 1) {
+            const before = runtime.stats().recordsInFiles;
+            await db.query(`UPDATE bench.items SET n = n + 1 WHERE id = ${i + 1}`);
+            const committed = performance.now();
+            await until(() => runtime.stats().recordsInFiles > before, 30_000);
+            out.push(performance.now() - committed);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        await withProgress("latency", samples, () => out.length, measure());
         return out.sort((a, b) => a - b);
       },
     );
@@ -180,7 +233,7 @@ async function main(): Promise<void> {
       bulk: {
         changes: total,
         transactions,
-        flushSize: Number(opts.flushSize),
+        flushSize: opts.flushSize,
         files: bulk.files,
         postgresUpdateSeconds: Number((postgresMs / 1000).toFixed(2)),
         captureSeconds: Number(seconds.toFixed(2)),
@@ -197,6 +250,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
+  if (err instanceof OptionError) {
+    process.stderr.write(`bench:capture: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`bench:capture failed: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });
