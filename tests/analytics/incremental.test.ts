@@ -3,8 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMPACT_AT } from "../../analytics/src/scd2/compact";
 import { MANIFEST_KEY } from "../../analytics/src/state/manifest";
-import type { Change, Values } from "./helpers/fixtures";
-import { SourceBucket, at, query, readTable, run, tempDir } from "./helpers/fixtures";
+import { SourceBucket, product, query, readTable, run, tempDir, u } from "./helpers/fixtures";
 import { changeStream, random } from "./helpers/stream";
 import type { SinkFile } from "./helpers/stream";
 
@@ -31,22 +30,6 @@ function shuffle<T>(items: readonly T[], rnd: () => number): T[] {
   }
   return copy;
 }
-
-const product = (id: number, name: string): Values => ({
-  id,
-  name,
-  price: 1,
-  created_at: 1704067200000000,
-  updated_at: "2024-01-01T00:00:00.000000Z",
-  released: 19723,
-  description: "text",
-});
-const u = (lsn: number, second: number, row: Values): Change => ({
-  op: "u",
-  lsn,
-  ts: at(`2024-03-01T00:00:${String(second).padStart(2, "0")}Z`),
-  row,
-});
 
 describe("incremental runs", () => {
   for (const seed of [1, 2, 3, 4]) {

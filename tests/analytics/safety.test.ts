@@ -7,36 +7,21 @@ import { LOCK_KEY } from "../../analytics/src/state/lock";
 import { MANIFEST_KEY } from "../../analytics/src/state/manifest";
 import { DirectoryStorage } from "../../analytics/src/storage";
 import type { Storage, StoredObject } from "../../analytics/src/storage";
-import type { Change, Values } from "./helpers/fixtures";
 import {
   PRODUCT_COLUMNS,
   SourceBucket,
-  at,
   query,
   readTable,
   run,
   tempDir,
   writeParquetFile,
+  product,
+  u,
   META_COLUMNS,
   sinkRow,
 } from "./helpers/fixtures";
 
 const TABLE = "commerce.products";
-const product = (id: number, name: string): Values => ({
-  id,
-  name,
-  price: 1,
-  created_at: 1704067200000000,
-  updated_at: "2024-01-01T00:00:00.000000Z",
-  released: 19723,
-  description: "text",
-});
-const u = (lsn: number, second: number, row: Values): Change => ({
-  op: "u",
-  lsn,
-  ts: at(`2024-03-01T00:00:${String(second).padStart(2, "0")}Z`),
-  row,
-});
 
 /** Every file under a directory with its bytes: to prove a failed run changed nothing. */
 async function snapshot(dir: string): Promise<Map<string, string>> {

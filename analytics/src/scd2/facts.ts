@@ -108,7 +108,13 @@ export function widenFacts(
     if (i < 0) return own;
     return `CASE WHEN ${carried[i]!.isPlaceholder("e")} THEN c${i}.${ident(c.name)} ELSE ${own} END AS ${ident(c.name)}`;
   });
-  const joins = carried.map((_, i) => ` LEFT JOIN ${input} c${i} ON c${i}._row = f._c${i}`).join("");
+  // Only the rows a placeholder points to: a join against every row would hash all their values.
+  const joins = carried
+    .map((c, i) => {
+      const pointed = `SELECT _row, ${ident(c.name)} FROM ${input} WHERE _row IN (SELECT _c${i} FROM ${facts})`;
+      return ` LEFT JOIN (${pointed}) c${i} ON c${i}._row = f._c${i}`;
+    })
+    .join("");
   return `SELECT ${values.join(", ")}, ${list(EVENT_META, "e.")}, f.n_ts, f.n_del, f._last, f._complex
   FROM ${facts} f JOIN ${input} e ON e._row = f._row${joins}`;
 }

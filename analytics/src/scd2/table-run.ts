@@ -234,9 +234,10 @@ async function fastRows(duck: Duck, shape: TableShape, input: string): Promise<s
   const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
   const carried = carriedColumns(shape, names);
   const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
-  const facts = `(${eventFacts(shape, input, carried)})`;
-  const collapsed = collapse ? `(${collapseFacts(shape, facts, carried)})` : facts;
-  return widenFacts(shape, `(${versionFacts(shape, collapsed)})`, input, carried);
+  await duck.run(`CREATE TEMP TABLE scd2_facts AS ${eventFacts(shape, input, carried)}`);
+  const collapsed = collapse ? `(${collapseFacts(shape, "scd2_facts", carried)})` : "scd2_facts";
+  await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed)}`);
+  return widenFacts(shape, "scd2_vfacts", input, carried);
 }
 
 /**

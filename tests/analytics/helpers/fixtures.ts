@@ -83,6 +83,25 @@ export interface Change {
 
 export const at = (iso: string): number => Date.parse(iso);
 
+/** A products row with `name` set and every other column fixed. */
+export const product = (id: number, name: string): Values => ({
+  id,
+  name,
+  price: 1,
+  created_at: 1704067200000000,
+  updated_at: "2024-01-01T00:00:00.000000Z",
+  released: 19723,
+  description: "text",
+});
+
+/** An update committed at second `second` of 2024-03-01 (UTC). */
+export const u = (lsn: number, second: number, row: Values): Change => ({
+  op: "u",
+  lsn,
+  ts: at(`2024-03-01T00:00:${String(second).padStart(2, "0")}Z`),
+  row,
+});
+
 /** What REPLICA IDENTITY DEFAULT puts in a delete's non-key columns: a type default, not data. */
 function deleteFiller(type: string): Values[string] {
   if (type.endsWith("[]")) return [];
