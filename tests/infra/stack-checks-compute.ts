@@ -229,7 +229,7 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
     );
   });
 
-  if (!s.endpoints) return;
+  if (!s.endpoints || !s.features.connectors) return;
   const endpoints = s.endpoints;
 
   it("wires both connectors from the builders, after their dependencies, deleted with the service", () => {

@@ -20,6 +20,7 @@ stackSuite({
     alarmEmails: 1,
     rdsAlarms: true,
     inCluster: true,
+    connectors: true,
   },
   rds: {
     instanceClass: "db.t4g.medium",

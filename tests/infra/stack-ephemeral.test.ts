@@ -32,6 +32,7 @@ stackSuite({
     alarmEmails: 0,
     rdsAlarms: true,
     inCluster: true,
+    connectors: true,
   },
   rds: {
     instanceClass: "db.t4g.micro",

@@ -35,6 +35,7 @@ stackSuite({
     alarmEmails: 0,
     rdsAlarms: true,
     inCluster: false,
+    connectors: false,
   },
   kafka: { brokers: 0, replicationFactor: 3, partitions: 3, retentionHours: 168 },
   connect: { desired: 2, min: 1, max: 4, cpu: "1024", memory: "4096", https: true },

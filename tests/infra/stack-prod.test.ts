@@ -20,6 +20,7 @@ stackSuite({
     alarmEmails: 2,
     rdsAlarms: true,
     inCluster: true,
+    connectors: true,
   },
   rds: {
     instanceClass: "db.r6g.large",

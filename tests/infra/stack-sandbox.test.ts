@@ -1,6 +1,6 @@
 // An ephemeral stack on an existing database (no instance identifier: no RDS alarms) and MSK
 // Serverless, with every endpoint Pulumi uses overridden (tunnels on localhost): the in-cluster
-// resources against an existing database and serverless topics.
+// resources against an existing database and serverless topics, with the connectors left out.
 import { REGION } from "./harness";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
@@ -20,6 +20,7 @@ stackSuite({
     "cdc-pipeline:kafkaBootstrapServers": "localhost:29098,localhost:29099",
     "cdc-pipeline:connectUrl": "http://localhost:28083",
     "cdc-pipeline:databaseSslMode": "verify-ca",
+    "cdc-pipeline:connectorsEnabled": "false",
     "cdc-pipeline:alarmEmails": '["sandbox@example.com"]',
   },
   ephemeral: true,
@@ -34,6 +35,7 @@ stackSuite({
     alarmEmails: 1,
     rdsAlarms: false,
     inCluster: true,
+    connectors: false,
   },
   kafka: { brokers: 0, replicationFactor: 3, partitions: 3, retentionHours: 168 },
   connect: { desired: 2, min: 1, max: 4, cpu: "1024", memory: "4096", https: false },

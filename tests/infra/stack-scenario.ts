@@ -73,8 +73,10 @@ export interface Features {
   alarmEmails: number;
   /** RDS alarms (a new instance, or an existing one with an instance identifier). */
   rdsAlarms: boolean;
-  /** postgresql/kafka resources and connectors (inClusterResources). */
+  /** postgresql/kafka resources (inClusterResources). */
   inCluster: boolean;
+  /** The two connectors (in-cluster stacks with connectorsEnabled). */
+  connectors: boolean;
 }
 
 /** `name-in`/`name-out` rule names for flows between two groups (`both`) or one side only. */
@@ -332,6 +334,8 @@ export function expectedResources(s: Scenario): string[] {
       ["postgresql:index/publication:Publication", ["cdc-objects-publication"]],
       ["postgresql:index/replicationSlot:ReplicationSlot", ["cdc-objects-slot"]],
     ]);
+  }
+  if (f.connectors) {
     root("cdc:connect:PipelineConnectors", "connectors");
     under("cdc:connect:PipelineConnectors", [
       ["pulumi-nodejs:dynamic/connect:KafkaConnector", ["connectors-source", "connectors-sink"]],
