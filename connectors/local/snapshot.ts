@@ -21,7 +21,7 @@ export interface SnapshotResult {
  * The tables Debezium captures, in its snapshot order: grouped by the `table.include.list` entry
  * they first match, sorted by `schema.table` (Java string order) within each.
  */
-export async function capturedTables(
+async function capturedTables(
   client: pg.Client,
   settings: SourceSettings,
 ): Promise<{ schema: string; table: string }[]> {
@@ -43,7 +43,7 @@ export async function capturedTables(
  * `last` (last row of the last table), `first` (first row of the first table),
  * `last_in_data_collection`, `first_in_data_collection`, else `true`.
  */
-export function snapshotMarker(
+function snapshotMarker(
   firstTable: boolean,
   lastTable: boolean,
   firstInTable: boolean,

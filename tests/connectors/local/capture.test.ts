@@ -4,18 +4,18 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   captureSetup,
   createOracle,
   dropInactiveSlots,
   readParquet,
   runtimeFor,
-  startHarness,
   topicFiles,
   waitFor,
   type Harness,
   type OracleTx,
+  useHarness,
 } from "./harness";
 
 /** The unwrap metadata Debezium adds for change `index` of `tx`, given the previous commit. */
@@ -52,12 +52,10 @@ async function capture(
 }
 
 describe("Debezium records in the bucket", () => {
-  let h: Harness;
+  const h = useHarness();
   beforeAll(async () => {
-    h = await startHarness();
     await h.db.query("CREATE SCHEMA shop");
   });
-  afterAll(async () => h.close());
 
   it("snapshots existing rows, then streams insert/update/delete (REPLICA IDENTITY DEFAULT)", async () => {
     await h.db.query(`CREATE TABLE shop.items (

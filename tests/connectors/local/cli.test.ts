@@ -1,25 +1,20 @@
 /** `cdc-connect-local` as a process: SIGTERM commits what it holds and exits 0; a bad config exits 1 before touching anything. */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   captureSetup,
   exitCode,
   readParquet,
   spawnCli,
   startCli,
-  startHarness,
   topicFiles,
   writeConfigFiles,
-  type Harness,
+  useHarness,
 } from "./harness";
 
 describe("cdc-connect-local", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => h.close());
+  const h = useHarness();
 
   it("on SIGTERM commits the open file, stores the offset and exits 0", async () => {
     await h.db.query("CREATE TABLE public.held (id int PRIMARY KEY)");

@@ -3,8 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildSinkConnector, buildSourceConnector } from "../../../connectors/config";
-import { parseSinkConfig, parseSourceConfig } from "../../../connectors/local";
+import {
+  AVRO_CONVERTER_CLASS,
+  buildSinkConnector,
+  buildSourceConnector,
+  JSON_CONVERTER_CLASS,
+  undocumentedKeys,
+} from "../../../connectors/config";
+import {
+  parseSinkConfig,
+  parseSourceConfig,
+  SINK_NO_EFFECT_KEYS,
+  SOURCE_NO_EFFECT_KEYS,
+} from "../../../connectors/local";
 import {
   decimalToJavaString,
   parseDecimal,
@@ -122,6 +133,20 @@ describe("connector configs", () => {
     ],
   ])("rejects %s with an error naming the key", (_what, parse, message) => {
     expect(parse).toThrow(message);
+  });
+
+  it.each([
+    ["debezium-postgres", SOURCE_NO_EFFECT_KEYS],
+    ["s3-sink", SINK_NO_EFFECT_KEYS],
+  ] as const)("accepts without effect only keys the %s documentation lists", (kind, keys) => {
+    const undocumented = keys.filter((key) => {
+      // Converter keys are documented per converter class.
+      const side = /^(key|value)\.converter\./.exec(key)?.[1];
+      const converter = key.endsWith("schema.registry.url") ? AVRO_CONVERTER_CLASS : JSON_CONVERTER_CLASS;
+      const config = side ? { [`${side}.converter`]: converter, [key]: "x" } : { [key]: "x" };
+      return undocumentedKeys(kind, config).length > 0;
+    });
+    expect(undocumented).toEqual([]);
   });
 
   it("resolves ${env:VAR} and ${file:path:key}; other providers are a clear error", () => {

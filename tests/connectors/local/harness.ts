@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../../local/postgres";
 import { startConnectorRuntime, type ConnectorRuntime } from "../../../connectors/local";
 
@@ -32,6 +33,16 @@ export async function startHarness(): Promise<Harness> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** An embedded PostgreSQL for the enclosing `describe`: filled in before its tests, stopped after them. */
+export function useHarness(): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await startHarness());
+  });
+  afterAll(async () => h.close?.());
+  return h;
 }
 
 let counter = 0;

@@ -2,25 +2,20 @@
  * What the unwrap SMT passes or drops besides row changes: heartbeat records (on their own topic,
  * written only if the sink subscribes to it) and truncates (dropped whatever skipped.operations says).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseLsn } from "../../../connectors/local/lsn";
 import {
   captureSetup,
   createOracle,
   readParquet,
   runtimeFor,
-  startHarness,
   topicFiles,
   waitFor,
-  type Harness,
+  useHarness,
 } from "./harness";
 
 describe("heartbeats and truncates", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => h.close());
+  const h = useHarness();
 
   it("heartbeats move the slot while the captured table is idle and land on the heartbeat topic", async () => {
     await h.db.query("CREATE TABLE public.hb_data (id int PRIMARY KEY)");

@@ -2,7 +2,7 @@
  * At-least-once across a crash: `cdc-connect-local` is SIGKILLed mid-stream and restarted; every
  * change PostgreSQL decoded must be in the bucket, and any duplicate carries the same `__lsn`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseLsn } from "../../../connectors/local/lsn";
 import {
   captureSetup,
@@ -11,22 +11,17 @@ import {
   readParquet,
   runtimeFor,
   startCli,
-  startHarness,
   topicFiles,
   waitFor,
   writeConfigFiles,
-  type Harness,
+  useHarness,
 } from "./harness";
 
 const ROWS = 100;
 const TRANSACTIONS = 30;
 
 describe("kill and restart", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => h.close());
+  const h = useHarness();
 
   it("loses nothing when the runtime is SIGKILLed mid-stream", async () => {
     await h.db.query("CREATE TABLE public.counter (id int PRIMARY KEY, n int NOT NULL)");

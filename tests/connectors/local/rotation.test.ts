@@ -1,23 +1,11 @@
 /** cdc-contract.md §4: file rotation by flush.size, by wall clock, and on a schema change. */
 import { basename } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseLsn } from "../../../connectors/local/lsn";
-import {
-  captureSetup,
-  readParquet,
-  runtimeFor,
-  startHarness,
-  topicFiles,
-  waitFor,
-  type Harness,
-} from "./harness";
+import { captureSetup, readParquet, runtimeFor, topicFiles, waitFor, useHarness } from "./harness";
 
 describe("S3 sink rotation", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => h.close());
+  const h = useHarness();
 
   it("commits a file every flush.size records and a quiet remainder on rotate.schedule.interval.ms", async () => {
     await h.db.query("CREATE TABLE public.rot (id int PRIMARY KEY)");

@@ -1,15 +1,7 @@
 /** cdc-contract.md §3: PostgreSQL types → Connect types → what the files hold, per converter mode. */
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  captureSetup,
-  parquetColumnTypes,
-  readParquet,
-  runtimeFor,
-  startHarness,
-  topicFiles,
-  type Harness,
-} from "./harness";
+import { describe, expect, it } from "vitest";
+import { captureSetup, parquetColumnTypes, readParquet, runtimeFor, topicFiles, useHarness } from "./harness";
 
 const COLUMNS = `id int PRIMARY KEY, small int2, big int8, f4 float4, f8 float8, flag bool,
   n12 numeric(12,3), nvar numeric, tstz timestamptz, ts6 timestamp(6), ts3 timestamp(3), d date,
@@ -19,11 +11,7 @@ const VALUES = `1, 7, 9007199254740991, 1.5, 2.25, true, 1234.5, 3.14159, '2024-
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x0102ff', '{1,2,3}', '{"a","b c"}', '1 day 2 hours', '1 mon'`;
 
 describe("type mapping", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => h.close());
+  const h = useHarness();
 
   async function snapshotOf(table: string, overrides: Parameters<typeof captureSetup>[2] = {}) {
     await h.db.query(`CREATE TABLE ${table} (${COLUMNS})`);
