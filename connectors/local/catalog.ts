@@ -14,7 +14,8 @@ export interface TableInfo {
 }
 
 const COLUMNS_SQL = `
-SELECT a.attname AS name, t.typname AS type_name, t.typtype AS type_type, a.atttypmod AS typmod,
+SELECT a.attname AS name, t.typname AS type_name, t.typtype AS type_type,
+       CASE WHEN dt.typtype = 'd' THEN dt.typtypmod ELSE a.atttypmod END AS typmod,
        a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default_expr,
        et.typname AS elem_name, et.typtype AS elem_type,
        (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
@@ -24,7 +25,9 @@ SELECT a.attname AS name, t.typname AS type_name, t.typtype AS type_type, a.attt
        (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i
          WHERE i.indrelid = a.attrelid AND i.indisprimary) AS pk_pos
 FROM pg_attribute a
-JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type dt ON dt.oid = a.atttypid
+-- A domain is captured as its base type with the domain's modifier, as Debezium (via pgjdbc) resolves it.
+JOIN pg_type t ON t.oid = CASE WHEN dt.typtype = 'd' THEN dt.typbasetype ELSE dt.oid END
 LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped

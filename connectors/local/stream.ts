@@ -175,15 +175,13 @@ export class SlotStream {
     this.backlog = [];
     readTableInfo(this.catalog, relation.schema, relation.name)
       .then((info) => {
-        // The relation message is the truth for the column set and type modifiers at this point of the WAL.
+        // The relation message is the truth for the column set and type modifiers at this point of the
+        // WAL; a domain column has none there (-1), its modifier is the domain's, from the catalog.
         const columns = relation.columns.map((c) => {
           const known = info.columns.find((k) => k.name === c.name);
           if (!known) throw new Error(`column ${qualified}.${c.name} is no longer in the catalog`);
-          return {
-            ...known,
-            typmod: c.typeMod,
-            element: known.element && { ...known.element, typmod: c.typeMod },
-          };
+          const typmod = c.typeMod >= 0 ? c.typeMod : known.typmod;
+          return { ...known, typmod, element: known.element && { ...known.element, typmod } };
         });
         this.builders.set(relation.relationOid, this.makeBuilder({ ...info, columns }));
         const pending = this.backlog ?? [];

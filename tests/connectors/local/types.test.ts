@@ -1,7 +1,15 @@
 /** cdc-contract.md §3: PostgreSQL types → Connect types → what the files hold, per converter mode. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { captureSetup, parquetColumnTypes, readParquet, runtimeFor, topicFiles, useHarness } from "./harness";
+import {
+  captureSetup,
+  parquetColumnTypes,
+  readParquet,
+  runtimeFor,
+  topicFiles,
+  useHarness,
+  waitFor,
+} from "./harness";
 
 const COLUMNS = `id int PRIMARY KEY, small int2, big int8, f4 float4, f8 float8, flag bool,
   n12 numeric(12,3), nvar numeric, tstz timestamptz, ts6 timestamp(6), ts3 timestamp(3), d date,
@@ -98,6 +106,25 @@ describe("type mapping", () => {
       "null",
       { type: "array", items: ["null", "int"] },
     ]);
+  });
+
+  it("a domain column is captured as its base type with the domain's modifier, in the snapshot and the stream", async () => {
+    await h.db.query("CREATE DOMAIN public.price AS numeric(8,2)");
+    await h.db.query("CREATE DOMAIN public.label AS varchar(20)");
+    await h.db.query("CREATE TABLE public.domains (id int PRIMARY KEY, p public.price, l public.label)");
+    await h.db.query("INSERT INTO public.domains VALUES (1, 1.5, 'one')");
+    const setup = await captureSetup(h, ["public.domains"]);
+    const runtime = await runtimeFor(setup);
+    await h.db.query("INSERT INTO public.domains VALUES (2, 20, 'two')");
+    await waitFor(() => runtime.stats().transactions >= 1);
+    await runtime.stop();
+    const files = topicFiles(setup.bucketRoot, "cdc.public.domains");
+    expect(files).toHaveLength(1);
+    expect((await readParquet(files, "id, p, l, __op")).rows).toEqual([
+      { id: 1, p: "1.50", l: "one", __op: "r" },
+      { id: 2, p: "20.00", l: "two", __op: "c" },
+    ]);
+    expect(await parquetColumnTypes(files[0]!)).toMatchObject({ p: "DECIMAL(8,2)", l: "VARCHAR" });
   });
 
   it("decimal.handling.mode=string/double and time.precision.mode=connect", async () => {
