@@ -51,9 +51,28 @@ export interface AnalyticsArgs {
   tags?: Record<string, string>;
 }
 
-/** The job's command line: read the raw prefix, write the SCD2 prefix. */
-export function scd2Command(bucket: string, topicsDir: string, analyticsPrefix: string): string[] {
-  return ["run", "--source", `s3://${bucket}/${topicsDir}`, "--output", `s3://${bucket}/${analyticsPrefix}`];
+/**
+ * DuckDB's memory limit for a task of `taskMemoryMiB`: DuckDB's resident size runs up to ~1.7x its
+ * limit (buffers outside it, Node), so 60% keeps the task clear of its hard limit; beyond it, it spills.
+ */
+const jobMemoryLimit = (taskMemoryMiB: number): string => `${Math.floor(taskMemoryMiB * 0.6)}MiB`;
+
+/** The job's command line: read the raw prefix, write the SCD2 prefix, within the task's memory. */
+export function scd2Command(
+  bucket: string,
+  topicsDir: string,
+  analyticsPrefix: string,
+  taskMemoryMiB: number,
+): string[] {
+  return [
+    "run",
+    "--source",
+    `s3://${bucket}/${topicsDir}`,
+    "--output",
+    `s3://${bucket}/${analyticsPrefix}`,
+    "--memory-limit",
+    jobMemoryLimit(taskMemoryMiB),
+  ];
 }
 
 /** Read-only on the raw prefix, read/write on the analytics prefix, listing of those two only. */
@@ -134,15 +153,16 @@ export class Analytics extends pulumi.ComponentResource {
     );
 
     this.taskFamily = `${pulumi.getProject()}-${pulumi.getStack()}-scd2`;
+    const memory = args.memory ?? 4096;
     this.command = pulumi
       .output(args.bucketName)
-      .apply((bucket) => scd2Command(bucket, args.topicsDir, args.analyticsPrefix));
+      .apply((bucket) => scd2Command(bucket, args.topicsDir, args.analyticsPrefix, memory));
     const taskDefinition = fargateTaskDefinition(
       `${name}-task`,
       {
         family: this.taskFamily,
         cpu: args.cpu ?? 1024,
-        memory: args.memory ?? 4096,
+        memory,
         executionRoleArn: executionRole.arn,
         taskRoleArn: role.arn,
         container: {

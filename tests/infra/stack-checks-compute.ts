@@ -213,6 +213,9 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       `s3://${m.bucket}/cdc_data`,
       "--output",
       `s3://${m.bucket}/analytics`,
+      "--memory-limit",
+      // 60% of the task memory: 4096 MiB by default, 8192 on prod.
+      memory === "8192" ? "4915MiB" : "2457MiB",
     ]);
     expect(job.environment).toEqual([{ name: "AWS_REGION", value: REGION }]);
     expect(job.image).toMatch(/analytics-job-repo@sha256:[0-9a-f]{64}$/);

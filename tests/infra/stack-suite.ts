@@ -84,6 +84,8 @@ export function stackSuite(s: Scenario): void {
           `s3://${m.bucket}/cdc_data`,
           "--output",
           `s3://${m.bucket}/analytics`,
+          "--memory-limit",
+          s.config["cdc-pipeline:analyticsMemory"] === "8192" ? "4915MiB" : "2457MiB",
         ],
         ecsClusterName: m.ecsClusterName,
         privateSubnetIds: subnetIds(s),
