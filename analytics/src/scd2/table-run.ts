@@ -237,6 +237,7 @@ async function fastRows(duck: Duck, shape: TableShape, input: string): Promise<s
   await duck.run(`CREATE TEMP TABLE scd2_facts AS ${eventFacts(shape, input, carried)}`);
   const collapsed = collapse ? `(${collapseFacts(shape, "scd2_facts", carried)})` : "scd2_facts";
   await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed)}`);
+  await duck.run("DROP TABLE scd2_facts");
   return widenFacts(shape, "scd2_vfacts", input, carried);
 }
 
