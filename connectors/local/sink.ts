@@ -155,11 +155,13 @@ export class S3SinkEmulator {
   async flush(): Promise<void> {
     for (const tp of this.partitions.values()) if (tp.open) this.commit(tp);
     await this.queue;
+    await this.offsets.settled();
     this.check();
   }
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
+    await this.offsets.settled();
     this.parquet?.close();
   }
 
@@ -185,20 +187,28 @@ export class S3SinkEmulator {
       if (this.failure) return;
       try {
         await written;
-        this.committed[tp.topic] = endOffset;
-        await this.offsets.write(this.committed);
-        this.stats_.files += 1;
-        this.stats_.records += file.rows.length;
-        this.logger.debug({ file: path, records: file.rows.length }, "file committed");
-        this.queued -= 1;
-        this.onDurable(file.txSeqs);
       } catch (err) {
-        this.failure = new Error(
-          `sink ${this.settings.name}: writing ${path} failed: ${(err as Error).message}`,
-        );
-        this.logger.error({ err: this.failure }, "sink task failed");
+        this.fail(`writing ${path} failed`, err as Error);
+        return;
       }
+      this.committed[tp.topic] = endOffset;
+      this.stats_.files += 1;
+      this.stats_.records += file.rows.length;
+      this.logger.debug({ file: path, records: file.rows.length }, "file committed");
+      this.queued -= 1;
+      // The next file need not wait for this offset write: writes are serialized and coalesced, so
+      // one fsync can cover several files. The records are acknowledged only once it is durable.
+      this.offsets.write(this.committed).then(
+        () => this.onDurable(file.txSeqs),
+        (err: Error) => this.fail("storing the sink offsets failed", err),
+      );
     });
+  }
+
+  private fail(what: string, err: Error): void {
+    if (this.failure) return;
+    this.failure = new Error(`sink ${this.settings.name}: ${what}: ${err.message}`);
+    this.logger.error({ err: this.failure }, "sink task failed");
   }
 
   private async writeFile(temp: string, file: OpenFile): Promise<void> {
