@@ -37,6 +37,8 @@ function avroDefault(schema: ConnectSchema, value: ConnectValue): unknown {
   if (isDecimal(value)) return twosComplementBytes(value.unscaled).toString("latin1");
   if (Buffer.isBuffer(value)) return value.toString("latin1");
   if (Array.isArray(value)) return value.map((v) => avroDefault(schema.valueSchema!, v));
+  if (value instanceof Map)
+    return Object.fromEntries([...value].map(([k, v]) => [k, avroDefault(schema.valueSchema!, v)]));
   return value;
 }
 
@@ -49,6 +51,12 @@ function splitName(full: string): { name: string; namespace: string } {
 
 function baseSchema(schema: ConnectSchema): Record<string, unknown> {
   if (schema.type === "ARRAY") return { type: "array", items: toAvro(schema.valueSchema!) };
+  // AvroData: a map with required string keys is an Avro map (other keys would be entry records).
+  if (schema.type === "MAP") {
+    if (schema.keySchema?.type !== "STRING" || schema.keySchema.optional)
+      throw new Error("only MAP schemas with required STRING keys are supported");
+    return { type: "map", values: toAvro(schema.valueSchema!) };
+  }
   if (schema.type === "STRUCT") {
     const { name, namespace } = schema.name
       ? splitName(schema.name)

@@ -14,6 +14,7 @@ export type ConnectType =
   | "STRING"
   | "BYTES"
   | "ARRAY"
+  | "MAP"
   | "STRUCT";
 
 export interface ConnectSchema {
@@ -26,7 +27,9 @@ export interface ConnectSchema {
   parameters?: Record<string, string>;
   /** Default value (Debezium propagates simple column defaults). */
   defaultValue?: ConnectValue;
-  /** ARRAY element schema. */
+  /** MAP key schema. */
+  keySchema?: ConnectSchema;
+  /** ARRAY element schema, MAP value schema. */
   valueSchema?: ConnectSchema;
   /** STRUCT fields, in order. */
   fields?: ConnectField[];
@@ -52,10 +55,19 @@ export type ConnectValue =
   | Buffer
   | DecimalValue
   | ConnectValue[]
+  /** A MAP value; iteration order is the order Debezium's Java map gives. */
+  | Map<string, ConnectValue>
   | { [field: string]: ConnectValue };
 
 export const DECIMAL_NAME = "org.apache.kafka.connect.data.Decimal";
 export const PRECISION_PARAMETER = "connect.decimal.precision";
+
+/** An optional schema with a logical name (version 1), as Debezium's semantic types build it. */
+export const logicalSchema = (
+  type: ConnectType,
+  name: string,
+  extra: Partial<ConnectSchema> = {},
+): ConnectSchema => ({ type, optional: true, name, version: 1, ...extra });
 
 export function isDecimal(value: unknown): value is DecimalValue {
   return typeof value === "object" && value !== null && (value as DecimalValue).kind === "decimal";

@@ -14,7 +14,9 @@ function jsonValue(value: ConnectValue, numeric: boolean): string {
       : JSON.stringify(twosComplementBytes(value.unscaled).toString("base64"));
   }
   if (Array.isArray(value)) return `[${value.map((v) => jsonValue(v, numeric)).join(",")}]`;
-  const parts = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${jsonValue(v, numeric)}`);
+  const parts = (value instanceof Map ? [...value] : Object.entries(value)).map(
+    ([k, v]) => `${JSON.stringify(k)}:${jsonValue(v, numeric)}`,
+  );
   return `{${parts.join(",")}}`;
 }
 

@@ -36,6 +36,8 @@ const SCALAR_TYPES: Record<string, string> = {
 function stagedType(schema: ConnectSchema): string {
   if (schema.type === "BYTES") return "VARCHAR";
   if (schema.type === "ARRAY") return `${stagedType(schema.valueSchema!)}[]`;
+  if (schema.type === "MAP")
+    return `STRUCT("key" ${stagedType(schema.keySchema!)}, "value" ${stagedType(schema.valueSchema!)})[]`;
   if (schema.type === "STRUCT") {
     return `STRUCT(${schema.fields!.map((f) => `${ident(f.name)} ${stagedType(f.schema)}`).join(", ")})`;
   }
@@ -45,9 +47,10 @@ function stagedType(schema: ConnectSchema): string {
 /** The SQL expression turning a staged value into what parquet-avro writes (read back by DuckDB). */
 function finalExpr(schema: ConnectSchema, expr: string): string {
   if (schema.name === DECIMAL_NAME) {
-    const precision = Number(schema.parameters?.[PRECISION_PARAMETER] ?? 38);
-    if (precision > 38)
-      throw new Error(`DECIMAL precision ${precision} exceeds what Parquet via DuckDB can hold (38)`);
+    // AvroData's precision when the schema has none is 64; DuckDB reads a Parquet decimal wider
+    // than 38 digits as DOUBLE, so that is what such a column is written as here.
+    const precision = Number(schema.parameters?.[PRECISION_PARAMETER] ?? 64);
+    if (precision > 38) return `CAST(${expr} AS DOUBLE)`;
     return `CAST(${expr} AS DECIMAL(${precision}, ${schema.parameters?.scale ?? 0}))`;
   }
   switch (schema.name) {
@@ -62,6 +65,15 @@ function finalExpr(schema: ConnectSchema, expr: string): string {
   if (schema.type === "ARRAY") {
     const inner = finalExpr(schema.valueSchema!, "x");
     return inner === "x" ? expr : `list_transform(${expr}, x -> ${inner})`;
+  }
+  if (schema.type === "MAP") {
+    const key = finalExpr(schema.keySchema!, "e.key");
+    const value = finalExpr(schema.valueSchema!, "e.value");
+    const entries =
+      key === "e.key" && value === "e.value"
+        ? expr
+        : `list_transform(${expr}, e -> struct_pack("key" := ${key}, "value" := ${value}))`;
+    return `map_from_entries(${entries})`;
   }
   if (schema.type === "STRUCT") {
     const parts = schema.fields!.map(
@@ -78,6 +90,7 @@ function staged(value: ConnectValue): unknown {
   if (Buffer.isBuffer(value)) return value.toString("base64");
   if (isDecimal(value)) return decimalToPlainString(value);
   if (Array.isArray(value)) return value.map(staged);
+  if (value instanceof Map) return [...value].map(([key, v]) => ({ key, value: staged(v) }));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = staged(v);
   return out;

@@ -6,12 +6,15 @@
 import {
   DECIMAL_NAME,
   PRECISION_PARAMETER,
+  logicalSchema as logical,
   parseDecimal,
   twosComplementBytes,
   type ConnectSchema,
   type ConnectValue,
 } from "./connect-schema";
+import { NO_ARRAY_TYPES, specialMapping } from "./pg-special-types";
 import {
+  formatZonedTime,
   formatZonedTimestamp,
   parseDateDays,
   parseIntervalMicros,
@@ -24,6 +27,9 @@ export interface TypeModes {
   timePrecisionMode: "adaptive" | "adaptive_time_microseconds" | "connect";
   binaryHandlingMode: "bytes" | "base64" | "base64-url-safe" | "hex";
   intervalHandlingMode: "numeric" | "string";
+  /** `money.fraction.digits`: the scale of money in precise mode. */
+  moneyFractionDigits: number;
+  hstoreHandlingMode: "json" | "map";
 }
 
 /** What the catalog tells about a column (see catalog.ts). */
@@ -43,21 +49,11 @@ export interface ColumnInfo {
 export interface ColumnMapping {
   schema: ConnectSchema;
   convert: (text: string) => ConnectValue;
+  /** Where a snapshot row (read over JDBC) converts differently from a streamed one. */
+  convertSnapshot?: (text: string) => ConnectValue;
   /** Value Debezium puts in a NOT NULL column it has no data for (delete before-image). */
   fallback: ConnectValue;
 }
-
-const logical = (
-  type: ConnectSchema["type"],
-  name: string,
-  extra: Partial<ConnectSchema> = {},
-): ConnectSchema => ({
-  type,
-  optional: true,
-  name,
-  version: 1,
-  ...extra,
-});
 
 const toNumber = (text: string): number => {
   if (text === "NaN") return NaN;
@@ -178,7 +174,11 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
         fallback: formatZonedTimestamp(0, precision),
       };
     case "timetz":
-      return { schema: logical("STRING", "io.debezium.time.ZonedTime"), convert: (t) => t, fallback: "" };
+      return {
+        schema: logical("STRING", "io.debezium.time.ZonedTime"),
+        convert: formatZonedTime,
+        fallback: "00:00:00Z",
+      };
     case "interval":
       return modes.intervalHandlingMode === "string"
         ? { schema: logical("STRING", "io.debezium.time.Interval"), convert: (t) => t, fallback: "" }
@@ -239,8 +239,8 @@ export function scalarMapping(
     case "bytea":
       return binaryMapping(modes);
   }
-  const temporal = temporalMapping(full, modes);
-  if (temporal) return temporal;
+  const special = temporalMapping(full, modes) ?? specialMapping(info.typeName, info.typmod, modes);
+  if (special) return special;
   if (STRING_TYPES.has(info.typeName)) {
     return { schema: { type: "STRING", optional: true }, convert: (t) => t, fallback: "" };
   }
@@ -315,7 +315,9 @@ function parseDefault(
 export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | undefined {
   let mapping: ColumnMapping | undefined;
   if (info.element) {
-    const element = scalarMapping(info.element, modes);
+    const element = NO_ARRAY_TYPES.has(info.element.typeName)
+      ? undefined
+      : scalarMapping(info.element, modes);
     if (!element) return undefined;
     mapping = {
       schema: { type: "ARRAY", optional: true, valueSchema: element.schema },

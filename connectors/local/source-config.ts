@@ -192,6 +192,8 @@ export function parseSourceConfig(input: unknown): SourceSettings {
         "bytes",
       ),
       intervalHandlingMode: r.oneOf("interval.handling.mode", ["numeric", "string"], "numeric"),
+      moneyFractionDigits: r.int("money.fraction.digits", 2, 0),
+      hstoreHandlingMode: r.oneOf("hstore.handling.mode", ["json", "map"], "json"),
     },
     heartbeatIntervalMs: r.int("heartbeat.interval.ms", 0),
     heartbeatActionQuery: r.optional("heartbeat.action.query"),

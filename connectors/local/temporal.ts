@@ -83,6 +83,21 @@ export function formatZonedTimestamp(micros: number, precision: number): string 
   return `${pad(year, 4)}-${pad(month)}-${pad(day)}T${time}${frac}Z`;
 }
 
+/**
+ * `13:45:00.5+02` (timetz) → Debezium ZonedTime: the same instant at UTC, as Java's
+ * ISO_OFFSET_TIME prints it (seconds always, fraction without trailing zeros, `Z`).
+ */
+export function formatZonedTime(text: string): string {
+  const m = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?$/.exec(text);
+  if (!m) throw new Error(`not a time with time zone: ${text}`);
+  const offset = (Number(m[6]) * 60 + Number(m[7] ?? 0)) * 60 + Number(m[8] ?? 0);
+  const seconds = (Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3]);
+  const utc = (((seconds - (m[5] === "-" ? -offset : offset)) % 86_400) + 86_400) % 86_400;
+  const fraction = (m[4] ?? "").replace(/0+$/, "");
+  const time = `${pad(Math.floor(utc / 3600))}:${pad(Math.floor(utc / 60) % 60)}:${pad(utc % 60)}`;
+  return `${time}${fraction ? `.${fraction}` : ""}Z`;
+}
+
 /** ISO-8601 interval (`P1Y2M3DT4H5M6.5S`, `P-1D`) → Debezium MicroDuration micros. */
 export function parseIntervalMicros(text: string): number {
   const m = /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?[\d.]+)S)?)?$/.exec(

@@ -131,8 +131,11 @@ export class TableRecordBuilder {
     this.valueSchema = { type: "STRUCT", optional: false, name: `${this.topic}.Value`, fields };
   }
 
-  /** A row from a tuple; `undefined` is an unchanged TOASTed value (or a non-key column of a key tuple). */
-  private row(tuple: Tuple, keyOnly: boolean): Record<string, ConnectValue> {
+  /**
+   * A row from a tuple; `undefined` is an unchanged TOASTed value (or a non-key column of a key
+   * tuple). `snapshot`: the row was read by the snapshot (over JDBC in Debezium).
+   */
+  private row(tuple: Tuple, keyOnly: boolean, snapshot = false): Record<string, ConnectValue> {
     const row: Record<string, ConnectValue> = {};
     for (const { name, mapping } of this.columns) {
       const text = tuple[name];
@@ -143,7 +146,8 @@ export class TableRecordBuilder {
             : mapping.fallback
           : this.placeholder(mapping.schema);
       } else {
-        row[name] = text === null ? null : mapping.convert(text);
+        const convert = (snapshot && mapping.convertSnapshot) || mapping.convert;
+        row[name] = text === null ? null : convert(text);
       }
     }
     return row;
@@ -175,7 +179,7 @@ export class TableRecordBuilder {
 
   /** `r` (snapshot) or `c` (insert). */
   read(op: "r" | "c", after: Tuple, tsMs: number, source: SourceInfo): UnwrappedRecord[] {
-    return [this.unwrap(op, this.row(after, false), false, tsMs, source)];
+    return [this.unwrap(op, this.row(after, false, op === "r"), false, tsMs, source)];
   }
 
   /** A delete: `before` is the old key tuple (REPLICA IDENTITY DEFAULT) or the old row (FULL). */
