@@ -214,7 +214,7 @@ export class S3SinkEmulator {
   private async writeFile(temp: string, file: OpenFile): Promise<void> {
     const format = this.settings.format;
     if (format.type === "json") {
-      await writeJsonFile(temp, file.rows, format.decimalFormat, format.gzip);
+      await writeJsonFile(temp, file.schema, file.rows, format.decimalFormat, format.gzip);
       return;
     }
     await this.parquet!.write(temp, file.schema, file.rows as Record<string, ConnectValue>[], format.codec);

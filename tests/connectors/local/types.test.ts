@@ -53,6 +53,15 @@ const SPECIAL: SpecialCase[] = [
     connectName: "org.apache.kafka.connect.data.Decimal",
   },
   {
+    column: "wide",
+    type: "numeric(40,2)",
+    snapshot: "1.5",
+    streamed: "-2",
+    expected: [1.5, -2],
+    duckdb: "DOUBLE",
+    connectName: "org.apache.kafka.connect.data.Decimal",
+  },
+  {
     column: "b1",
     type: "bit(1)",
     snapshot: "B'1'",
@@ -354,6 +363,7 @@ describe("type mapping", () => {
       "connect.name": "org.apache.kafka.connect.data.Decimal",
       logicalType: "decimal",
     });
+    expect(avro("wide")).toMatchObject({ type: "bytes", scale: 2, precision: 40, logicalType: "decimal" });
     expect(avro("vb")["connect.parameters"]).toEqual({ length: "2147483647" });
     expect(avro("b16")["connect.parameters"]).toEqual({ length: "16" });
     expect(avro("pt")).toMatchObject({
@@ -372,6 +382,9 @@ describe("type mapping", () => {
       },
     });
     const lines = readFileSync(file!, "utf8").trimEnd().split("\n");
+    // Jackson prints doubles as Java does: a whole one keeps its ".0".
+    expect(lines[1]).toContain(`"pt":{"x":0.0,"y":0.5,"wkb":"AQEAAAAAAAAAAAAAAAAAAAAAAOA/","srid":null}`);
+    expect(lines[1]).toContain(`"wide":-2.00,`);
     const pick = (line: string): string => {
       const row = JSON.parse(line.replace(/"cash":(-?[\d.]+)/, '"cash":"$1"')) as Record<string, unknown>;
       return JSON.stringify([row.cash, row.b16, row.vb, row.kv, row.pt, row.tz]);
