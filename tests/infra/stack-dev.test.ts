@@ -1,5 +1,5 @@
-// The dev stack, from Pulumi.dev.yaml: long-lived, tunnelled endpoints, tunnel host.
-import { readStackFile } from "./harness";
+// The dev stack, from Pulumi.dev.yaml: long-lived, deployed from the in-VPC runners, tunnel host for people.
+import { readStackFile, REGION } from "./harness";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
 
@@ -61,9 +61,19 @@ stackSuite({
       "tunnel-to-connectLb-80",
       "tunnel-to-endpoints-443",
     ],
-    core.ingressOnly,
+    [
+      ...core.ingressOnly,
+      "deployer0-to-database-5432",
+      "deployer0-to-kafka-9098",
+      "deployer0-to-connectLb-80",
+    ],
     core.egressOnly,
   ),
-  endpoints: { databaseHost: "localhost", databasePort: 15432, connectUrl: "http://localhost:18083" },
+  // No overrides: the deploy runners use the resources' own addresses.
+  endpoints: {
+    databaseHost: `cdc-pipeline-dev.abc.${REGION}.rds.amazonaws.com`,
+    databasePort: 5432,
+    connectUrl: `http://internal-connect-lb.${REGION}.elb.amazonaws.com`,
+  },
   bucketPrefix: "cdc-pipeline-dev-",
 });

@@ -1,0 +1,158 @@
+/**
+ * What `npm run stack:init | preview | up | destroy | stack:sweep` do. Each command validates first
+ * and changes nothing when its input is wrong.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { load } from "js-yaml";
+import type { Logger } from "pino";
+import { listOpenPullRequests, type GitHubOptions } from "./github";
+import { runPulumi } from "./pulumi-cli";
+import { isEphemeralStackFile, renderTemplate, stackFileText } from "./stack-file";
+import {
+  checkStackName,
+  REVIEW_STACK_TEMPLATE,
+  reviewStackPullRequest,
+  shortStackName,
+  stackFileName,
+} from "./stack-names";
+import { parseStackList, planSweep, type SweepDecision } from "./sweep";
+
+/** A failure the user can fix: the message says what and where; exits 1. */
+export class CommandError extends Error {
+  override name = "CommandError";
+}
+
+const POLICY_PACK = "infra/policy";
+
+function writeAtomically(path: string, text: string): void {
+  const temp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, path);
+}
+
+export interface InitOptions {
+  stack: string;
+  /** Defaults to Pulumi.pr.yaml for review stacks; required for any other stack. */
+  template?: string;
+  /** Template variables; the environment fills the rest. */
+  vars: Record<string, string>;
+  /** Replace the config of an existing stack file that differs. */
+  force: boolean;
+  /** Passed to `pulumi stack select --create` when the stack is new. */
+  secretsProvider?: string;
+}
+
+/** Renders the template into `Pulumi.<stack>.yaml` and selects the stack, creating it if missing. */
+export async function initStack(root: string, options: InitOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const stack = checkStackName(options.stack);
+  const pullRequest = reviewStackPullRequest(stack);
+  const template = options.template ?? (pullRequest !== undefined ? REVIEW_STACK_TEMPLATE : undefined);
+  if (!template) {
+    throw new CommandError(
+      `--template is required for ${stack} (only review stacks pr-<n> default to ${REVIEW_STACK_TEMPLATE})`,
+    );
+  }
+  const templatePath = join(root, template);
+  if (!existsSync(templatePath)) throw new CommandError(`template ${template} not found in ${root}`);
+  const builtIns: Record<string, string> = { STACK: shortStackName(stack) };
+  if (pullRequest !== undefined) builtIns.PR_NUMBER = String(pullRequest);
+  const config = renderTemplate(readFileSync(templatePath, "utf8"), template, {
+    ...env,
+    ...options.vars,
+    ...builtIns,
+  });
+
+  const file = stackFileName(stack);
+  const path = join(root, file);
+  if (existsSync(path) && !options.force) {
+    const current = (load(readFileSync(path, "utf8")) as { config?: unknown } | null)?.config;
+    if (!isDeepStrictEqual(current, config)) {
+      throw new CommandError(
+        `${file} exists with other settings than ${template} gives: --force replaces its config (its secrets settings are kept)`,
+      );
+    }
+  }
+  const secretsArgs = options.secretsProvider ? ["--secrets-provider", options.secretsProvider] : [];
+  const code = await runPulumi(["stack", "select", "--create", stack, ...secretsArgs], root);
+  if (code !== 0) return code;
+  // After the select: a new stack's file may now hold its encryption salt or key, which must stay.
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  writeAtomically(path, stackFileText(config, template, existing));
+  return 0;
+}
+
+export async function previewStack(root: string, stack: string, extra: string[]): Promise<number> {
+  return runPulumi(
+    ["preview", "--stack", checkStackName(stack), "--diff", "--policy-pack", POLICY_PACK, ...extra],
+    root,
+  );
+}
+
+export async function upStack(root: string, stack: string, extra: string[]): Promise<number> {
+  return runPulumi(["up", "--stack", checkStackName(stack), "--policy-pack", POLICY_PACK, ...extra], root);
+}
+
+/**
+ * Destroys an ephemeral stack, then (`remove`) deletes the stack itself. A long-lived stack is
+ * refused: it is made ephemeral by an `up` first, on purpose (docs/delivery.md, "Tearing down").
+ */
+export async function destroyStack(
+  root: string,
+  stack: string,
+  remove: boolean,
+  extra: string[],
+): Promise<number> {
+  checkStackName(stack);
+  const file = stackFileName(stack);
+  const path = join(root, file);
+  if (!existsSync(path)) {
+    const hint =
+      reviewStackPullRequest(stack) !== undefined ? ` (run \`npm run stack:init -- ${stack}\` first)` : "";
+    throw new CommandError(
+      `${file} not found: destroy reads the stack's config to check it is ephemeral${hint}`,
+    );
+  }
+  if (!isEphemeralStackFile(readFileSync(path, "utf8"), file)) {
+    throw new CommandError(
+      `${stack} is long-lived (${file} does not set cdc-pipeline:ephemeral: "true"), so destroy is refused: ` +
+        `set it, run \`npm run up -- ${stack}\` (this drops protection and the final snapshot), then destroy`,
+    );
+  }
+  const code = await runPulumi(["destroy", "--stack", stack, ...extra], root);
+  if (code !== 0 || !remove) return code;
+  // Without --force, `stack rm` refuses a stack that still has resources: nothing is orphaned.
+  return runPulumi(["stack", "rm", stack, "--yes"], root);
+}
+
+export interface SweepOptions {
+  /** A file holding `pulumi stack ls --json`, listed before the pull requests are read. */
+  stacksFile: string;
+  github: GitHubOptions;
+  label: string;
+}
+
+/** The review stacks to destroy (their pull request numbers), with every decision logged. */
+export async function sweepReviewStacks(options: SweepOptions, logger: Logger): Promise<number[]> {
+  if (!existsSync(options.stacksFile)) throw new CommandError(`--stacks: ${options.stacksFile} not found`);
+  const stacks = parseStackList(readFileSync(options.stacksFile, "utf8"), options.stacksFile);
+  const open = await listOpenPullRequests(options.github);
+  const decisions: SweepDecision[] = planSweep(stacks, open, options.label);
+  for (const decision of decisions)
+    logger.info(
+      { event: "sweep-decision", ...decision },
+      `${decision.stack}: ${decision.action} (${decision.reason})`,
+    );
+  logger.info(
+    {
+      event: "sweep-summary",
+      stacks: stacks.length,
+      openPullRequests: open.length,
+      destroy: decisions.filter((d) => d.action === "destroy").length,
+    },
+    "sweep planned",
+  );
+  return decisions.filter((d) => d.action === "destroy").map((d) => d.pullRequest);
+}

@@ -1,0 +1,20 @@
+/** Runs the Pulumi CLI in the repository root with the terminal attached (its prompts and progress). */
+import { spawn } from "node:child_process";
+
+export class PulumiNotFoundError extends Error {
+  constructor() {
+    super("the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/iac/download-install/)");
+    this.name = "PulumiNotFoundError";
+  }
+}
+
+/** Resolves with pulumi's exit code; a signal counts as 128 + its number, like a shell. */
+export function runPulumi(args: string[], cwd: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("pulumi", args, { cwd, stdio: "inherit" });
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "ENOENT" ? new PulumiNotFoundError() : error),
+    );
+    child.once("exit", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : 143)));
+  });
+}
