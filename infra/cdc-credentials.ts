@@ -13,17 +13,31 @@ export interface CdcCredentialsArgs {
   tags?: Record<string, string>;
 }
 
-/** `${secretsmanager:<arn>:password}`: resolved by the Connect workers' config provider. */
-export function secretsManagerPlaceholder(secretArn: string, key: string): string {
-  return `\${secretsmanager:${secretArn}:${key}}`;
+/**
+ * `${secretsmanager:<secret name>:<json key>}`: resolved by the Connect workers' config provider. By the
+ * secret's name, not its ARN: Kafka's ConfigTransformer ends the path at the second colon of the
+ * placeholder, so an ARN (`arn:aws:secretsmanager:...`) would be read as path `arn`. Names hold no colon.
+ */
+export function secretsManagerPlaceholder(secretName: string, key: string): string {
+  if (/[:{}]/.test(secretName) || /[:{}]/.test(key)) {
+    throw new Error(
+      `cannot reference Secrets Manager secret "${secretName}" key "${key}" in a Kafka config-provider ` +
+        "placeholder: Kafka splits ${provider:path:key} at colons, so neither may hold ':', '{' or '}' " +
+        "(use the secret's name, not its ARN)",
+    );
+  }
+  return `\${secretsmanager:${secretName}:${key}}`;
 }
 
 export class CdcCredentials extends pulumi.ComponentResource {
   readonly username: string;
   /** The generated password (a secret output). */
   readonly password: pulumi.Output<string>;
-  /** Secret with `username` and `password` (JSON). */
+  /** Secret with `username` and `password` (JSON); IAM grants read access to it by this ARN. */
   readonly secretArn: pulumi.Output<string>;
+  /** The secret's name (`<project>/<stack>/<user>-<suffix>`), which the placeholder references. */
+  readonly secretName: pulumi.Output<string>;
+  /** `${secretsmanager:<secret name>:password}`. */
   readonly passwordPlaceholder: pulumi.Output<string>;
 
   constructor(name: string, args: CdcCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -54,7 +68,10 @@ export class CdcCredentials extends pulumi.ComponentResource {
       { parent: this },
     );
     this.secretArn = secret.arn;
-    this.passwordPlaceholder = secret.arn.apply((arn) => secretsManagerPlaceholder(arn, "password"));
+    this.secretName = secret.name;
+    this.passwordPlaceholder = secret.name.apply((secretName) =>
+      secretsManagerPlaceholder(secretName, "password"),
+    );
     this.registerOutputs({ secretArn: this.secretArn });
   }
 }

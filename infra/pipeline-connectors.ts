@@ -13,7 +13,10 @@ export interface PipelineConnectorsArgs {
   databasePort: pulumi.Input<number>;
   /** The database holding the captured tables. */
   databaseName: pulumi.Input<string>;
-  /** `${secretsmanager:<arn>:password}`: resolved by the workers, never by Pulumi. */
+  /**
+   * `${secretsmanager:<secret name>:password}`: resolved by the workers, never by Pulumi. The secret's
+   * name, not its ARN: Kafka reads the path only up to the placeholder's second colon.
+   */
   passwordPlaceholder: pulumi.Input<string>;
   /** The bucket the S3 sink writes to. */
   bucketName: pulumi.Input<string>;

@@ -1,6 +1,12 @@
 export type { ConnectorConfig } from "./types";
 export { PIPELINE_DEFAULTS, topicForTable } from "./defaults";
-export { ConnectorSettingsError, parseConfigPlaceholder, type ConfigPlaceholder } from "./validation";
+export {
+  ConnectorSettingsError,
+  KAFKA_VARIABLE_PATTERN,
+  parseConfigPlaceholder,
+  placeholderSplitProblem,
+  type ConfigPlaceholder,
+} from "./validation";
 export {
   AVRO_CONVERTER_CLASS,
   JSON_CONVERTER_CLASS,

@@ -54,30 +54,66 @@ export const topicName = z
 export const positiveInt = z.number().int("must be an integer").positive("must be positive");
 
 /**
- * A Kafka Connect config-provider placeholder: `${provider:path:key}` (e.g.
- * `${secretsmanager:arn:aws:secretsmanager:...:secret:db:password}`, `${file:/run/db.properties:password}`)
- * or `${provider:key}` (e.g. `${env:CDC_DB_PASSWORD}`). The path may hold colons (ARNs); the provider
- * ends at the first colon and the key starts after the last one.
+ * Kafka's `ConfigTransformer.DEFAULT_PATTERN`, verbatim: `\$\{([^}]*?):(([^}]*?):)?([^}]*?)\}`. Its groups
+ * are lazy, so the provider ends at the first colon, the path (optional) at the second one, and the key is
+ * everything after it: `${secretsmanager:arn:aws:...:secret:db:password}` reads as path `arn` and key
+ * `aws:...:secret:db:password`. A path cannot hold a colon; reference a secret by its name, not its ARN.
  */
-export const PLACEHOLDER = /^\$\{([A-Za-z][A-Za-z0-9_-]*):(?:([^{}]+):)?([^{}:]+)\}$/;
+export const KAFKA_VARIABLE_PATTERN = "\\$\\{([^}]*?):(([^}]*?):)?([^}]*?)\\}";
+
+const WHOLE_PLACEHOLDER = new RegExp(`^${KAFKA_VARIABLE_PATTERN}$`);
+
+/** Provider names this repository declares or resolves (`secretsmanager`, `env`, `file`). */
+const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 export interface ConfigPlaceholder {
   provider: string;
-  /** Undefined for `${provider:key}`. */
+  /** Undefined for `${provider:key}` (Kafka passes an empty path). */
   path: string | undefined;
   key: string;
 }
 
-/** Splits a config-provider placeholder into its parts, or returns undefined if `value` is not one. */
+/**
+ * Splits a value that is exactly one config-provider placeholder the way Kafka Connect does (see
+ * KAFKA_VARIABLE_PATTERN), or returns undefined if `value` is not one.
+ */
 export function parseConfigPlaceholder(value: string): ConfigPlaceholder | undefined {
-  const match = PLACEHOLDER.exec(value);
+  const match = WHOLE_PLACEHOLDER.exec(value);
   if (!match) return undefined;
-  return { provider: match[1]!, path: match[2], key: match[3]! };
+  return { provider: match[1]!, path: match[3], key: match[4]! };
 }
 
-export const secretPlaceholder = z
-  .string()
-  .regex(
-    PLACEHOLDER,
-    "must be a config-provider placeholder ${provider:path:key} or ${provider:key} (e.g. ${env:CDC_DB_PASSWORD}), never a plaintext secret",
+/**
+ * Why Kafka would read this placeholder differently from what it seems to say, or undefined when its split
+ * is sound: a key holding a colon means a path with a colon (an ARN) that Kafka cut at its first colon.
+ */
+export function placeholderSplitProblem(parts: ConfigPlaceholder): string | undefined {
+  if (!parts.key.includes(":")) return undefined;
+  return (
+    `Kafka splits \${provider:path:key} at its first two colons, so this reads as provider ` +
+    `"${parts.provider}", path "${parts.path ?? ""}", key "${parts.key}"; a path cannot hold a colon: ` +
+    "reference the secret by its name, not its ARN (e.g. ${secretsmanager:<secret name>:password})"
   );
+}
+
+/**
+ * A Kafka Connect config-provider placeholder: `${provider:path:key}` (e.g.
+ * `${secretsmanager:cdc-pipeline/dev/cdc_connector-AbCdEf:password}`, `${file:/run/db.properties:password}`)
+ * or `${provider:key}` (e.g. `${env:CDC_DB_PASSWORD}`), split as Kafka splits it. Neither the path nor
+ * the key may hold a colon, so a Secrets Manager secret is referenced by its name, never its ARN.
+ */
+export const secretPlaceholder = z.string().superRefine((value, ctx) => {
+  const parts = parseConfigPlaceholder(value);
+  if (!parts || !PROVIDER_NAME.test(parts.provider) || parts.key === "" || parts.path === "") {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "must be a config-provider placeholder ${provider:path:key} or ${provider:key} " +
+        "(e.g. ${secretsmanager:<secret name>:password}, ${env:CDC_DB_PASSWORD}), never a plaintext secret",
+    });
+    return;
+  }
+  const problem = placeholderSplitProblem(parts);
+  if (problem)
+    ctx.addIssue({ code: "custom", message: `is a placeholder Kafka Connect would misread: ${problem}` });
+});

@@ -11,8 +11,12 @@ export interface CheckFailure {
  */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** A Kafka config-provider reference, `${provider:key}` or `${provider:path:key}` (the path may hold colons, as ARNs do). */
-const PLACEHOLDER = /^\$\{[A-Za-z0-9_.-]+:[^}]+\}$/;
+/**
+ * A Kafka config-provider reference, `${provider:key}` or `${provider:path:key}`, split as Kafka's
+ * ConfigTransformer.DEFAULT_PATTERN splits it (lazy groups: the path ends at the second colon, the key is
+ * the rest). Inlined, not imported from connectors/config: the provider is serialized and captures no module.
+ */
+const PLACEHOLDER = /^\$\{([A-Za-z0-9_.-]+):(([^}]*?):)?([^}]+?)\}$/;
 
 // Config keys whose values are credentials: they must be placeholders that only the Connect workers resolve.
 const SENSITIVE_KEYS = [
@@ -33,20 +37,37 @@ export function isPlaceholder(value: string): boolean {
   return PLACEHOLDER.test(value);
 }
 
+/**
+ * Why Kafka would resolve a placeholder other than the way it reads, or undefined: a key that still holds
+ * a colon means the path had one (an ARN), which Kafka cut at its first colon.
+ */
+export function placeholderProblem(value: string): string | undefined {
+  const match = PLACEHOLDER.exec(value);
+  if (!match || !match[4]!.includes(":")) return undefined;
+  return (
+    `is a placeholder Kafka Connect would misread: it splits \${provider:path:key} at the first two colons, ` +
+    `so this is provider "${match[1]!}", path "${match[3] ?? ""}", key "${match[4]!}"; a path cannot hold a colon: ` +
+    "reference the secret by its name, not its ARN (${secretsmanager:<secret name>:password})"
+  );
+}
+
 /** Why a config value leaks a credential, or undefined when it is safe to store and send. */
 export function plaintextSecretReason(key: string, value: string): string | undefined {
-  if (value === UNKNOWN_VALUE || isPlaceholder(value)) return undefined;
+  if (value === UNKNOWN_VALUE) return undefined;
+  if (isPlaceholder(value)) return placeholderProblem(value);
   if (JAAS_CONFIG.test(key.toLowerCase())) {
     // A JAAS line is safe when each credential option in it is a placeholder (IAM login carries none).
-    const leaked = [...value.matchAll(JAAS_OPTION)]
-      .filter(([, option, optionValue]) => isSensitiveKey(option!) && !isPlaceholder(optionValue!))
+    const options = [...value.matchAll(JAAS_OPTION)].filter(([, option]) => isSensitiveKey(option!));
+    const leaked = options
+      .filter(([, , optionValue]) => !isPlaceholder(optionValue!))
       .map(([, option]) => option!);
-    return leaked.length === 0
-      ? undefined
-      : `holds a plaintext ${leaked.join(", ")}; write each as a config-provider placeholder, e.g. password="\${secretsmanager:<secret arn>:password}"`;
+    if (leaked.length > 0)
+      return `holds a plaintext ${leaked.join(", ")}; write each as a config-provider placeholder, e.g. password="\${secretsmanager:<secret name>:password}"`;
+    const misread = options.find(([, , optionValue]) => placeholderProblem(optionValue!) !== undefined);
+    return misread && `option ${misread[1]!} ${placeholderProblem(misread[2]!)!}`;
   }
   if (isSensitiveKey(key)) {
-    return "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret arn>:password} or ${env:VAR}, never the plaintext value";
+    return "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret name>:password} or ${env:VAR}, never the plaintext value";
   }
   return undefined;
 }

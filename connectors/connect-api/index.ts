@@ -16,7 +16,13 @@ export {
   type RequestFailure,
 } from "./retry";
 export { assessStatus, waitForState, type StatusAssessment, type WaitTarget } from "./wait";
-export { checkConnectorInputs, isSensitiveKey, isPlaceholder, plaintextSecretReason } from "./check";
+export {
+  checkConnectorInputs,
+  isSensitiveKey,
+  isPlaceholder,
+  placeholderProblem,
+  plaintextSecretReason,
+} from "./check";
 export { diffConnector, diffConfigKeys, type ConnectorDiff } from "./diff";
 export { isConnectApiError, type ConnectApiError } from "./errors";
 export type * from "./types";

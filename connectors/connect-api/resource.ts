@@ -16,7 +16,7 @@ export interface KafkaConnectorArgs {
   readonly name?: pulumi.Input<string>;
   /**
    * The flat config map (`ConnectorConfig.config` from the config builders). Credentials only as
-   * config-provider placeholders (`${secretsmanager:<arn>:password}`). Changing `connector.class` replaces
+   * config-provider placeholders (`${secretsmanager:<secret name>:password}`). Changing `connector.class` replaces
    * the connector; any other key updates it in place. Required.
    */
   readonly config: pulumi.Input<Record<string, pulumi.Input<string>>>;

@@ -2,11 +2,16 @@
  * Kafka Connect config providers, resolved locally: `${env:VAR}` (EnvVarConfigProvider) and
  * `${file:/path:key}` (FileConfigProvider: a Java properties file). The worker's
  * `config.providers` declaration is implicit. Any other provider is an error.
+ *
+ * Variables are found and split with Kafka's own pattern (ConfigTransformer.DEFAULT_PATTERN): the path
+ * ends at the second colon. A variable whose key still holds a colon had a colon in its path (an ARN),
+ * which Kafka would cut there and resolve wrongly; it is rejected here instead.
  */
 import { readFileSync } from "node:fs";
+import { KAFKA_VARIABLE_PATTERN, placeholderSplitProblem } from "../config/validation";
 
 /** Kafka ConfigTransformer's variable pattern: `${provider:[path:]key}` anywhere in a value. */
-const VARIABLE = /\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}/g;
+const VARIABLE = new RegExp(KAFKA_VARIABLE_PATTERN, "g");
 
 export class ConfigProviderError extends Error {}
 
@@ -31,6 +36,8 @@ export function parseProperties(text: string): Map<string, string> {
 
 function resolveOne(configKey: string, provider: string, path: string | undefined, key: string): string {
   const where = `config key "${configKey}"`;
+  const misread = placeholderSplitProblem({ provider, path, key });
+  if (misread) throw new ConfigProviderError(`${where}: ${misread}`);
   if (provider === "env") {
     if (path) throw new ConfigProviderError(`${where}: \${env:...} takes no path (use \${env:VAR})`);
     const value = process.env[key];
@@ -61,8 +68,11 @@ function resolveOne(configKey: string, provider: string, path: string | undefine
 export function resolvePlaceholders(config: Record<string, string>): Record<string, string> {
   const resolved: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
-    resolved[key] = value.replace(VARIABLE, (_m, provider: string, path: string | undefined, name: string) =>
-      resolveOne(key, provider, path, name),
+    // Groups as Kafka numbers them: 1 provider, 3 path (undefined without one), 4 key.
+    resolved[key] = value.replace(
+      VARIABLE,
+      (_m, provider: string, _pathWithColon: string | undefined, path: string | undefined, name: string) =>
+        resolveOne(key, provider, path, name),
     );
   }
   return resolved;

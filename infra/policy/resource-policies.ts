@@ -218,8 +218,17 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     (p, report) => {
       for (const [key, value] of Object.entries((p.config ?? {}) as Record<string, unknown>)) {
         if (!/password|secret|credential|\.key$/i.test(key) || typeof value !== "string") continue;
-        if (!/^\$\{[A-Za-z0-9_-]+:[^}]+\}$/.test(value))
-          report(`${key} must be a config-provider placeholder such as \${secretsmanager:<arn>:password}`);
+        // Split as Kafka's ConfigTransformer does: the path ends at the second colon, the key is the rest.
+        const placeholder = /^\$\{([A-Za-z0-9_-]+):(?:([^}]*?):)?([^}]+?)\}$/.exec(value);
+        if (!placeholder)
+          report(
+            `${key} must be a config-provider placeholder such as \${secretsmanager:<secret name>:password}`,
+          );
+        else if (placeholder[3]!.includes(":"))
+          report(
+            `${key}: Kafka Connect reads this placeholder as path "${placeholder[2] ?? ""}", key "${placeholder[3]}"; ` +
+              "reference the secret by its name, not its ARN: ${secretsmanager:<secret name>:password}",
+          );
       }
     },
   ),

@@ -195,12 +195,29 @@ const RESOURCE_CASES: [string, string, Record<string, unknown>, Record<string, u
     "pulumi-nodejs:dynamic/connect:KafkaConnector",
     {
       config: {
-        "database.password": "${secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:x:password}",
+        "database.password": "${secretsmanager:cdc-pipeline/dev/cdc_connector-AbCdEf:password}",
         "database.user": "cdc",
       },
     },
     { config: { "database.password": "hunter2" } },
-    ["database.password must be a config-provider placeholder such as ${secretsmanager:<arn>:password}"],
+    [
+      "database.password must be a config-provider placeholder such as ${secretsmanager:<secret name>:password}",
+    ],
+  ],
+  [
+    "connector-secrets-as-placeholders",
+    "pulumi-nodejs:dynamic/connect:KafkaConnector",
+    { config: { "database.password": "${env:CDC_DB_PASSWORD}" } },
+    // By ARN: Kafka's ConfigTransformer ends the path at the second colon.
+    {
+      config: {
+        "database.password": "${secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:x:password}",
+      },
+    },
+    [
+      'database.password: Kafka Connect reads this placeholder as path "arn", key "aws:secretsmanager:eu-west-1:1:secret:x:password"; ' +
+        "reference the secret by its name, not its ARN: ${secretsmanager:<secret name>:password}",
+    ],
   ],
 ];
 

@@ -262,11 +262,16 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       "database.port": String(database.port),
       "database.dbname": database.name,
       "database.user": "cdc_connector",
-      "database.password": `\${secretsmanager:${m.cdcSecretArn}:password}`,
       "slot.name": "cdc_slot",
       "publication.name": "cdc_publication",
       "plugin.name": "pgoutput",
     });
+    // The placeholder names the secret (its `name` output), never its ARN: Kafka's ConfigTransformer ends
+    // the path at the second colon, so `${secretsmanager:arn:aws:...:password}` would look up the path "arn".
+    // (The mock harness hands out no `name` for a Secret yet, so the exact name is not asserted here.)
+    const password = String((source.inputs.config as Record<string, unknown>)["database.password"]);
+    expect(password).not.toContain(m.cdcSecretArn);
+    expect(password).toMatch(/^\$\{secretsmanager:[^:{}]+:password\}$/);
     expect(sink.inputs.name).toBe("cdc-s3-sink");
     expect(sink.inputs.config).toMatchObject({
       "s3.bucket.name": m.bucket,

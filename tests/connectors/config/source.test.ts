@@ -97,12 +97,8 @@ describe("buildSourceConnector", () => {
       { provider: "file", path: "/etc/kafka/db.properties", key: "password" },
     ],
     [
-      "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}",
-      {
-        provider: "secretsmanager",
-        path: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf",
-        key: "password",
-      },
+      "${secretsmanager:cdc-pipeline/dev/cdc_connector-AbCdEf:password}",
+      { provider: "secretsmanager", path: "cdc-pipeline/dev/cdc_connector-AbCdEf", key: "password" },
     ],
   ])("accepts the placeholder %s and passes it through untouched", (password, parts) => {
     const { config } = buildSourceConnector({ ...base, database: { ...base.database, password } });
@@ -110,7 +106,22 @@ describe("buildSourceConnector", () => {
     expect(parseConfigPlaceholder(password)).toEqual(parts);
   });
 
-  it.each(["hunter2", "${env}", "${env:}", "$env:PW", "{env:PW}", "${env:PW}x", ""])(
+  it('rejects a secret given by ARN: Kafka would read the path as "arn"', () => {
+    const password =
+      "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}";
+    const error = buildError({ ...base, database: { ...base.database, password } });
+    expect(error.issues).toEqual([
+      {
+        path: "database.password",
+        message:
+          "is a placeholder Kafka Connect would misread: Kafka splits ${provider:path:key} at its first two colons, " +
+          'so this reads as provider "secretsmanager", path "arn", key "aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password"; ' +
+          "a path cannot hold a colon: reference the secret by its name, not its ARN (e.g. ${secretsmanager:<secret name>:password})",
+      },
+    ]);
+  });
+
+  it.each(["hunter2", "${env}", "${env:}", "${env::PW}", "$env:PW", "{env:PW}", "${env:PW}x", ""])(
     "rejects the plaintext or malformed password %j",
     (password) => {
       const error = buildError({ ...base, database: { ...base.database, password } });

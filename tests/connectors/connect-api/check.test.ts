@@ -6,7 +6,7 @@ import { PASSWORD_PLACEHOLDER, sourceInputs } from "./fixtures";
 
 const valid = () => sourceInputs("http://connect.internal:8083") as unknown as Record<string, unknown>;
 const PLACEHOLDER_HINT =
-  "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret arn>:password} or ${env:VAR}, never the plaintext value";
+  "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret name>:password} or ${env:VAR}, never the plaintext value";
 
 describe("checkConnectorInputs", () => {
   it("accepts a valid source connector", () => {
@@ -131,7 +131,7 @@ describe("checkConnectorInputs", () => {
         {
           property: 'config["producer.override.sasl.jaas.config"]',
           reason:
-            'holds a plaintext password; write each as a config-provider placeholder, e.g. password="${secretsmanager:<secret arn>:password}"',
+            'holds a plaintext password; write each as a config-provider placeholder, e.g. password="${secretsmanager:<secret name>:password}"',
         },
       ],
     ],
@@ -226,6 +226,29 @@ describe("credential keys", () => {
     ["topic.prefix", "cdc", undefined],
   ])("%s = %s is safe", (key, value, expected) => {
     expect(plaintextSecretReason(key, value)).toBe(expected);
+  });
+
+  const ARN_PLACEHOLDER =
+    "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}";
+  const ARN_MISREAD =
+    'is a placeholder Kafka Connect would misread: it splits ${provider:path:key} at the first two colons, so this is provider "secretsmanager", ' +
+    'path "arn", key "aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password"; a path cannot hold a colon: ' +
+    "reference the secret by its name, not its ARN (${secretsmanager:<secret name>:password})";
+
+  it("rejects a placeholder that gives the secret by ARN, which Kafka would split at its first colon", () => {
+    expect(plaintextSecretReason("database.password", ARN_PLACEHOLDER)).toBe(ARN_MISREAD);
+    expect(
+      plaintextSecretReason(
+        "sasl.jaas.config",
+        `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="${ARN_PLACEHOLDER}";`,
+      ),
+    ).toBe(`option password ${ARN_MISREAD}`);
+    expect(
+      checkConnectorInputs({
+        ...valid(),
+        config: { ...(valid().config as object), "database.password": ARN_PLACEHOLDER },
+      }),
+    ).toEqual([{ property: 'config["database.password"]', reason: ARN_MISREAD }]);
   });
 
   it("rejects a placeholder with text around it in a password key", () => {

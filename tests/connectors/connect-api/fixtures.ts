@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import type { ConnectorInputs } from "../../../connectors/connect-api";
 import { ConnectEmulator } from "./connect-emulator";
 
-export const PASSWORD_PLACEHOLDER =
-  "${secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdc-db-AbCdEf:password}";
+/** By the secret's name: Kafka reads the path only up to the placeholder's second colon, so never an ARN. */
+export const PASSWORD_PLACEHOLDER = "${secretsmanager:cdc-pipeline/dev/cdc_connector-AbCdEf:password}";
 
 export const SOURCE_CONFIG: Record<string, string> = {
   "connector.class": "io.debezium.connector.postgresql.PostgresConnector",

@@ -302,7 +302,7 @@ describe("check", () => {
       {
         property: 'config["database.password"]',
         reason:
-          "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret arn>:password} or ${env:VAR}, never the plaintext value",
+          "looks like a credential and must be a config-provider placeholder such as ${secretsmanager:<secret name>:password} or ${env:VAR}, never the plaintext value",
       },
     ]);
   });

@@ -161,11 +161,21 @@ describe("connector configs", () => {
     expect([parsed.database.user, parsed.database.password]).toEqual(["cdc_reader", "pa:ss!"]);
     expect(() =>
       parseSourceConfig(
+        source({ "database.password": "${secretsmanager:cdc-pipeline/dev/cdc_connector-AbCdEf:password}" }),
+      ),
+    ).toThrow(/config key "database.password": config provider "secretsmanager" is not available locally/);
+    // Given by ARN, Kafka would look up the path "arn": rejected first, with the fix.
+    expect(() =>
+      parseSourceConfig(
         source({
           "database.password": "${secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:x:password}",
         }),
       ),
-    ).toThrow(/config key "database.password": config provider "secretsmanager" is not available locally/);
+    ).toThrow(
+      'config key "database.password": Kafka splits ${provider:path:key} at its first two colons, so this reads as ' +
+        'provider "secretsmanager", path "arn", key "aws:secretsmanager:eu-west-1:1:secret:x:password"; a path cannot ' +
+        "hold a colon: reference the secret by its name, not its ARN (e.g. ${secretsmanager:<secret name>:password})",
+    );
     expect(() => parseSourceConfig(source({ "database.password": "${env:CDC_TEST_UNSET_VAR}" }))).toThrow(
       /environment variable CDC_TEST_UNSET_VAR is not set/,
     );
