@@ -1,6 +1,7 @@
 /** The open pull requests of a repository, from the GitHub REST API (all pages). */
 import { z } from "zod";
 import type { OpenPullRequest } from "./sweep";
+import { issueAt } from "./validation";
 
 const pullsSchema = z.array(
   z.object({
@@ -61,10 +62,7 @@ export async function listOpenPullRequests(options: GitHubOptions): Promise<Open
     }
     const page = pullsSchema.safeParse(json);
     if (!page.success) {
-      const issue = page.error.issues[0]!;
-      throw new Error(
-        `GitHub API GET ${url}: unexpected response at [${issue.path.join("].")}]: ${issue.message}`,
-      );
+      throw new Error(`GitHub API GET ${url}: unexpected response at ${issueAt(page.error.issues[0]!)}`);
     }
     for (const pr of page.data) {
       if (pr.state === "open") open.push({ number: pr.number, labels: pr.labels.map((l) => l.name) });

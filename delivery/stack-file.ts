@@ -28,7 +28,7 @@ function isMap(value: unknown): value is YamlMap {
 function parse(text: string, source: string): YamlMap {
   let doc: unknown;
   try {
-    doc = load(text, { filename: source });
+    doc = load(text);
   } catch (error) {
     throw new StackFileError(source, [`not valid YAML: ${(error as Error).message.split("\n")[0]}`]);
   }

@@ -4,7 +4,7 @@
  */
 
 /** A Pulumi stack name, optionally qualified (`org/stack`, `org/project/stack`). */
-const STACK_NAME = /^(?:[A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+const STACK_NAME = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/){0,2}[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const REVIEW_STACK = /^pr-([1-9][0-9]*)$/;
 
 export const REVIEW_STACK_TEMPLATE = "Pulumi.pr.yaml";
@@ -15,7 +15,7 @@ export const REVIEW_STACK_LABEL = "review-stack";
 export function checkStackName(name: string): string {
   if (!STACK_NAME.test(name)) {
     throw new Error(
-      `stack name ${JSON.stringify(name)} is not valid: use letters, digits, "-", "_" or ".", optionally prefixed by "org/"`,
+      `stack name ${JSON.stringify(name)} is not valid: start with a letter or digit, then letters, digits, "-", "_" or "."; optionally prefixed by "org/"`,
     );
   }
   return name;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { reviewStackPullRequest, shortStackName } from "./stack-names";
+import { issueAt } from "./validation";
 
 /** One entry of `pulumi stack ls --json`. */
 const stackSummarySchema = z.object({
@@ -38,12 +39,7 @@ export function parseStackList(text: string, source: string): StackSummary[] {
     );
   }
   const parsed = z.array(stackSummarySchema).safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(
-      `${source}: ${issue.path.length ? `[${issue.path.join("].")}` : "top level"}: ${issue.message}`,
-    );
-  }
+  if (!parsed.success) throw new Error(`${source}: ${issueAt(parsed.error.issues[0]!)}`);
   return parsed.data;
 }
 
