@@ -75,6 +75,13 @@ export function scd2Command(
   ];
 }
 
+/** ARN pattern of every task in the cluster `clusterArn` (`…:cluster/<name>` → `…:task/<name>/*`). */
+export function clusterTasksArn(clusterArn: string): string {
+  const match = /^(arn:[^:]+:ecs:[^:]*:[^:]*:)cluster\/([^/]+)$/.exec(clusterArn);
+  if (!match) throw new Error(`not an ECS cluster ARN: ${clusterArn}`);
+  return `${match[1]}task/${match[2]}/*`;
+}
+
 /** Read-only on the raw prefix, read/write on the analytics prefix, listing of those two only. */
 export function analyticsTaskStatements(a: {
   bucketArn: string;
@@ -200,6 +207,15 @@ export class Analytics extends pulumi.ComponentResource {
             Action: ["ecs:RunTask"],
             Resource: [taskDefinition.arn],
             Condition: { ArnEquals: { "ecs:cluster": args.clusterArn } },
+          },
+          {
+            // RunTask with propagateTags tags the new task, which ECS authorizes as ecs:TagResource
+            // on the task (AWS, "Amazon ECS EventBridge IAM Role"): only tasks of this cluster,
+            // only while RunTask creates them.
+            Sid: "TagScd2Task",
+            Action: ["ecs:TagResource"],
+            Resource: [pulumi.output(args.clusterArn).apply(clusterTasksArn)],
+            Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
           },
           { Sid: "PassTaskRoles", Action: ["iam:PassRole"], Resource: [role.arn, executionRole.arn] },
         ]),

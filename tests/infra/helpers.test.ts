@@ -1,6 +1,7 @@
-// Pure helpers of infra/: subnet arithmetic, ARNs, broker settings, topic plan, flows, Fargate sizes,
+// Pure helpers of infra/: subnet arithmetic, ARNs (MSK, S3, ECS tasks), broker settings, topic plan, flows, Fargate sizes,
 // which alarms a stack gets.
 import { describe, expect, it } from "vitest";
+import { clusterTasksArn } from "../../infra/analytics";
 import { fargateMemoryOptions } from "../../infra/config-schema";
 import { brokerProperties } from "../../infra/kafka";
 import { heartbeatTopicName, planTopics } from "../../infra/kafka-topics";
@@ -36,6 +37,15 @@ describe("ARNs", () => {
     );
     expect(() => mskResourceArn("arn:aws:s3:::bucket", "topic", "t")).toThrow(
       "not an MSK cluster ARN: arn:aws:s3:::bucket",
+    );
+  });
+
+  it("derives the ARN pattern of an ECS cluster's tasks from the cluster ARN", () => {
+    expect(clusterTasksArn("arn:aws:ecs:eu-west-1:123456789012:cluster/connect-cluster-7e1")).toBe(
+      "arn:aws:ecs:eu-west-1:123456789012:task/connect-cluster-7e1/*",
+    );
+    expect(() => clusterTasksArn("arn:aws:ecs:eu-west-1:123456789012:service/c/s")).toThrow(
+      "not an ECS cluster ARN: arn:aws:ecs:eu-west-1:123456789012:service/c/s",
     );
   });
 

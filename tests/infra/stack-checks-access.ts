@@ -274,7 +274,7 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
     }
   });
 
-  it("lets the scheduler run only the SCD2 task on this cluster and pass only its roles", () => {
+  it("lets the scheduler run only the SCD2 task on this cluster, tag only its tasks, pass only its roles", () => {
     expect(json(input("aws:iam/role:Role", "analytics-scheduler").assumeRolePolicy)).toEqual({
       Version: "2012-10-17",
       Statement: [
@@ -291,6 +291,13 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
         Action: ["ecs:RunTask"],
         Resource: [m.scd2TaskDefinitionArn],
         Condition: { ArnEquals: { "ecs:cluster": m.ecsClusterArn } },
+      },
+      {
+        Sid: "TagScd2Task",
+        Effect: "Allow",
+        Action: ["ecs:TagResource"],
+        Resource: [`arn:aws:ecs:${REGION}:${ACCOUNT}:task/${m.ecsClusterName}/*`],
+        Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
       },
       {
         Sid: "PassTaskRoles",
