@@ -9,8 +9,8 @@ export type SecurityGroupRole =
 
 /** A permitted flow between two roles, or from a role to a prefix list/CIDR outside the groups. */
 export interface Flow {
-  /** A role, the whole VPC CIDR, or a deployer CIDR (`cidr` set, `label` names the rule). */
-  from: SecurityGroupRole | "vpc" | "deployer";
+  /** A role, or a deployer CIDR (`cidr` set, `label` names the rule). */
+  from: SecurityGroupRole | "deployer";
   cidr?: string;
   label?: string;
   to: SecurityGroupRole | "s3";
@@ -33,12 +33,10 @@ export function allowedFlows(options: {
     { from: "connect", to: "kafka", port: 9098, why: "Connect workers use MSK with IAM auth over TLS" },
     { from: "connect", to: "connect", port: 8083, why: "workers forward REST requests to the leader" },
     { from: "connectLb", to: "connect", port: 8083, why: "the internal load balancer reaches the REST API" },
-    {
-      from: "vpc",
-      to: "connectLb",
-      port: options.connectListenerPort,
-      why: "callers inside the VPC use the REST API",
-    },
+    // The REST API has no authentication, so the listener is open only to Pulumi (the tunnel host
+    // and the deployer CIDRs, below), not to the VPC. The workers never call it: they forward
+    // requests to the leader at its task address (connect -> connect 8083), the container health
+    // check uses localhost, and the target group health check is the connectLb -> connect flow.
     { from: "connect", to: "s3", port: 443, why: "the S3 sink writes through the gateway endpoint" },
     {
       from: "analytics",
@@ -92,7 +90,7 @@ export function allowedFlows(options: {
 export interface SecurityGroupsArgs {
   /** VPC the groups belong to. */
   vpcId: pulumi.Input<string>;
-  /** Its CIDR (source of `vpc` flows). */
+  /** Its CIDR. */
   vpcCidr: pulumi.Input<string>;
   /** Prefix list of the S3 gateway endpoint (egress to S3). */
   s3PrefixListId: pulumi.Input<string>;
@@ -112,7 +110,7 @@ export function createSecurityGroups(
 ): Partial<Record<SecurityGroupRole, pulumi.Output<string>>> {
   const roles = new Set<SecurityGroupRole>();
   for (const flow of args.flows) {
-    if (flow.from !== "vpc" && flow.from !== "deployer") roles.add(flow.from);
+    if (flow.from !== "deployer") roles.add(flow.from);
     if (flow.to !== "s3") roles.add(flow.to);
   }
   const ids: Partial<Record<SecurityGroupRole, pulumi.Output<string>>> = {};
@@ -143,14 +141,14 @@ export function createSecurityGroups(
         {
           ...common,
           securityGroupId: group(flow.to),
-          ...(flow.from === "vpc" || flow.from === "deployer"
-            ? { cidrIpv4: flow.cidr ?? args.vpcCidr }
+          ...(flow.from === "deployer"
+            ? { cidrIpv4: flow.cidr }
             : { referencedSecurityGroupId: group(flow.from) }),
         },
         { parent },
       );
     }
-    if (flow.from !== "vpc" && flow.from !== "deployer") {
+    if (flow.from !== "deployer") {
       new aws.vpc.SecurityGroupEgressRule(
         `${ruleName}-out`,
         {

@@ -1,5 +1,5 @@
-// Pure helpers of infra/: subnet arithmetic, ARNs (MSK, S3, ECS tasks), broker settings, topic plan, flows, Fargate sizes,
-// which alarms a stack gets.
+// Pure helpers of infra/: subnet arithmetic, ARNs (MSK, S3, ECS tasks), broker settings, topic
+// plan, flows, Fargate sizes, which alarms a stack gets.
 import { describe, expect, it } from "vitest";
 import { clusterTasksArn } from "../../infra/analytics";
 import { fargateMemoryOptions } from "../../infra/config-schema";
@@ -87,6 +87,19 @@ describe("planTopics", () => {
 });
 
 describe("allowedFlows", () => {
+  it("opens the Connect listener to the tunnel host and the deployers only, never the VPC", () => {
+    const flows = allowedFlows({
+      tunnelHost: true,
+      interfaceEndpoints: true,
+      connectListenerPort: 80,
+      deployerCidrs: ["10.200.0.0/24"],
+    });
+    expect(flows.filter((f) => f.to === "connectLb").map((f) => [f.label ?? f.from, f.cidr])).toEqual([
+      ["tunnel", undefined],
+      ["deployer0", "10.200.0.0/24"],
+    ]);
+  });
+
   it("adds tunnel and deployer flows only when asked", () => {
     const base = allowedFlows({ tunnelHost: false, interfaceEndpoints: false, connectListenerPort: 80 });
     expect(base.map((f) => `${f.from}>${f.to}:${f.port}`)).toEqual([
@@ -94,7 +107,6 @@ describe("allowedFlows", () => {
       "connect>kafka:9098",
       "connect>connect:8083",
       "connectLb>connect:8083",
-      "vpc>connectLb:80",
       "connect>s3:443",
       "analytics>s3:443",
     ]);

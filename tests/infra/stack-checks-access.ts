@@ -12,7 +12,7 @@ const assumedBy = (service: string) => [
 
 /**
  * The inputs a rule named `<from>-to-<to>-<port>-<in|out>` must have: ingress on the target's
- * group from the source (a group, the VPC CIDR or a deployer CIDR), egress on the source's group
+ * group from the source (a group or a deployer CIDR), egress on the source's group
  * to the target (a group, or the S3 prefix list).
  */
 export function expectedRule(s: Scenario, rule: string): Record<string, unknown> {
@@ -21,12 +21,8 @@ export function expectedRule(s: Scenario, rule: string): Record<string, unknown>
   const [, from, to, port, direction] = match as unknown as [string, string, string, string, string];
   const group = (role: string) =>
     role === "database" && s.existingDatabaseGroupId ? s.existingDatabaseGroupId : `network-${role}-id`;
-  const vpcCidr = s.config["cdc-pipeline:existingVpcId"]
-    ? "10.9.0.0/16" // the mocked aws.ec2.getVpc answer
-    : (s.config["cdc-pipeline:vpcCidr"] ?? "10.42.0.0/16");
   const deployers = JSON.parse(s.config["cdc-pipeline:deployerCidrs"] ?? "[]") as string[];
   const source = (): Record<string, string> => {
-    if (from === "vpc") return { cidrIpv4: vpcCidr };
     const deployer = /^deployer(\d+)$/.exec(from);
     if (deployer) return { cidrIpv4: deployers[Number(deployer[1])] as string };
     return { referencedSecurityGroupId: group(from) };

@@ -88,8 +88,11 @@ export function ruleNames(both: string[], ingressOnly: string[] = [], egressOnly
   ];
 }
 
-/** The flows every stack has, by the rule names they render to (listener on `lbPort`). */
-export function coreRules(lbPort: number): { both: string[]; ingressOnly: string[]; egressOnly: string[] } {
+/**
+ * The flows every stack has, by the rule names they render to. None involves the listener port any
+ * more (no VPC-wide listener rule); `_lbPort` stays so the scenario files keep their call.
+ */
+export function coreRules(_lbPort: number): { both: string[]; ingressOnly: string[]; egressOnly: string[] } {
   return {
     both: [
       "connect-to-database-5432",
@@ -97,7 +100,8 @@ export function coreRules(lbPort: number): { both: string[]; ingressOnly: string
       "connect-to-connect-8083",
       "connectLb-to-connect-8083",
     ],
-    ingressOnly: [`vpc-to-connectLb-${lbPort}`],
+    // The REST listener is open to the tunnel host and the deployer CIDRs only, never the VPC.
+    ingressOnly: [],
     egressOnly: ["connect-to-s3-443", "analytics-to-s3-443"],
   };
 }
