@@ -144,11 +144,13 @@ describe("stack config defaults", () => {
 
   it("parses the committed dev and prod stack files", () => {
     const dev = parseStackConfig(readStackFile("dev"), "dev");
-    expect([dev.endpoints.database, dev.endpoints.connectUrl, dev.network.tunnelHost]).toEqual([
-      { host: "localhost", port: 15432 },
-      "http://localhost:18083",
-      true,
-    ]);
+    // Deployed from the in-VPC runners: no endpoint overrides, the runners' CIDR opened instead.
+    expect([
+      dev.endpoints.database,
+      dev.endpoints.connectUrl,
+      dev.network.deployerCidrs,
+      dev.network.tunnelHost,
+    ]).toEqual([undefined, undefined, ["10.200.0.0/24"], true]);
     const prod = parseStackConfig(readStackFile("prod"), "prod");
     expect([prod.kafka.brokerCount, prod.database.multiAz, prod.storage.kms, prod.alarms.emails]).toEqual([
       3,
