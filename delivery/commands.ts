@@ -6,11 +6,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { load } from "js-yaml";
 import type { Logger } from "pino";
 import { listOpenPullRequests, type GitHubOptions } from "./github";
 import { runPulumi } from "./pulumi-cli";
-import { isEphemeralStackFile, renderTemplate, stackFileText } from "./stack-file";
+import { isEphemeralStackFile, renderTemplate, stackFileConfig, stackFileText } from "./stack-file";
 import {
   checkStackName,
   REVIEW_STACK_TEMPLATE,
@@ -68,8 +67,8 @@ export async function initStack(root: string, options: InitOptions, env: NodeJS.
   const file = stackFileName(stack);
   const path = join(root, file);
   if (existsSync(path) && !options.force) {
-    const current = (load(readFileSync(path, "utf8")) as { config?: unknown } | null)?.config;
-    if (!isDeepStrictEqual(current, config)) {
+    const current = stackFileConfig(readFileSync(path, "utf8"), file);
+    if (current !== undefined && !isDeepStrictEqual(current, config)) {
       throw new CommandError(
         `${file} exists with other settings than ${template} gives: --force replaces its config (its secrets settings are kept)`,
       );

@@ -124,12 +124,17 @@ export function stackFileText(config: Record<string, unknown>, template: string,
   return header + dump({ ...kept, config }, { lineWidth: 120, quotingType: '"' });
 }
 
-/** Whether a stack file marks its stack ephemeral (`cdc-pipeline:ephemeral: true`). */
-export function isEphemeralStackFile(text: string, source: string): boolean {
+/** The `config` of a stack file, or undefined when it has none (a new stack's file holds only its salt). */
+export function stackFileConfig(text: string, source: string): Record<string, unknown> | undefined {
   const config = parse(text, source).config;
-  if (config === undefined) return false;
+  if (config === undefined || config === null) return undefined;
   if (!isMap(config))
     throw new StackFileError(source, ["config: must be a mapping of config keys to values"]);
-  const value = config["cdc-pipeline:ephemeral"];
+  return config;
+}
+
+/** Whether a stack file marks its stack ephemeral (`cdc-pipeline:ephemeral: true`). */
+export function isEphemeralStackFile(text: string, source: string): boolean {
+  const value = stackFileConfig(text, source)?.["cdc-pipeline:ephemeral"];
   return value === true || value === "true";
 }

@@ -233,12 +233,16 @@ describe("stack:init", () => {
     expect(calls()).toEqual([]);
   });
 
-  it("stops when pulumi cannot select the stack, leaving no stack file", async () => {
+  it("stops when pulumi cannot select the stack, writing no config, and completes on the next try", async () => {
     const result = await run(["init", "pr-5"], { ...REVIEW_ENV, FAKE_PULUMI_EXIT_STACK_SELECT: "255" });
     expect(result.code).toBe(255);
     expect(readFileSync(join(project, "Pulumi.pr-5.yaml"), "utf8")).toBe(
       "encryptionsalt: v1:c2FsdA==:v1:aXY=:Y3Q=\n",
     );
+    // A file with only the salt is not "other settings": the next try fills in its config.
+    expect((await run(["init", "pr-5"], REVIEW_ENV)).code).toBe(0);
+    const file = load(readFileSync(join(project, "Pulumi.pr-5.yaml"), "utf8")) as Record<string, unknown>;
+    expect(Object.keys(file)).toEqual(["encryptionsalt", "config"]);
   });
 });
 
