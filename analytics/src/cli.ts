@@ -13,7 +13,7 @@ import { z } from "zod";
 import { DEFAULT_MEMORY_LIMIT } from "./duck";
 import { Scd2Error, runScd2 } from "./job";
 import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
-import { LOCK_KEY } from "./state/lock";
+import { LOCK_KEY, parseLockBody } from "./state/lock";
 import { DirectoryStorage, StorageError, openStorage } from "./storage";
 import type { Storage } from "./storage";
 
@@ -347,11 +347,16 @@ async function run(raw: RawRunOptions): Promise<number> {
   }
 }
 
-/** Deletes the output's run lock if this process holds it (see state/lock.ts for its body). */
+/**
+ * Deletes the output's run lock if this process holds it (see state/lock.ts for its body), only if it
+ * is still the version read here: a lock another run took over meanwhile is left alone.
+ */
 async function releaseOwnLock(output: Storage): Promise<void> {
-  const text = await output.readText(LOCK_KEY);
-  const holder = text === undefined ? undefined : (JSON.parse(text) as { host?: string; pid?: number });
-  if (holder?.host === hostname() && holder.pid === process.pid) await output.delete([LOCK_KEY]);
+  const found = await output.readVersioned(LOCK_KEY);
+  const holder = parseLockBody(found?.text);
+  if (found && holder?.host === hostname() && holder.pid === process.pid) {
+    await output.deleteIfVersion(LOCK_KEY, found.version);
+  }
 }
 
 function openFlagStorage(flag: string, uri: string): ReturnType<typeof openStorage> {

@@ -6,6 +6,7 @@ import { Scd2Error, messageOf } from "./errors";
 import type { ResolvedTable } from "./scd2/table-run";
 import { runTable, scratchPath } from "./scd2/table-run";
 import { DEFAULT_LOCK_STALE_MS, acquireLock } from "./state/lock";
+import type { RunLock } from "./state/lock";
 import type { Manifest } from "./state/manifest";
 import { STATE_DIR, readManifest, referencedKeys, writeManifest } from "./state/manifest";
 import type { Storage } from "./storage/storage";
@@ -56,6 +57,7 @@ async function removeOrphans(
   output: Storage,
   manifest: Manifest,
   tables: readonly ResolvedTable[],
+  lock: RunLock,
 ): Promise<string[]> {
   const orphans: string[] = [];
   for (const table of tables) {
@@ -66,14 +68,18 @@ async function removeOrphans(
         if (!referenced.has(object.key)) orphans.push(object.key);
     }
   }
-  if (orphans.length > 0) await output.delete(orphans);
+  if (orphans.length > 0) {
+    await lock.confirm();
+    await output.delete(orphans);
+  }
   return orphans;
 }
 
 /**
  * Builds or updates the SCD2 table of every table in `options.tables`: takes the run lock, removes
  * orphans of an earlier killed run, then per table writes new files, commits the manifest, and deletes
- * the files it superseded. Throws `Scd2Error` naming the file or table at fault; whatever was committed
+ * the files it superseded. The lock is refreshed while the run lasts and confirmed before each of those
+ * writes: a run that lost it (taken over as stale) stops with an Scd2Error before writing more. Throws `Scd2Error` naming the file or table at fault; whatever was committed
  * before stays intact and readable.
  */
 export async function runScd2(options: RunOptions): Promise<RunSummary> {
@@ -85,15 +91,17 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
   const stagingDir = path.join(options.workDir, "staging");
   await fs.mkdir(scratchDir, { recursive: true });
   await fs.mkdir(stagingDir, { recursive: true });
-  const release = await acquireLock(
-    options.output,
-    runId,
-    options.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_MS,
-    (reason) => logger?.warn({ reason }, "taking over a stale run lock"),
-  );
+  const lock = await acquireLock(options.output, runId, {
+    staleMs: options.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_MS,
+    heartbeatMs: options.lockHeartbeatMs,
+    onStale: (reason) => logger?.warn({ reason }, "taking over a stale run lock"),
+    onLost: (error) => logger?.error({ error: error.message }, "lost the run lock"),
+    onRefreshError: (error) =>
+      logger?.warn({ error: messageOf(error) }, "could not refresh the run lock; retrying"),
+  });
   try {
     let manifest = await readManifest(options.output);
-    const orphans = await removeOrphans(options.output, manifest, tables);
+    const orphans = await removeOrphans(options.output, manifest, tables, lock);
     if (orphans.length > 0) logger?.warn({ count: orphans.length }, "removed files of an interrupted run");
     const summaries: TableSummary[] = [];
     for (const spec of tables) {
@@ -117,15 +125,22 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         if (error instanceof Scd2Error) throw error;
         throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
       });
-      for (const file of result.uploads) await options.output.upload(file.local, file.key);
+      for (const file of result.uploads) {
+        await lock.confirm();
+        await options.output.upload(file.local, file.key);
+      }
       if (result.state !== manifest.tables[spec.table]) {
         const tablesState = { ...manifest.tables };
         if (result.state) tablesState[spec.table] = result.state;
         else delete tablesState[spec.table];
         manifest = { ...manifest, tables: tablesState };
+        await lock.confirm();
         await writeManifest(options.output, manifest);
       }
-      if (result.superseded.length > 0) await options.output.delete(result.superseded);
+      if (result.superseded.length > 0) {
+        await lock.confirm();
+        await options.output.delete(result.superseded);
+      }
       summaries.push(result.summary);
       options.onProgress?.({ type: "table-done", summary: result.summary });
       logger?.info({ ...result.summary }, "table done");
@@ -133,9 +148,11 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
     return { tables: summaries, durationMs: Date.now() - started };
   } finally {
     // A lock left behind (storage failure) is reported, not thrown over the run's own outcome.
-    await release().catch((error: unknown) =>
-      logger?.error({ error: messageOf(error) }, "could not release the run lock"),
-    );
+    await lock
+      .release()
+      .catch((error: unknown) =>
+        logger?.error({ error: messageOf(error) }, "could not release the run lock"),
+      );
     await fs.rm(scratchDir, { recursive: true, force: true });
   }
 }

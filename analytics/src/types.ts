@@ -54,8 +54,10 @@ export interface RunOptions {
   threads?: number;
   onProgress?: (event: ProgressEvent) => void;
   logger?: Logger;
-  /** A run lock older than this is taken over; default 6 hours. */
+  /** A run lock not refreshed for this long is taken over; default 6 hours. */
   lockStaleAfterMs?: number;
+  /** How often a run refreshes its lock; default a quarter of lockStaleAfterMs, 1 s to 5 min. */
+  lockHeartbeatMs?: number;
 }
 
 export interface TableSummary {

@@ -6,7 +6,7 @@ import { Scd2Error } from "../../analytics/src/job";
 import { LOCK_KEY } from "../../analytics/src/state/lock";
 import { MANIFEST_KEY } from "../../analytics/src/state/manifest";
 import { DirectoryStorage } from "../../analytics/src/storage";
-import type { Storage, StoredObject } from "../../analytics/src/storage";
+import type { Storage, StoredObject, VersionedText } from "../../analytics/src/storage";
 import {
   PRODUCT_COLUMNS,
   SourceBucket,
@@ -34,7 +34,7 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   return files;
 }
 
-/** Output storage that fails its n-th write (upload, writeText or delete), once. */
+/** Output storage that fails its n-th write (upload, writeText, delete or a lock swap/delete), once. */
 class FailingStorage implements Storage {
   calls = 0;
   constructor(
@@ -60,6 +60,18 @@ class FailingStorage implements Storage {
   }
   createExclusive(key: string, body: string): Promise<boolean> {
     return this.inner.createExclusive(key, body);
+  }
+  createIfAbsent(key: string, body: string): Promise<string | undefined> {
+    return this.inner.createIfAbsent(key, body);
+  }
+  readVersioned(key: string): Promise<VersionedText | undefined> {
+    return this.inner.readVersioned(key);
+  }
+  replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined> {
+    return this.write(() => this.inner.replaceIfVersion(key, body, version));
+  }
+  deleteIfVersion(key: string, version: string): Promise<boolean> {
+    return this.write(() => this.inner.deleteIfVersion(key, version));
   }
   upload(localPath: string, key: string): Promise<void> {
     return this.write(() => this.inner.upload(localPath, key));

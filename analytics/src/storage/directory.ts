@@ -1,16 +1,29 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { StorageError, assertValidKey, compareKeys } from "./keys";
-import type { Storage, StoredObject } from "./storage";
+import type { Storage, StoredObject, VersionedText } from "./storage";
 
 /** Temporary files of in-flight writes start with this; `list` never returns them. */
 const TEMP_PREFIX = ".cdc-tmp-";
+/**
+ * A claim file (see replaceIfVersion) is held for the few milliseconds of one swap. One older than this,
+ * or left on this host by a process that has exited, belongs to a caller that crashed mid-swap.
+ */
+export const CLAIM_STALE_MS = 60_000;
 
 /**
  * Storage in a local directory. Writes go to a temporary file in the target directory, are fsynced, then
  * renamed over the target (rename is atomic on POSIX file systems), and the directory is fsynced so the
  * rename survives a crash. The directory and its parents are created on the first write.
+ *
+ * Compare-and-swap (replaceIfVersion, deleteIfVersion): a file's version is the SHA-256 of its content.
+ * Every change away from version V first creates a claim file for V with O_EXCL, named after V and a
+ * generation number, then re-reads the file: only if it still holds V does it rename the new content
+ * over it (or unlink it). Since no change away from V can happen without the claim, of several callers
+ * swapping V at most one succeeds; the others find the claim taken or the file changed. A claim left by
+ * a crashed caller (see CLAIM_STALE_MS) is superseded by the next generation, again with O_EXCL.
  */
 export class DirectoryStorage implements Storage {
   readonly uri: string;
@@ -78,15 +91,68 @@ export class DirectoryStorage implements Storage {
   }
 
   async createExclusive(key: string, body: string): Promise<boolean> {
+    return (await this.createIfAbsent(key, body)) !== undefined;
+  }
+
+  /**
+   * Writes a complete temporary file and hard-links it to the target name: link fails with EEXIST like
+   * O_EXCL, and a reader never sees the file half-written.
+   */
+  async createIfAbsent(key: string, body: string): Promise<string | undefined> {
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      const temp = tempPath(target);
+      try {
+        await writeSynced(temp, body);
+        await fs.link(temp, target);
+      } finally {
+        await fs.rm(temp, { force: true });
+      }
+      await syncDirectory(dir);
+      return versionOf(body);
+    } catch (error) {
+      if (isErrno(error, "EEXIST")) return undefined;
+      throw this.wrap(error, `cannot create ${key}`);
+    }
+  }
+
+  async readVersioned(key: string): Promise<VersionedText | undefined> {
+    const text = await this.readText(key);
+    return text === undefined ? undefined : { text, version: versionOf(text) };
+  }
+
+  async replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined> {
     const target = this.pathOf(key);
     try {
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await writeSynced(target, body);
-      await syncDirectory(path.dirname(target));
+      const claimed = await this.claim(target, version);
+      if (!claimed) return undefined;
+      try {
+        await this.replaceAtomically(target, (temp) => writeSynced(temp, body));
+      } finally {
+        await this.dropClaims(target, version);
+      }
+      return versionOf(body);
+    } catch (error) {
+      throw this.wrap(error, `cannot replace ${key}`);
+    }
+  }
+
+  async deleteIfVersion(key: string, version: string): Promise<boolean> {
+    const target = this.pathOf(key);
+    try {
+      const claimed = await this.claim(target, version);
+      if (!claimed) return false;
+      try {
+        await fs.unlink(target);
+        await syncDirectory(path.dirname(target));
+      } finally {
+        await this.dropClaims(target, version);
+      }
       return true;
     } catch (error) {
-      if (isErrno(error, "EEXIST")) return false;
-      throw this.wrap(error, `cannot create ${key}`);
+      throw this.wrap(error, `cannot delete ${key}`);
     }
   }
 
@@ -97,6 +163,49 @@ export class DirectoryStorage implements Storage {
       } catch (error) {
         if (!isErrno(error, "ENOENT")) throw this.wrap(error, `cannot delete ${key}`);
       }
+    }
+  }
+
+  /**
+   * Takes the claim on version `version` of `target`: true when this caller alone may now change it
+   * (the claim is new, and the file still holds that version); false when someone else holds a live
+   * claim on it, or the file no longer holds it.
+   */
+  private async claim(target: string, version: string): Promise<boolean> {
+    if ((await currentVersion(target)) !== version) return false;
+    const dir = path.dirname(target);
+    const prefix = claimPrefix(target, version);
+    let generation = 0;
+    let newest: string | undefined;
+    for (const name of await fs.readdir(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const n = Number(name.slice(prefix.length));
+      if (Number.isSafeInteger(n) && n >= generation) {
+        generation = n + 1;
+        newest = name;
+      }
+    }
+    if (newest !== undefined && !(await claimIsStale(path.join(dir, newest)))) return false;
+    const claimFile = path.join(dir, `${prefix}${generation}`);
+    try {
+      await writeSynced(claimFile, JSON.stringify({ host: os.hostname(), pid: process.pid, at: Date.now() }));
+    } catch (error) {
+      if (isErrno(error, "EEXIST")) return false;
+      throw error;
+    }
+    // Any change away from `version` needs a claim on it, and the newest one is ours: if the file still
+    // holds `version` now, it keeps it until we change it.
+    if ((await currentVersion(target)) === version) return true;
+    await fs.rm(claimFile, { force: true });
+    return false;
+  }
+
+  /** Removes the claims on a version the file no longer holds (a late claimant re-checks and gives up). */
+  private async dropClaims(target: string, version: string): Promise<void> {
+    const dir = path.dirname(target);
+    const prefix = claimPrefix(target, version);
+    for (const name of await fs.readdir(dir)) {
+      if (name.startsWith(prefix)) await fs.rm(path.join(dir, name), { force: true });
     }
   }
 
@@ -135,7 +244,7 @@ export class DirectoryStorage implements Storage {
   private async replaceAtomically(target: string, fill: (temp: string) => Promise<void>): Promise<void> {
     const dir = path.dirname(target);
     await fs.mkdir(dir, { recursive: true });
-    const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(6).toString("hex")}-${path.basename(target)}`);
+    const temp = tempPath(target);
     try {
       await fill(temp);
       await fs.rename(temp, target);
@@ -150,6 +259,60 @@ export class DirectoryStorage implements Storage {
     if (error instanceof StorageError) return error;
     const reason = error instanceof Error ? error.message : String(error);
     return new StorageError(`${this.uri}: ${what}: ${reason}`, { cause: error });
+  }
+}
+
+function tempPath(target: string): string {
+  return path.join(
+    path.dirname(target),
+    `${TEMP_PREFIX}${randomBytes(6).toString("hex")}-${path.basename(target)}`,
+  );
+}
+
+/** The version tag of a file's content (see VersionedText). */
+function versionOf(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+async function currentVersion(file: string): Promise<string | undefined> {
+  try {
+    return versionOf(await fs.readFile(file, "utf8"));
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return undefined;
+    throw error;
+  }
+}
+
+function claimPrefix(target: string, version: string): string {
+  return `${TEMP_PREFIX}claim-${path.basename(target)}-${version}.`;
+}
+
+/** A claim whose holder crashed: older than CLAIM_STALE_MS, or made on this host by an exited process. */
+async function claimIsStale(file: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return true; // dropped meanwhile: its swap is done
+    throw error;
+  }
+  let claim: { host?: unknown; pid?: unknown; at?: unknown } = {};
+  try {
+    claim = JSON.parse(text) as typeof claim;
+  } catch {
+    // Written half before a crash: judged by age alone.
+  }
+  const at = typeof claim.at === "number" ? claim.at : (await fs.stat(file)).mtimeMs;
+  if (!(Date.now() - at < CLAIM_STALE_MS)) return true;
+  return claim.host === os.hostname() && typeof claim.pid === "number" && !processAlive(claim.pid);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrno(error, "EPERM");
   }
 }
 

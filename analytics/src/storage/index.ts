@@ -5,7 +5,7 @@ import { StorageError } from "./keys";
 import { S3Storage, parseS3Uri } from "./s3";
 import type { S3StorageOptions } from "./s3";
 
-export type { Storage, StoredObject } from "./storage";
+export type { Storage, StoredObject, VersionedText } from "./storage";
 export { DirectoryStorage } from "./directory";
 export { StorageError } from "./keys";
 export { S3Storage, parseS3Uri, s3ClientFromEnvironment } from "./s3";

@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -15,7 +16,7 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { StorageError, assertValidKey, compareKeys } from "./keys";
-import type { Storage, StoredObject } from "./storage";
+import type { Storage, StoredObject, VersionedText } from "./storage";
 
 /** Where an `s3://bucket/prefix` URI points. `prefix` is "" or ends with "/". */
 export interface S3Location {
@@ -72,7 +73,8 @@ export function s3ClientFromEnvironment(env: NodeJS.ProcessEnv = process.env): S
 /**
  * Storage under an S3 prefix. Objects are downloaded into the caller's staging directory for DuckDB
  * (so the job needs no httpfs extension) and reused while their ETag is unchanged. S3 PUTs are atomic,
- * so `writeText` is a plain PUT; `createExclusive` is a conditional PUT (`If-None-Match: *`).
+ * so `writeText` is a plain PUT; `createExclusive` is a conditional PUT (`If-None-Match: *`), and the
+ * compare-and-swap methods use the ETag: `If-Match` on PutObject and on DeleteObject.
  */
 export class S3Storage implements Storage {
   readonly uri: string;
@@ -197,8 +199,12 @@ export class S3Storage implements Storage {
   }
 
   async createExclusive(key: string, body: string): Promise<boolean> {
+    return (await this.createIfAbsent(key, body)) !== undefined;
+  }
+
+  async createIfAbsent(key: string, body: string): Promise<string | undefined> {
     try {
-      await this.client.send(
+      const response = await this.client.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key: this.objectKey(key),
@@ -206,12 +212,60 @@ export class S3Storage implements Storage {
           IfNoneMatch: "*",
         }),
       );
-      return true;
+      this.knownEtags.delete(key);
+      return response.ETag ?? "";
     } catch (error) {
       // 412: the object exists. 409: a concurrent conditional write to the same key won the race.
       const status = httpStatus(error);
-      if (status === 412 || status === 409) return false;
+      if (status === 412 || status === 409) return undefined;
       throw this.wrap(error, `cannot create ${key}`);
+    }
+  }
+
+  async readVersioned(key: string): Promise<VersionedText | undefined> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }),
+      );
+      const text = await response.Body!.transformToString("utf8");
+      return { text, version: response.ETag ?? "" };
+    } catch (error) {
+      if (errorName(error) === "NoSuchKey") return undefined;
+      throw this.wrap(error, `cannot read ${key}`);
+    }
+  }
+
+  async replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined> {
+    try {
+      const response = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.objectKey(key),
+          Body: body,
+          IfMatch: version,
+        }),
+      );
+      this.knownEtags.delete(key);
+      return response.ETag ?? "";
+    } catch (error) {
+      // 412: the ETag changed. 404: the object is gone. 409: a concurrent conditional write won.
+      const status = httpStatus(error);
+      if (status === 412 || status === 404 || status === 409) return undefined;
+      throw this.wrap(error, `cannot replace ${key}`);
+    }
+  }
+
+  async deleteIfVersion(key: string, version: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key), IfMatch: version }),
+      );
+      this.knownEtags.delete(key);
+      return true;
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === 412 || status === 404 || status === 409) return false;
+      throw this.wrap(error, `cannot delete ${key}`);
     }
   }
 

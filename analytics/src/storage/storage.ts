@@ -11,6 +11,17 @@ export interface StoredObject {
   readonly etag: string;
 }
 
+/** An object's text with its version tag, for compare-and-swap updates (the run lock). */
+export interface VersionedText {
+  readonly text: string;
+  /**
+   * Opaque tag of this content: the S3 ETag, or a SHA-256 of the content locally. Equal content may
+   * share a tag (the S3 ETag of a plain PUT is its MD5), so callers that compare-and-swap write unique
+   * content (the run lock carries its run id and refresh time).
+   */
+  readonly version: string;
+}
+
 export interface Storage {
   /** The root as the user gave it: an absolute directory path or `s3://bucket/prefix`. */
   readonly uri: string;
@@ -32,6 +43,19 @@ export interface Storage {
    * Directory storage uses O_EXCL; S3 uses a conditional PUT (`If-None-Match: *`).
    */
   createExclusive(key: string, body: string): Promise<boolean>;
+  /** Like createExclusive, returning the new object's version tag, or undefined when `key` exists. */
+  createIfAbsent(key: string, body: string): Promise<string | undefined>;
+  /** The object's text and version tag, or `undefined` when it does not exist. */
+  readVersioned(key: string): Promise<VersionedText | undefined>;
+  /**
+   * Replaces `key` with `body` only if its version is still `version` (compare-and-swap): S3 uses a
+   * conditional PUT (`If-Match: <etag>`), directory storage a per-version claim file made with O_EXCL and
+   * a rename (see DirectoryStorage). Returns the new version, or undefined when the object changed or is
+   * gone. Of several callers swapping the same version, at most one succeeds.
+   */
+  replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined>;
+  /** Deletes `key` only if its version is still `version`; false when it changed or is gone. */
+  deleteIfVersion(key: string, version: string): Promise<boolean>;
   /** Deletes objects; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
 }

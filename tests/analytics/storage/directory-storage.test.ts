@@ -1,9 +1,10 @@
 // Directory-specific behaviour: atomic replacement, no leftovers, files read in place.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirectoryStorage, StorageError } from "../../../analytics/src/storage";
+import { CLAIM_STALE_MS } from "../../../analytics/src/storage/directory";
 
 let scratch: string;
 let counter = 0;
@@ -78,5 +79,36 @@ describe("DirectoryStorage", () => {
     await storage.writeText("x/file", "1");
     expect((await storage.list("x/file")).map((o) => o.key)).toEqual(["x/file"]);
     expect(await storage.list("x/file/")).toEqual([]);
+  });
+
+  describe("compare-and-swap claims", () => {
+    const claimFile = (storage: DirectoryStorage, version: string, generation: number) =>
+      path.join(storage.root, "locks", `.cdc-tmp-claim-run.lock-${version}.${generation}`);
+
+    it.each([
+      [
+        "a live process on this host, just now",
+        { host: hostname(), pid: process.pid, at: Date.now() },
+        false,
+      ],
+      ["an exited process on this host", { host: hostname(), pid: 2 ** 22 + 12345, at: Date.now() }, true],
+      [
+        "another host, older than the claim limit",
+        { host: `not-${hostname()}`, pid: 1, at: Date.now() - CLAIM_STALE_MS - 1000 },
+        true,
+      ],
+      ["another host, just now", { host: `not-${hostname()}`, pid: 1, at: Date.now() }, false],
+    ])("a claim left by %s lets the swap through: %s", async (_name, claim, swaps) => {
+      const storage = fresh();
+      const version = (await storage.createIfAbsent("locks/run.lock", "stale"))!;
+      writeFileSync(claimFile(storage, version, 0), JSON.stringify(claim));
+      const swapped = await storage.replaceIfVersion("locks/run.lock", "mine", version);
+      expect(swapped === undefined ? "kept" : "swapped").toBe(swaps ? "swapped" : "kept");
+      expect(await storage.readText("locks/run.lock")).toBe(swaps ? "mine" : "stale");
+      // A finished swap leaves no claim behind; a refused one leaves the other caller's claim alone.
+      expect(readdirSync(path.join(storage.root, "locks")).sort()).toEqual(
+        swaps ? ["run.lock"] : [path.basename(claimFile(storage, version, 0)), "run.lock"],
+      );
+    });
   });
 });

@@ -130,6 +130,42 @@ describe.each(backends)("%s storage", (_name, open) => {
     expect(await storage.readText("locks/race.lock")).toBe(`owner-${results.indexOf(true)}`);
   });
 
+  it("compare-and-swaps on the version: a stale version neither replaces nor deletes", async () => {
+    const storage = open();
+    const v1 = await storage.createIfAbsent("locks/cas.lock", "body-1");
+    expect(v1).toEqual(expect.any(String));
+    expect(await storage.createIfAbsent("locks/cas.lock", "body-x")).toBeUndefined();
+    expect(await storage.readVersioned("locks/cas.lock")).toEqual({ text: "body-1", version: v1 });
+    const v2 = await storage.replaceIfVersion("locks/cas.lock", "body-2", v1!);
+    expect(v2).toEqual(expect.any(String));
+    expect(v2).not.toBe(v1);
+    expect(await storage.readVersioned("locks/cas.lock")).toEqual({ text: "body-2", version: v2 });
+    expect(await storage.replaceIfVersion("locks/cas.lock", "body-3", v1!)).toBeUndefined();
+    expect(await storage.deleteIfVersion("locks/cas.lock", v1!)).toBe(false);
+    expect(await storage.readText("locks/cas.lock")).toBe("body-2");
+    expect(await storage.deleteIfVersion("locks/cas.lock", v2!)).toBe(true);
+    expect(await storage.readVersioned("locks/cas.lock")).toBeUndefined();
+    expect(await storage.replaceIfVersion("locks/cas.lock", "body-4", v2!)).toBeUndefined();
+    expect(await storage.deleteIfVersion("locks/cas.lock", v2!)).toBe(false);
+    expect(await storage.readVersioned("locks/cas.lock")).toBeUndefined();
+    expect((await storage.list("")).map((o) => o.key)).toEqual([]);
+  });
+
+  it("lets exactly one of several concurrent swaps of the same version win", async () => {
+    const storage = open();
+    const version = (await storage.createIfAbsent("locks/swap.lock", "stale"))!;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => storage.replaceIfVersion("locks/swap.lock", `owner-${i}`, version)),
+    );
+    const winners = results.flatMap((v, i) => (v === undefined ? [] : [i]));
+    expect(winners).toHaveLength(1);
+    expect(await storage.readVersioned("locks/swap.lock")).toEqual({
+      text: `owner-${winners[0]}`,
+      version: results[winners[0]!],
+    });
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["locks/swap.lock"]);
+  });
+
   it.each(["", "/abs", "a/../b", "a//b", "./a", "a\\b"])(
     "rejects the key %j with a StorageError",
     async (key) => {
