@@ -4,7 +4,7 @@ import type { AxiosStatic } from "axios";
 import type * as https from "node:https";
 import { connectApiError, connectorError } from "./errors";
 import { nextRetryDelay, type RequestFailure, type RetryPolicy } from "./retry";
-import type { ConnectorAuth, ConnectorInfo, ConnectorStatus } from "./types";
+import type { ConnectorAuth, ConnectorInfo, ConnectorStatus, TaskConfig } from "./types";
 
 export const DEFAULT_PASSWORD_ENV_VAR = "KAFKA_CONNECT_PASSWORD";
 
@@ -29,6 +29,8 @@ export interface ConnectClient {
   getConfig(): Promise<Record<string, string> | undefined>;
   /** `GET /connectors/{name}/status`; undefined when the connector does not exist (or is not assigned yet). */
   getStatus(): Promise<ConnectorStatus | undefined>;
+  /** `GET /connectors/{name}/tasks`: the task configs; undefined when the connector does not exist. */
+  getTaskConfigs(): Promise<TaskConfig[] | undefined>;
   /** `PUT /connectors/{name}/config`: 201 created, 200 updated. */
   putConfig(config: Record<string, string>): Promise<{ created: boolean; info: ConnectorInfo }>;
   /** `DELETE /connectors/{name}`; false when it did not exist. */
@@ -94,6 +96,9 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     },
     async getStatus() {
       return (await send<ConnectorStatus>("GET", `${base}/status`, undefined, true))?.data;
+    },
+    async getTaskConfigs() {
+      return (await send<TaskConfig[]>("GET", `${base}/tasks`, undefined, true))?.data;
     },
     async putConfig(config) {
       const reply = await send<ConnectorInfo>("PUT", `${base}/config`, config);

@@ -15,7 +15,15 @@ export {
   type RetryPolicy,
   type RequestFailure,
 } from "./retry";
-export { assessStatus, waitForState, type StatusAssessment, type WaitTarget } from "./wait";
+export {
+  assessStatus,
+  staleTaskConfigs,
+  waitForState,
+  type ConfigChange,
+  type StatusAssessment,
+  type WaitOptions,
+  type WaitTarget,
+} from "./wait";
 export {
   checkConnectorInputs,
   isSensitiveKey,

@@ -7,7 +7,7 @@ import { diffConnector, diffConfigKeys, comparableConfig, needsReapply, type Con
 import { connectorError } from "./errors";
 import { resolveRetryPolicy } from "./retry";
 import type { ConnectorInputs, ConnectorOutputs, ConnectorStatus } from "./types";
-import { waitForState, type WaitTarget } from "./wait";
+import { waitForState, type ConfigChange, type WaitTarget } from "./wait";
 
 export const DEFAULT_TIMEOUTS = {
   runningTimeoutSeconds: 300,
@@ -48,11 +48,13 @@ function waitFor(
   client: ConnectClient,
   inputs: ConnectorInputs,
   target: WaitTarget,
+  change?: ConfigChange,
 ): Promise<ConnectorStatus> {
   const timeouts = timeoutsOf(inputs);
   return waitForState(client, inputs.name, target, {
     timeoutMs: timeouts.runningTimeoutSeconds * 1000,
     pollIntervalMs: timeouts.pollIntervalSeconds * 1000,
+    change,
   });
 }
 
@@ -139,8 +141,12 @@ export const connectorProvider = {
     // Only provider settings changed: keep the connector running untouched (a PUT restarts it), unless
     // it was deleted by hand since the last refresh, in which case it is created again.
     const current = needsReapply(olds, news) ? undefined : await client.getConfig();
-    const applied = current ?? (await client.putConfig(news.config)).info.config;
-    const status = await waitFor(client, news, "RUNNING");
+    const put = current === undefined ? await client.putConfig(news.config) : undefined;
+    const applied = current ?? put!.info.config;
+    // An update restarts the tasks asynchronously: wait for task configs from the new config before
+    // trusting the status (the old tasks may still report RUNNING). A connector created again has no old tasks.
+    const change = put && !put.created ? { previous: olds.config, desired: news.config } : undefined;
+    const status = await waitFor(client, news, "RUNNING", change);
     return { outs: outputsOf(news, applied, status) };
   },
 

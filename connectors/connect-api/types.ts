@@ -19,6 +19,15 @@ export interface ConnectorInfo {
   type?: "source" | "sink";
 }
 
+/**
+ * One element of `GET /connectors/{name}/tasks`: the config a task runs, as the connector generated it
+ * from its config (placeholders unresolved: Connect writes them back in place of the resolved values).
+ */
+export interface TaskConfig {
+  id: { connector: string; task: number };
+  config: Record<string, string>;
+}
+
 /** Body of `GET /connectors/{name}/offsets` (Kafka Connect 3.5+). */
 export interface ConnectorOffsets {
   offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }>;

@@ -122,6 +122,39 @@ describe("Connect REST emulator", () => {
     }
   });
 
+  it("restarts the tasks asynchronously after a config update: old tasks and task configs until then", async () => {
+    let now = 0;
+    const timed = await ConnectEmulator.start({ now: () => now });
+    try {
+      const get = async (path: string) =>
+        (await fetch(`${timed.url}/connectors/src${path}`)).json() as Promise<unknown>;
+      const put = (config: Record<string, string>) =>
+        fetch(`${timed.url}/connectors/src/config`, { method: "PUT", body: JSON.stringify(config) });
+      await put(SOURCE_CONFIG);
+      timed.behave("src", { restartDelayMs: 100, failTask: { id: 0, trace: "bad new config" } });
+      const updated = { ...SOURCE_CONFIG, "slot.name": "other" };
+      expect((await put(updated)).status).toBe(200);
+      // The new config is stored at once, but the old task still runs the old one.
+      expect(await get("/config")).toEqual({ ...updated, name: "src" });
+      expect(await get("/status")).toMatchObject({
+        connector: { state: "RUNNING" },
+        tasks: [{ state: "RUNNING" }],
+      });
+      expect(await get("/tasks")).toEqual([
+        { id: { connector: "src", task: 0 }, config: { ...SOURCE_CONFIG, name: "src" } },
+      ]);
+      now = 99;
+      expect(await get("/status")).toMatchObject({ tasks: [{ state: "RUNNING" }] });
+      now = 100;
+      expect(await get("/tasks")).toEqual([
+        { id: { connector: "src", task: 0 }, config: { ...updated, name: "src" } },
+      ]);
+      expect(await get("/status")).toMatchObject({ tasks: [{ state: "FAILED", trace: "bad new config" }] });
+    } finally {
+      await timed.stop();
+    }
+  });
+
   it("rejects a config whose name differs from the URL's", async () => {
     const { status, body } = await call("PUT", "/connectors/src/config", { ...SOURCE_CONFIG, name: "other" });
     expect(status).toBe(400);

@@ -1,6 +1,8 @@
 // An in-process Kafka Connect REST API (cdc-contract.md §5) on a real socket, with the failures a manager
-// must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace.
-// Every request is logged so tests can assert the exact calls made.
+// must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace,
+// and a config update that restarts the tasks asynchronously (the old tasks keep reporting their states,
+// and the task configs stay the old ones, until the restart). Every request is logged so tests can assert
+// the exact calls made.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -13,12 +15,21 @@ export interface PluginSpec {
   required: string[];
 }
 
-/** How a connector behaves once (re)configured or resumed. */
+/**
+ * How a connector behaves once (re)configured or resumed. Each start (create, restart after a config
+ * update, resume, POST restart) takes the behaviour set at that moment; a running start keeps its own.
+ */
 export interface ConnectorBehaviour {
   /** Time before the tasks are RUNNING: the first half the connector is UNASSIGNED with no task. Default 0. */
   startupMs?: number;
   /** This task goes FAILED with this trace once started. */
   failTask?: { id: number; trace: string };
+  /**
+   * After a `PUT .../config` that updates the connector, the time before Connect restarts it with the new
+   * config. Until then `GET .../status` reports the old tasks (RUNNING, or however they were) and
+   * `GET .../tasks` the old task configs; `GET .../config` returns the new config at once. Default 0.
+   */
+  restartDelayMs?: number;
 }
 
 export interface Fault {
@@ -40,10 +51,21 @@ export interface LoggedCall {
   status?: number;
 }
 
+/** One start of the connector and its tasks: the config they run, when, and how they behave. */
+interface Generation {
+  config: Record<string, string>;
+  startedAt: number;
+  behaviour: ConnectorBehaviour;
+}
+
 interface Connector {
+  /** The latest config submitted (what `GET .../config` returns). */
   config: Record<string, string>;
   target: "RUNNING" | "PAUSED" | "STOPPED";
-  startedAt: number;
+  /** What the connector and its tasks run now (what `GET .../status` and `GET .../tasks` report). */
+  running: Generation;
+  /** A config update not applied yet: the connector restarts with it at `restartAt`. */
+  pending?: { config: Record<string, string>; restartAt: number; behaviour: ConnectorBehaviour };
 }
 
 export const DEFAULT_PLUGINS: Record<string, PluginSpec> = {
@@ -150,12 +172,14 @@ export class ConnectEmulator {
     return connector && { ...connector.config };
   }
 
-  /** An operator editing the config by hand (out of band). */
+  /** An operator editing the config by hand (out of band); the running tasks take it at once. */
   editConfig(name: string, patch: Record<string, string | undefined>): void {
     const connector = this.mustGet(name);
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined) delete connector.config[key];
-      else connector.config[key] = value;
+    for (const config of [connector.config, connector.running.config]) {
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === undefined) delete config[key];
+        else config[key] = value;
+      }
     }
   }
 
@@ -234,6 +258,7 @@ export class ConnectEmulator {
     const action = parts.slice(2).join("/");
     if (action === "config" && method === "PUT") return this.putConfig(name, asConfig(body));
     const connector = this.mustGet(name);
+    this.settle(connector);
     switch (`${method} ${action}`) {
       case "GET ":
         return [200, this.info(name, connector)];
@@ -241,6 +266,8 @@ export class ConnectEmulator {
         return [200, { ...connector.config }];
       case "GET status":
         return [200, this.status(name, connector)];
+      case "GET tasks":
+        return [200, this.taskConfigs(name, connector)];
       case "DELETE ":
         this.connectors.delete(name);
         return [204, undefined];
@@ -248,10 +275,10 @@ export class ConnectEmulator {
       case "PUT resume":
       case "PUT stop":
         connector.target = action === "pause" ? "PAUSED" : action === "stop" ? "STOPPED" : "RUNNING";
-        if (action === "resume") connector.startedAt = this.now();
+        if (action === "resume") this.restart(name, connector);
         return [202, undefined];
       case "POST restart":
-        connector.startedAt = this.now();
+        this.restart(name, connector);
         return [204, undefined];
       case "GET offsets":
         return [200, { offsets: this.offsetsOf(name) }];
@@ -295,13 +322,52 @@ export class ConnectEmulator {
       );
     }
     const existing = this.connectors.get(name);
+    const behaviour = { ...this.behaviours.get(name) };
+    const submitted = { ...config, name };
+    if (existing) {
+      this.settle(existing);
+      existing.config = submitted;
+      const delay = behaviour.restartDelayMs ?? 0;
+      existing.pending = { config: { ...submitted }, restartAt: this.now() + delay, behaviour };
+      this.settle(existing);
+      return [200, this.info(name, existing)];
+    }
     const connector: Connector = {
-      config: { ...config, name },
-      target: existing?.target ?? "RUNNING",
-      startedAt: this.now(),
+      config: submitted,
+      target: "RUNNING",
+      running: { config: { ...submitted }, startedAt: this.now(), behaviour },
     };
     this.connectors.set(name, connector);
-    return [existing ? 200 : 201, this.info(name, connector)];
+    return [201, this.info(name, connector)];
+  }
+
+  /** Applies a pending config update whose restart time has come. */
+  private settle(connector: Connector): void {
+    const pending = connector.pending;
+    if (!pending || this.now() < pending.restartAt) return;
+    connector.running = {
+      config: pending.config,
+      startedAt: pending.restartAt,
+      behaviour: pending.behaviour,
+    };
+    connector.pending = undefined;
+  }
+
+  private restart(name: string, connector: Connector): void {
+    connector.running = {
+      config: connector.running.config,
+      startedAt: this.now(),
+      behaviour: { ...this.behaviours.get(name) },
+    };
+  }
+
+  /** Body of `GET /connectors/{name}/tasks`: the running task configs (a copy of the connector config, as Debezium and the S3 sink generate them). */
+  private taskConfigs(name: string, connector: Connector) {
+    const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.running.config);
+    return Array.from({ length: tasks }, (_, task) => ({
+      id: { connector: name, task },
+      config: { ...connector.running.config },
+    }));
   }
 
   private validate(connectorClass: string, config: Record<string, string>) {
@@ -325,7 +391,7 @@ export class ConnectEmulator {
   }
 
   private info(name: string, connector: Connector) {
-    const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.config);
+    const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.running.config);
     return {
       name,
       config: { ...connector.config },
@@ -335,10 +401,11 @@ export class ConnectEmulator {
   }
 
   private status(name: string, connector: Connector) {
-    const type = this.plugins[connector.config["connector.class"]!]?.type ?? "unknown";
+    const { running } = connector;
+    const type = this.plugins[running.config["connector.class"]!]?.type ?? "unknown";
     const worker = this.workers[0]!;
     if (connector.target !== "RUNNING") {
-      const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.config);
+      const tasks = connector.target === "STOPPED" ? 0 : taskCount(running.config);
       return {
         name,
         type,
@@ -346,13 +413,13 @@ export class ConnectEmulator {
         tasks: this.tasks(tasks, () => connector.target),
       };
     }
-    const behaviour = this.behaviours.get(name) ?? {};
-    const elapsed = this.now() - connector.startedAt;
+    const { behaviour } = running;
+    const elapsed = this.now() - running.startedAt;
     const startupMs = behaviour.startupMs ?? 0;
     if (elapsed < startupMs / 2)
       return { name, type, connector: { state: "UNASSIGNED", worker_id: worker }, tasks: [] };
     const started = elapsed >= startupMs;
-    const tasks = this.tasks(taskCount(connector.config), (id) => {
+    const tasks = this.tasks(taskCount(running.config), (id) => {
       if (!started) return "UNASSIGNED";
       return behaviour.failTask?.id === id ? "FAILED" : "RUNNING";
     }).map((task) => (task.state === "FAILED" ? { ...task, trace: behaviour.failTask!.trace } : task));

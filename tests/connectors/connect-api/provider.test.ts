@@ -206,6 +206,51 @@ describe("diff and update", () => {
       'Kafka Connect connector "cdc-source": not RUNNING: task 1 FAILED on 10.0.2.20:8083: java.lang.OutOfMemoryError',
     );
   });
+  it("an update whose restarted task fails fails with that task's trace, though the old task still RAN", async () => {
+    const outs = await created();
+    const trace = 'io.debezium.DebeziumException: replication slot "cdc_slot_2" does not exist';
+    emulator().behave("cdc-source", { restartDelayMs: 150, failTask: { id: 0, trace } });
+    const message = await rejection(
+      provider.update(
+        "cdc-source",
+        outs,
+        inputs({ config: { ...SOURCE_CONFIG, "slot.name": "cdc_slot_2" } }),
+      ),
+    );
+    expect(message).toBe(
+      `Kafka Connect connector "cdc-source": not RUNNING: task 0 FAILED on 10.0.1.10:8083: ${trace}`,
+    );
+    // PUT, then task configs and status until the restart; the last poll saw the new task configs.
+    const lines = emulator().callLines();
+    expect(lines[0]).toBe("PUT /connectors/cdc-source/config");
+    expect(lines.length % 2).toBe(1);
+    expect(lines.length).toBeGreaterThan(3);
+    for (let i = 1; i < lines.length; i += 2) {
+      expect(lines.slice(i, i + 2)).toEqual([
+        "GET /connectors/cdc-source/tasks",
+        "GET /connectors/cdc-source/status",
+      ]);
+    }
+  });
+
+  it("an update returns only after the tasks restarted with the new config", async () => {
+    const outs = await created();
+    emulator().behave("cdc-source", { restartDelayMs: 150 });
+    const started = Date.now();
+    const updated = await provider.update(
+      "cdc-source",
+      outs,
+      inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } }),
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(updated.outs?.taskStates.map((t) => t.state)).toEqual(["RUNNING", "RUNNING"]);
+    expect(
+      emulator()
+        .callLines()
+        .filter((line) => line.endsWith("/tasks")).length,
+    ).toBeGreaterThan(1);
+  });
+
   it("refuses to wait on a connector an operator paused, saying how to resume it", async () => {
     const outs = await created();
     await fetch(`${emulator().url}/connectors/cdc-source/pause`, { method: "PUT" });
