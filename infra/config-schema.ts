@@ -109,6 +109,19 @@ const fields = {
       .min(2, "must list at least two subnets in different AZs"),
   ),
   existingPrivateRouteTableIds: jsonOf(z.array(awsId("rtb"), "must be a list of route table ids")),
+  // Where the tasks of an existing VPC reach ECR, Logs, Secrets Manager and SSM over HTTPS: its own
+  // interface endpoints (the default, the VPC's CIDR), endpoints in a peered VPC, or 0.0.0.0/0 (NAT).
+  existingVpcAwsApiCidrs: jsonOf(
+    z
+      .array(
+        text(
+          /^(\d{1,3}\.){3}\d{1,3}\/([0-9]|[12]\d|3[0-2])$/,
+          "must be an IPv4 CIDR block, e.g. 10.0.0.0/16, or 0.0.0.0/0 behind a NAT gateway",
+        ),
+        "must be a list of CIDR blocks",
+      )
+      .min(1, "must list at least one CIDR block (with none, the tasks cannot pull images or write logs)"),
+  ),
   tunnelHost: flag,
   deployerCidrs: jsonOf(
     z.array(
@@ -274,6 +287,12 @@ export function crossKeyProblems(s: Settings): [string, string][] {
   }
   if (s.existingVpcId && s.vpcCidr) {
     problem("vpcCidr", "cannot be set together with existingVpcId");
+  }
+  if (s.existingVpcAwsApiCidrs && !s.existingVpcId) {
+    problem(
+      "existingVpcAwsApiCidrs",
+      "has no effect without existingVpcId (the VPC the stack creates has its own interface endpoints)",
+    );
   }
   // Keys that configure something this stack does not create: silently ignoring them would mislead.
   const ignored: [boolean, string, (keyof Settings)[]][] = [

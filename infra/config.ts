@@ -18,7 +18,7 @@ export interface StackConfig {
   network: {
     vpcCidr: string;
     availabilityZoneCount: number;
-    existing?: { vpcId: string; privateSubnetIds: string[]; privateRouteTableIds: string[] };
+    existing?: ExistingVpc;
     tunnelHost: boolean;
     /** CIDRs of Pulumi runners (inside or peered with the VPC). */
     deployerCidrs: string[];
@@ -79,6 +79,14 @@ export interface StackConfig {
     connectUrl?: string;
     databaseSslMode: "require" | "verify-ca" | "verify-full";
   };
+}
+
+export interface ExistingVpc {
+  vpcId: string;
+  privateSubnetIds: string[];
+  privateRouteTableIds: string[];
+  /** Where tasks reach AWS APIs over HTTPS (`existingVpcAwsApiCidrs`); undefined: the VPC's CIDR. */
+  awsApiCidrs?: string[];
 }
 
 export interface ExistingDatabase {
@@ -158,6 +166,7 @@ function resolveDefaults(s: Settings, stack: string, region: string): StackConfi
             vpcId: s.existingVpcId,
             privateSubnetIds: s.existingPrivateSubnetIds ?? [],
             privateRouteTableIds: s.existingPrivateRouteTableIds ?? [],
+            awsApiCidrs: s.existingVpcAwsApiCidrs,
           }
         : undefined,
       tunnelHost: s.tunnelHost ?? false,

@@ -1,5 +1,6 @@
 // Network: a private-only VPC (no public subnets, no NAT): AWS services are reached through VPC
-// endpoints, so nothing in the pipeline has a route to the internet. Or an existing VPC.
+// endpoints, so nothing in the pipeline has a route to the internet. Or an existing VPC, whose own
+// interface endpoints (or NAT) the tasks reach over HTTPS (`awsApiCidrs`).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { allowedFlows, createSecurityGroups, type SecurityGroupRole } from "./security-groups";
@@ -16,8 +17,17 @@ export interface NetworkArgs {
   cidrBlock?: string;
   /** Availability zones to spread private subnets over. Defaults to 2. */
   availabilityZoneCount?: number;
-  /** Use this VPC instead of creating one; it must give the tasks a path to ECR, Logs and Secrets Manager. */
-  existingVpc?: { vpcId: string; privateSubnetIds: string[]; privateRouteTableIds: string[] };
+  /**
+   * Use this VPC instead of creating one; it must give the tasks a path to ECR, Logs and Secrets
+   * Manager (and SSM for the tunnel host): interface endpoints or a NAT gateway, reached over HTTPS
+   * at `awsApiCidrs` (defaults to the VPC's CIDR, i.e. its own interface endpoints).
+   */
+  existingVpc?: {
+    vpcId: string;
+    privateSubnetIds: string[];
+    privateRouteTableIds: string[];
+    awsApiCidrs?: string[];
+  };
   /** Open the security group flows and SSM endpoints for a tunnel host. Defaults to false. */
   tunnelHost?: boolean;
   /** CIDRs of Pulumi runners allowed to reach the database, brokers and REST API. Defaults to none. */
@@ -136,6 +146,7 @@ export class Network extends pulumi.ComponentResource {
           tunnelHost: args.tunnelHost ?? false,
           deployerCidrs: args.deployerCidrs,
           interfaceEndpoints,
+          awsApiCidrs: existing?.awsApiCidrs,
           connectListenerPort: args.connectListenerPort ?? 80,
         }),
         tags,

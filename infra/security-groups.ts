@@ -7,25 +7,36 @@ import * as pulumi from "@pulumi/pulumi";
 export type SecurityGroupRole =
   "connect" | "connectLb" | "database" | "kafka" | "analytics" | "endpoints" | "tunnel";
 
-/** A permitted flow between two roles, or from a role to a prefix list/CIDR outside the groups. */
+/** A permitted flow between two roles, or between a role and a prefix list/CIDR outside the groups. */
 export interface Flow {
   /** A role, or a deployer CIDR (`cidr` set, `label` names the rule). */
   from: SecurityGroupRole | "deployer";
   cidr?: string;
   label?: string;
-  to: SecurityGroupRole | "s3";
+  /**
+   * A role, the S3 prefix list, or AWS APIs outside the stack's groups (egress only): `toCidr`, or
+   * the VPC's CIDR when unset; `toLabel` names the rule.
+   */
+  to: SecurityGroupRole | "s3" | "awsApis";
+  toCidr?: string;
+  toLabel?: string;
   port: number;
   why: string;
 }
 
 /**
  * The flows this stack allows. `tunnel` rows apply only when the tunnel host exists; `deployer`
- * rows let Pulumi runners (by CIDR) reach the database, the brokers and the REST API.
+ * rows let Pulumi runners (by CIDR) reach the database, the brokers and the REST API. Without the
+ * stack's own interface endpoints (an existing VPC), the tasks and the tunnel host reach ECR,
+ * CloudWatch Logs, Secrets Manager and SSM over HTTPS at `awsApiCidrs`, by default the VPC's CIDR
+ * (the VPC's own interface endpoints).
  */
 export function allowedFlows(options: {
   tunnelHost: boolean;
   deployerCidrs?: string[];
   interfaceEndpoints: boolean;
+  /** Only without interface endpoints. Defaults to the VPC's CIDR. */
+  awsApiCidrs?: string[];
   connectListenerPort: number;
 }): Flow[] {
   const flows: Flow[] = [
@@ -45,10 +56,19 @@ export function allowedFlows(options: {
       why: "the SCD2 job reads and writes S3 through the gateway endpoint",
     },
   ];
-  if (options.interfaceEndpoints) {
+  // Without egress to them the tasks cannot pull their image, write logs or read the CDC secret:
+  // the AWS provider drops a group's default allow-all egress, so only these rules let them out.
+  const awsApis: Pick<Flow, "to" | "toCidr" | "toLabel">[] = options.interfaceEndpoints
+    ? [{ to: "endpoints" }]
+    : options.awsApiCidrs
+      ? options.awsApiCidrs.map((cidr, i) => ({ to: "awsApis", toCidr: cidr, toLabel: `awsApis${i}` }))
+      : [{ to: "awsApis", toLabel: "vpc" }];
+  const where = (a: Pick<Flow, "toCidr">) =>
+    options.interfaceEndpoints ? "endpoints" : `at ${a.toCidr ?? "the VPC CIDR"} (endpoints or NAT)`;
+  for (const a of awsApis) {
     flows.push(
-      { from: "connect", to: "endpoints", port: 443, why: "ECR, CloudWatch Logs, Secrets Manager endpoints" },
-      { from: "analytics", to: "endpoints", port: 443, why: "ECR and CloudWatch Logs endpoints" },
+      { from: "connect", ...a, port: 443, why: `ECR, CloudWatch Logs, Secrets Manager ${where(a)}` },
+      { from: "analytics", ...a, port: 443, why: `ECR and CloudWatch Logs ${where(a)}` },
     );
   }
   if (options.tunnelHost) {
@@ -62,13 +82,8 @@ export function allowedFlows(options: {
         why: "the connector resources through the tunnel",
       },
     );
-    if (options.interfaceEndpoints) {
-      flows.push({
-        from: "tunnel",
-        to: "endpoints",
-        port: 443,
-        why: "SSM endpoints for the session manager agent",
-      });
+    for (const a of awsApis) {
+      flows.push({ from: "tunnel", ...a, port: 443, why: `SSM for the session manager agent, ${where(a)}` });
     }
   }
   (options.deployerCidrs ?? []).forEach((cidr, i) => {
@@ -90,7 +105,7 @@ export function allowedFlows(options: {
 export interface SecurityGroupsArgs {
   /** VPC the groups belong to. */
   vpcId: pulumi.Input<string>;
-  /** Its CIDR. */
+  /** Its CIDR (destination of `awsApis` flows without a CIDR of their own). */
   vpcCidr: pulumi.Input<string>;
   /** Prefix list of the S3 gateway endpoint (egress to S3). */
   s3PrefixListId: pulumi.Input<string>;
@@ -111,7 +126,7 @@ export function createSecurityGroups(
   const roles = new Set<SecurityGroupRole>();
   for (const flow of args.flows) {
     if (flow.from !== "deployer") roles.add(flow.from);
-    if (flow.to !== "s3") roles.add(flow.to);
+    if (flow.to !== "s3" && flow.to !== "awsApis") roles.add(flow.to);
   }
   const ids: Partial<Record<SecurityGroupRole, pulumi.Output<string>>> = {};
   for (const role of roles) {
@@ -127,7 +142,7 @@ export function createSecurityGroups(
   }
   const group = (role: SecurityGroupRole) => ids[role] as pulumi.Output<string>;
   args.flows.forEach((flow) => {
-    const ruleName = `${name}-${flow.label ?? flow.from}-to-${flow.to}-${flow.port}`;
+    const ruleName = `${name}-${flow.label ?? flow.from}-to-${flow.toLabel ?? flow.to}-${flow.port}`;
     const common = {
       ipProtocol: "tcp",
       fromPort: flow.port,
@@ -135,7 +150,8 @@ export function createSecurityGroups(
       description: flow.why,
       tags: args.tags,
     };
-    if (flow.to !== "s3") {
+    // S3 and AWS APIs outside the stack's groups: egress only (their side is not ours to open).
+    if (flow.to !== "s3" && flow.to !== "awsApis") {
       new aws.vpc.SecurityGroupIngressRule(
         `${ruleName}-in`,
         {
@@ -156,7 +172,9 @@ export function createSecurityGroups(
           securityGroupId: group(flow.from),
           ...(flow.to === "s3"
             ? { prefixListId: args.s3PrefixListId }
-            : { referencedSecurityGroupId: group(flow.to) }),
+            : flow.to === "awsApis"
+              ? { cidrIpv4: flow.toCidr ?? args.vpcCidr }
+              : { referencedSecurityGroupId: group(flow.to) }),
         },
         { parent },
       );

@@ -70,6 +70,34 @@ export const CASES: [Record<string, string>, string | string[]][] = [
     "cdc-pipeline:vpcCidr: cannot be set together with existingVpcId",
   ],
   [
+    {
+      existingVpcId: "vpc-0abc1234def567890",
+      existingPrivateSubnetIds: SUBNETS,
+      existingVpcAwsApiCidrs: '["0.0.0.0"]',
+    },
+    'cdc-pipeline:existingVpcAwsApiCidrs.0: must be an IPv4 CIDR block, e.g. 10.0.0.0/16, or 0.0.0.0/0 behind a NAT gateway (got "0.0.0.0")',
+  ],
+  [
+    {
+      existingVpcId: "vpc-0abc1234def567890",
+      existingPrivateSubnetIds: SUBNETS,
+      existingVpcAwsApiCidrs: '"0.0.0.0/0"',
+    },
+    'cdc-pipeline:existingVpcAwsApiCidrs: must be a list of CIDR blocks (got "0.0.0.0/0")',
+  ],
+  [
+    {
+      existingVpcId: "vpc-0abc1234def567890",
+      existingPrivateSubnetIds: SUBNETS,
+      existingVpcAwsApiCidrs: "[]",
+    },
+    "cdc-pipeline:existingVpcAwsApiCidrs: must list at least one CIDR block (with none, the tasks cannot pull images or write logs) (got [])",
+  ],
+  [
+    { existingVpcAwsApiCidrs: '["0.0.0.0/0"]' },
+    "cdc-pipeline:existingVpcAwsApiCidrs: has no effect without existingVpcId (the VPC the stack creates has its own interface endpoints)",
+  ],
+  [
     { existingPrivateRouteTableIds: '["rtb-1"]' },
     'cdc-pipeline:existingPrivateRouteTableIds.0: must be a rtb-… id (got "rtb-1")',
   ],

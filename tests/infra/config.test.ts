@@ -8,6 +8,7 @@ import { CASES, existingDatabase } from "./config-cases";
 import { ROOT, readStackFile } from "./harness";
 
 const REGION = { "aws:region": "eu-west-1" };
+const SUBNETS = '["subnet-0aaa1111bbb22222c", "subnet-0aaa1111bbb22222d"]';
 const withKeys = (keys: Record<string, string>) => ({
   ...REGION,
   ...Object.fromEntries(Object.entries(keys).map(([k, v]) => [`cdc-pipeline:${k}`, v])),
@@ -116,6 +117,18 @@ describe("stack config defaults", () => {
       cfg.database.backupRetentionDays,
       cfg.kafka.topicReplicationFactor,
     ]).toEqual([true, 3, 1, 3]);
+  });
+
+  it("takes an existing VPC's AWS API CIDRs as given, else leaves them to the VPC's CIDR", () => {
+    const vpc = { existingVpcId: "vpc-0abc1234def567890", existingPrivateSubnetIds: SUBNETS };
+    expect(parseStackConfig(withKeys(vpc), "shared").network.existing?.awsApiCidrs).toBeUndefined();
+    const nat = parseStackConfig(withKeys({ ...vpc, existingVpcAwsApiCidrs: '["0.0.0.0/0"]' }), "shared");
+    expect(nat.network.existing).toEqual({
+      vpcId: "vpc-0abc1234def567890",
+      privateSubnetIds: JSON.parse(SUBNETS),
+      privateRouteTableIds: [],
+      awsApiCidrs: ["0.0.0.0/0"],
+    });
   });
 
   it("takes an existing database on port 5432 unless told otherwise", () => {

@@ -100,6 +100,27 @@ describe("allowedFlows", () => {
     ]);
   });
 
+  it("sends HTTPS for AWS APIs to the stack's endpoints, else to the VPC CIDR or the CIDRs given", () => {
+    const egress = (options: { interfaceEndpoints: boolean; awsApiCidrs?: string[] }) =>
+      allowedFlows({ tunnelHost: true, connectListenerPort: 80, ...options })
+        .filter((f) => f.port === 443 && f.to !== "s3")
+        .map((f) => `${f.from}>${f.toLabel ?? f.to}:${f.toCidr ?? ""}`);
+    expect(egress({ interfaceEndpoints: true, awsApiCidrs: ["0.0.0.0/0"] })).toEqual([
+      "connect>endpoints:",
+      "analytics>endpoints:",
+      "tunnel>endpoints:",
+    ]);
+    expect(egress({ interfaceEndpoints: false })).toEqual(["connect>vpc:", "analytics>vpc:", "tunnel>vpc:"]);
+    expect(egress({ interfaceEndpoints: false, awsApiCidrs: ["10.9.0.0/16", "10.100.0.0/22"] })).toEqual([
+      "connect>awsApis0:10.9.0.0/16",
+      "analytics>awsApis0:10.9.0.0/16",
+      "connect>awsApis1:10.100.0.0/22",
+      "analytics>awsApis1:10.100.0.0/22",
+      "tunnel>awsApis0:10.9.0.0/16",
+      "tunnel>awsApis1:10.100.0.0/22",
+    ]);
+  });
+
   it("adds tunnel and deployer flows only when asked", () => {
     const base = allowedFlows({ tunnelHost: false, interfaceEndpoints: false, connectListenerPort: 80 });
     expect(base.map((f) => `${f.from}>${f.to}:${f.port}`)).toEqual([
@@ -109,6 +130,8 @@ describe("allowedFlows", () => {
       "connectLb>connect:8083",
       "connect>s3:443",
       "analytics>s3:443",
+      "connect>awsApis:443",
+      "analytics>awsApis:443",
     ]);
     const full = allowedFlows({
       tunnelHost: true,

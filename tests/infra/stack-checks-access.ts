@@ -2,7 +2,7 @@
 // and every IAM statement of the task, execution and scheduler roles.
 import { expect, it } from "vitest";
 import { REGION, ACCOUNT, json } from "./harness";
-import { subnetIds, type Scenario, type StackContext } from "./stack-scenario";
+import { hasS3GatewayEndpoint, subnetIds, type Scenario, type StackContext } from "./stack-scenario";
 
 const S3_PREFIX_LIST = "pl-6da54004";
 
@@ -12,8 +12,9 @@ const assumedBy = (service: string) => [
 
 /**
  * The inputs a rule named `<from>-to-<to>-<port>-<in|out>` must have: ingress on the target's
- * group from the source (a group or a deployer CIDR), egress on the source's group
- * to the target (a group, or the S3 prefix list).
+ * group from the source (a group or a deployer CIDR), egress on the source's group to the target
+ * (a group, the S3 prefix list, the VPC CIDR for `vpc`, or `existingVpcAwsApiCidrs[i]` for
+ * `awsApis<i>`).
  */
 export function expectedRule(s: Scenario, rule: string): Record<string, unknown> {
   const match = /^(\w+)-to-(\w+)-(\d+)-(in|out)$/.exec(rule);
@@ -22,6 +23,14 @@ export function expectedRule(s: Scenario, rule: string): Record<string, unknown>
   const group = (role: string) =>
     role === "database" && s.existingDatabaseGroupId ? s.existingDatabaseGroupId : `network-${role}-id`;
   const deployers = JSON.parse(s.config["cdc-pipeline:deployerCidrs"] ?? "[]") as string[];
+  const awsApiCidrs = JSON.parse(s.config["cdc-pipeline:existingVpcAwsApiCidrs"] ?? "[]") as string[];
+  const target = (): Record<string, string> => {
+    if (to === "s3") return { prefixListId: S3_PREFIX_LIST };
+    if (to === "vpc") return { cidrIpv4: "10.9.0.0/16" }; // the mocked aws.ec2.getVpc answer
+    const awsApis = /^awsApis(\d+)$/.exec(to);
+    if (awsApis) return { cidrIpv4: awsApiCidrs[Number(awsApis[1])] as string };
+    return { referencedSecurityGroupId: group(to) };
+  };
   const source = (): Record<string, string> => {
     const deployer = /^deployer(\d+)$/.exec(from);
     if (deployer) return { cidrIpv4: deployers[Number(deployer[1])] as string };
@@ -30,11 +39,7 @@ export function expectedRule(s: Scenario, rule: string): Record<string, unknown>
   const common = { ipProtocol: "tcp", fromPort: Number(port), toPort: Number(port) };
   return direction === "in"
     ? { ...common, securityGroupId: group(to), ...source() }
-    : {
-        ...common,
-        securityGroupId: group(from),
-        ...(to === "s3" ? { prefixListId: S3_PREFIX_LIST } : { referencedSecurityGroupId: group(to) }),
-      };
+    : { ...common, securityGroupId: group(from), ...target() };
 }
 
 export function accessChecks({ s, m, run, input, policy }: StackContext): void {
@@ -63,12 +68,19 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
 
   it("reaches S3 through a gateway endpoint and AWS APIs through private interface endpoints", () => {
     const existingTables = s.config["cdc-pipeline:existingPrivateRouteTableIds"];
-    expect(input("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3")).toMatchObject({
-      vpcId,
-      serviceName: `com.amazonaws.${REGION}.s3`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: existingTables ? (JSON.parse(existingTables) as string[]) : ["network-private-id"],
-    });
+    if (hasS3GatewayEndpoint(s)) {
+      expect(input("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3")).toMatchObject({
+        vpcId,
+        serviceName: `com.amazonaws.${REGION}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: existingTables ? (JSON.parse(existingTables) as string[]) : ["network-private-id"],
+      });
+    }
+    // An existing VPC without route tables given: S3 through its own endpoint or NAT (no gateway here).
+    const gateways = run()
+      .ofType("aws:ec2/vpcEndpoint:VpcEndpoint")
+      .filter((e) => e.inputs.vpcEndpointType === "Gateway");
+    expect(gateways.map((e) => e.name)).toEqual(hasS3GatewayEndpoint(s) ? ["network-s3"] : []);
     const interfaces = run()
       .ofType("aws:ec2/vpcEndpoint:VpcEndpoint")
       .filter((e) => e.inputs.vpcEndpointType === "Interface")

@@ -1,6 +1,6 @@
-// An existing VPC and database, MSK Serverless, an HTTPS Connect listener, and the AWS-only first
-// phase of a tunnelled deployment (`inClusterResources: false`): no database/Kafka objects, no
-// connectors, no workers.
+// An existing VPC (reaching AWS APIs through its NAT gateway) and database, MSK Serverless, an
+// HTTPS Connect listener, and the AWS-only first phase of a tunnelled deployment
+// (`inClusterResources: false`): no database/Kafka objects, no connectors, no workers.
 import { REGION } from "./harness";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
@@ -14,6 +14,7 @@ stackSuite({
     "cdc-pipeline:existingVpcId": "vpc-0abc1234def567890",
     "cdc-pipeline:existingPrivateSubnetIds": '["subnet-0aaa1111bbb22222c", "subnet-0ddd3333eee44444f"]',
     "cdc-pipeline:existingPrivateRouteTableIds": '["rtb-0123456789abcdef0"]',
+    "cdc-pipeline:existingVpcAwsApiCidrs": '["0.0.0.0/0"]',
     "cdc-pipeline:existingDatabase":
       '{"host": "orders.cluster-xyz.eu-west-1.rds.amazonaws.com", "port": 5432, "masterSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin-Ab12Cd", "securityGroupId": "sg-0fedcba9876543210", "instanceIdentifier": "orders"}',
     "cdc-pipeline:databaseName": "orders",
@@ -54,7 +55,13 @@ stackSuite({
   securityGroupRules: ruleNames(
     [...core.both, "tunnel-to-database-5432", "tunnel-to-kafka-9098", "tunnel-to-connectLb-443"],
     core.ingressOnly,
-    core.egressOnly,
+    [
+      ...core.egressOnly,
+      // 443 to anywhere: ECR, Logs, Secrets Manager and SSM through the VPC's NAT gateway.
+      "connect-to-awsApis0-443",
+      "analytics-to-awsApis0-443",
+      "tunnel-to-awsApis0-443",
+    ],
   ),
   endpoints: undefined,
   bucketPrefix: "cdc-pipeline-shared-",

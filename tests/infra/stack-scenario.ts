@@ -151,6 +151,12 @@ export function mockValues(s: Scenario) {
   };
 }
 
+/** A new VPC, or an existing one with route tables given, gets the stack's S3 gateway endpoint. */
+export function hasS3GatewayEndpoint(s: Scenario): boolean {
+  const tables = s.config["cdc-pipeline:existingPrivateRouteTableIds"];
+  return s.features.newVpc || (tables !== undefined && (JSON.parse(tables) as string[]).length > 0);
+}
+
 export function subnetIds(s: Scenario): string[] {
   const existing = s.config["cdc-pipeline:existingPrivateSubnetIds"];
   if (existing) return JSON.parse(existing) as string[];
@@ -217,7 +223,10 @@ export function expectedResources(s: Scenario): string[] {
     ["aws:ec2/routeTable:RouteTable", when(f.newVpc, ["network-private"])],
     ["aws:ec2/subnet:Subnet", when(f.newVpc, azs)],
     ["aws:ec2/routeTableAssociation:RouteTableAssociation", when(f.newVpc, azs)],
-    ["aws:ec2/vpcEndpoint:VpcEndpoint", ["network-s3", ...interfaceEndpoints.map((e) => `network-${e}`)]],
+    [
+      "aws:ec2/vpcEndpoint:VpcEndpoint",
+      [...when(hasS3GatewayEndpoint(s), ["network-s3"]), ...interfaceEndpoints.map((e) => `network-${e}`)],
+    ],
     ["aws:ec2/securityGroup:SecurityGroup", roles.map((r) => `network-${r}`)],
     ["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", rules.filter((r) => r.endsWith("-in"))],
     ["aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", rules.filter((r) => r.endsWith("-out"))],
