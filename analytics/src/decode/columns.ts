@@ -8,11 +8,15 @@ const PLACEHOLDER_BASE64 = Buffer.from(PLACEHOLDER).toString("base64");
 
 /**
  * Macros the decode expressions use: a big-endian two's-complement byte string (Connect's Decimal
- * unscaled value) as HUGEINT. Up to 15 bytes, i.e. DECIMAL precision up to 36.
+ * unscaled value) of 1 to 16 bytes as HUGEINT, exactly; enough for DECIMAL precision 38 (10^38 - 1 needs
+ * 16 bytes). A negative value is -(~b) - 1, so no step needs 2^128 (`1::HUGEINT << 128` is out of range).
+ * `what` names the column and file in the error for a longer value, which HUGEINT cannot hold.
  */
-export const DECODE_MACROS = `CREATE OR REPLACE TEMP MACRO scd2_unscaled(b) AS CASE
+export const DECODE_MACROS = `CREATE OR REPLACE TEMP MACRO scd2_unscaled(b, what) AS CASE
   WHEN octet_length(b) = 0 THEN 0::HUGEINT
-  WHEN get_bit(b::BIT, 0) = 1 THEN b::BIT::HUGEINT - (1::HUGEINT << (8 * octet_length(b)))
+  WHEN octet_length(b) > 16 THEN error(concat(what, ': a decimal unscaled value of ', octet_length(b),
+    ' bytes does not fit DuckDB''s HUGEINT (at most 16 bytes, DECIMAL precision 38)'))
+  WHEN get_bit(b::BIT, 0) = 1 THEN -(~(b::BIT))::HUGEINT - 1
   ELSE b::BIT::HUGEINT END`;
 
 const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
@@ -48,25 +52,25 @@ function scaled(unscaled: string, precision: number, scale: number): string {
   return `CAST(CAST(${unscaled} AS DECIMAL(38,0)) * CAST('${factor}' AS DECIMAL(${Math.max(scale, 1)},${scale})) AS DECIMAL(${precision},${scale}))`;
 }
 
-function decodeDecimal(c: string, rawType: string, encoding: string): string {
+function decodeDecimal(c: string, rawType: string, encoding: string, what: string): string {
   const { precision, scale } = decimalType(encoding) ?? { precision: 38, scale: 0 };
   const target = `DECIMAL(${precision},${scale})`;
   if (NUMERIC.test(rawType) || rawType === "VARCHAR") return `CAST(${c} AS ${target})`;
-  if (rawType === "BLOB") return scaled(`scd2_unscaled(${c})`, precision, scale);
+  if (rawType === "BLOB") return scaled(`scd2_unscaled(${c}, ${what})`, precision, scale);
   if (rawType === "JSON") {
     // The sink's JsonFormat writes decimals as base64 strings, or as numbers with json.decimal.format=NUMERIC.
-    const fromBase64 = scaled(`scd2_unscaled(from_base64(${c}->>'$'))`, precision, scale);
+    const fromBase64 = scaled(`scd2_unscaled(from_base64(${c}->>'$'), ${what})`, precision, scale);
     return `CASE json_type(${c}) WHEN 'NULL' THEN NULL WHEN 'VARCHAR' THEN ${fromBase64} ELSE CAST(CAST(${c} AS VARCHAR) AS ${target}) END`;
   }
   throw new Error(`is ${rawType}: cannot decode it as ${encoding}`);
 }
 
 /** Debezium's {scale, value} struct as DOUBLE (the scale varies per row, so no single DECIMAL fits). */
-function decodeVariableScale(c: string, rawType: string): string {
+function decodeVariableScale(c: string, rawType: string, what: string): string {
   if (!rawType.startsWith("STRUCT("))
     throw new Error(`is ${rawType}: cannot decode it as variable-scale-decimal`);
   const bytes = rawType.includes("BLOB") ? `${c}."value"` : `from_base64(${c}."value")`;
-  return `CAST(scd2_unscaled(${bytes}) AS DOUBLE) / power(10.0, ${c}.scale)`;
+  return `CAST(scd2_unscaled(${bytes}, ${what}) AS DOUBLE) / power(10.0, ${c}.scale)`;
 }
 
 /** Integer encodings: [target type, expression from the integer]. */
@@ -85,21 +89,27 @@ const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string) => strin
  * The SQL expression that turns column `name`, read by DuckDB as `rawType`, into its decoded value.
  * Without an encoding the column stays as delivered. A column already delivered in the target type
  * (e.g. Parquet-native TIMESTAMP) is kept. Throws a plain Error (the caller names the file) when the
- * delivered type cannot carry the encoding.
+ * delivered type cannot carry the encoding. `fileKey` is a SQL expression for the row's source file, named
+ * in the errors raised while decoding (a decimal too wide for DuckDB).
  */
 export function decodeExpression(
   name: string,
   rawType: string,
   encoding: ColumnEncoding | undefined,
+  fileKey?: string,
 ): string {
   const c = ident(name);
+  const what =
+    fileKey === undefined
+      ? literal(`column ${name}`)
+      : `concat(${literal(`column ${name} in `)}, ${fileKey})`;
   if (encoding === undefined || encoding === "as-is") return c;
   if (encoding === "zoned-timestamp") {
     if (rawType === "VARCHAR" || rawType.startsWith("TIMESTAMP")) return `CAST(${c} AS TIMESTAMPTZ)`;
     throw new Error(`is ${rawType}: cannot decode it as zoned-timestamp`);
   }
-  if (encoding === "variable-scale-decimal") return decodeVariableScale(c, rawType);
-  if (DECIMAL.test(encoding)) return decodeDecimal(c, rawType, encoding);
+  if (encoding === "variable-scale-decimal") return decodeVariableScale(c, rawType, what);
+  if (DECIMAL.test(encoding)) return decodeDecimal(c, rawType, encoding, what);
   const [target, fromInteger] = FROM_INTEGER[encoding] ?? [];
   if (target === undefined || fromInteger === undefined) throw new Error(`has unknown encoding ${encoding}`);
   if (INTEGER.test(rawType)) return fromInteger(c);

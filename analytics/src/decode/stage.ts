@@ -151,7 +151,7 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
     .filter((c) => !c.name.startsWith("__"))
     .map((c) => {
       try {
-        const decoded = decodeExpression(c.name, c.type, group.encodings.get(c.name));
+        const decoded = decodeExpression(c.name, c.type, group.encodings.get(c.name), "f.key");
         // A delete's non-key values are filler (REPLICA IDENTITY DEFAULT), not data: never decode them.
         const value = request.primaryKey.includes(c.name)
           ? decoded
