@@ -107,6 +107,20 @@ const topics = endpoints
     )
   : undefined;
 
+const cdcObjects = endpoints
+  ? new CdcObjects(
+      "cdc-objects",
+      {
+        databaseName: database.databaseName,
+        adminConnection: endpoints.adminConnection,
+        rolePassword: credentials.password,
+        createCommerceTables: cfg.database.createCommerceTables,
+        ephemeral: cfg.ephemeral,
+      },
+      { providers: { postgresql: endpoints.postgresProvider } },
+    )
+  : undefined;
+
 const connect = new Connect("connect", {
   region: cfg.region,
   vpcId: network.vpcId,
@@ -134,7 +148,9 @@ const connect = new Connect("connect", {
   certificateArn: cfg.connect.certificateArn,
   ephemeral: cfg.ephemeral,
   // Workers need their internal topics (the stack creates them; the workers may not).
-  serviceDependsOn: topics ? [topics] : [],
+  // Created after, and so destroyed before, the slot and its grants: a worker still streaming the
+  // slot would make dropping it fail ("replication slot is active").
+  serviceDependsOn: [...(topics ? [topics] : []), ...(cdcObjects?.ready ?? [])],
   logs,
   tags,
 });
@@ -176,32 +192,19 @@ const observability = new Observability("observability", {
   tags,
 });
 
-if (endpoints && topics) {
-  const cdcObjects = new CdcObjects(
-    "cdc-objects",
-    {
-      databaseName: database.databaseName,
-      adminConnection: endpoints.adminConnection,
-      rolePassword: credentials.password,
-      createCommerceTables: cfg.database.createCommerceTables,
-      ephemeral: cfg.ephemeral,
-    },
-    { providers: { postgresql: endpoints.postgresProvider } },
-  );
-  if (cfg.connect.connectorsEnabled) {
-    new PipelineConnectors("connectors", {
-      connectUrl: cfg.endpoints.connectUrl ?? connect.restUrl,
-      databaseHost: database.host,
-      databasePort: database.port,
-      databaseName: database.databaseName,
-      passwordPlaceholder: credentials.passwordPlaceholder,
-      bucketName: storage.bucketName,
-      region: cfg.region,
-      topicsDir: cfg.storage.topicsDir,
-      dependsOn: [connect.service, topics, ...cdcObjects.ready],
-      connectService: connect.service,
-    });
-  }
+if (cdcObjects && topics && cfg.connect.connectorsEnabled) {
+  new PipelineConnectors("connectors", {
+    connectUrl: cfg.endpoints.connectUrl ?? connect.restUrl,
+    databaseHost: database.host,
+    databasePort: database.port,
+    databaseName: database.databaseName,
+    passwordPlaceholder: credentials.passwordPlaceholder,
+    bucketName: storage.bucketName,
+    region: cfg.region,
+    topicsDir: cfg.storage.topicsDir,
+    dependsOn: [connect.service, topics, ...cdcObjects.ready],
+    connectService: connect.service,
+  });
 }
 
 export const bucketName = storage.bucketName;

@@ -73,8 +73,8 @@ export function allowedFlows(options: {
   }
   if (options.tunnelHost) {
     flows.push(
-      { from: "tunnel", to: "database", port: 5432, why: "Pulumi's postgresql provider through the tunnel" },
-      { from: "tunnel", to: "kafka", port: 9098, why: "Pulumi's kafka provider through the tunnel" },
+      { from: "tunnel", to: "database", port: 5432, why: "Pulumi postgresql provider through the tunnel" },
+      { from: "tunnel", to: "kafka", port: 9098, why: "Pulumi kafka provider through the tunnel" },
       {
         from: "tunnel",
         to: "connectLb",

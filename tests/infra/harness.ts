@@ -123,7 +123,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:secretsmanager/secret:Secret":
-      return { arn: arn("secretsmanager", `secret:${name}-Xy12Zw`) };
+      // AWS completes a namePrefix with a unique suffix.
+      return {
+        arn: arn("secretsmanager", `secret:${name}-Xy12Zw`),
+        name: `${String(inputs.name ?? inputs.namePrefix ?? name)}Xy12Zw`,
+      };
     case "random:index/randomPassword:RandomPassword":
       return { result: SECRET_VALUES.randomPassword };
     case "aws:cloudwatch/logGroup:LogGroup":

@@ -87,6 +87,23 @@ describe("planTopics", () => {
 });
 
 describe("allowedFlows", () => {
+  it("writes rule descriptions AWS accepts (a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$*, at most 255)", () => {
+    for (const tunnelHost of [true, false]) {
+      for (const interfaceEndpoints of [true, false]) {
+        for (const awsApiCidrs of [undefined, ["0.0.0.0/0", "10.1.0.0/16"]]) {
+          const flows = allowedFlows({
+            tunnelHost,
+            interfaceEndpoints,
+            connectListenerPort: 443,
+            deployerCidrs: ["10.200.0.0/24"],
+            ...(awsApiCidrs ? { awsApiCidrs } : {}),
+          });
+          for (const flow of flows) expect(flow.why).toMatch(/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/);
+        }
+      }
+    }
+  });
+
   it("opens the Connect listener to the tunnel host and the deployers only, never the VPC", () => {
     const flows = allowedFlows({
       tunnelHost: true,

@@ -139,6 +139,7 @@ export function mockValues(s: Scenario) {
     rdsHost: `cdc-pipeline-${s.stack}.abc.${REGION}.rds.amazonaws.com`,
     rdsMasterSecretArn: arn("secretsmanager", "secret:rds!db-master-AbCdEf"),
     cdcSecretArn: arn("secretsmanager", "secret:cdc-credentials-secret-Xy12Zw"),
+    cdcSecretName: `cdc-pipeline/${s.stack}/cdc_connector-Xy12Zw`,
     kmsKeyArn: arn("mock", "aws:kms/key:Key/storage-key"),
     ecsClusterName: "connect-cluster-7e1",
     ecsClusterArn: arn("ecs", "cluster/connect-cluster-7e1"),
