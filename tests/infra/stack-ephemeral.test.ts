@@ -1,10 +1,10 @@
-// A review stack: `ephemeral: true` makes everything destroyable (no protection, no final snapshot,
+// An ephemeral stack in its own VPC: `ephemeral: true` makes everything destroyable (no protection, no final snapshot,
 // force-destroy, no versioning, short log retention, secrets deleted at once).
 import { REGION } from "./harness";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
 
-export const REVIEW_STACK_CONFIG = {
+export const EPHEMERAL_STACK_CONFIG = {
   "aws:region": REGION,
   "cdc-pipeline:ephemeral": "true",
   "cdc-pipeline:rdsInstanceClass": "db.t4g.micro",
@@ -19,7 +19,7 @@ const core = coreRules(80);
 
 stackSuite({
   stack: "pr-123",
-  config: REVIEW_STACK_CONFIG,
+  config: EPHEMERAL_STACK_CONFIG,
   ephemeral: true,
   features: {
     newVpc: true,
