@@ -87,6 +87,9 @@ const fargateCpu = z
   )
   .transform(Number);
 
+const ROTATE_MINUTES =
+  "must be a whole number of minutes from 1 to 1440 (one day), or 0 to turn scheduled rotation off";
+
 const fields = {
   ephemeral: flag,
   tags: jsonOf(
@@ -196,6 +199,14 @@ const fields = {
   connectCpuTargetPercent: wholeNumber(10, 95),
   connectCertificateArn: arn("acm", "an ACM certificate"),
   connectorsEnabled: flag,
+  // S3 sink wall-clock rotation (rotate.schedule.interval.ms): at most a day, the sink rotates at
+  // midnight anyway (1440 = SCHEDULED_ROTATION_MAX_MS of connectors/config/sink.ts, in minutes).
+  sinkRotateScheduleMinutes: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, ROTATE_MINUTES)
+    .transform(Number)
+    .refine((minutes) => minutes <= 1440, ROTATE_MINUTES),
   // storage
   bucketName: z
     .string()

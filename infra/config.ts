@@ -56,6 +56,8 @@ export interface StackConfig {
     cpuTargetPercent: number;
     certificateArn?: string;
     connectorsEnabled: boolean;
+    /** The S3 sink's wall-clock rotation (`rotate.schedule.interval.ms`) in minutes; 0: off. */
+    sinkRotateScheduleMinutes: number;
   };
   storage: {
     bucketName?: string;
@@ -205,6 +207,7 @@ function resolveDefaults(s: Settings, stack: string, region: string): StackConfi
       cpuTargetPercent: s.connectCpuTargetPercent ?? 60,
       certificateArn: s.connectCertificateArn,
       connectorsEnabled: s.connectorsEnabled ?? true,
+      sinkRotateScheduleMinutes: s.sinkRotateScheduleMinutes ?? 10,
     },
     storage: {
       bucketName: s.bucketName,

@@ -202,6 +202,8 @@ if (cdcObjects && topics && cfg.connect.connectorsEnabled) {
     bucketName: storage.bucketName,
     region: cfg.region,
     topicsDir: cfg.storage.topicsDir,
+    sinkScheduledRotationMs:
+      cfg.connect.sinkRotateScheduleMinutes > 0 ? cfg.connect.sinkRotateScheduleMinutes * 60_000 : undefined,
     dependsOn: [connect.service, topics, ...cdcObjects.ready],
     connectService: connect.service,
   });

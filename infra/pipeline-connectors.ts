@@ -24,6 +24,11 @@ export interface PipelineConnectorsArgs {
   region: string;
   /** The S3 sink's `topics.dir`. */
   topicsDir: string;
+  /**
+   * The S3 sink's wall-clock rotation (`rotate.schedule.interval.ms`, with `timezone=UTC`), so a
+   * quiet table's last changes land within that time; undefined: files rotate on `flush.size` only.
+   */
+  sinkScheduledRotationMs?: number;
   /** What must exist before the connectors start (service, topics, publication, slot). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
   /** The Connect service: when it is deleted, the connectors go with it (no REST calls). */
@@ -41,9 +46,14 @@ export class PipelineConnectors extends pulumi.ComponentResource {
       .apply(([hostname, port, dbname, password]) =>
         buildSourceConnector({ database: { hostname, port, dbname, password, sslMode: "require" } }),
       );
-    const sinkConfig: pulumi.Output<ConnectorConfig> = pulumi
-      .output(args.bucketName)
-      .apply((bucket) => buildSinkConnector({ bucket, region: args.region, topicsDir: args.topicsDir }));
+    const sinkConfig: pulumi.Output<ConnectorConfig> = pulumi.output(args.bucketName).apply((bucket) =>
+      buildSinkConnector({
+        bucket,
+        region: args.region,
+        topicsDir: args.topicsDir,
+        scheduledRotationMs: args.sinkScheduledRotationMs,
+      }),
+    );
     const options = { parent: this, dependsOn: args.dependsOn, deletedWith: args.connectService };
     this.source = new KafkaConnector(
       `${name}-source`,

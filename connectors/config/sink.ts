@@ -56,7 +56,8 @@ const formatSchema = z.discriminatedUnion("type", [
 /**
  * Partitioners that keep the sink exactly-once: re-processing a record always yields the same
  * object key. `time` uses the record timestamp (never the wall clock), which is also the only
- * setting under which `rotate.interval.ms` rotates files.
+ * setting under which `rotate.interval.ms` rotates files. (Wall-clock rotation, which gives up
+ * deterministic file boundaries, is the separate `scheduledRotationMs`.)
  */
 const partitionerSchema = z.discriminatedUnion("type", [
   z.strictObject(
@@ -64,7 +65,7 @@ const partitionerSchema = z.discriminatedUnion("type", [
     {
       error: (issue) =>
         issue.code === "unrecognized_keys"
-          ? `${issue.keys.join(", ")} is not allowed with the default partitioner: rotation on record time needs type "time" (rotate.schedule.interval.ms would break exactly-once)`
+          ? `${issue.keys.join(", ")} is not allowed with the default partitioner: rotation on record time needs type "time" (for wall-clock rotation, set scheduledRotationMs)`
           : undefined,
     },
   ),
@@ -82,6 +83,27 @@ const partitionerSchema = z.discriminatedUnion("type", [
     rotateIntervalMs: positiveInt.optional(),
   }),
 ]);
+
+/** Bounds of `rotate.schedule.interval.ms`. */
+export const SCHEDULED_ROTATION_MIN_MS = 60_000;
+export const SCHEDULED_ROTATION_MAX_MS = 86_400_000;
+
+/**
+ * `rotate.schedule.interval.ms`: wall-clock rotation, so a quiet table's last records (fewer than
+ * `flush.size`) still land. The sink commits at every multiple of the interval since midnight in
+ * `timezone` (the next midnight at the latest), which is why at most a day is meaningful.
+ */
+const scheduledRotationMs = z
+  .number()
+  .int("must be an integer number of milliseconds")
+  .min(
+    SCHEDULED_ROTATION_MIN_MS,
+    `must be at least ${SCHEDULED_ROTATION_MIN_MS} (one minute): shorter intervals write a small file per topic partition every interval`,
+  )
+  .max(
+    SCHEDULED_ROTATION_MAX_MS,
+    `must be at most ${SCHEDULED_ROTATION_MAX_MS} (one day): the sink rotates at midnight anyway`,
+  );
 
 export const sinkSettingsSchema = z.strictObject({
   /** Connector name. Defaults to `cdc-s3-sink`. */
@@ -114,6 +136,13 @@ export const sinkSettingsSchema = z.strictObject({
   flushSize: positiveInt.default(PIPELINE_DEFAULTS.flushSize),
   /** Defaults to the DefaultPartitioner (`<topic>/partition=<n>/`). */
   partitioner: partitionerSchema.default({ type: "default" }),
+  /**
+   * `rotate.schedule.interval.ms` (wall clock), with `timezone=UTC` (the partitioner's timezone
+   * with the time partitioner), which the sink requires alongside it. Unset by default: with it,
+   * file boundaries depend on timing, so a replay after a failure can cut files differently and
+   * write a record into two files (at-least-once in S3; the SCD2 job counts a change once).
+   */
+  scheduledRotationMs: scheduledRotationMs.optional(),
   /** `schema.compatibility`. Defaults to `NONE`: every schema change starts a new file. */
   schemaCompatibility: z.enum(["NONE", "BACKWARD", "FORWARD", "FULL"]).default("NONE"),
   /** Defaults to 1. */
@@ -154,6 +183,20 @@ function partitionerConfig(partitioner: SinkSettings["partitioner"]): Record<str
   };
 }
 
+/**
+ * Scheduled rotation. The sink refuses `rotate.schedule.interval.ms` without `timezone`
+ * (S3SinkConnectorConfig: "timezone configuration must be set when using
+ * rotate.schedule.interval.ms"); the time partitioner already sets one, which then also anchors
+ * the schedule.
+ */
+function scheduledRotationConfig(s: SinkSettings): Record<string, string> {
+  if (s.scheduledRotationMs === undefined) return {};
+  return {
+    "rotate.schedule.interval.ms": String(s.scheduledRotationMs),
+    ...(s.partitioner.type === "time" ? {} : { timezone: "UTC" }),
+  };
+}
+
 /** The Confluent S3 sink connector that writes the unwrapped change records as files. */
 export function buildSinkConnector(input: SinkSettingsInput): ConnectorConfig {
   const s = parseSettings("sink connector settings", sinkSettingsSchema, input);
@@ -175,6 +218,7 @@ export function buildSinkConnector(input: SinkSettingsInput): ConnectorConfig {
       ...formatConfig(s.format),
       ...partitionerConfig(s.partitioner),
       "flush.size": String(s.flushSize),
+      ...scheduledRotationConfig(s),
       "schema.compatibility": s.schemaCompatibility,
       // Deletes arrive as rows (__deleted=true); a stray null value is not data, not a failure.
       "behavior.on.null.values": "ignore",

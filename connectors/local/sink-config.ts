@@ -23,7 +23,7 @@ export interface SinkSettings {
   topicsDir: string;
   format: FileFormat;
   flushSize: number;
-  /** Wall-clock rotation (`rotate.schedule.interval.ms`), 0 = off. */
+  /** Wall-clock rotation (`rotate.schedule.interval.ms`), 0 = off; scheduled from UTC midnight. */
   rotateScheduleIntervalMs: number;
   /** Record-time rotation (`rotate.interval.ms`), 0 = off. */
   rotateIntervalMs: number;
@@ -58,7 +58,6 @@ export const SINK_NO_EFFECT_KEYS = [
   "key.converter.schemas.enable",
   "key.converter.schema.registry.url",
   "value.converter.schema.registry.url",
-  "timezone",
   "locale",
 ] as const;
 export const SINK_NO_EFFECT_PREFIXES = ["consumer.override."] as const;
@@ -89,6 +88,24 @@ function parseFormat(r: ConfigReader): FileFormat {
   return { type: "json", decimalFormat, gzip: compression === "gzip" };
 }
 
+/**
+ * `rotate.schedule.interval.ms` and `timezone`. The S3 sink refuses the first without the second
+ * ("timezone configuration must be set when using rotate.schedule.interval.ms") and schedules
+ * rotations from midnight in that zone; the runtime schedules from UTC midnight, so `UTC` is the
+ * only zone it accepts (any other would land files at other times than the real sink).
+ */
+function parseScheduledRotation(r: ConfigReader): number {
+  const intervalMs = r.int("rotate.schedule.interval.ms", 0);
+  const timezone = r.optional("timezone");
+  if (timezone !== undefined && timezone !== "UTC")
+    r.fail(`config key "timezone" = "${timezone}" is not supported locally (supported: UTC)`);
+  if (intervalMs > 0 && timezone === undefined)
+    r.fail(
+      'config key "timezone" must be set when using "rotate.schedule.interval.ms" (the S3 sink refuses to start without it); use UTC',
+    );
+  return intervalMs;
+}
+
 export function parseSinkConfig(input: unknown): SinkSettings {
   const { name, config } = normalizeConnectorInput(input, "sink connector");
   const r = new ConfigReader(name, config);
@@ -116,7 +133,7 @@ export function parseSinkConfig(input: unknown): SinkSettings {
     topicsDir: r.string("topics.dir", "topics"),
     format: parseFormat(r),
     flushSize: r.int("flush.size", undefined, 1),
-    rotateScheduleIntervalMs: r.int("rotate.schedule.interval.ms", 0),
+    rotateScheduleIntervalMs: parseScheduledRotation(r),
     rotateIntervalMs: r.int("rotate.interval.ms", 0),
     behaviorOnNullValues: r.oneOf("behavior.on.null.values", ["fail", "ignore", "write"], "fail"),
     directoryDelim: r.string("directory.delim", "/"),

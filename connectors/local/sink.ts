@@ -29,6 +29,19 @@ interface OpenFile {
   deadline: number;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * When scheduled rotation next commits, as the S3 sink computes it with `timezone=UTC`
+ * (DateTimeUtils.getNextTimeAdjustedByDay): the next multiple of `intervalMs` after `now`,
+ * counted from UTC midnight, and the next midnight at the latest.
+ */
+export function nextScheduledRotation(now: number, intervalMs: number): number {
+  const startOfDay = Math.floor(now / DAY_MS) * DAY_MS;
+  const offset = (Math.floor((now - startOfDay) / intervalMs) + 1) * intervalMs;
+  return startOfDay + Math.min(offset, DAY_MS);
+}
+
 interface TopicPartition {
   topic: string;
   /** Kafka offset the next record gets. */
@@ -137,7 +150,7 @@ export class S3SinkEmulator {
         schemaKey: key,
         rows: [],
         txSeqs: [],
-        deadline: interval > 0 ? Math.ceil((now + 1) / interval) * interval : Infinity,
+        deadline: interval > 0 ? nextScheduledRotation(now, interval) : Infinity,
       };
     }
     tp.open.rows.push(record.value);

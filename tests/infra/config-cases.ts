@@ -260,6 +260,18 @@ export const CASES: [Record<string, string>, string | string[]][] = [
     "cdc-pipeline:analyticsPrefix: must differ from topicsDir (raw change files and SCD2 output are kept apart)",
   ],
   [{ rawInfrequentAccessDays: "7" }, "cdc-pipeline:rawInfrequentAccessDays: must be at least 30 (got 7)"],
+  [
+    { sinkRotateScheduleMinutes: "10m" },
+    'cdc-pipeline:sinkRotateScheduleMinutes: must be a whole number of minutes from 1 to 1440 (one day), or 0 to turn scheduled rotation off (got "10m")',
+  ],
+  [
+    { sinkRotateScheduleMinutes: "-5" },
+    'cdc-pipeline:sinkRotateScheduleMinutes: must be a whole number of minutes from 1 to 1440 (one day), or 0 to turn scheduled rotation off (got "-5")',
+  ],
+  [
+    { sinkRotateScheduleMinutes: "1441" },
+    "cdc-pipeline:sinkRotateScheduleMinutes: must be a whole number of minutes from 1 to 1440 (one day), or 0 to turn scheduled rotation off (got 1441)",
+  ],
   [{ storageKms: "on-ish" }, 'cdc-pipeline:storageKms: must be true or false (got "on-ish")'],
   [
     { analyticsSchedule: "every hour" },

@@ -96,6 +96,7 @@ describe("stack config defaults", () => {
         cpu: 1024,
         memory: 4096,
         connectorsEnabled: true,
+        sinkRotateScheduleMinutes: 10,
       },
       storage: {
         topicsDir: "cdc_data",
@@ -117,6 +118,13 @@ describe("stack config defaults", () => {
       cfg.database.backupRetentionDays,
       cfg.kafka.topicReplicationFactor,
     ]).toEqual([true, 3, 1, 3]);
+  });
+
+  it("takes the sink's rotation schedule in minutes, 0 turning it off", () => {
+    const minutes = (value: string) =>
+      parseStackConfig(withKeys({ sinkRotateScheduleMinutes: value }), "qa").connect
+        .sinkRotateScheduleMinutes;
+    expect([minutes("0"), minutes("1"), minutes(" 30 "), minutes("1440")]).toEqual([0, 1, 30, 1440]);
   });
 
   it("takes an existing VPC's AWS API CIDRs as given, else leaves them to the VPC's CIDR", () => {

@@ -280,10 +280,31 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       `\${secretsmanager:${m.cdcSecretName}:password}`,
     );
     expect(sink.inputs.name).toBe("cdc-s3-sink");
-    expect(sink.inputs.config).toMatchObject({
+    // Exactly these keys: the sink gets scheduled rotation (and the timezone it requires with it)
+    // from sinkRotateScheduleMinutes, and nothing it would not get from the builder's defaults.
+    const jsonConverter = "org.apache.kafka.connect.json.JsonConverter";
+    expect(sink.inputs.config).toEqual({
+      "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+      "tasks.max": "1",
+      topics: "cdc.commerce.products,cdc.commerce.users",
       "s3.bucket.name": m.bucket,
       "s3.region": REGION,
+      "storage.class": "io.confluent.connect.s3.storage.S3Storage",
       "topics.dir": "cdc_data",
+      "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
+      "parquet.codec": "snappy",
+      "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+      "flush.size": "1000",
+      ...(s.sinkRotateScheduleMs === undefined
+        ? {}
+        : { "rotate.schedule.interval.ms": String(s.sinkRotateScheduleMs), timezone: "UTC" }),
+      "schema.compatibility": "NONE",
+      "behavior.on.null.values": "ignore",
+      "key.converter": jsonConverter,
+      "key.converter.schemas.enable": "true",
+      "value.converter": jsonConverter,
+      "value.converter.schemas.enable": "true",
+      "errors.tolerance": "none",
     });
   });
 }

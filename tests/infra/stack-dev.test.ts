@@ -51,6 +51,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(1 hour)",
+  sinkRotateScheduleMs: 600_000, // the default 10 minutes
   securityGroupRules: ruleNames(
     [
       ...core.both,

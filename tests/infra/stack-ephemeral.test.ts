@@ -13,6 +13,8 @@ export const EPHEMERAL_STACK_CONFIG = {
   "cdc-pipeline:connectDesiredCount": "1",
   "cdc-pipeline:connectMaxCount": "1",
   "cdc-pipeline:analyticsSchedule": "rate(15 minutes)",
+  // Wall-clock rotation of the sink's files off: they rotate on flush.size only.
+  "cdc-pipeline:sinkRotateScheduleMinutes": "0",
 };
 
 const core = coreRules(80);
@@ -63,6 +65,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(15 minutes)",
+  sinkRotateScheduleMs: undefined, // sinkRotateScheduleMinutes: 0
   securityGroupRules: ruleNames(
     [...core.both, "connect-to-endpoints-443", "analytics-to-endpoints-443"],
     core.ingressOnly,

@@ -62,6 +62,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(15 minutes)",
+  sinkRotateScheduleMs: 600_000, // the default 10 minutes
   securityGroupRules: ruleNames(
     core.both,
     [

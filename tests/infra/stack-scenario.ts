@@ -41,6 +41,11 @@ export interface Scenario {
     kafkaDiskPercent: number;
   };
   schedule: string;
+  /**
+   * The S3 sink's `rotate.schedule.interval.ms` (it then also gets `timezone=UTC`); undefined: no
+   * scheduled rotation (`sinkRotateScheduleMinutes: 0`), or no connectors at all.
+   */
+  sinkRotateScheduleMs: number | undefined;
   /** Security group rule resource names (without the `network-` prefix). */
   securityGroupRules: string[];
   /** Where Pulumi reaches the database, the brokers (default: MSK's) and Connect (in-cluster only). */

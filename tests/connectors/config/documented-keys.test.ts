@@ -51,6 +51,7 @@ const sinks: [string, SinkSettingsInput][] = [
       },
     },
   ],
+  ["scheduled (wall-clock) rotation", { bucket: "b-1", region: "us-east-1", scheduledRotationMs: 600_000 }],
 ];
 
 describe("every generated key is a documented configuration key", () => {

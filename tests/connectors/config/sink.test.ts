@@ -87,6 +87,56 @@ describe("buildSinkConnector", () => {
     expect(config).not.toHaveProperty("rotate.schedule.interval.ms");
   });
 
+  it("rotates on the wall clock when scheduledRotationMs is set, with the timezone the sink requires", () => {
+    expect(buildSinkConnector({ ...base, scheduledRotationMs: 600_000 })).toMatchInlineSnapshot(`
+      {
+        "config": {
+          "behavior.on.null.values": "ignore",
+          "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+          "errors.tolerance": "none",
+          "flush.size": "1000",
+          "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
+          "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "key.converter.schemas.enable": "true",
+          "parquet.codec": "snappy",
+          "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+          "rotate.schedule.interval.ms": "600000",
+          "s3.bucket.name": "acme-cdc-dev",
+          "s3.region": "eu-west-1",
+          "schema.compatibility": "NONE",
+          "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+          "tasks.max": "1",
+          "timezone": "UTC",
+          "topics": "cdc.commerce.products,cdc.commerce.users",
+          "topics.dir": "cdc_data",
+          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "value.converter.schemas.enable": "true",
+        },
+        "name": "cdc-s3-sink",
+      }
+    `);
+  });
+
+  it("anchors scheduled rotation on the time partitioner's own timezone", () => {
+    const { config } = buildSinkConnector({
+      ...base,
+      scheduledRotationMs: 3_600_000,
+      partitioner: {
+        type: "time",
+        partitionDurationMs: 3_600_000,
+        pathFormat: "YYYY",
+        timezone: "Europe/Paris",
+      },
+    });
+    expect([config["rotate.schedule.interval.ms"], config.timezone]).toEqual(["3600000", "Europe/Paris"]);
+  });
+
+  it("generates no scheduled rotation by default", () => {
+    const { config } = buildSinkConnector(base);
+    expect(config).not.toHaveProperty("rotate.schedule.interval.ms");
+    expect(config).not.toHaveProperty("timezone");
+  });
+
   it.each([
     [
       "topics from prefix and tables",
@@ -144,6 +194,31 @@ describe("buildSinkConnector", () => {
       "",
     ],
     ["a non-http store URL", { storeUrl: "ftp://x" }, "storeUrl", "http(s) URL"],
+    [
+      "a scheduled rotation under a minute",
+      { scheduledRotationMs: 59_999 },
+      "scheduledRotationMs",
+      "must be at least 60000 (one minute)",
+    ],
+    [
+      "a zero scheduled rotation",
+      { scheduledRotationMs: 0 },
+      "scheduledRotationMs",
+      "must be at least 60000",
+    ],
+    [
+      "a scheduled rotation over a day",
+      { scheduledRotationMs: 86_400_001 },
+      "scheduledRotationMs",
+      "must be at most 86400000 (one day)",
+    ],
+    [
+      "a fractional scheduled rotation",
+      { scheduledRotationMs: 60_000.5 },
+      "scheduledRotationMs",
+      "must be an integer number of milliseconds",
+    ],
+    ["a scheduled rotation as text", { scheduledRotationMs: "600000" }, "scheduledRotationMs", ""],
   ])("rejects %s, naming the field", (_what, override, path, message) => {
     const error = buildError({ ...base, ...override });
     expect(error.issues).toHaveLength(1);

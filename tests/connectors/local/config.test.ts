@@ -22,6 +22,7 @@ import {
   twosComplementBytes,
 } from "../../../connectors/local/connect-schema";
 import { parseProperties } from "../../../connectors/local/placeholders";
+import { nextScheduledRotation } from "../../../connectors/local/sink";
 import {
   formatZonedTimestamp,
   parseIntervalMicros,
@@ -89,6 +90,33 @@ describe("connector configs", () => {
     });
   });
 
+  it("takes the builder's scheduled rotation (rotate.schedule.interval.ms with timezone=UTC)", () => {
+    const built = buildSinkConnector({
+      bucket: "cdc-bucket",
+      region: "eu-west-1",
+      scheduledRotationMs: 600_000,
+    });
+    expect(parseSinkConfig(built).rotateScheduleIntervalMs).toBe(600_000);
+    expect(parseSinkConfig(sink()).rotateScheduleIntervalMs).toBe(0);
+    expect(parseSinkConfig(sink({ timezone: "UTC" })).rotateScheduleIntervalMs).toBe(0);
+  });
+
+  it("schedules rotations from UTC midnight, the next midnight at the latest, as the S3 sink does", () => {
+    const midnight = Date.UTC(2026, 0, 15);
+    const minute = 60_000;
+    expect(
+      [
+        [midnight, 10 * minute],
+        [midnight + 1, 10 * minute],
+        [midnight + 10 * minute - 1, 10 * minute],
+        [midnight + 10 * minute, 10 * minute],
+        // 7 minutes do not divide a day: the last slot ends at midnight, the next day starts over.
+        [midnight - 1, 7 * minute],
+        [midnight + 7 * minute, 7 * minute],
+      ].map(([now, interval]) => nextScheduledRotation(now!, interval!) - midnight),
+    ).toEqual([10 * minute, 10 * minute, 10 * minute, 20 * minute, 0, 14 * minute]);
+  });
+
   it.each([
     [
       "an unknown source key",
@@ -126,6 +154,16 @@ describe("connector configs", () => {
       /schemaless JSON/,
     ],
     ["a missing flush.size", () => parseSinkConfig({ ...sink(), "flush.size": undefined }), /"flush.size"/],
+    [
+      "scheduled rotation without a timezone (the S3 sink refuses it too)",
+      () => parseSinkConfig(sink({ "rotate.schedule.interval.ms": "600000" })),
+      /"timezone" must be set when using "rotate.schedule.interval.ms"/,
+    ],
+    [
+      "a timezone other than UTC",
+      () => parseSinkConfig(sink({ "rotate.schedule.interval.ms": "600000", timezone: "Europe/Paris" })),
+      /"timezone" = "Europe\/Paris" is not supported locally \(supported: UTC\)/,
+    ],
     [
       "an unknown add.fields entry",
       () => parseSourceConfig(source({ "transforms.unwrap.add.fields": "op,bogus" })),

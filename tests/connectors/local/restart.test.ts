@@ -28,7 +28,7 @@ describe("kill and restart", () => {
     await h.db.query(`INSERT INTO public.counter SELECT i, 0 FROM generate_series(1, ${ROWS}) i`);
     const setup = await captureSetup(h, ["public.counter"], {
       source: { "slot.retry.delay.ms": "250", "slot.max.retries": "40" },
-      sink: { "flush.size": "150", "rotate.schedule.interval.ms": "2000" },
+      sink: { "flush.size": "150", "rotate.schedule.interval.ms": "2000", timezone: "UTC" },
     });
     const oracle = await createOracle(h);
     const { sourceFile, sinkFile } = writeConfigFiles(h, setup);

@@ -1,6 +1,7 @@
 /** cdc-contract.md §4: file rotation by flush.size, by wall clock, and on a schema change. */
 import { basename } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { buildSinkConnector } from "../../../connectors/config";
 import { parseLsn } from "../../../connectors/local/lsn";
 import { captureSetup, readParquet, runtimeFor, topicFiles, waitFor, useHarness } from "./harness";
 
@@ -10,7 +11,7 @@ describe("S3 sink rotation", () => {
   it("commits a file every flush.size records and a quiet remainder on rotate.schedule.interval.ms", async () => {
     await h.db.query("CREATE TABLE public.rot (id int PRIMARY KEY)");
     const setup = await captureSetup(h, ["public.rot"], {
-      sink: { "flush.size": "2", "rotate.schedule.interval.ms": "300" },
+      sink: { "flush.size": "2", "rotate.schedule.interval.ms": "300", timezone: "UTC" },
     });
     const runtime = await runtimeFor(setup);
     for (let id = 1; id <= 5; id += 1) await h.db.query(`INSERT INTO public.rot VALUES (${id})`);
@@ -32,6 +33,45 @@ describe("S3 sink rotation", () => {
     // The slot is confirmed exactly up to what the runtime acknowledged (the protocol sends LSN + 1).
     expect(parseLsn(slot.rows[0]!.confirmed)).toBe(parseLsn(runtime.stats().acknowledgedLsn!) + 1n);
     await runtime.stop();
+  });
+
+  it("lands a quiet remainder at the schedule of a builder config with scheduledRotationMs", async () => {
+    await h.db.query("CREATE TABLE public.quiet (id int PRIMARY KEY)");
+    const minute = 60_000;
+    const { config } = buildSinkConnector({
+      bucket: "bucket",
+      region: "eu-west-1",
+      tables: ["public.quiet"],
+      flushSize: 2,
+      scheduledRotationMs: minute,
+    });
+    expect(config).toMatchObject({ "rotate.schedule.interval.ms": "60000", timezone: "UTC" });
+    const setup = await captureSetup(h, ["public.quiet"], { sink: config });
+    // Only Date is faked (it keeps moving with real time): the runtime's real timer checks the
+    // schedule every second, and the test jumps the clock instead of waiting a minute.
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+    try {
+      vi.setSystemTime(Math.ceil(Date.now() / minute) * minute + 1_000);
+      const runtime = await runtimeFor(setup);
+      for (let id = 1; id <= 3; id += 1) await h.db.query(`INSERT INTO public.quiet VALUES (${id})`);
+      await waitFor(
+        () => runtime.stats().records === 3 && topicFiles(setup.bucketRoot, "cdc.public.quiet").length === 1,
+      );
+      // Two ticks later the third record is still open: the next rotation is at the next full minute.
+      await new Promise((r) => setTimeout(r, 2_100));
+      expect(topicFiles(setup.bucketRoot, "cdc.public.quiet")).toHaveLength(1);
+      vi.setSystemTime(Date.now() + minute);
+      await waitFor(() => topicFiles(setup.bucketRoot, "cdc.public.quiet").length === 2);
+      const files = topicFiles(setup.bucketRoot, "cdc.public.quiet");
+      expect(files.map((f) => basename(f))).toEqual([
+        "cdc.public.quiet+0+0000000000.snappy.parquet",
+        "cdc.public.quiet+0+0000000002.snappy.parquet",
+      ]);
+      expect((await readParquet(files, "id")).rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      await runtime.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("starts a new file when the table's schema changes", async () => {
