@@ -4,7 +4,7 @@ import type { AxiosStatic } from "axios";
 import type * as https from "node:https";
 import { connectApiError, connectorError } from "./errors";
 import { nextRetryDelay, type RequestFailure, type RetryPolicy } from "./retry";
-import type { ConnectorAuth, ConnectorInfo, ConnectorStatus, TaskConfig } from "./types";
+import type { ConfigValidation, ConnectorAuth, ConnectorInfo, ConnectorStatus, TaskConfig } from "./types";
 
 export const DEFAULT_PASSWORD_ENV_VAR = "KAFKA_CONNECT_PASSWORD";
 
@@ -31,6 +31,12 @@ export interface ConnectClient {
   getStatus(): Promise<ConnectorStatus | undefined>;
   /** `GET /connectors/{name}/tasks`: the task configs; undefined when the connector does not exist. */
   getTaskConfigs(): Promise<TaskConfig[] | undefined>;
+  /**
+   * `PUT /connector-plugins/{connector.class}/config/validate` with the config and the connector's `name`
+   * (Connect validates `name` as a required key; `PUT …/config` takes it from the URL). Applies nothing.
+   * Same retry policy as every request; a 4xx (an unknown plugin: 404, or 400) throws at once.
+   */
+  validateConfig(config: Record<string, string>): Promise<ConfigValidation>;
   /** `PUT /connectors/{name}/config`: 201 created, 200 updated. */
   putConfig(config: Record<string, string>): Promise<{ created: boolean; info: ConnectorInfo }>;
   /** `DELETE /connectors/{name}`; false when it did not exist. */
@@ -99,6 +105,14 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     },
     async getTaskConfigs() {
       return (await send<TaskConfig[]>("GET", `${base}/tasks`, undefined, true))?.data;
+    },
+    async validateConfig(config) {
+      const plugin = encodeURIComponent(config["connector.class"] ?? "");
+      const reply = await send<ConfigValidation>("PUT", `/connector-plugins/${plugin}/config/validate`, {
+        name: connector,
+        ...config,
+      });
+      return reply!.data;
     },
     async putConfig(config) {
       const reply = await send<ConnectorInfo>("PUT", `${base}/config`, config);

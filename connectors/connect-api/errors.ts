@@ -52,3 +52,28 @@ export function connectorError(connector: string, detail: string): Error {
     name: "ConnectorError",
   });
 }
+
+/** One config key Connect's validate endpoint rejected, with its messages (secret values hidden). */
+export interface ConfigKeyErrors {
+  key: string;
+  messages: string[];
+}
+
+/** A config Connect's validate endpoint rejected, before anything was applied. */
+export interface ConnectorConfigError extends Error {
+  name: "ConnectorConfigError";
+  connector: string;
+  configErrors: ConfigKeyErrors[];
+}
+
+export function connectorConfigError(
+  connector: string,
+  detail: string,
+  configErrors: ConfigKeyErrors[],
+): ConnectorConfigError {
+  return Object.assign(new Error(`Kafka Connect connector "${connector}": ${detail}`), {
+    name: "ConnectorConfigError" as const,
+    connector,
+    configErrors,
+  });
+}

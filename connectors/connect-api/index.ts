@@ -32,5 +32,18 @@ export {
   plaintextSecretReason,
 } from "./check";
 export { diffConnector, diffConfigKeys, type ConnectorDiff } from "./diff";
-export { isConnectApiError, type ConnectApiError } from "./errors";
+export {
+  isConnectApiError,
+  type ConnectApiError,
+  type ConnectorConfigError,
+  type ConfigKeyErrors,
+} from "./errors";
+export {
+  HIDDEN,
+  hideSecrets,
+  rejectedKeys,
+  secretValues,
+  unknownPluginMessage,
+  validateBeforeApply,
+} from "./validate";
 export type * from "./types";

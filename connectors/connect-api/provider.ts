@@ -7,6 +7,7 @@ import { diffConnector, diffConfigKeys, comparableConfig, needsReapply, type Con
 import { connectorError } from "./errors";
 import { resolveRetryPolicy } from "./retry";
 import type { ConnectorInputs, ConnectorOutputs, ConnectorStatus } from "./types";
+import { validateBeforeApply } from "./validate";
 import { waitForState, type ConfigChange, type WaitTarget } from "./wait";
 
 export const DEFAULT_TIMEOUTS = {
@@ -94,13 +95,22 @@ function outputsOf(
   };
 }
 
+/**
+ * `PUT /connectors/{name}/config`, after Connect's validate endpoint accepted the config: a config it rejects
+ * fails here, before the PUT, so the running connector (if any) keeps its config and its tasks.
+ */
+async function validateAndPut(client: ConnectClient, inputs: ConnectorInputs) {
+  await validateBeforeApply(client, inputs.name, inputs.connectUrl, inputs.config);
+  return client.putConfig(inputs.config);
+}
+
 /** Applies the config unless an identical one exists already (adoption); refuses to take over a different one. */
 async function applyOnCreate(
   client: ConnectClient,
   inputs: ConnectorInputs,
 ): Promise<Record<string, string>> {
   const existing = await client.getConfig();
-  if (existing === undefined) return (await client.putConfig(inputs.config)).info.config;
+  if (existing === undefined) return (await validateAndPut(client, inputs)).info.config;
   const differences = diffConfigKeys(
     comparableConfig(existing, inputs.name),
     comparableConfig(inputs.config, inputs.name),
@@ -141,7 +151,7 @@ export const connectorProvider = {
     // Only provider settings changed: keep the connector running untouched (a PUT restarts it), unless
     // it was deleted by hand since the last refresh, in which case it is created again.
     const current = needsReapply(olds, news) ? undefined : await client.getConfig();
-    const put = current === undefined ? await client.putConfig(news.config) : undefined;
+    const put = current === undefined ? await validateAndPut(client, news) : undefined;
     const applied = current ?? put!.info.config;
     // An update restarts the tasks asynchronously: wait for task configs from the new config before
     // trusting the status (the old tasks may still report RUNNING). A connector created again has no old tasks.

@@ -28,6 +28,27 @@ export interface TaskConfig {
   config: Record<string, string>;
 }
 
+/**
+ * Body of `PUT /connector-plugins/{class}/config/validate` (200): `error_count` is the number of errors over
+ * all keys, and each key's `value.errors` holds Connect's messages for it. `value.value` may be the value
+ * after the workers resolved config-provider placeholders, so it is never shown.
+ */
+export interface ConfigValidation {
+  name: string;
+  error_count: number;
+  groups?: string[];
+  configs: Array<{
+    definition?: { name: string; required?: boolean };
+    value: {
+      name: string;
+      value?: string | null;
+      errors: string[];
+      recommended_values?: string[];
+      visible?: boolean;
+    };
+  }>;
+}
+
 /** Body of `GET /connectors/{name}/offsets` (Kafka Connect 3.5+). */
 export interface ConnectorOffsets {
   offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }>;

@@ -61,6 +61,37 @@ describe("ConnectClient", () => {
     ]);
   });
 
+  it("validates against the plugin in connector.class, sending the connector's name, and applies nothing", async () => {
+    const { "topic.prefix": _dropped, ...invalid } = SOURCE_CONFIG;
+    const result = await client().validateConfig(invalid);
+    // Connect requires `name` on validate; the client adds the connector's, so only topic.prefix fails.
+    expect(result.error_count).toBe(1);
+    expect(result.configs.filter((c) => c.value.errors.length > 0).map((c) => c.value.name)).toEqual([
+      "topic.prefix",
+    ]);
+    expect(emulator().calls).toEqual([
+      {
+        method: "PUT",
+        path: "/connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate",
+        status: 200,
+      },
+    ]);
+    expect(emulator().configOf("cdc-source")).toBeUndefined();
+  });
+
+  it("retries validate on 409 and 5xx, never on 404", async () => {
+    emulator().rebalance(1);
+    emulator().inject({ count: 1, status: 503, message: "Service Unavailable" });
+    expect((await client().validateConfig(SOURCE_CONFIG)).error_count).toBe(0);
+    expect(emulator().calls.map((c) => c.status)).toEqual([409, 503, 200]);
+    emulator().resetCalls();
+    const error = await failure(
+      client().validateConfig({ ...SOURCE_CONFIG, "connector.class": "com.example.Missing" }),
+    );
+    expect(error.status).toBe(404);
+    expect(emulator().calls).toHaveLength(1);
+  });
+
   it("returns undefined / false for a connector that does not exist (404 is an answer, not an error)", async () => {
     const api = client();
     expect(await api.getConfig()).toBeUndefined();

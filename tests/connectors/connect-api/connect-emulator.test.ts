@@ -35,22 +35,108 @@ describe("Connect REST emulator", () => {
     });
   });
 
-  it("validate always answers 200 with error_count and per-field errors", async () => {
-    const { "topic.prefix": _dropped, ...config } = SOURCE_CONFIG;
-    const { status, body } = await call(
-      "PUT",
-      "/connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate",
-      config,
+  const VALIDATE = "/connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate";
+  type Validation = {
+    error_count: number;
+    configs: Array<{ value: { name: string; value: string | null; errors: string[] } }>;
+  };
+  const errorsOf = (body: unknown) =>
+    Object.fromEntries(
+      (body as Validation).configs
+        .filter((c) => c.value.errors.length > 0)
+        .map((c) => [c.value.name, c.value.errors]),
     );
+
+  it("validate answers 200 with error_count and per-key errors: a missing required key, name included, and a bad enum value", async () => {
+    const { "topic.prefix": _dropped, ...config } = SOURCE_CONFIG;
+    const { status, body } = await call("PUT", VALIDATE, { ...config, "snapshot.mode": "sometimes" });
     expect(status).toBe(200);
-    const result = body as {
-      error_count: number;
-      configs: Array<{ value: { name: string; errors: string[] } }>;
-    };
-    expect(result.error_count).toBe(1);
-    expect(result.configs.find((c) => c.value.name === "topic.prefix")?.value.errors).toEqual([
-      'Missing required configuration "topic.prefix" which has no default value.',
-    ]);
+    expect((body as Validation).error_count).toBe(3);
+    expect(errorsOf(body)).toEqual({
+      name: ['Missing required configuration "name" which has no default value.'],
+      "topic.prefix": ['Missing required configuration "topic.prefix" which has no default value.'],
+      "snapshot.mode": [
+        "Invalid value sometimes for configuration snapshot.mode: String must be one of: " +
+          "always, initial, initial_only, no_data, when_needed, configuration_based, custom, recovery",
+      ],
+    });
+    // Nothing applied.
+    expect(await call("GET", "/connectors")).toEqual({ status: 200, body: [] });
+    const valid = await call("PUT", VALIDATE, { ...SOURCE_CONFIG, name: "src" });
+    expect(valid).toMatchObject({ status: 200, body: { error_count: 0 } });
+  });
+
+  it("PUT config rejects what validate rejects, with the same messages", async () => {
+    const { status, body } = await call("PUT", "/connectors/src/config", {
+      ...SOURCE_CONFIG,
+      "plugin.name": "wal2json",
+    });
+    expect(status).toBe(400);
+    expect((body as { message: string }).message).toBe(
+      "Connector configuration is invalid and contains the following 1 error(s):\n" +
+        "Invalid value wal2json for configuration plugin.name: String must be one of: decoderbufs, pgoutput\n" +
+        "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+    );
+  });
+
+  it("validate answers 404 for a plugin no worker has, 400 without or with another connector.class", async () => {
+    const mysql = "io.debezium.connector.mysql.MySqlConnector";
+    const unknown = await call("PUT", `/connector-plugins/${mysql}/config/validate`, {
+      ...SOURCE_CONFIG,
+      "connector.class": mysql,
+    });
+    expect(unknown.status).toBe(404);
+    expect((unknown.body as { message: string }).message).toMatch(
+      new RegExp(
+        `^Failed to find any class that implements Connector and which name matches ${mysql}, available`,
+      ),
+    );
+    // GET /connector-plugins lists what the workers load (what the provider's error points at).
+    const listed = (await call("GET", "/connector-plugins")).body as Array<{ class: string }>;
+    expect(listed.map((p) => p.class)).not.toContain(mysql);
+    const { "connector.class": _dropped, ...classless } = SOURCE_CONFIG;
+    expect((await call("PUT", VALIDATE, classless)).status).toBe(400);
+    expect(
+      await call("PUT", VALIDATE, {
+        ...SOURCE_CONFIG,
+        "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+      }),
+    ).toEqual({
+      status: 400,
+      body: {
+        error_code: 400,
+        message:
+          "Included connector type io.confluent.connect.s3.S3SinkConnector does not match request type " +
+          "io.debezium.connector.postgresql.PostgresConnector",
+      },
+    });
+  });
+
+  it("validate sees placeholders resolved by the workers' config providers; GET returns them verbatim", async () => {
+    const resolving = await ConnectEmulator.start({
+      secrets: { [SOURCE_CONFIG["database.password"]!]: "s3cr3t" },
+      unknownPluginStatus: 500,
+    });
+    try {
+      const res = await fetch(`${resolving.url}${VALIDATE}`, {
+        method: "PUT",
+        body: JSON.stringify({ ...SOURCE_CONFIG, name: "src" }),
+      });
+      const body = (await res.json()) as Validation;
+      expect(body.configs.find((c) => c.value.name === "database.password")?.value.value).toBe("s3cr3t");
+      await fetch(`${resolving.url}/connectors/src/config`, {
+        method: "PUT",
+        body: JSON.stringify(SOURCE_CONFIG),
+      });
+      expect(resolving.configOf("src")?.["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
+      const older = await fetch(`${resolving.url}/connector-plugins/x.Missing/config/validate`, {
+        method: "PUT",
+        body: JSON.stringify({ "connector.class": "x.Missing" }),
+      });
+      expect(older.status).toBe(500);
+    } finally {
+      await resolving.stop();
+    }
   });
 
   it("pause, resume and stop change the reported states; stopped connectors have no tasks", async () => {

@@ -2,7 +2,10 @@
 // must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace,
 // and a config update that restarts the tasks asynchronously (the old tasks keep reporting their states,
 // and the task configs stay the old ones, until the restart). Every request is logged so tests can assert
-// the exact calls made.
+// the exact calls made. `PUT /connector-plugins/{class}/config/validate` validates as Connect does: per-key
+// errors (a missing required key, `name` included; a value outside a key's allowed strings) after resolving
+// config-provider placeholders, 400 when the body has no or another `connector.class`, and 404 (or 500, as
+// older workers answer) for a plugin class no worker has.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -13,6 +16,12 @@ export interface PluginSpec {
   type: "source" | "sink";
   /** Keys the plugin requires; a missing one is a validation error. */
   required: string[];
+  /**
+   * Keys with a fixed set of allowed values (Kafka's `ConfigDef.ValidString`): any other value is a
+   * validation error that quotes the value, as Kafka's `ConfigException` does (it hides only PASSWORD-typed
+   * values, so a connector-defined string key shows what it got).
+   */
+  oneOf?: Record<string, string[]>;
 }
 
 /**
@@ -72,6 +81,19 @@ export const DEFAULT_PLUGINS: Record<string, PluginSpec> = {
   "io.debezium.connector.postgresql.PostgresConnector": {
     type: "source",
     required: ["topic.prefix", "database.hostname"],
+    oneOf: {
+      "plugin.name": ["decoderbufs", "pgoutput"],
+      "snapshot.mode": [
+        "always",
+        "initial",
+        "initial_only",
+        "no_data",
+        "when_needed",
+        "configuration_based",
+        "custom",
+        "recovery",
+      ],
+    },
   },
   "io.confluent.connect.s3.S3SinkConnector": { type: "sink", required: ["topics", "s3.bucket.name"] },
   "org.apache.kafka.connect.file.FileStreamSourceConnector": { type: "source", required: ["topic"] },
@@ -104,6 +126,8 @@ export class ConnectEmulator {
     private readonly plugins: Record<string, PluginSpec>,
     private readonly basicAuth: { username: string; password: string } | undefined,
     private readonly now: () => number,
+    private readonly secrets: Record<string, string>,
+    private readonly unknownPluginStatus: 404 | 500,
   ) {}
 
   static async start(
@@ -114,6 +138,13 @@ export class ConnectEmulator {
       tls?: { key: string; cert: string };
       /** The clock task start-up is measured with; tests may drive it by hand. Default Date.now. */
       now?: () => number;
+      /**
+       * What the workers' config providers resolve, by placeholder: validation (validate and `PUT …/config`)
+       * sees the resolved values, as Connect's does; `GET` still returns the placeholders.
+       */
+      secrets?: Record<string, string>;
+      /** How validate answers a plugin class no worker has: 404 (default), or 500 as older workers do. */
+      unknownPluginStatus?: 404 | 500;
     } = {},
   ) {
     const server = options.tls ? createTlsServer(options.tls) : createServer();
@@ -125,6 +156,8 @@ export class ConnectEmulator {
       options.plugins ?? DEFAULT_PLUGINS,
       options.basicAuth,
       options.now ?? Date.now,
+      options.secrets ?? {},
+      options.unknownPluginStatus ?? 404,
     );
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void emulator.handle(req, res));
     return emulator;
@@ -252,6 +285,9 @@ export class ConnectEmulator {
     ) {
       return [200, this.validate(parts[1]!, asConfig(body))];
     }
+    if (parts[0] === "connector-plugins" && parts.length === 1 && method === "GET") {
+      return [200, Object.entries(this.plugins).map(([name, spec]) => ({ class: name, type: spec.type }))];
+    }
     if (parts[0] !== "connectors") throw new HttpError(404, "HTTP 404 Not Found");
     if (parts.length === 1 && method === "GET") return [200, [...this.connectors.keys()].sort()];
     const name = parts[1]!;
@@ -313,7 +349,10 @@ export class ConnectEmulator {
     if (connectorClass === undefined) {
       throw new HttpError(400, `Connector config ${JSON.stringify(config)} contains no connector type`);
     }
-    const errors = validationErrors(this.plugins[connectorClass], connectorClass, config);
+    const spec = this.plugins[connectorClass];
+    const errors = spec
+      ? Object.values(keyErrors(spec, this.resolve({ ...config, name }))).flat()
+      : [unknownPluginMessage(connectorClass, this.plugins)];
     if (errors.length > 0) {
       throw new HttpError(
         400,
@@ -370,19 +409,50 @@ export class ConnectEmulator {
     }));
   }
 
-  private validate(connectorClass: string, config: Record<string, string>) {
+  /** Connect's resolution of config-provider placeholders (the worker's config providers). */
+  private resolve(config: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [key, this.secrets[value] ?? value]),
+    );
+  }
+
+  /** `PUT /connector-plugins/{class}/config/validate`: applies nothing; 200 with the errors per key. */
+  private validate(connectorClass: string, submitted: Record<string, string>) {
+    const included = submitted["connector.class"];
+    if (included === undefined) {
+      throw new HttpError(400, `Connector config ${JSON.stringify(submitted)} contains no connector type`);
+    }
+    if (included !== connectorClass) {
+      throw new HttpError(
+        400,
+        `Included connector type ${included} does not match request type ${connectorClass}`,
+      );
+    }
     const spec = this.plugins[connectorClass];
-    const keys = [...new Set(["connector.class", ...(spec?.required ?? []), ...Object.keys(config)])];
+    if (!spec)
+      throw new HttpError(this.unknownPluginStatus, unknownPluginMessage(connectorClass, this.plugins));
+    const config = this.resolve(submitted);
+    const errors = keyErrors(spec, config);
+    const keys = [
+      ...new Set([
+        "name",
+        "connector.class",
+        ...spec.required,
+        ...Object.keys(spec.oneOf ?? {}),
+        ...Object.keys(config),
+      ]),
+    ];
     const configs = keys.map((key) => ({
       definition: {
         name: key,
-        required: key === "connector.class" || (spec?.required.includes(key) ?? false),
+        required: key === "name" || key === "connector.class" || spec.required.includes(key),
       },
       value: {
         name: key,
+        // The value as validated: resolved, so a string-typed key shows the secret a placeholder stood for.
         value: config[key] ?? null,
-        errors: validationErrors(spec, connectorClass, config, key),
-        recommended_values: [],
+        errors: errors[key] ?? [],
+        recommended_values: spec.oneOf?.[key] ?? [],
         visible: true,
       },
     }));
@@ -445,23 +515,30 @@ function taskCount(config: Record<string, string>): number {
   return Math.max(1, Number.parseInt(config["tasks.max"] ?? "1", 10) || 1);
 }
 
-function validationErrors(
-  spec: PluginSpec | undefined,
-  connectorClass: string,
-  config: Record<string, string>,
-  onlyKey?: string,
-): string[] {
-  if (!spec) {
-    return onlyKey === undefined || onlyKey === "connector.class"
-      ? [`Failed to find any class that implements Connector and which name matches ${connectorClass}`]
-      : [];
+/** Validation errors by key, in Connect's order: `name` (every connector needs one), then the plugin's keys. */
+function keyErrors(spec: PluginSpec, config: Record<string, string>): Record<string, string[]> {
+  const errors: Record<string, string[]> = {};
+  const add = (key: string, message: string) => (errors[key] ??= []).push(message);
+  for (const key of ["name", ...spec.required]) {
+    if (config[key] === undefined || config[key] === "")
+      add(key, `Missing required configuration "${key}" which has no default value.`);
   }
-  return spec.required
-    .filter(
-      (key) =>
-        (onlyKey === undefined || key === onlyKey) && (config[key] === undefined || config[key] === ""),
-    )
-    .map((key) => `Missing required configuration "${key}" which has no default value.`);
+  for (const [key, allowed] of Object.entries(spec.oneOf ?? {})) {
+    const value = config[key];
+    if (value !== undefined && !allowed.includes(value))
+      add(
+        key,
+        `Invalid value ${value} for configuration ${key}: String must be one of: ${allowed.join(", ")}`,
+      );
+  }
+  return errors;
+}
+
+function unknownPluginMessage(connectorClass: string, plugins: Record<string, PluginSpec>): string {
+  return (
+    `Failed to find any class that implements Connector and which name matches ${connectorClass}, ` +
+    `available connectors are: ${Object.keys(plugins).join(", ")}`
+  );
 }
 
 function asConfig(body: unknown): Record<string, string> {

@@ -16,6 +16,10 @@ export const SOURCE_CONFIG: Record<string, string> = {
   "topic.prefix": "cdc",
 };
 
+/** Connect's validation of SOURCE_CONFIG's plugin, which the provider calls before each `PUT …/config`. */
+export const SOURCE_VALIDATE =
+  "PUT /connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate";
+
 export const FAST_RETRY = { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 4, maxElapsedMs: 5_000 };
 
 export function sourceInputs(connectUrl: string, overrides: Partial<ConnectorInputs> = {}): ConnectorInputs {

@@ -1,11 +1,12 @@
 // The dynamic provider's methods, called as the Pulumi engine calls them, against the Connect emulator.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connectorProvider as provider,
   type ConnectorInputs,
   type ConnectorOutputs,
 } from "../../../connectors/connect-api";
-import { SOURCE_CONFIG, sourceInputs, useConnectEmulator } from "./fixtures";
+import { ConnectEmulator } from "./connect-emulator";
+import { SOURCE_CONFIG, SOURCE_VALIDATE, sourceInputs, useConnectEmulator } from "./fixtures";
 
 const emulator = useConnectEmulator();
 
@@ -41,13 +42,14 @@ describe("create", () => {
       workerIds: ["10.0.1.10:8083", "10.0.2.20:8083"],
     });
     const lines = emulator().callLines();
-    expect(lines.slice(0, 2)).toEqual([
+    expect(lines.slice(0, 3)).toEqual([
       "GET /connectors/cdc-source/config",
+      SOURCE_VALIDATE,
       "PUT /connectors/cdc-source/config",
     ]);
     // It polled through UNASSIGNED until RUNNING: several status reads, nothing else.
-    expect(lines.length).toBeGreaterThan(3);
-    expect(new Set(lines.slice(2))).toEqual(new Set(["GET /connectors/cdc-source/status"]));
+    expect(lines.length).toBeGreaterThan(4);
+    expect(new Set(lines.slice(3))).toEqual(new Set(["GET /connectors/cdc-source/status"]));
   });
 
   it("keeps the placeholder, never a resolved secret, in the applied config", async () => {
@@ -103,29 +105,107 @@ describe("create", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it("fails on an invalid config with Connect's error list, after one PUT", async () => {
+  it("fails on a config Connect's validate rejects, listing every failing key, and sends no PUT", async () => {
     const { "database.hostname": _dropped, ...config } = SOURCE_CONFIG;
-    expect(await rejection(provider.create(inputs({ config })))).toBe(
-      'Kafka Connect connector "cdc-source": PUT /connectors/cdc-source/config failed with HTTP 400 after 1 attempt: ' +
-        "Connector configuration is invalid and contains the following 1 error(s):\n" +
-        'Missing required configuration "database.hostname" which has no default value.\n' +
-        "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+    const invalid = { ...config, "snapshot.mode": "sometimes" };
+    expect(await rejection(provider.create(inputs({ config: invalid })))).toBe(
+      'Kafka Connect connector "cdc-source": Connect rejected the config: ' +
+        `${SOURCE_VALIDATE} reported 2 error(s); nothing was applied (no PUT /connectors/cdc-source/config), ` +
+        "the connector is left as it was:\n" +
+        '  database.hostname: Missing required configuration "database.hostname" which has no default value.\n' +
+        "  snapshot.mode: Invalid value sometimes for configuration snapshot.mode: String must be one of: " +
+        "always, initial, initial_only, no_data, when_needed, configuration_based, custom, recovery",
     );
-    expect(emulator().callLines()).toEqual([
-      "GET /connectors/cdc-source/config",
-      "PUT /connectors/cdc-source/config",
+    expect(emulator().calls).toEqual([
+      { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 200 },
     ]);
+    expect(emulator().configOf("cdc-source")).toBeUndefined();
+  });
+
+  it("carries the failing keys and messages on the error", async () => {
+    const error = await provider
+      .create(inputs({ config: { ...SOURCE_CONFIG, "plugin.name": "wal2json" } }))
+      .then(
+        () => undefined,
+        (err: unknown) => err as Error & { configErrors?: unknown },
+      );
+    expect(error?.name).toBe("ConnectorConfigError");
+    expect(error?.configErrors).toEqual([
+      {
+        key: "plugin.name",
+        messages: [
+          "Invalid value wal2json for configuration plugin.name: String must be one of: decoderbufs, pgoutput",
+        ],
+      },
+    ]);
+  });
+
+  it("fails on a plugin class no worker has, naming the class and the missing plugin, and sends no PUT", async () => {
+    const mysql = { ...SOURCE_CONFIG, "connector.class": "io.debezium.connector.mysql.MySqlConnector" };
+    expect(await rejection(provider.create(inputs({ config: mysql })))).toBe(
+      'Kafka Connect connector "cdc-source": connector.class "io.debezium.connector.mysql.MySqlConnector" is not ' +
+        `a connector plugin the Connect workers at ${emulator().url} have; the worker image probably lacks the plugin: ` +
+        "install it on the workers' plugin.path (GET /connector-plugins lists what they load), or fix " +
+        'config["connector.class"]. Nothing was applied. ' +
+        "PUT /connector-plugins/io.debezium.connector.mysql.MySqlConnector/config/validate failed with HTTP 404 after 1 attempt: " +
+        "Failed to find any class that implements Connector and which name matches io.debezium.connector.mysql.MySqlConnector, " +
+        "available connectors are: io.debezium.connector.postgresql.PostgresConnector, io.confluent.connect.s3.S3SinkConnector, " +
+        "org.apache.kafka.connect.file.FileStreamSourceConnector, org.apache.kafka.connect.file.FileStreamSinkConnector",
+    );
+    expect(emulator().calls).toEqual([
+      { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
+      {
+        method: "PUT",
+        path: "/connector-plugins/io.debezium.connector.mysql.MySqlConnector/config/validate",
+        status: 404,
+      },
+    ]);
+  });
+
+  it("does not retry a 400 from validate, and reads it as a plugin the workers lack", async () => {
+    emulator().inject({ count: 1, pathSuffix: "/config/validate", status: 400, message: "Unknown plugin" });
+    const message = await rejection(provider.create(inputs()));
+    expect(message).toMatch(
+      /^Kafka Connect connector "cdc-source": connector\.class "io\.debezium\.connector\.postgresql\.PostgresConnector" is not a connector plugin/,
+    );
+    expect(message).toMatch(/the worker image probably lacks the plugin/);
+    expect(message.endsWith(`${SOURCE_VALIDATE} failed with HTTP 400 after 1 attempt: Unknown plugin`)).toBe(
+      true,
+    );
+    expect(emulator().callLines()).toEqual(["GET /connectors/cdc-source/config", SOURCE_VALIDATE]);
+  });
+
+  it("retries validate on a rebalance: 409 twice, then validate 200 and one PUT", async () => {
+    emulator().inject({
+      count: 2,
+      pathSuffix: "/config/validate",
+      status: 409,
+      message: "Request cannot be completed because a rebalance is expected",
+    });
+    await provider.create(inputs());
+    expect(emulator().calls.slice(0, 5)).toEqual([
+      { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 409 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 409 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 200 },
+      { method: "PUT", path: "/connectors/cdc-source/config", status: 201 },
+    ]);
+    expect(emulator().calls.filter((c) => c.path.endsWith("/validate"))).toHaveLength(3);
   });
 
   it("rides through a rebalance: 409 twice then success is 3 PUTs", async () => {
     emulator().inject({
       count: 2,
       method: "PUT",
+      pathSuffix: "/connectors/cdc-source/config",
       status: 409,
       message: "Request cannot be completed because a rebalance is expected",
     });
     await provider.create(inputs());
-    const puts = emulator().calls.filter((c) => c.method === "PUT");
+    const puts = emulator().calls.filter(
+      (c) => c.path === "/connectors/cdc-source/config" && c.method === "PUT",
+    );
     expect(puts.map((c) => c.status)).toEqual([409, 409, 201]);
   });
 });
@@ -150,9 +230,32 @@ describe("diff and update", () => {
     const updated = await provider.update("cdc-source", outs, news);
     expect(updated.outs?.config["tasks.max"]).toBe("2");
     expect(updated.outs?.taskStates).toHaveLength(2);
-    expect(emulator().callLines()[0]).toBe("PUT /connectors/cdc-source/config");
-    expect(emulator().calls[0]?.status).toBe(200);
+    expect(emulator().callLines().slice(0, 2)).toEqual([
+      SOURCE_VALIDATE,
+      "PUT /connectors/cdc-source/config",
+    ]);
+    expect(emulator().calls[1]?.status).toBe(200);
     expect(emulator().configOf("cdc-source")?.["tasks.max"]).toBe("2");
+  });
+
+  it("an update whose config validate rejects sends no PUT: the old config stays applied and the tasks keep running", async () => {
+    const outs = await created();
+    const news = inputs({
+      config: { ...SOURCE_CONFIG, "tasks.max": "2", "snapshot.mode": "sometimes", "topic.prefix": "" },
+    });
+    expect(await rejection(provider.update("cdc-source", outs, news))).toBe(
+      'Kafka Connect connector "cdc-source": Connect rejected the config: ' +
+        `${SOURCE_VALIDATE} reported 2 error(s); nothing was applied (no PUT /connectors/cdc-source/config), ` +
+        "the connector is left as it was:\n" +
+        '  topic.prefix: Missing required configuration "topic.prefix" which has no default value.\n' +
+        "  snapshot.mode: Invalid value sometimes for configuration snapshot.mode: String must be one of: " +
+        "always, initial, initial_only, no_data, when_needed, configuration_based, custom, recovery",
+    );
+    expect(emulator().callLines()).toEqual([SOURCE_VALIDATE]);
+    expect(emulator().configOf("cdc-source")).toEqual({ ...SOURCE_CONFIG, name: "cdc-source" });
+    const status = (await provider.read("cdc-source", outs)).props;
+    expect(status?.config).toEqual(SOURCE_CONFIG);
+    expect(status?.taskStates).toEqual([{ id: 0, state: "RUNNING", workerId: "10.0.1.10:8083" }]);
   });
 
   it("does not PUT when only provider settings changed", async () => {
@@ -171,8 +274,9 @@ describe("diff and update", () => {
     emulator().removeConnector("cdc-source");
     const updated = await provider.update("cdc-source", outs, inputs({ resetOffsetsOnDelete: true }));
     expect(updated.outs?.connectorState).toBe("RUNNING");
-    expect(emulator().calls.slice(0, 2)).toEqual([
+    expect(emulator().calls.slice(0, 3)).toEqual([
       { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 200 },
       { method: "PUT", path: "/connectors/cdc-source/config", status: 201 },
     ]);
   });
@@ -180,7 +284,10 @@ describe("diff and update", () => {
   it("re-applies the config when the version input changes", async () => {
     const outs = await created();
     await provider.update("cdc-source", outs, inputs({ version: "2" }));
-    expect(emulator().callLines()[0]).toBe("PUT /connectors/cdc-source/config");
+    expect(emulator().callLines().slice(0, 2)).toEqual([
+      SOURCE_VALIDATE,
+      "PUT /connectors/cdc-source/config",
+    ]);
   });
 
   it("replaces, deleting first, on a rename and on a connector.class change", async () => {
@@ -220,12 +327,12 @@ describe("diff and update", () => {
     expect(message).toBe(
       `Kafka Connect connector "cdc-source": not RUNNING: task 0 FAILED on 10.0.1.10:8083: ${trace}`,
     );
-    // PUT, then task configs and status until the restart; the last poll saw the new task configs.
+    // Validate, PUT, then task configs and status until the restart; the last poll saw the new task configs.
     const lines = emulator().callLines();
-    expect(lines[0]).toBe("PUT /connectors/cdc-source/config");
-    expect(lines.length % 2).toBe(1);
-    expect(lines.length).toBeGreaterThan(3);
-    for (let i = 1; i < lines.length; i += 2) {
+    expect(lines.slice(0, 2)).toEqual([SOURCE_VALIDATE, "PUT /connectors/cdc-source/config"]);
+    expect(lines.length % 2).toBe(0);
+    expect(lines.length).toBeGreaterThan(4);
+    for (let i = 2; i < lines.length; i += 2) {
       expect(lines.slice(i, i + 2)).toEqual([
         "GET /connectors/cdc-source/tasks",
         "GET /connectors/cdc-source/status",
@@ -260,6 +367,78 @@ describe("diff and update", () => {
     expect(message).toBe(
       'Kafka Connect connector "cdc-source": not RUNNING: connector is PAUSED; resume it (PUT /connectors/cdc-source/resume) and run again',
     );
+  });
+});
+
+describe("validate on workers that resolve secrets or predate the 404", () => {
+  // A connector-defined string key whose validator quotes the value it got (Kafka hides only PASSWORD-typed
+  // values): the workers resolve the placeholder before validating, so Connect's message holds the secret.
+  const HTTP_SOURCE = "com.example.http.HttpSourceConnector";
+  const TOKEN_PLACEHOLDER = "${env:HTTP_API_TOKEN}";
+  const RESOLVED_TOKEN = "tok-live-9f8e7d6c";
+  const HTTP_VALIDATE = `/connector-plugins/${HTTP_SOURCE}/config/validate`;
+  let connect: ConnectEmulator;
+  beforeAll(async () => {
+    connect = await ConnectEmulator.start({
+      plugins: {
+        [HTTP_SOURCE]: {
+          type: "source",
+          required: ["topic"],
+          oneOf: { "http.api.token": ["tok-test-0000"], "http.mode": ["poll", "stream"] },
+        },
+      },
+      secrets: { [TOKEN_PLACEHOLDER]: RESOLVED_TOKEN },
+      unknownPluginStatus: 500,
+    });
+  });
+  afterAll(() => connect.stop());
+  const httpInputs = (config: Record<string, string>) =>
+    sourceInputs(connect.url, {
+      name: "http-source",
+      config: { "connector.class": HTTP_SOURCE, topic: "events", ...config },
+    });
+
+  it("never echoes a secret, resolved by the workers or sent in plaintext; other values show", async () => {
+    for (const token of [TOKEN_PLACEHOLDER, "tok-plain-1234"]) {
+      connect.resetCalls();
+      const error = await provider
+        .create(httpInputs({ "http.api.token": token, "http.mode": "sometimes" }))
+        .then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+      expect(error?.message).toBe(
+        'Kafka Connect connector "http-source": Connect rejected the config: ' +
+          `PUT ${HTTP_VALIDATE} reported 2 error(s); nothing was applied (no PUT /connectors/http-source/config), ` +
+          "the connector is left as it was:\n" +
+          "  http.api.token: Invalid value [hidden] for configuration http.api.token: String must be one of: tok-test-0000\n" +
+          "  http.mode: Invalid value sometimes for configuration http.mode: String must be one of: poll, stream",
+      );
+      expect(error?.message).not.toContain(RESOLVED_TOKEN);
+      expect(error?.message).not.toContain("tok-plain-1234");
+      expect(connect.callLines()).toEqual(["GET /connectors/http-source/config", `PUT ${HTTP_VALIDATE}`]);
+    }
+  });
+
+  it("retries a 500 'Failed to find any class' like any 5xx (maxAttempts calls), then names the missing plugin", async () => {
+    connect.resetCalls();
+    const missing = "io.confluent.connect.s3.S3SinkConnector";
+    const message = await rejection(provider.create(httpInputs({ "connector.class": missing })));
+    expect(message).toBe(
+      `Kafka Connect connector "http-source": connector.class "${missing}" is not a connector plugin the Connect ` +
+        `workers at ${connect.url} have; the worker image probably lacks the plugin: install it on the workers' ` +
+        'plugin.path (GET /connector-plugins lists what they load), or fix config["connector.class"]. Nothing was applied. ' +
+        `PUT /connector-plugins/${missing}/config/validate failed with HTTP 500 after 5 attempts: ` +
+        `Failed to find any class that implements Connector and which name matches ${missing}, available connectors are: ${HTTP_SOURCE}`,
+    );
+    expect(connect.calls).toEqual([
+      { method: "GET", path: "/connectors/http-source/config", status: 404 },
+      ...Array.from({ length: 5 }, () => ({
+        method: "PUT",
+        path: `/connector-plugins/${missing}/config/validate`,
+        status: 500,
+      })),
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@ import { runInThisContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as connectApi from "../../../connectors/connect-api";
 import { ConnectEmulator } from "./connect-emulator";
-import { SOURCE_CONFIG, sourceInputs } from "./fixtures";
+import { SOURCE_CONFIG, SOURCE_VALIDATE, sourceInputs } from "./fixtures";
 
 const registered: pulumi.runtime.MockResourceArgs[] = [];
 let api: typeof connectApi;
@@ -109,6 +109,7 @@ describe("KafkaConnector", () => {
     });
     expect((await provider.check(inputs, inputs)).failures).toEqual([]);
     // Exercise the retry paths in the loaded copy too: a rebalance 409 and a request timeout.
+    // The first PUT is Connect's validate, which the provider calls before PUT …/config.
     connect.inject({ count: 1, method: "PUT", status: 409, message: "rebalance" });
     connect.inject({ count: 1, pathSuffix: "/status", delayMs: 1_500 });
     const created = await provider.create(inputs);
@@ -117,7 +118,8 @@ describe("KafkaConnector", () => {
     await provider.delete("cdc-source", created.outs!);
     expect(connect.calls).toEqual([
       { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
-      { method: "PUT", path: "/connectors/cdc-source/config", status: 409 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 409 },
+      { method: "PUT", path: SOURCE_VALIDATE.slice(4), status: 200 },
       { method: "PUT", path: "/connectors/cdc-source/config", status: 201 },
       { method: "GET", path: "/connectors/cdc-source/status", status: 200 }, // answered too late: timed out
       { method: "GET", path: "/connectors/cdc-source/status", status: 200 },

@@ -85,15 +85,16 @@ describe("the serialized provider, compiled to CommonJS", () => {
       workerIds: ["10.0.1.10:8083"],
     });
     expect(report["read"]).toMatchObject({ id: "cdc-source", props: { connectorState: "RUNNING" } });
+    // Connect's validate rejects the config before any PUT …/config.
     expect(report["failure"]).toEqual({
-      name: "ConnectApiError",
-      status: 400,
+      name: "ConnectorConfigError",
       message:
-        'Kafka Connect connector "cdc-broken": PUT /connectors/cdc-broken/config failed with HTTP 400 after 1 attempt: ' +
-        "Connector configuration is invalid and contains the following 1 error(s):\n" +
-        'Missing required configuration "topic.prefix" which has no default value.\n' +
-        "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+        'Kafka Connect connector "cdc-broken": Connect rejected the config: ' +
+        "PUT /connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate reported 1 error(s); " +
+        "nothing was applied (no PUT /connectors/cdc-broken/config), the connector is left as it was:\n" +
+        '  topic.prefix: Missing required configuration "topic.prefix" which has no default value.',
     });
+    expect(connect.configOf("cdc-broken")).toBeUndefined();
     expect(connect.configOf("cdc-source")).toBeUndefined();
   });
 });
