@@ -46,3 +46,42 @@ export class DurabilityTracker {
     if (last) this.onDurable(last);
   }
 }
+
+/**
+ * Stores the source offset of each durable transaction, then acknowledges the slot up to it: the
+ * slot never confirms a position the stored offset has not reached, as Debezium acknowledges only
+ * in `commitOffset()`, once Kafka Connect has flushed the offsets. So a slot that has moved means
+ * the offset (and with it `snapshot_completed`) is stored, and a restart does not snapshot again.
+ */
+export class SourceCommitter<T> {
+  private acknowledged: bigint | null = null;
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    /** Resolves once this value, or a later one, is durable; writes land in call order. */
+    private readonly store: (value: T) => Promise<void>,
+    private readonly acknowledge: (lsn: bigint) => void,
+    private readonly fail: (err: Error) => void,
+  ) {}
+
+  commit(lsn: bigint, value: T): void {
+    this.last = this.store(value).then(
+      () => {
+        if (this.acknowledged !== null && lsn <= this.acknowledged) return;
+        this.acknowledged = lsn;
+        this.acknowledge(lsn);
+      },
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  /** The last position acknowledged (its offset is stored), or null. */
+  acknowledgedLsn(): bigint | null {
+    return this.acknowledged;
+  }
+
+  /** Waits until every offset committed so far is stored and acknowledged (or failed). */
+  settled(): Promise<void> {
+    return this.last;
+  }
+}

@@ -11,7 +11,7 @@ import type { ConnectorInput } from "./connector-input";
 import { OffsetFile } from "./durable";
 import { heartbeatRecord } from "./heartbeat";
 import { formatLsn } from "./lsn";
-import { DurabilityTracker, type CommittedTx } from "./progress";
+import { DurabilityTracker, SourceCommitter, type CommittedTx } from "./progress";
 import { S3SinkEmulator } from "./sink";
 import { parseSinkConfig, type SinkSettings } from "./sink-config";
 import { runSnapshot } from "./snapshot";
@@ -83,11 +83,11 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private readonly counts = { snapshotRecords: 0, transactions: 0, records: 0 };
   private readonly catalog: pg.Client;
   private readonly tracker: DurabilityTracker;
+  private readonly committer: SourceCommitter<SourceOffset>;
   private readonly stream: SlotStream;
   private readonly timers: NodeJS.Timeout[] = [];
   private sink!: S3SinkEmulator;
   private paused = false;
-  private acknowledged: bigint | null = null;
   private snapshotDone: boolean;
   private failed: Error | undefined;
   private stopped = false;
@@ -103,6 +103,11 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     this.snapshotDone = stored?.snapshot_completed ?? false;
     this.catalog = new pg.Client({ ...clientConfig(source), options: SESSION_OPTIONS });
     this.tracker = new DurabilityTracker((tx) => this.onDurable(tx));
+    this.committer = new SourceCommitter(
+      (offset) => this.offsets.write(offset),
+      (lsn) => this.stream.acknowledge(lsn),
+      (err) => this.fail(err),
+    );
     this.stream = new SlotStream(
       source,
       this.catalog,
@@ -149,9 +154,10 @@ class LocalConnectorRuntime implements ConnectorRuntime {
       }
       if (mode !== "initial_only") {
         await this.stream.start(clientConfig(this.source), startLsn);
-        this.stream.onKeepalive(
-          () => this.acknowledged !== null && this.stream.acknowledge(this.acknowledged),
-        );
+        this.stream.onKeepalive(() => {
+          const lsn = this.committer.acknowledgedLsn();
+          if (lsn !== null) this.stream.acknowledge(lsn);
+        });
       }
     } catch (err) {
       await this.catalog.end().catch(() => undefined);
@@ -230,10 +236,13 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     this.applyBackpressure();
   }
 
-  /** Everything up to `tx` is durable: acknowledge the slot and store the source offset. */
+  /**
+   * Everything up to `tx` is durable (files and sink offsets): store the source offset, and only
+   * once it is stored acknowledge the slot. Acknowledging first would let the slot run ahead of
+   * the offset a restart reads: after a kill in between, no stored `snapshot_completed` means a
+   * new snapshot, streamed on from its own, later LSN, so the transactions up to it were skipped.
+   */
   private onDurable(tx: CommittedTx): void {
-    this.acknowledged = tx.endLsn;
-    this.stream.acknowledge(tx.endLsn);
     // The snapshot is transaction 0, committed before any streamed one; the tracker reports only the
     // last of the transactions that became durable together, so any durable one means it is done.
     this.snapshotDone = true;
@@ -244,7 +253,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
       txId: tx.txId,
       snapshot_completed: this.snapshotDone,
     };
-    this.offsets.write(offset).catch((err: Error) => this.fail(err));
+    this.committer.commit(tx.endLsn, offset);
   }
 
   private fail(err: Error): void {
@@ -266,9 +275,10 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     try {
       if (!this.failed) await this.sink.flush();
     } finally {
+      // The last source offsets are stored and acknowledged before the replication connection closes.
+      await this.committer.settled();
       await this.stream.stop();
       await this.sink.close();
-      await this.offsets.settled();
       await this.catalog.end().catch(() => undefined);
     }
     if (this.failed) throw this.failed;
@@ -276,12 +286,13 @@ class LocalConnectorRuntime implements ConnectorRuntime {
 
   stats(): RuntimeStats {
     const sink = this.sink.stats();
+    const acknowledged = this.committer.acknowledgedLsn();
     return {
       ...this.counts,
       files: sink.files,
       recordsInFiles: sink.records,
       pendingRecords: this.tracker.pending(),
-      acknowledgedLsn: this.acknowledged === null ? null : formatLsn(this.acknowledged),
+      acknowledgedLsn: acknowledged === null ? null : formatLsn(acknowledged),
     };
   }
 }

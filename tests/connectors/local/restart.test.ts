@@ -33,10 +33,22 @@ describe("kill and restart", () => {
     const oracle = await createOracle(h);
     const { sourceFile, sinkFile } = writeConfigFiles(h, setup);
     const update = (t: number) => h.db.query(`UPDATE public.counter SET n = ${t}`);
+    const confirmed = async () => {
+      const slot = await h.db.query<{ lsn: string }>(
+        "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
+        [setup.slot],
+      );
+      return parseLsn(slot.rows[0]!.lsn);
+    };
+    const created = await confirmed();
 
     let child = await startCli(sourceFile, sinkFile, setup.bucketRoot);
     for (let t = 1; t <= 5; t += 1) await update(t);
     await waitFor(() => topicFiles(setup.bucketRoot, "cdc.public.counter").length >= 3);
+    // Files are renamed into place before any offset is stored: killed before the first source
+    // offset (snapshot_completed) is stored, a restart snapshots again, as documented. The slot is
+    // acknowledged only once that offset is stored, so kill mid-stream after it has moved.
+    await waitFor(async () => (await confirmed()) > created, 60_000);
     // Kill while records are in flight and in the open file: they were never acknowledged.
     for (let t = 6; t <= 10; t += 1) await update(t);
     const killed = exitCode(child);
@@ -46,13 +58,7 @@ describe("kill and restart", () => {
     child = await startCli(sourceFile, sinkFile, setup.bucketRoot);
     for (let t = 21; t <= TRANSACTIONS; t += 1) await update(t);
     const end = await h.db.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
-    await waitFor(async () => {
-      const slot = await h.db.query<{ lsn: string }>(
-        "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
-        [setup.slot],
-      );
-      return parseLsn(slot.rows[0]!.lsn) >= parseLsn(end.rows[0]!.lsn);
-    }, 60_000);
+    await waitFor(async () => (await confirmed()) >= parseLsn(end.rows[0]!.lsn), 60_000);
     const stopped = exitCode(child);
     child.kill("SIGTERM");
     expect(await stopped).toBe(0);
