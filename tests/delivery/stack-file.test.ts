@@ -9,6 +9,7 @@ import {
   stackFileText,
 } from "../../delivery/stack-file";
 import { parseStackConfig } from "../../infra/config";
+import { runtimeConfig } from "../infra/runtime-config";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -20,13 +21,6 @@ function problems(fn: () => unknown): string[] {
     throw error;
   }
   throw new Error("expected a StackFileError");
-}
-
-/** Config as the Pulumi engine hands it to the program: structured values as JSON text. */
-function runtimeConfig(config: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
 }
 
 const REVIEW_VARS = {

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { renderTemplate } from "../../delivery/stack-file";
 import { REGION, ROOT } from "./harness";
+import { runtimeConfig } from "./runtime-config";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
 
@@ -16,10 +17,7 @@ const rendered = renderTemplate(readFileSync(path.join(ROOT, "Pulumi.pr.yaml"), 
   PR_NUMBER: "42",
   STACK: "pr-42",
 });
-// Lists and maps reach the program as JSON text, as Pulumi hands them over.
-const config = Object.fromEntries(
-  Object.entries(rendered).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-);
+const config = runtimeConfig(rendered);
 
 const core = coreRules(80);
 

@@ -8,10 +8,9 @@
  * with wal_level=replica, an unreachable port and a role without the privileges exit 1 with a
  * message naming the problem, before anything is created.
  */
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_DEFAULTS, topicForTable } from "../../connectors/config";
@@ -22,8 +21,8 @@ import { LOCAL_BUCKET } from "../../local/pipeline";
 import { findFreePort, startEmbeddedPostgres, type EmbeddedPostgres } from "../../local/postgres";
 import { scd2Relation } from "../../local/summary";
 import { differences, duckText, pgText, type Row } from "./compare";
+import { REPO_ROOT, runNpmStart, summaryRow } from "./npm-start-process";
 
-const REPO_ROOT = resolve(__dirname, "../..");
 const TABLES: [string, readonly ColumnDefinition[]][] = [
   ["commerce.products", PRODUCTS_COLUMNS],
   ["commerce.users", USERS_COLUMNS],
@@ -36,32 +35,6 @@ const ADMIN_PASSWORD = "admin-pw-4f1c";
 const WEAK = "app_user";
 const WEAK_PASSWORD = "weak-pw-9d2e";
 const DATABASE = "shop";
-
-function run(
-  databaseUrl: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("npm", ["start", "--silent", "--", ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
-/** The summary table's row for `table`, as numbers. */
-function summaryRow(stdout: string, table: string): number[] {
-  const line = stdout.split("\n").find((l) => l.startsWith(`${table} `));
-  if (!line) throw new Error(`no summary row for ${table} in:\n${stdout}`);
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
 
 function urlFor(server: EmbeddedPostgres, user: string, password: string, database: string): string {
   return `postgres://${user}:${password}@127.0.0.1:${server.port}/${database}`;
@@ -134,7 +107,7 @@ describe("npm start with DATABASE_URL (an external PostgreSQL, non-superuser rol
 
   it("exits 1 naming wal_level on a server with wal_level=replica, and creates nothing there", async () => {
     const localDir = join(root, "local-replica");
-    const { code, stdout, stderr } = await run(replica!.connectionString, [
+    const { code, stdout, stderr } = await runNpmStart(replica!.connectionString, [
       "--duration",
       "1",
       "--fresh",
@@ -163,7 +136,7 @@ describe("npm start with DATABASE_URL (an external PostgreSQL, non-superuser rol
 
   it("exits 1 naming the URL (password hidden) and the refused connection for an unreachable port", async () => {
     const port = await findFreePort();
-    const { code, stderr } = await run(
+    const { code, stderr } = await runNpmStart(
       `postgres://${ADMIN}:${ADMIN_PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
       ["--duration", "1", "--local-dir", join(root, "local-unreachable")],
     );
@@ -175,7 +148,7 @@ describe("npm start with DATABASE_URL (an external PostgreSQL, non-superuser rol
   });
 
   it("exits 1 naming every missing privilege of a role without them, and creates nothing", async () => {
-    const { code, stderr } = await run(urlFor(logical!, WEAK, WEAK_PASSWORD, DATABASE), [
+    const { code, stderr } = await runNpmStart(urlFor(logical!, WEAK, WEAK_PASSWORD, DATABASE), [
       "--duration",
       "1",
       "--local-dir",
@@ -195,7 +168,7 @@ describe("npm start with DATABASE_URL (an external PostgreSQL, non-superuser rol
 
   it("runs the whole pipeline on it: exit 0, the summary matches the SCD2 output and the source tables", async () => {
     const localDir = join(root, "local");
-    const { code, stdout, stderr } = await run(urlFor(logical!, ADMIN, ADMIN_PASSWORD, DATABASE), [
+    const { code, stdout, stderr } = await runNpmStart(urlFor(logical!, ADMIN, ADMIN_PASSWORD, DATABASE), [
       "--duration",
       "3",
       "--rate",

@@ -3,36 +3,11 @@
  * print the summary for both tables and a product history on stdout, and log JSON lines on stderr
  * (stderr is not a terminal here).
  */
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-
-const REPO_ROOT = resolve(__dirname, "../..");
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("npm", ["start", "--silent", "--", ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
-/** The summary table's row for `table`, as numbers. */
-function summaryRow(stdout: string, table: string): number[] {
-  const line = stdout.split("\n").find((l) => l.startsWith(`${table} `));
-  if (!line) throw new Error(`no summary row for ${table} in:\n${stdout}`);
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
+import { runNpmStart, summaryRow } from "./npm-start-process";
 
 describe("npm start", () => {
   const root = mkdtempSync(join(tmpdir(), "cdc-start-"));
@@ -41,7 +16,7 @@ describe("npm start", () => {
 
   it("runs the whole pipeline, prints the summary and exits 0", async () => {
     const localDir = join(root, "local");
-    const { code, stdout, stderr } = await run([
+    const { code, stdout, stderr } = await runNpmStart("", [
       "--duration",
       "3",
       "--rate",
@@ -88,7 +63,7 @@ describe("npm start", () => {
     const localDir = join(root, "mine");
     mkdirSync(localDir);
     writeFileSync(join(localDir, "thesis.tex"), "precious");
-    const { code, stderr } = await run(["--fresh", "--local-dir", localDir]);
+    const { code, stderr } = await runNpmStart("", ["--fresh", "--local-dir", localDir]);
     expect(code).toBe(1);
     expect(stderr).toContain(
       `refusing to wipe ${localDir}: it holds thesis.tex, which npm start did not create`,
@@ -97,7 +72,7 @@ describe("npm start", () => {
   });
 
   it("rejects a bad option with exit code 2, naming it", async () => {
-    const { code, stderr } = await run(["--rate=0", "--local-dir", join(root, "unused")]);
+    const { code, stderr } = await runNpmStart("", ["--rate=0", "--local-dir", join(root, "unused")]);
     expect(code).toBe(2);
     expect(stderr).toContain("--rate: must be positive");
     expect(existsSync(join(root, "unused"))).toBe(false);
