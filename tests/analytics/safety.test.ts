@@ -58,9 +58,6 @@ class FailingStorage implements Storage {
   readText(key: string): Promise<string | undefined> {
     return this.inner.readText(key);
   }
-  createExclusive(key: string, body: string): Promise<boolean> {
-    return this.inner.createExclusive(key, body);
-  }
   createIfAbsent(key: string, body: string): Promise<string | undefined> {
     return this.inner.createIfAbsent(key, body);
   }

@@ -90,10 +90,6 @@ export class DirectoryStorage implements Storage {
     });
   }
 
-  async createExclusive(key: string, body: string): Promise<boolean> {
-    return (await this.createIfAbsent(key, body)) !== undefined;
-  }
-
   /**
    * Writes a complete temporary file and hard-links it to the target name: link fails with EEXIST like
    * O_EXCL, and a reader never sees the file half-written.

@@ -73,7 +73,7 @@ export function s3ClientFromEnvironment(env: NodeJS.ProcessEnv = process.env): S
 /**
  * Storage under an S3 prefix. Objects are downloaded into the caller's staging directory for DuckDB
  * (so the job needs no httpfs extension) and reused while their ETag is unchanged. S3 PUTs are atomic,
- * so `writeText` is a plain PUT; `createExclusive` is a conditional PUT (`If-None-Match: *`), and the
+ * so `writeText` is a plain PUT; `createIfAbsent` is a conditional PUT (`If-None-Match: *`), and the
  * compare-and-swap methods use the ETag: `If-Match` on PutObject and on DeleteObject.
  */
 export class S3Storage implements Storage {
@@ -176,15 +176,7 @@ export class S3Storage implements Storage {
   }
 
   async readText(key: string): Promise<string | undefined> {
-    try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }),
-      );
-      return await response.Body!.transformToString("utf8");
-    } catch (error) {
-      if (errorName(error) === "NoSuchKey") return undefined;
-      throw this.wrap(error, `cannot read ${key}`);
-    }
+    return (await this.readVersioned(key))?.text;
   }
 
   async writeText(key: string, body: string): Promise<void> {
@@ -198,28 +190,9 @@ export class S3Storage implements Storage {
     }
   }
 
-  async createExclusive(key: string, body: string): Promise<boolean> {
-    return (await this.createIfAbsent(key, body)) !== undefined;
-  }
-
   async createIfAbsent(key: string, body: string): Promise<string | undefined> {
-    try {
-      const response = await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.location.bucket,
-          Key: this.objectKey(key),
-          Body: body,
-          IfNoneMatch: "*",
-        }),
-      );
-      this.knownEtags.delete(key);
-      return response.ETag ?? "";
-    } catch (error) {
-      // 412: the object exists. 409: a concurrent conditional write to the same key won the race.
-      const status = httpStatus(error);
-      if (status === 412 || status === 409) return undefined;
-      throw this.wrap(error, `cannot create ${key}`);
-    }
+    // 412: the object exists. 409: a concurrent conditional write to the same key won the race.
+    return this.conditionalPut(key, body, { IfNoneMatch: "*" }, [412, 409], `cannot create ${key}`);
   }
 
   async readVersioned(key: string): Promise<VersionedText | undefined> {
@@ -236,22 +209,32 @@ export class S3Storage implements Storage {
   }
 
   async replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined> {
+    // 412: the ETag changed. 404: the object is gone. 409: a concurrent conditional write won.
+    return this.conditionalPut(key, body, { IfMatch: version }, [412, 404, 409], `cannot replace ${key}`);
+  }
+
+  /** A PUT under a precondition: the new ETag, or undefined when S3 answers one of `lost`. */
+  private async conditionalPut(
+    key: string,
+    body: string,
+    condition: { IfNoneMatch: string } | { IfMatch: string },
+    lost: number[],
+    failure: string,
+  ): Promise<string | undefined> {
     try {
       const response = await this.client.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key: this.objectKey(key),
           Body: body,
-          IfMatch: version,
+          ...condition,
         }),
       );
       this.knownEtags.delete(key);
       return response.ETag ?? "";
     } catch (error) {
-      // 412: the ETag changed. 404: the object is gone. 409: a concurrent conditional write won.
-      const status = httpStatus(error);
-      if (status === 412 || status === 404 || status === 409) return undefined;
-      throw this.wrap(error, `cannot replace ${key}`);
+      if (lost.includes(httpStatus(error) ?? 0)) return undefined;
+      throw this.wrap(error, failure);
     }
   }
 

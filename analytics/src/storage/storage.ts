@@ -39,11 +39,10 @@ export interface Storage {
   /** Writes text to `key` atomically: readers see the old or the new content, never a partial one. */
   writeText(key: string, body: string): Promise<void>;
   /**
-   * Creates `key` only if it does not exist (a run lock). Returns false when it already exists.
-   * Directory storage uses O_EXCL; S3 uses a conditional PUT (`If-None-Match: *`).
+   * Creates `key` only if it does not exist (a run lock): the new object's version tag, or undefined
+   * when it already exists. Directory storage links a complete file (EEXIST like O_EXCL); S3 uses a
+   * conditional PUT (`If-None-Match: *`).
    */
-  createExclusive(key: string, body: string): Promise<boolean>;
-  /** Like createExclusive, returning the new object's version tag, or undefined when `key` exists. */
   createIfAbsent(key: string, body: string): Promise<string | undefined>;
   /** The object's text and version tag, or `undefined` when it does not exist. */
   readVersioned(key: string): Promise<VersionedText | undefined>;

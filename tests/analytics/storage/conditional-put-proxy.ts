@@ -1,7 +1,7 @@
 // s3rver ignores `If-None-Match: *` on PUT (it always overwrites) and `If-Match: <etag>` on PUT and
 // DELETE. AWS S3 answers such a PUT on an existing key with 412 PreconditionFailed, and a PUT or DELETE
 // with If-Match with 412 when the ETag differs (404 NoSuchKey when the object is gone). This proxy sits
-// in front of s3rver and adds exactly that documented behaviour, so the S3 backend's createExclusive
+// in front of s3rver and adds exactly that documented behaviour, so the S3 backend's createIfAbsent
 // and compare-and-swap paths are tested against real HTTP responses.
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { S3Client } from "@aws-sdk/client-s3";

@@ -129,12 +129,12 @@ describe("S3Storage on s3rver", () => {
 
   // Emulator limitation, kept explicit: s3rver ignores If-None-Match on PUT and overwrites, so a lock
   // taken on s3rver directly does not exclude anyone. AWS S3 answers 412; storage-contract.test.ts tests
-  // createExclusive through a proxy that adds that documented behaviour. If this test starts failing,
+  // createIfAbsent through a proxy that adds that documented behaviour. If this test starts failing,
   // s3rver has learned conditional writes and the proxy can go.
   it("s3rver itself does not honour If-None-Match: * (why the contract test uses a proxy)", async () => {
     const storage = new S3Storage({ bucket: "data", prefix: freshPrefix() }, { client: server.client() });
-    expect(await storage.createExclusive("run.lock", "first")).toBe(true);
-    expect(await storage.createExclusive("run.lock", "second")).toBe(true);
+    expect(await storage.createIfAbsent("run.lock", "first")).toEqual(expect.any(String));
+    expect(await storage.createIfAbsent("run.lock", "second")).toEqual(expect.any(String));
     expect(await storage.readText("run.lock")).toBe("second");
   });
 

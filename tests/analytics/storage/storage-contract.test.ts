@@ -112,19 +112,22 @@ describe.each(backends)("%s storage", (_name, open) => {
     expect((await storage.list("")).map((o) => o.key)).toEqual(["d/2"]);
   });
 
-  it("creates a key exclusively: the first caller wins, later ones get false, the body is kept", async () => {
+  it("creates a key exclusively: the first caller wins, later ones get undefined, the body is kept", async () => {
     const storage = open();
-    expect(await storage.createExclusive("locks/run.lock", "owner-1")).toBe(true);
-    expect(await storage.createExclusive("locks/run.lock", "owner-2")).toBe(false);
+    expect(await storage.createIfAbsent("locks/run.lock", "owner-1")).toEqual(expect.any(String));
+    expect(await storage.createIfAbsent("locks/run.lock", "owner-2")).toBeUndefined();
     expect(await storage.readText("locks/run.lock")).toBe("owner-1");
     await storage.delete(["locks/run.lock"]);
-    expect(await storage.createExclusive("locks/run.lock", "owner-3")).toBe(true);
+    expect(await storage.createIfAbsent("locks/run.lock", "owner-3")).toEqual(expect.any(String));
   });
 
   it("lets exactly one of several concurrent callers take the lock", async () => {
     const storage = open();
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => storage.createExclusive("locks/race.lock", `owner-${i}`)),
+      Array.from(
+        { length: 8 },
+        async (_, i) => (await storage.createIfAbsent("locks/race.lock", `owner-${i}`)) !== undefined,
+      ),
     );
     expect(results.filter((won) => won)).toHaveLength(1);
     expect(await storage.readText("locks/race.lock")).toBe(`owner-${results.indexOf(true)}`);
