@@ -17,7 +17,7 @@ import {
   shortStackName,
   stackFileName,
 } from "./stack-names";
-import { parseStackList, planSweep, type SweepDecision } from "./sweep";
+import { parseStackList, planSweep } from "./sweep";
 
 /** A failure the user can fix: the message says what and where; exits 1. */
 export class CommandError extends Error {
@@ -138,7 +138,8 @@ export async function sweepReviewStacks(options: SweepOptions, logger: Logger): 
   if (!existsSync(options.stacksFile)) throw new CommandError(`--stacks: ${options.stacksFile} not found`);
   const stacks = parseStackList(readFileSync(options.stacksFile, "utf8"), options.stacksFile);
   const open = await listOpenPullRequests(options.github);
-  const decisions: SweepDecision[] = planSweep(stacks, open, options.label);
+  const decisions = planSweep(stacks, open, options.label);
+  const destroy = decisions.filter((d) => d.action === "destroy").map((d) => d.pullRequest);
   for (const decision of decisions)
     logger.info(
       { event: "sweep-decision", ...decision },
@@ -149,9 +150,9 @@ export async function sweepReviewStacks(options: SweepOptions, logger: Logger): 
       event: "sweep-summary",
       stacks: stacks.length,
       openPullRequests: open.length,
-      destroy: decisions.filter((d) => d.action === "destroy").length,
+      destroy: destroy.length,
     },
     "sweep planned",
   );
-  return decisions.filter((d) => d.action === "destroy").map((d) => d.pullRequest);
+  return destroy;
 }

@@ -26,14 +26,6 @@ export function shortStackName(name: string): string {
   return name.slice(name.lastIndexOf("/") + 1);
 }
 
-/** The review stack of a pull request. */
-export function reviewStackName(pullRequest: number): string {
-  if (!Number.isSafeInteger(pullRequest) || pullRequest < 1) {
-    throw new Error(`pull request number must be a positive integer (got ${pullRequest})`);
-  }
-  return `pr-${pullRequest}`;
-}
-
 /** The pull request a review stack belongs to, or undefined for any other stack. */
 export function reviewStackPullRequest(name: string): number | undefined {
   const match = REVIEW_STACK.exec(shortStackName(name));

@@ -8,8 +8,6 @@ import {
   StackFileError,
   stackFileText,
 } from "../../delivery/stack-file";
-import { parseStackConfig } from "../../infra/config";
-import { runtimeConfig } from "../infra/runtime-config";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -134,7 +132,8 @@ describe("renderTemplate", () => {
 describe("Pulumi.pr.yaml", () => {
   const template = readFileSync(join(ROOT, "Pulumi.pr.yaml"), "utf8");
 
-  it("renders a review stack the stack's config validation accepts: ephemeral, in the review VPC, MSK Serverless", () => {
+  // tests/infra/stack-review.test.ts runs the whole program on this rendering.
+  it("renders a review stack: ephemeral, in the review VPC, MSK Serverless", () => {
     const config = renderTemplate(template, "Pulumi.pr.yaml", REVIEW_VARS);
     expect(config).toEqual({
       "aws:region": "eu-west-1",
@@ -151,17 +150,6 @@ describe("Pulumi.pr.yaml", () => {
       "cdc-pipeline:connectMaxCount": "1",
       "cdc-pipeline:analyticsSchedule": "rate(15 minutes)",
     });
-    const stack = parseStackConfig(runtimeConfig(config), "pr-42");
-    expect(stack.ephemeral).toBe(true);
-    expect(stack.logRetentionDays).toBe(3);
-    expect(stack.network.existing).toEqual({
-      vpcId: "vpc-0123456789abcdef0",
-      privateSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-      privateRouteTableIds: [],
-    });
-    expect(stack.network.deployerCidrs).toEqual(["10.200.0.0/24"]);
-    expect(stack.kafka.mode).toBe("serverless");
-    expect(stack.database.backupRetentionDays).toBe(1);
   });
 
   it("names each review variable the workflows must provide", () => {

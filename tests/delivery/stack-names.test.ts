@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   checkStackName,
-  reviewStackName,
   reviewStackPullRequest,
   shortStackName,
   stackFileName,
@@ -23,13 +22,6 @@ describe("stack names", () => {
     ["PR-12", undefined],
   ])("reviewStackPullRequest(%j) = %j", (name, expected) => {
     expect(reviewStackPullRequest(name)).toBe(expected);
-  });
-
-  it("names a pull request's stack and refuses what is not a PR number", () => {
-    expect(reviewStackName(42)).toBe("pr-42");
-    expect(reviewStackPullRequest(reviewStackName(42))).toBe(42);
-    expect(() => reviewStackName(0)).toThrow("pull request number must be a positive integer (got 0)");
-    expect(() => reviewStackName(1.5)).toThrow("pull request number must be a positive integer (got 1.5)");
   });
 
   it.each([

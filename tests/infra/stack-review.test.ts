@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { renderTemplate } from "../../delivery/stack-file";
 import { REGION, ROOT } from "./harness";
-import { runtimeConfig } from "./runtime-config";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
 
@@ -17,7 +16,10 @@ const rendered = renderTemplate(readFileSync(path.join(ROOT, "Pulumi.pr.yaml"), 
   PR_NUMBER: "42",
   STACK: "pr-42",
 });
-const config = runtimeConfig(rendered);
+// Lists and maps reach the program as JSON text, as Pulumi hands them over.
+const config = Object.fromEntries(
+  Object.entries(rendered).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+);
 
 const core = coreRules(80);
 
