@@ -3,12 +3,13 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { topicOf } from "./discovery";
 import { Scd2Error, messageOf } from "./errors";
+import type { PendingFile } from "./scd2/files";
 import type { ResolvedTable } from "./scd2/table-run";
 import { runTable, scratchPath } from "./scd2/table-run";
 import { DEFAULT_LOCK_STALE_MS, acquireLock } from "./state/lock";
 import type { RunLock } from "./state/lock";
-import type { Manifest } from "./state/manifest";
-import { STATE_DIR, readManifest, referencedKeys, writeManifest } from "./state/manifest";
+import type { Manifest, Publication } from "./state/manifest";
+import { STATE_DIR, pendingKey, readManifest, referencedKeys, writeManifest } from "./state/manifest";
 import type { Storage } from "./storage/storage";
 import type { RunOptions, RunSummary, TableSummary } from "./types";
 
@@ -60,9 +61,11 @@ async function removeOrphans(
   lock: RunLock,
 ): Promise<string[]> {
   const orphans: string[] = [];
+  // A publication is finished before this runs; one still pending would need both ends of its moves.
+  const moving = (manifest.publication?.moves ?? []).flatMap((m) => [m.from, m.to]);
   for (const table of tables) {
     const state = manifest.tables[table.table];
-    const referenced = new Set(state ? referencedKeys(state) : []);
+    const referenced = new Set([...(state ? referencedKeys(state) : []), ...moving]);
     for (const prefix of [`${table.dir}/`, `${STATE_DIR}/${table.table}/`]) {
       for (const object of await output.list(prefix))
         if (!referenced.has(object.key)) orphans.push(object.key);
@@ -76,9 +79,54 @@ async function removeOrphans(
 }
 
 /**
- * Builds or updates the SCD2 table of every table in `options.tables`: takes the run lock, removes
- * orphans of an earlier killed run, then per table writes new files, commits the manifest, and deletes
- * the files it superseded. The lock is refreshed while the run lasts and confirmed before each of those
+ * Uploads a table's new files: state files to their keys, table files to pending keys, so a glob over
+ * the table folder does not see them before the commit. Returns the moves that publish them.
+ */
+async function uploadFiles(
+  output: Storage,
+  spec: ResolvedTable,
+  runId: string,
+  files: readonly PendingFile[],
+  lock: RunLock,
+): Promise<Publication["moves"]> {
+  const moves: Publication["moves"] = [];
+  for (const file of files) {
+    const tableFile = file.key.startsWith(`${spec.dir}/`);
+    const key = tableFile ? pendingKey(spec.table, runId, file.key) : file.key;
+    await lock.confirm();
+    await output.upload(file.local, key);
+    if (tableFile) moves.push({ from: key, to: file.key });
+  }
+  return moves;
+}
+
+/**
+ * Carries out a committed manifest's publication (moves pending files into place, deletes superseded
+ * ones), then commits the manifest without it. Every step is idempotent, so a run that finds a
+ * publication left unfinished does it again (roll forward).
+ */
+async function publish(output: Storage, manifest: Manifest, lock: RunLock): Promise<Manifest> {
+  const { publication, ...published } = manifest;
+  if (!publication) return manifest;
+  for (const move of publication.moves) {
+    await lock.confirm();
+    await output.move(move.from, move.to);
+  }
+  if (publication.deletes.length > 0) {
+    await lock.confirm();
+    await output.delete(publication.deletes);
+  }
+  await lock.confirm();
+  await writeManifest(output, published);
+  return published;
+}
+
+/**
+ * Builds or updates the SCD2 table of every table in `options.tables`: takes the run lock, finishes the
+ * publication of an earlier run that stopped after its commit, removes orphans of an earlier killed run,
+ * then per table uploads new files (table files to pending keys), commits the manifest with the
+ * publication still to do, and publishes: moves the pending files into place and deletes the files it
+ * superseded. The lock is refreshed while the run lasts and confirmed before each of those
  * writes: a run that lost it (taken over as stale) stops with an Scd2Error before writing more. Throws `Scd2Error` naming the file or table at fault; whatever was committed
  * before stays intact and readable.
  */
@@ -101,6 +149,13 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
   });
   try {
     let manifest = await readManifest(options.output);
+    if (manifest.publication) {
+      logger?.warn(
+        { moves: manifest.publication.moves.length },
+        "finishing the publication of an earlier run",
+      );
+      manifest = await publish(options.output, manifest, lock);
+    }
     const orphans = await removeOrphans(options.output, manifest, tables, lock);
     if (orphans.length > 0) logger?.warn({ count: orphans.length }, "removed files of an interrupted run");
     const summaries: TableSummary[] = [];
@@ -125,21 +180,15 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         if (error instanceof Scd2Error) throw error;
         throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
       });
-      for (const file of result.uploads) {
-        await lock.confirm();
-        await options.output.upload(file.local, file.key);
-      }
+      const moves = await uploadFiles(options.output, spec, runId, result.uploads, lock);
       if (result.state !== manifest.tables[spec.table]) {
         const tablesState = { ...manifest.tables };
         if (result.state) tablesState[spec.table] = result.state;
         else delete tablesState[spec.table];
-        manifest = { ...manifest, tables: tablesState };
+        manifest = { ...manifest, tables: tablesState, publication: { moves, deletes: result.superseded } };
         await lock.confirm();
         await writeManifest(options.output, manifest);
-      }
-      if (result.superseded.length > 0) {
-        await lock.confirm();
-        await options.output.delete(result.superseded);
+        manifest = await publish(options.output, manifest, lock);
       }
       summaries.push(result.summary);
       options.onProgress?.({ type: "table-done", summary: result.summary });

@@ -1,11 +1,13 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Scd2Error } from "../../analytics/src/job";
 import { LOCK_KEY } from "../../analytics/src/state/lock";
-import { MANIFEST_KEY } from "../../analytics/src/state/manifest";
-import { DirectoryStorage } from "../../analytics/src/storage";
+import { MANIFEST_KEY, referencedKeys } from "../../analytics/src/state/manifest";
+import type { Manifest } from "../../analytics/src/state/manifest";
+import { DirectoryStorage, S3Storage } from "../../analytics/src/storage";
 import type { Storage, StoredObject, VersionedText } from "../../analytics/src/storage";
 import {
   PRODUCT_COLUMNS,
@@ -20,6 +22,7 @@ import {
   META_COLUMNS,
   sinkRow,
 } from "./helpers/fixtures";
+import { startS3Server } from "./storage/s3-server";
 
 const TABLE = "commerce.products";
 
@@ -34,19 +37,33 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   return files;
 }
 
-/** Output storage that fails its n-th write (upload, writeText, delete or a lock swap/delete), once. */
+/** A write to the output: its method and the key it writes (the first one, for delete). */
+type Write = { method: string; key: string };
+
+/**
+ * Output storage that fails one write (upload, writeText, move, delete or a lock swap/delete): its n-th,
+ * or the first that `failOn` picks.
+ */
 class FailingStorage implements Storage {
   calls = 0;
   constructor(
     private readonly inner: Storage,
-    private readonly failAt: number,
+    private readonly failAt: number | ((write: Write, calls: number) => boolean),
   ) {}
   get uri() {
     return this.inner.uri;
   }
-  private async write<T>(action: () => Promise<T>): Promise<T> {
+  private failed = false;
+  private async write<T>(method: string, key: string, action: () => Promise<T>): Promise<T> {
     this.calls += 1;
-    if (this.calls === this.failAt) throw new Error(`injected failure at write ${this.calls}`);
+    const fail =
+      typeof this.failAt === "number"
+        ? this.calls === this.failAt
+        : !this.failed && this.failAt({ method, key }, this.calls);
+    if (fail) {
+      this.failed = true;
+      throw new Error(`injected failure at write ${this.calls} (${method} ${key})`);
+    }
     return action();
   }
   list(prefix: string): Promise<StoredObject[]> {
@@ -65,45 +82,81 @@ class FailingStorage implements Storage {
     return this.inner.readVersioned(key);
   }
   replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined> {
-    return this.write(() => this.inner.replaceIfVersion(key, body, version));
+    return this.write("replaceIfVersion", key, () => this.inner.replaceIfVersion(key, body, version));
   }
   deleteIfVersion(key: string, version: string): Promise<boolean> {
-    return this.write(() => this.inner.deleteIfVersion(key, version));
+    return this.write("deleteIfVersion", key, () => this.inner.deleteIfVersion(key, version));
   }
   upload(localPath: string, key: string): Promise<void> {
-    return this.write(() => this.inner.upload(localPath, key));
+    return this.write("upload", key, () => this.inner.upload(localPath, key));
   }
   writeText(key: string, body: string): Promise<void> {
-    return this.write(() => this.inner.writeText(key, body));
+    return this.write("writeText", key, () => this.inner.writeText(key, body));
   }
   delete(keys: readonly string[]): Promise<void> {
-    return this.write(() => this.inner.delete(keys));
+    return this.write("delete", keys[0] ?? "", () => this.inner.delete(keys));
+  }
+  move(fromKey: string, toKey: string): Promise<void> {
+    return this.write("move", toKey, () => this.inner.move(fromKey, toKey));
   }
 }
 
-/** The SCD2 rows of the files the committed manifest lists (what a manifest-aware reader sees). */
+async function readManifestFile(output: string): Promise<Manifest> {
+  return JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8")) as Manifest;
+}
+
+/**
+ * The SCD2 rows of the files the committed manifest lists (what a manifest-aware reader sees): a file a
+ * pending publication has not moved yet is read at its pending key.
+ */
 async function committedTable(output: string) {
-  const manifest = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));
-  const state = manifest.tables[TABLE];
-  const files = [...state.history.map((f: { key: string }) => f.key), state.current.key].map(
-    (k: string) => `'${path.join(output, k)}'`,
-  );
+  const manifest = await readManifestFile(output);
+  const state = manifest.tables[TABLE]!;
+  const pending = new Map((manifest.publication?.moves ?? []).map((m) => [m.to, m.from]));
+  const files: string[] = [];
+  for (const key of [...state.history.map((f) => f.key), state.current.key]) {
+    const moved = await fs.access(path.join(output, key)).then(
+      () => true,
+      () => false,
+    );
+    files.push(`'${path.join(output, moved ? key : pending.get(key)!)}'`);
+  }
   return query(`SELECT * FROM read_parquet([${files.join(", ")}]) ORDER BY ALL`);
+}
+
+/**
+ * A committed output (`base`, whose table is `before`) and new source files for the next run: a forward
+ * change, and a late file that makes key 1's history be recomputed. `after` is the table they make.
+ */
+async function lateChangeScenario() {
+  const source = await SourceBucket.create();
+  await source.parquet(TABLE, 0, 2, [u(300, 3, product(1, "c")), u(310, 3, product(2, "z"))]);
+  const base = await tempDir("scd2-base-");
+  await run(source.root, base);
+  const before = await readTable(base, "products", "ALL");
+  await source.parquet(TABLE, 0, 4, [u(400, 4, product(2, "y"))]);
+  await source.parquet(TABLE, 0, 0, [u(100, 1, product(1, "a")), u(200, 2, product(1, "b"))]);
+  const full = await tempDir("scd2-full-");
+  await run(source.root, full, { fullRefresh: true });
+  const after = await readTable(full, "products", "ALL");
+  return { source, base, before, after };
+}
+
+/** Every file under the output but the manifest: exactly the ones its state references when nothing is stale. */
+async function storedKeys(output: string): Promise<string[]> {
+  const keys = (await new DirectoryStorage(output).list("")).map((o) => o.key);
+  return keys.filter((key) => key !== MANIFEST_KEY).sort();
+}
+
+async function expectNothingStale(output: string): Promise<void> {
+  const manifest = await readManifestFile(output);
+  expect(manifest.publication).toBeUndefined();
+  expect(await storedKeys(output)).toEqual(referencedKeys(manifest.tables[TABLE]!).sort());
 }
 
 describe("a run that fails at any write", () => {
   it("leaves the committed output readable, and the next run completes it", async () => {
-    const source = await SourceBucket.create();
-    await source.parquet(TABLE, 0, 2, [u(300, 3, product(1, "c")), u(310, 3, product(2, "z"))]);
-    const base = await tempDir("scd2-base-");
-    await run(source.root, base);
-    const before = await readTable(base, "products", "ALL");
-    // A forward change, and a late file that makes key 1's history be recomputed.
-    await source.parquet(TABLE, 0, 4, [u(400, 4, product(2, "y"))]);
-    await source.parquet(TABLE, 0, 0, [u(100, 1, product(1, "a")), u(200, 2, product(1, "b"))]);
-    const full = await tempDir("scd2-full-");
-    await run(source.root, full, { fullRefresh: true });
-    const after = await readTable(full, "products", "ALL");
+    const { source, base, before, after } = await lateChangeScenario();
     expect(after).not.toEqual(before);
 
     const counting = new FailingStorage(new DirectoryStorage(await copyOf(base)), 0);
@@ -118,11 +171,120 @@ describe("a run that fails at any write", () => {
       );
       const committed = await committedTable(output);
       expect([before, after], `failure at write ${failAt}: ${outcome}`).toContainEqual(committed);
+      if (isDeepStrictEqual(committed, before)) {
+        // Not committed: a plain glob still sees exactly the previous output.
+        expect(await readTable(output, "products", "ALL"), `glob after failure at write ${failAt}`).toEqual(
+          before,
+        );
+      }
       await run(source.storage(), output, { lockStaleAfterMs: 0 });
       expect(await readTable(output, "products", "ALL"), `recovery after failure at write ${failAt}`).toEqual(
         after,
       );
     }
+  });
+});
+
+describe("publication: table files become visible to a glob only after the commit", () => {
+  const manifestWrite = (write: Write) => write.method === "writeText" && write.key === MANIFEST_KEY;
+  /** Picks the n-th write that `pick` matches. */
+  const nth = (pick: (write: Write) => boolean, n: number) => {
+    let seen = 0;
+    return (write: Write) => pick(write) && ++seen === n;
+  };
+
+  it("a run that fails after its pending uploads, before the commit, leaves the glob view as it was", async () => {
+    const { source, base, before, after } = await lateChangeScenario();
+    expect(before).toHaveLength(2);
+    expect(after).toHaveLength(5);
+    const output = await copyOf(base);
+    const failing = new FailingStorage(new DirectoryStorage(output), nth(manifestWrite, 1));
+    await expect(run(source.storage(), failing)).rejects.toThrow(
+      /injected failure at write \d+ \(writeText _state\/manifest\.json\)/,
+    );
+    const pending = (await storedKeys(output)).filter((key) => key.includes("/pending/"));
+    expect(pending.map((key) => key.replace(/[\dTZ]{15,}Z?-[0-9a-f]{8}/g, "<run>"))).toEqual([
+      `_state/${TABLE}/pending/<run>/products/current/<run>.parquet`,
+      `_state/${TABLE}/pending/<run>/products/history/<run>.parquet`,
+    ]);
+    expect(await readTable(output, "products", "ALL")).toEqual(before);
+    expect(await committedTable(output)).toEqual(await committedTable(base));
+
+    expect((await run(source.storage(), output)).tables[0]).toMatchObject({ files: 2, versions: 5 });
+    expect(await readTable(output, "products", "ALL")).toEqual(after);
+    await expectNothingStale(output);
+  });
+
+  const afterCommit: [string, (write: Write) => boolean][] = [
+    ["the first move", nth((w) => w.method === "move", 1)],
+    ["the second move", nth((w) => w.method === "move", 2)],
+    ["the delete of superseded files", (w) => w.method === "delete"],
+    ["the manifest rewrite", nth(manifestWrite, 2)],
+  ];
+  it.each(afterCommit)(
+    "a run that stops at %s after the commit is rolled forward by the next run",
+    async (_point, failOn) => {
+      const { source, base, after } = await lateChangeScenario();
+      const output = await copyOf(base);
+      await expect(
+        run(source.storage(), new FailingStorage(new DirectoryStorage(output), failOn)),
+      ).rejects.toThrow(/injected failure/);
+      const manifest = await readManifestFile(output);
+      expect(manifest.version).toBe(2);
+      expect(manifest.publication?.moves).toHaveLength(2);
+      expect(await committedTable(output)).toEqual(after);
+
+      // No new source files: the run only finishes the publication.
+      expect((await run(source.storage(), output)).tables[0]).toMatchObject({ files: 0, versions: 5 });
+      expect(await readTable(output, "products", "ALL")).toEqual(after);
+      await expectNothingStale(output);
+    },
+  );
+
+  it("on S3 (s3rver): a run stopped at its second move after the commit is rolled forward", async () => {
+    const server = await startS3Server(["publish"]);
+    try {
+      const { source, base, after } = await lateChangeScenario();
+      const output = new S3Storage({ bucket: "publish", prefix: "scd2/" }, { client: server.client() });
+      for (const object of await new DirectoryStorage(base).list("")) {
+        await output.upload(path.join(base, object.key), object.key);
+      }
+      const failing = new FailingStorage(
+        output,
+        nth((w) => w.method === "move", 2),
+      );
+      await expect(run(source.storage(), failing)).rejects.toThrow(/injected failure .*\(move products\//);
+
+      const stopped = JSON.parse((await output.readText(MANIFEST_KEY))!) as Manifest;
+      expect(stopped.publication?.moves).toHaveLength(2);
+
+      await run(source.storage(), output);
+      const staging = await tempDir("scd2-staging-");
+      const files: string[] = [];
+      for (const object of await output.list("products/"))
+        files.push(await output.localCopy(object.key, staging));
+      const list = files.map((f) => `'${f}'`).join(", ");
+      expect(await query(`SELECT * FROM read_parquet([${list}]) ORDER BY ALL`)).toEqual(after);
+      const manifest = JSON.parse((await output.readText(MANIFEST_KEY))!) as Manifest;
+      expect(manifest.publication).toBeUndefined();
+      const stored = (await output.list("")).map((o) => o.key).filter((key) => key !== MANIFEST_KEY);
+      expect(stored).toEqual(referencedKeys(manifest.tables[TABLE]!).sort());
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("reads a version 1 manifest, and writes version 2", async () => {
+    const { source, base, after } = await lateChangeScenario();
+    const manifest = await readManifestFile(base);
+    await fs.writeFile(
+      path.join(base, MANIFEST_KEY),
+      JSON.stringify({ version: 1, tables: manifest.tables }),
+    );
+    await run(source.storage(), base);
+    expect(await readTable(base, "products", "ALL")).toEqual(after);
+    expect((await readManifestFile(base)).version).toBe(2);
+    await expectNothingStale(base);
   });
 });
 

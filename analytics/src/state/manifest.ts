@@ -25,20 +25,49 @@ const tableState = z.object({
   applied: z.array(z.string()),
 });
 
-const manifestSchema = z.object({
-  version: z.literal(1),
-  tables: z.record(z.string(), tableState),
+/**
+ * What a committed run still has to do for a glob over the table folders to match the state: committed
+ * with the state, done right after the commit (or by the next run), then dropped from the manifest.
+ */
+const publication = z.object({
+  /** Table files uploaded to a pending key (see pendingKey), to be moved to the key the state names. */
+  moves: z.array(z.object({ from: z.string(), to: z.string() })),
+  /** Files the committed state no longer references. */
+  deletes: z.array(z.string()),
 });
+
+const tables = z.record(z.string(), tableState);
+
+/**
+ * Version 2 added `publication`. An older job, which would ignore it and delete the pending files as
+ * orphans, rejects a version 2 manifest instead.
+ */
+const manifestSchema = z.object({
+  version: z.literal(2),
+  tables,
+  publication: publication.optional(),
+});
+
+/** Version 1: the same tables, nothing to publish. */
+const manifestV1 = z
+  .object({ version: z.literal(1), tables })
+  .transform((v1): Manifest => ({ version: 2, tables: v1.tables }));
 
 export type FileEntry = z.infer<typeof fileEntry>;
 export type TableState = z.infer<typeof tableState>;
+export type Publication = z.infer<typeof publication>;
 export type Manifest = z.infer<typeof manifestSchema>;
 
-export const emptyManifest = (): Manifest => ({ version: 1, tables: {} });
+export const emptyManifest = (): Manifest => ({ version: 2, tables: {} });
 
 /** Every object key a table's state references (output files and state files). */
 export function referencedKeys(state: TableState): string[] {
   return [...state.history.map((f) => f.key), state.current.key, state.keys, ...state.applied];
+}
+
+/** Where a table file waits for its commit: under `_state/`, outside every table folder (and its glob). */
+export function pendingKey(table: string, runId: string, key: string): string {
+  return `${STATE_DIR}/${table}/pending/${runId}/${key}`;
 }
 
 export async function readManifest(storage: Storage): Promise<Manifest> {
@@ -50,14 +79,17 @@ export async function readManifest(storage: Storage): Promise<Manifest> {
   } catch (error) {
     throw new Scd2Error(`${storage.uri}/${MANIFEST_KEY} is not JSON: ${(error as Error).message}`);
   }
-  const parsed = manifestSchema.safeParse(json);
+  const parsed = z.union([manifestSchema, manifestV1]).safeParse(json);
   if (!parsed.success) {
     throw new Scd2Error(`${storage.uri}/${MANIFEST_KEY} is not a valid manifest: ${parsed.error.message}`);
   }
   return parsed.data;
 }
 
-/** The commit point of a run: readers of the manifest see the old or the new state, never a mix. */
+/**
+ * The commit point of a run: readers of the manifest see the old or the new state, never a mix. A file of
+ * the state that a pending publication still has to move is read at the move's source until it is done.
+ */
 export async function writeManifest(storage: Storage, manifest: Manifest): Promise<void> {
   await storage.writeText(MANIFEST_KEY, `${JSON.stringify(manifest, null, 1)}\n`);
 }

@@ -16,7 +16,9 @@ export const CLAIM_STALE_MS = 60_000;
 /**
  * Storage in a local directory. Writes go to a temporary file in the target directory, are fsynced, then
  * renamed over the target (rename is atomic on POSIX file systems), and the directory is fsynced so the
- * rename survives a crash. The directory and its parents are created on the first write.
+ * rename survives a crash. The directory and its parents are created on the first write, and removed
+ * again when a delete or move leaves them empty (as S3 has no empty "folders"; a write racing the delete
+ * that empties its directory could fail, which the job's one-writer-at-a-time run lock rules out).
  *
  * Compare-and-swap (replaceIfVersion, deleteIfVersion): a file's version is the SHA-256 of its content.
  * Every change away from version V first creates a claim file for V with O_EXCL, named after V and a
@@ -154,11 +156,40 @@ export class DirectoryStorage implements Storage {
 
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
+      const file = this.pathOf(key);
       try {
-        await fs.unlink(this.pathOf(key));
+        await fs.unlink(file);
       } catch (error) {
-        if (!isErrno(error, "ENOENT")) throw this.wrap(error, `cannot delete ${key}`);
+        if (isErrno(error, "ENOENT")) continue;
+        throw this.wrap(error, `cannot delete ${key}`);
       }
+      await this.removeEmptyDirs(path.dirname(file));
+    }
+  }
+
+  /**
+   * A rename, atomic like every write here; both directories are fsynced. A source that is gone while the
+   * target exists is a move already done (by an earlier, interrupted caller).
+   */
+  async move(fromKey: string, toKey: string): Promise<void> {
+    const source = this.pathOf(fromKey);
+    const target = this.pathOf(toKey);
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      const moved = await fs.rename(source, target).then(
+        () => true,
+        async (error: unknown) => {
+          if (isErrno(error, "ENOENT") && (await isFile(target))) return false;
+          throw error;
+        },
+      );
+      await syncDirectory(path.dirname(target));
+      if (moved) {
+        await syncDirectory(path.dirname(source));
+        await this.removeEmptyDirs(path.dirname(source));
+      }
+    } catch (error) {
+      throw this.wrap(error, `cannot move ${fromKey} to ${toKey}`);
     }
   }
 
@@ -202,6 +233,20 @@ export class DirectoryStorage implements Storage {
     const prefix = claimPrefix(target, version);
     for (const name of await fs.readdir(dir)) {
       if (name.startsWith(prefix)) await fs.rm(path.join(dir, name), { force: true });
+    }
+  }
+
+  /** Removes `dir` and its parents up to the root while they are empty: as on S3, no empty "folders". */
+  private async removeEmptyDirs(dir: string): Promise<void> {
+    for (let current = dir; current.startsWith(this.root + path.sep); current = path.dirname(current)) {
+      // Not empty (or gone): its parents are not empty either.
+      if (
+        !(await fs.rmdir(current).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
     }
   }
 
@@ -331,6 +376,13 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    (stat) => stat.isFile(),
+    () => false,
+  );
 }
 
 function isErrno(error: unknown, code: string): boolean {

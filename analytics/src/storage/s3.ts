@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -271,6 +272,39 @@ export class S3Storage implements Storage {
       }
       if (failures.length > 0) throw new StorageError(`${this.uri}: cannot delete ${failures.join("; ")}`);
       for (const key of batch) this.knownEtags.delete(key);
+    }
+  }
+
+  /**
+   * CopyObject then DeleteObject: not atomic, so between the two the object exists under both keys. A
+   * missing source with the target present is a move already done (by an interrupted caller).
+   */
+  async move(fromKey: string, toKey: string): Promise<void> {
+    const source = this.objectKey(fromKey);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.objectKey(toKey),
+          // CopySource is URL-encoded, except for its "/" separators.
+          CopySource: [this.location.bucket, ...source.split("/")].map(encodeURIComponent).join("/"),
+        }),
+      );
+      this.knownEtags.delete(toKey);
+    } catch (error) {
+      if (errorName(error) === "NoSuchKey" && (await this.exists(toKey))) return;
+      throw this.wrap(error, `cannot move ${fromKey} to ${toKey}`);
+    }
+    await this.delete([fromKey]);
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.headEtag(this.objectKey(key));
+      return true;
+    } catch (error) {
+      if (httpStatus(error) === 404) return false;
+      throw this.wrap(error, `cannot read ${key}`);
     }
   }
 

@@ -57,4 +57,11 @@ export interface Storage {
   deleteIfVersion(key: string, version: string): Promise<boolean>;
   /** Deletes objects; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Moves `fromKey` to `toKey`, replacing any object there. Idempotent: when `fromKey` is gone and
+   * `toKey` exists, the move is taken as done; when neither exists it is an error naming both keys.
+   * Directory storage renames (atomic); S3 copies then deletes (the object exists under both keys for a
+   * moment, and a copy is limited to 5 GB).
+   */
+  move(fromKey: string, toKey: string): Promise<void>;
 }

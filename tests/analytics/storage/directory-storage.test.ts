@@ -50,6 +50,19 @@ describe("DirectoryStorage", () => {
     expect(readdirSync(path.join(storage.root, "out")).sort()).toEqual(["blocked", "state.json"]);
   });
 
+  it("removes the folders a move or delete leaves empty, and no others", async () => {
+    const storage = fresh();
+    await storage.writeText("_state/t/keys/1.parquet", "k");
+    await storage.writeText("_state/t/pending/run-1/products/history/1.parquet", "h");
+    await storage.move("_state/t/pending/run-1/products/history/1.parquet", "products/history/1.parquet");
+    expect(readdirSync(path.join(storage.root, "_state", "t"))).toEqual(["keys"]);
+    await storage.writeText("_state/t/pending/run-2/products/current/2.parquet", "c");
+    await storage.delete(["_state/t/pending/run-2/products/current/2.parquet"]);
+    expect(readdirSync(path.join(storage.root, "_state", "t"))).toEqual(["keys"]);
+    await storage.delete(["_state/t/keys/1.parquet"]);
+    expect(readdirSync(storage.root)).toEqual(["products"]);
+  });
+
   it("does not list temporary files of writes in flight", async () => {
     const storage = fresh();
     await storage.writeText("t/a.txt", "a");

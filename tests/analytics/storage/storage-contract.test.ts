@@ -112,6 +112,62 @@ describe.each(backends)("%s storage", (_name, open) => {
     expect((await storage.list("")).map((o) => o.key)).toEqual(["d/2"]);
   });
 
+  it("moves an object to a new key, with its bytes, and the old key is gone", async () => {
+    const storage = open();
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+    await storage.upload(
+      localFile("data.bin", bytes),
+      "_state/t/pending/run-1/products/current/run-1.parquet",
+    );
+    await storage.move(
+      "_state/t/pending/run-1/products/current/run-1.parquet",
+      "products/current/run-1.parquet",
+    );
+    expect((await storage.list("")).map((o) => [o.key, o.size])).toEqual([
+      ["products/current/run-1.parquet", 70_000],
+    ]);
+    const copy = await storage.localCopy(
+      "products/current/run-1.parquet",
+      path.join(scratch, `staging-${++counter}`),
+    );
+    expect(readFileSync(copy).equals(bytes)).toBe(true);
+  });
+
+  it("moves over an existing object, replacing it", async () => {
+    const storage = open();
+    await storage.writeText("m/new.txt", "new");
+    await storage.writeText("m/target.txt", "old");
+    await storage.move("m/new.txt", "m/target.txt");
+    expect(await storage.readText("m/target.txt")).toBe("new");
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["m/target.txt"]);
+  });
+
+  it("moves a key with a character CopySource has to URL-encode", async () => {
+    const storage = open();
+    await storage.writeText("m/a b.txt", "odd");
+    await storage.move("m/a b.txt", "n/a b.txt");
+    expect(await storage.readText("n/a b.txt")).toBe("odd");
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["n/a b.txt"]);
+  });
+
+  it("takes a move whose source is gone and whose target exists as done", async () => {
+    const storage = open();
+    await storage.writeText("m/from.txt", "body");
+    await storage.move("m/from.txt", "m/to.txt");
+    await storage.move("m/from.txt", "m/to.txt");
+    expect(await storage.readText("m/to.txt")).toBe("body");
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["m/to.txt"]);
+  });
+
+  it("fails naming the keys when neither the source nor the target exists", async () => {
+    const storage = open();
+    await storage.writeText("m/other.txt", "x");
+    const error = await storage.move("m/missing.txt", "m/to.txt").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/: cannot move m\/missing\.txt to m\/to\.txt: /);
+    expect((await storage.list("")).map((o) => o.key)).toEqual(["m/other.txt"]);
+  });
+
   it("creates a key exclusively: the first caller wins, later ones get undefined, the body is kept", async () => {
     const storage = open();
     expect(await storage.createIfAbsent("locks/run.lock", "owner-1")).toEqual(expect.any(String));
