@@ -19,26 +19,32 @@ export interface StageRequest {
   files: readonly LocalSourceFile[];
   /** Name of the view to create over the staged events. */
   target: string;
+  /**
+   * Read Parquet files in place (views that decode as they read) instead of copying them into temp
+   * tables: a full build reads its input twice, which costs less than holding it decoded (and spilling).
+   */
+  inPlace: boolean;
   onFilesRead?: (done: number) => void;
 }
 
 /** Debezium metadata columns every change file must have (add.fields op, lsn, source.ts_ms). */
 const REQUIRED_META = ["__op", "__lsn", "__source_ts_ms"] as const;
 
-/** The staged view's unique row id: the staging table's index in the high bits, its rowid in the low. */
+/** The staged view's unique row id: the file's index in the high bits, the row's number in it in the low. */
 export const ROW_ID = "_row";
-const ROWS_PER_TABLE = 2 ** 40;
+const ROWS_PER_FILE = 2 ** 40;
 /** Files read per DuckDB statement: bounds statement size and gives progress. */
 const FILES_PER_READ = 256;
 
 interface ReadGroup {
-  files: LocalSourceFile[];
+  /** The files with their index among all files of the request. */
+  files: { local: LocalSourceFile; index: number }[];
   columns: { name: string; type: string }[];
   encodings: Map<string, ColumnEncoding>;
 }
 
 /** Replaces local staging paths by source keys in a DuckDB message, so errors name the source file. */
-function withKeys(message: string, files: readonly LocalSourceFile[]): string {
+export function withKeys(message: string, files: readonly LocalSourceFile[]): string {
   return files.reduce((text, { file, path }) => text.replaceAll(path, file.key), message);
 }
 
@@ -100,17 +106,21 @@ function encodingsFor(request: StageRequest, file: LocalSourceFile, schema: stri
 async function parquetGroups(
   duck: Duck,
   request: StageRequest,
-  files: LocalSourceFile[],
+  files: { local: LocalSourceFile; index: number }[],
 ): Promise<ReadGroup[]> {
-  const schemas = await footerSchemas(duck, request.table, files);
-  const bySchema = new Map<string, LocalSourceFile[]>();
+  const schemas = await footerSchemas(
+    duck,
+    request.table,
+    files.map((f) => f.local),
+  );
+  const bySchema = new Map<string, { local: LocalSourceFile; index: number }[]>();
   for (const file of files) {
-    const key = schemas.get(file.path) ?? "";
+    const key = schemas.get(file.local.path) ?? "";
     bySchema.set(key, [...(bySchema.get(key) ?? []), file]);
   }
   const groups: ReadGroup[] = [];
   for (const [schema, members] of bySchema) {
-    const first = members[0] as LocalSourceFile;
+    const first = members[0]!.local;
     const columns = await onFile(request.table, first, "read", () =>
       describe(duck, readParquet([first.path])),
     );
@@ -123,7 +133,11 @@ async function parquetGroups(
 }
 
 /** JSON files carry no schema: each is described on its own, with the table's column types applied. */
-async function jsonGroup(duck: Duck, request: StageRequest, file: LocalSourceFile): Promise<ReadGroup> {
+async function jsonGroup(
+  duck: Duck,
+  request: StageRequest,
+  { local: file, index }: { local: LocalSourceFile; index: number },
+): Promise<ReadGroup> {
   const detected = await onFile(request.table, file, "read", () =>
     describe(duck, `read_json(${literal(file.path)}, format='newline_delimited', hive_partitioning = false)`),
   );
@@ -132,13 +146,13 @@ async function jsonGroup(duck: Duck, request: StageRequest, file: LocalSourceFil
     const encoding = encodings.get(name);
     return { name, type: (encoding && jsonReadType(encoding)) ?? type };
   });
-  return { files: [file], columns, encodings };
+  return { files: [{ local: file, index }], columns, encodings };
 }
 
 /** The SELECT that reads one group and yields decoded columns plus the uniform metadata columns. */
 function groupSelect(request: StageRequest, group: ReadGroup): string {
   const names = new Set(group.columns.map((c) => c.name));
-  const first = group.files[0] as LocalSourceFile;
+  const first = group.files[0]!.local;
   for (const required of [...request.primaryKey, ...REQUIRED_META]) {
     if (!names.has(required)) {
       throw new Scd2Error(`${request.table}: ${first.file.key} has no column ${required}`);
@@ -163,75 +177,78 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
     });
   const fileRows = group.files
     .map(
-      ({ file, path }) => `(${literal(path)}, ${literal(file.key)}, ${file.partition}, ${file.startOffset})`,
+      ({ local: { file, path }, index }) =>
+        `(${literal(path)}, ${literal(file.key)}, ${file.partition}, ${file.startOffset}, ${index})`,
     )
     .join(", ");
   const json = first.file.format === "json";
   const columnsArg = group.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(", ");
   const from = json
     ? `(SELECT *, ${literal(first.path)} AS filename, row_number() OVER () - 1 AS file_row_number FROM read_json(${literal(first.path)}, format='newline_delimited', hive_partitioning = false, columns={${columnsArg}}))`
-    : readParquet(group.files.map((f) => f.path));
+    : readParquet(group.files.map((f) => f.local.path));
   return `SELECT ${[...values].join(", ")},
     CAST(r.__op AS VARCHAR) AS __op, CAST(r.__lsn AS BIGINT) AS __lsn, ${optional("__txId", "BIGINT")} AS __txId,
     CAST(r.__source_ts_ms AS BIGINT) AS __source_ts_ms,
     f.key AS __source_file, f.part AS __kafka_partition, f.start + r.file_row_number AS __kafka_offset,
     CAST(CASE WHEN r.__op = 'r' THEN 0 ELSE 1 END AS UTINYINT) AS _r,
-    ${isDelete} AS _del
-  FROM ${from} r JOIN (VALUES ${fileRows}) f(path, key, part, start) ON r.filename = f.path`;
+    ${isDelete} AS _del, f.idx * ${ROWS_PER_FILE} + r.file_row_number AS ${ROW_ID}
+  FROM ${from} r JOIN (VALUES ${fileRows}) f(path, key, part, start, idx) ON r.filename = f.path`;
 }
 
 /**
- * Reads the given change files into temp tables and creates view `target` over them: every source
+ * Reads the given change files into temp tables (or views, `inPlace`) and creates view `target` over them: every source
  * column decoded, the union of all files' columns by name (a column a file lacks is NULL), plus
  * `__op, __lsn, __txId, __source_ts_ms, __source_file, __kafka_partition, __kafka_offset, _r, _del`, and
  * a unique `_row`.
  * Throws Scd2Error naming the file for unreadable files or schemas, missing columns and NULL keys.
  */
 export async function stageEvents(duck: Duck, request: StageRequest): Promise<void> {
-  const parquet = request.files.filter((f) => f.file.format === "parquet");
+  const indexed = request.files.map((local, index) => ({ local, index }));
+  const parquet = indexed.filter((f) => f.local.file.format === "parquet");
   const groups = parquet.length > 0 ? await parquetGroups(duck, request, parquet) : [];
-  for (const file of request.files.filter((f) => f.file.format === "json")) {
+  for (const file of indexed.filter((f) => f.local.file.format === "json")) {
     groups.push(await jsonGroup(duck, request, file));
   }
-  const tables: string[] = [];
+  const relations: string[] = [];
   let done = 0;
   for (const group of groups) {
-    const name = `${request.target}_${tables.length}`;
+    const name = `${request.target}_${relations.length}`;
     const select = groupSelect(request, group);
+    const json = group.files[0]?.local.file.format === "json";
     try {
       // A JSON file's row order is its Kafka order: keep it for row_number().
-      if (group.files[0]?.file.format === "json") await duck.run("SET preserve_insertion_order = true");
-      await duck.run(`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`);
+      if (json) await duck.run("SET preserve_insertion_order = true");
+      const kind = request.inPlace && !json ? "VIEW" : "TABLE";
+      await duck.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${select}`);
     } catch (error) {
       throw new Scd2Error(
-        `${request.table}: cannot read change files: ${withKeys(messageOf(error), group.files)}`,
-        {
-          cause: error,
-        },
+        `${request.table}: cannot read change files: ${withKeys(
+          messageOf(error),
+          group.files.map((f) => f.local),
+        )}`,
+        { cause: error },
       );
     } finally {
       await duck.run("SET preserve_insertion_order = false");
     }
-    tables.push(name);
+    relations.push(name);
     done += group.files.length;
     request.onFilesRead?.(done);
   }
-  const union = tables
-    .map((t, i) => `SELECT *, CAST(${i} AS BIGINT) * ${ROWS_PER_TABLE} + rowid AS ${ROW_ID} FROM ${t}`)
-    .join(" UNION ALL BY NAME ");
+  const union = relations.map((t) => `SELECT * FROM ${t}`).join(" UNION ALL BY NAME ");
   await duck.run(`CREATE OR REPLACE TEMP VIEW ${request.target} AS ${union || "SELECT NULL WHERE false"}`);
-  await checkNulls(duck, request, tables);
+  await checkNulls(duck, request, relations);
 }
 
 /** A row without key, LSN, commit time or op cannot be placed in history: name its file and offset. */
-async function checkNulls(duck: Duck, request: StageRequest, tables: string[]): Promise<void> {
+async function checkNulls(duck: Duck, request: StageRequest, relations: string[]): Promise<void> {
   const required = [...request.primaryKey, ...REQUIRED_META];
   const test = required.map((c) => `${ident(c)} IS NULL`).join(" OR ");
-  for (const table of tables) {
+  for (const relation of relations) {
     const [bad] = await duck.rows(
       `SELECT __source_file, __kafka_offset, ${required
         .map((c) => `${ident(c)} IS NULL AS ${ident(c)}`)
-        .join(", ")} FROM ${table} WHERE ${test} LIMIT 1`,
+        .join(", ")} FROM ${relation} WHERE ${test} LIMIT 1`,
     );
     if (bad) {
       const missing = required.filter((c) => bad[c] === true).join(", ");

@@ -21,6 +21,9 @@ const FACTS = [
   "_del",
 ];
 
+/** The facts a version keeps: its row, and the key state (KEY_STATE) should it be the key's last change. */
+const KEPT = ["_row", "_r", "__lsn", "__txId", "__source_ts_ms", "_del"];
+
 /** A column whose placeholder is carried forward. */
 export interface Carried {
   readonly name: string;
@@ -82,25 +85,36 @@ export function collapseFacts(shape: TableShape, facts: string, carried: readonl
 /**
  * The second window pass, over one change per transaction: each change with its next change (`n_ts`,
  * `n_del`), `_last` for the key's last change (where the next run continues), and `_complex` for an
- * update whose values may equal the previous change's (its key goes through the exact pipeline).
+ * update whose values may equal the previous change's (its key goes through the exact pipeline). Only
+ * what later steps read is kept (the join back to the values holds it in memory).
  */
-export function versionFacts(shape: TableShape, facts: string): string {
+export function versionFacts(shape: TableShape, facts: string, carried: readonly Carried[]): string {
   const w = over(shape, "_r, __lsn");
-  return `SELECT *, _next.ts AS n_ts, _next.del AS n_del, _next IS NULL AS _last,
+  const kept = [...KEPT, ...carried.map((_, i) => `_c${i}`)];
+  return `SELECT ${keyList(shape)}, ${list(kept)}, _next.ts AS n_ts, _next.del AS n_del, _next IS NULL AS _last,
     (NOT _del AND coalesce(NOT _prev.del, false) AND _h = _prev.h) AS _complex
   FROM (SELECT *, lead({'ts': __source_ts_ms, 'del': _del}) ${w} AS _next, lag({'h': _h, 'del': _del}) ${w} AS _prev
     FROM ${facts})`;
 }
 
 /**
+ * The values a carried column's placeholders resolve to: only the rows `_c<i>` of `facts` points to (a
+ * table, so that the join in widenFacts builds its hash table on it and not on the wide rows).
+ */
+export function pointedValues(facts: string, input: string, carried: readonly Carried[], i: number): string {
+  return `SELECT _row, ${ident(carried[i]!.name)} FROM ${input} WHERE _row IN (SELECT _c${i} FROM ${facts} WHERE _c${i} IS NOT NULL)`;
+}
+
+/**
  * The fast-pass rows: the values of each surviving change joined back to its facts, a carried column's
- * placeholder replaced by the value on the row `_c<i>` points to.
+ * placeholder replaced by the value on the row `_c<i>` points to (`pointed[i]`, see pointedValues).
  */
 export function widenFacts(
   shape: TableShape,
   facts: string,
   input: string,
   carried: readonly Carried[],
+  pointed: readonly string[],
 ): string {
   const values = shape.columns.map((c) => {
     const i = carried.findIndex((k) => k.name === c.name);
@@ -108,13 +122,7 @@ export function widenFacts(
     if (i < 0) return own;
     return `CASE WHEN ${carried[i]!.isPlaceholder("e")} THEN c${i}.${ident(c.name)} ELSE ${own} END AS ${ident(c.name)}`;
   });
-  // Only the rows a placeholder points to: a join against every row would hash all their values.
-  const joins = carried
-    .map((c, i) => {
-      const pointed = `SELECT _row, ${ident(c.name)} FROM ${input} WHERE _row IN (SELECT _c${i} FROM ${facts})`;
-      return ` LEFT JOIN (${pointed}) c${i} ON c${i}._row = f._c${i}`;
-    })
-    .join("");
+  const joins = pointed.map((table, i) => ` LEFT JOIN ${table} c${i} ON c${i}._row = f._c${i}`).join("");
   return `SELECT ${values.join(", ")}, ${list(EVENT_META, "e.")}, f.n_ts, f.n_del, f._last, f._complex
   FROM ${facts} f JOIN ${input} e ON e._row = f._row${joins}`;
 }

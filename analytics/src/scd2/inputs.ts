@@ -74,14 +74,17 @@ export async function mergeColumns(
   return { columns, changed };
 }
 
-/** Stages source files into `name` (a view of events in the table's columns); returns the staged columns. */
+/**
+ * Stages source files into `name` (a view of events in the table's columns); returns the staged columns.
+ * `progress` reports files read; `inPlace` reads Parquet files where they are (see StageRequest).
+ */
 export async function stage(
   ctx: StageContext,
   duck: Duck,
   spec: StageSpec,
   files: readonly SourceFile[],
   name: string,
-  progress: boolean,
+  options: { progress: boolean; inPlace: boolean },
 ): Promise<Column[]> {
   const local = await download(ctx.source, files, ctx.stagingDir);
   await stageEvents(duck, {
@@ -90,8 +93,10 @@ export async function stage(
     columnTypes: spec.columnTypes,
     files: local,
     target: `${name}_raw`,
+    inPlace: options.inPlace,
     onFilesRead: (done) =>
-      progress && ctx.onProgress?.({ type: "files-read", table: spec.table, done, total: files.length }),
+      options.progress &&
+      ctx.onProgress?.({ type: "files-read", table: spec.table, done, total: files.length }),
   });
   const columns = await duck.rows(`DESCRIBE SELECT * FROM ${name}_raw`);
   return columns

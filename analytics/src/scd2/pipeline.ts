@@ -1,4 +1,3 @@
-import { ident } from "../sql";
 import type { TableShape } from "./shape";
 import { EVENT_META, keyList, list, valueColumns } from "./shape";
 
@@ -55,12 +54,9 @@ function versionColumns(shape: TableShape): string {
     __op, __lsn, __txId, __source_file, __kafka_partition, __kafka_offset`;
 }
 
-/** Versions of the keys that are not complex, straight from the fast pass. */
-export function simpleVersions(shape: TableShape, fast: string, complexKeys: string | undefined): string {
-  const notComplex = complexKeys
-    ? ` AND NOT EXISTS (SELECT 1 FROM ${complexKeys} x WHERE ${shape.primaryKey.map((k) => `x.${ident(k)} = f.${ident(k)}`).join(" AND ")})`
-    : "";
-  return `SELECT ${versionColumns(shape)} FROM ${fast} f WHERE NOT _del${notComplex}`;
+/** Versions straight from fast-pass rows (of keys that are not complex). */
+export function simpleVersions(shape: TableShape, fast: string): string {
+  return `SELECT ${versionColumns(shape)} FROM ${fast} f WHERE NOT _del`;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   collapsibleGroups,
   eventFacts,
   placeholderColumns,
+  pointedValues,
   versionFacts,
   widenFacts,
 } from "./facts";
@@ -54,7 +55,7 @@ export interface ResolvedTable {
 export interface TableRunResult {
   /** The table's state to commit (undefined: the table has no data). */
   state: TableState | undefined;
-  /** Files to upload before the state is committed (state files first, then table files). */
+  /** Files to upload before the state is committed. */
   uploads: PendingFile[];
   /** Objects the new state no longer references, deleted after the commit. */
   superseded: string[];
@@ -123,7 +124,7 @@ async function build(
   prev: TableState | undefined,
   files: { all: SourceFile[]; fresh: SourceFile[] },
 ): Promise<{ state: TableState; uploads: PendingFile[]; superseded: string[]; events: number }> {
-  const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", true);
+  const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", { progress: true, inPlace: !prev });
   const merged = await mergeColumns(duck, spec.table, prev?.columns ?? [], staged);
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
   await alignStaged(duck, shape, staged, "scd2_new0");
@@ -133,24 +134,28 @@ async function build(
   if (prev) recomputed = await classify(ctx, duck, spec, shape, prev, files);
   // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
   const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : "scd2_new0";
-  await duck.run(`CREATE TEMP TABLE scd2_f AS ${await fastRows(duck, shape, input)}`);
+  const widen = await fastFacts(duck, shape, input);
   await duck.run(
-    `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_f WHERE _complex`,
+    `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_vfacts WHERE _complex`,
   );
   const complex = await duck.count("SELECT count(*) FROM scd2_complex");
   if (complex > 0) {
-    const rows = `(SELECT * FROM (${inc.whereKeys(shape, "scd2_f", "scd2_complex")}))`;
+    const rows = `(${widen(`(${inc.whereKeys(shape, "scd2_vfacts", "scd2_complex")})`)})`;
     await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
   }
-  const versions = `(${simpleVersions(shape, "scd2_f", complex > 0 ? "scd2_complex" : undefined)}${complex > 0 ? " UNION ALL SELECT * FROM scd2_cv" : ""})`;
+  // Only the versions' values are joined back: deletes and complex keys are left out of the join.
+  const notComplex = complex > 0 ? ` AND ${inc.keyIn(shape, "f", "scd2_complex", true)}` : "";
+  const versions = (current: boolean) => {
+    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del AND n_ts IS ${current ? "" : "NOT "}NULL${notComplex})`;
+    const complexPart = complex > 0 ? ` UNION ALL SELECT * FROM scd2_cv WHERE is_current = ${current}` : "";
+    return `(${simpleVersions(shape, `(${widen(facts)})`)}${complexPart})`;
+  };
 
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
   const outKey = (kind: string, suffix = "") => `${spec.dir}/${kind}/${ctx.runId}${suffix}.parquet`;
   const uploads: PendingFile[] = [];
   const write = async (query: string, key: string) => {
-    const file = await writeParquet(duck, query, key, ctx.scratchDir);
-    uploads.push(file);
-    return file;
+    uploads.push(await writeParquet(duck, query, key, ctx.scratchDir));
   };
   const output = list(outputColumns(shape));
 
@@ -177,7 +182,7 @@ async function build(
   superseded.push(...applied.superseded);
   const closed = await writeParquet(
     duck,
-    `SELECT ${output} FROM ${versions} WHERE NOT is_current`,
+    `SELECT ${output} FROM ${versions(false)}`,
     outKey("history"),
     ctx.scratchDir,
   );
@@ -185,13 +190,21 @@ async function build(
     history.push(entryOf(closed));
     uploads.push(closed);
   }
-  const current = prev
-    ? `SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)}) UNION ALL SELECT ${output} FROM ${versions} WHERE is_current`
-    : `SELECT ${output} FROM ${versions} WHERE is_current`;
-  const currentFile = entryOf(await write(current, outKey("current")));
+  // The current versions of keys this run does not touch stay current.
+  const untouched = prev
+    ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
+    : "";
+  const current = await writeParquet(
+    duck,
+    `SELECT ${output} FROM ${versions(true)}${untouched}`,
+    outKey("current"),
+    ctx.scratchDir,
+  );
+  uploads.push(current);
+  const currentFile = entryOf(current);
   const keys = prev
-    ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_f")
-    : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_f WHERE _last`;
+    ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_vfacts")
+    : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last`;
   await write(keys, stateKey("keys"));
   await write(
     `SELECT ${keyList(shape)}, _r, __lsn, __kafka_partition, __kafka_offset FROM ${prev ? "scd2_new" : "scd2_new0"}`,
@@ -218,17 +231,16 @@ async function build(
     keys: stateKey("keys"),
     applied: [...applied.files, stateKey("applied")],
   };
-  // State files first: until the manifest is committed, only table files are visible to readers.
-  uploads.sort((a, b) => Number(!a.key.startsWith(STATE_DIR)) - Number(!b.key.startsWith(STATE_DIR)));
   return { state, uploads, superseded, events: eventCount };
 }
 
 /**
- * The fast-pass rows over `input`: one per change that survives the collapse (re-deliveries and all but
- * the last change of each transaction removed, placeholders resolved), with its next change. The
+ * The fast pass over `input`: creates `scd2_vfacts`, one row of facts per change that survives the
+ * collapse (re-deliveries and all but the last change of each transaction removed, placeholders resolved),
+ * with its next change. Returns how to join a relation of such facts back to the changes' values. The
  * collapse pass is skipped when there is nothing to collapse.
  */
-async function fastRows(duck: Duck, shape: TableShape, input: string): Promise<string> {
+async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<(facts: string) => string> {
   const query = placeholderColumns(shape, input);
   const [found] = query ? await duck.rows(query) : [];
   const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
@@ -236,9 +248,13 @@ async function fastRows(duck: Duck, shape: TableShape, input: string): Promise<s
   const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
   await duck.run(`CREATE TEMP TABLE scd2_facts AS ${eventFacts(shape, input, carried)}`);
   const collapsed = collapse ? `(${collapseFacts(shape, "scd2_facts", carried)})` : "scd2_facts";
-  await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed)}`);
+  await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed, carried)}`);
   await duck.run("DROP TABLE scd2_facts");
-  return widenFacts(shape, "scd2_vfacts", input, carried);
+  const pointed = carried.map((_, i) => `scd2_pointed${i}`);
+  for (const [i, table] of pointed.entries()) {
+    await duck.run(`CREATE TEMP TABLE ${table} AS ${pointedValues("scd2_vfacts", input, carried, i)}`);
+  }
+  return (facts) => widenFacts(shape, facts, input, carried, pointed);
 }
 
 /**
@@ -293,7 +309,12 @@ async function classify(
       );
     }
     if (earlier.length > 0) {
-      await alignStaged(duck, shape, await stage(ctx, duck, spec, earlier, "scd2_old", false), "scd2_old");
+      await alignStaged(
+        duck,
+        shape,
+        await stage(ctx, duck, spec, earlier, "scd2_old", { progress: false, inPlace: false }),
+        "scd2_old",
+      );
       replay = "scd2_old";
     }
   }
