@@ -75,6 +75,15 @@ export class Duck {
     return result;
   }
 
+  /** The memory limit DuckDB applies, in bytes (it prints it as e.g. `953.6 MiB`). */
+  async memoryLimitBytes(): Promise<number> {
+    const [row] = await this.rows("SELECT current_setting('memory_limit') AS v");
+    const match = /^([\d.]+)\s*(bytes|KiB|MiB|GiB|TiB)$/.exec(String(row?.v));
+    if (!match) throw new Error(`unexpected DuckDB memory_limit ${String(row?.v)}`);
+    const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    return Number(match[1]) * 1024 ** units.indexOf(match[2] as string);
+  }
+
   /** A single number from a one-row, one-column query. */
   async count(sql: string): Promise<number> {
     const [row] = await this.rows(sql);

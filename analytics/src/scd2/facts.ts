@@ -101,8 +101,14 @@ export function versionFacts(shape: TableShape, facts: string, carried: readonly
  * The values a carried column's placeholders resolve to: only the rows `_c<i>` of `facts` points to (a
  * table, so that the join in widenFacts builds its hash table on it and not on the wide rows).
  */
-export function pointedValues(facts: string, input: string, carried: readonly Carried[], i: number): string {
-  return `SELECT _row, ${ident(carried[i]!.name)} FROM ${input} WHERE _row IN (SELECT _c${i} FROM ${facts} WHERE _c${i} IS NOT NULL)`;
+export function pointedValues(
+  shape: TableShape,
+  facts: string,
+  input: string,
+  carried: readonly Carried[],
+  i: number,
+): string {
+  return `SELECT _row, ${keyList(shape)}, ${ident(carried[i]!.name)} FROM ${input} WHERE _row IN (SELECT _c${i} FROM ${facts} WHERE _c${i} IS NOT NULL)`;
 }
 
 /**

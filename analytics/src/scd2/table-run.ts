@@ -5,7 +5,7 @@ import { discoverSourceFiles } from "../discovery";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
 import { Scd2Error } from "../errors";
-import { readParquet } from "../sql";
+import { ident, readParquet } from "../sql";
 import type { FileEntry, TableState } from "../state/manifest";
 import { STATE_DIR, referencedKeys } from "../state/manifest";
 import type { Storage } from "../storage/storage";
@@ -15,6 +15,7 @@ import { alignStaged, mergeColumns, stage } from "./inputs";
 import { alignedView, entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
+import { JOIN_BYTES_PER_FACT, joinChunks } from "./join-chunks";
 import {
   carriedColumns,
   collapseFacts,
@@ -134,21 +135,22 @@ async function build(
   if (prev) recomputed = await classify(ctx, duck, spec, shape, prev, files);
   // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
   const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : "scd2_new0";
-  const widen = await fastFacts(duck, shape, input);
+  const fast = await fastFacts(duck, shape, input);
   await duck.run(
     `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_vfacts WHERE _complex`,
   );
   const complex = await duck.count("SELECT count(*) FROM scd2_complex");
   if (complex > 0) {
-    const rows = `(${widen(`(${inc.whereKeys(shape, "scd2_vfacts", "scd2_complex")})`)})`;
+    const rows = `(${fast.widen(`(${inc.whereKeys(shape, "scd2_vfacts", "scd2_complex")})`, "true")})`;
     await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
   }
   // Only the versions' values are joined back: deletes and complex keys are left out of the join.
   const notComplex = complex > 0 ? ` AND ${inc.keyIn(shape, "f", "scd2_complex", true)}` : "";
-  const versions = (current: boolean) => {
-    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del AND n_ts IS ${current ? "" : "NOT "}NULL${notComplex})`;
-    const complexPart = complex > 0 ? ` UNION ALL SELECT * FROM scd2_cv WHERE is_current = ${current}` : "";
-    return `(${simpleVersions(shape, `(${widen(facts)})`)}${complexPart})`;
+  const versions = (current: boolean, inChunk = "true") => {
+    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del AND n_ts IS ${current ? "" : "NOT "}NULL AND ${inChunk}${notComplex})`;
+    const complexPart =
+      complex > 0 ? ` UNION ALL SELECT * FROM scd2_cv WHERE is_current = ${current} AND ${inChunk}` : "";
+    return `(${simpleVersions(shape, `(${fast.widen(facts, inChunk)})`)}${complexPart})`;
   };
 
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
@@ -180,15 +182,27 @@ async function build(
   const applied = await compactApplied(compactContext, prev?.applied ?? [], stateKey("applied-compact"));
   uploads.push(...applied.written);
   superseded.push(...applied.superseded);
-  const closed = await writeParquet(
-    duck,
-    `SELECT ${output} FROM ${versions(false)}`,
-    outKey("history"),
-    ctx.scratchDir,
+  // The join back to the values holds the facts (and placeholder values) in hash tables: more than fit
+  // the memory limit are joined, and written, in chunks of keys, each chunk its own history file.
+  const closedFacts = await duck.count(
+    "SELECT count(*) FROM scd2_vfacts WHERE NOT _del AND n_ts IS NOT NULL",
   );
-  if (closed.rows > 0) {
-    history.push(entryOf(closed));
-    uploads.push(closed);
+  const chunks = joinChunks(
+    closedFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
+    await duck.memoryLimitBytes(),
+  );
+  for (let chunk = 0; chunk < chunks; chunk += 1) {
+    const inChunk = chunks > 1 ? `hash(${keyList(shape)}) % ${chunks} = ${chunk}` : "true";
+    const closed = await writeParquet(
+      duck,
+      `SELECT ${output} FROM ${versions(false, inChunk)}`,
+      outKey("history", chunks > 1 ? `-${chunk}` : ""),
+      ctx.scratchDir,
+    );
+    if (closed.rows > 0) {
+      history.push(entryOf(closed));
+      uploads.push(closed);
+    }
   }
   // The current versions of keys this run does not touch stay current.
   const untouched = prev
@@ -234,13 +248,20 @@ async function build(
   return { state, uploads, superseded, events: eventCount };
 }
 
+interface FastPass {
+  /** The join of `facts` back to the changes' values, for the keys `inChunk` (a predicate on the key) holds. */
+  widen(facts: string, inChunk: string): string;
+  /** Memory the placeholder values take in that join. */
+  pointedBytes: number;
+}
+
 /**
  * The fast pass over `input`: creates `scd2_vfacts`, one row of facts per change that survives the
  * collapse (re-deliveries and all but the last change of each transaction removed, placeholders resolved),
  * with its next change. Returns how to join a relation of such facts back to the changes' values. The
  * collapse pass is skipped when there is nothing to collapse.
  */
-async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<(facts: string) => string> {
+async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<FastPass> {
   const query = placeholderColumns(shape, input);
   const [found] = query ? await duck.rows(query) : [];
   const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
@@ -251,10 +272,25 @@ async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<
   await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed, carried)}`);
   await duck.run("DROP TABLE scd2_facts");
   const pointed = carried.map((_, i) => `scd2_pointed${i}`);
+  let pointedBytes = 0;
   for (const [i, table] of pointed.entries()) {
-    await duck.run(`CREATE TEMP TABLE ${table} AS ${pointedValues("scd2_vfacts", input, carried, i)}`);
+    await duck.run(`CREATE TEMP TABLE ${table} AS ${pointedValues(shape, "scd2_vfacts", input, carried, i)}`);
+    const value = ident(carried[i]!.name);
+    pointedBytes += await duck.count(
+      `SELECT count(*) * ${JOIN_BYTES_PER_FACT} + coalesce(sum(strlen(CAST(${value} AS VARCHAR))), 0) FROM ${table}`,
+    );
   }
-  return (facts) => widenFacts(shape, facts, input, carried, pointed);
+  return {
+    widen: (facts, inChunk) =>
+      widenFacts(
+        shape,
+        facts,
+        input,
+        carried,
+        pointed.map((table) => `(SELECT * FROM ${table} WHERE ${inChunk})`),
+      ),
+    pointedBytes,
+  };
 }
 
 /**
