@@ -105,6 +105,30 @@ describe("incremental runs", () => {
     ]);
   });
 
+  it("a re-uploaded applied file and a late file for the same key in one run: nothing is lost", async () => {
+    const source = await SourceBucket.create();
+    const output = await tempDir("scd2-inc-");
+    const applied = [u(300, 3, product(1, "c")), u(310, 3, product(2, "z"))];
+    await source.parquet(TABLE, 0, 2, applied);
+    await run(source.root, output);
+    // The same file written again (a new etag), beside a late file with older changes of key 1.
+    await new Promise((r) => setTimeout(r, 5));
+    await source.parquet(TABLE, 0, 2, applied);
+    await source.parquet(TABLE, 0, 0, [u(100, 1, product(1, "a")), u(200, 2, product(1, "b"))]);
+    const second = await run(source.root, output);
+    expect(second.tables[0]).toMatchObject({ files: 2, versions: 4, current: 2 });
+    const refreshed = await tempDir("scd2-full-");
+    await run(source.root, refreshed, { fullRefresh: true });
+    const table = await readTable(output, "products", ALL);
+    expect(table.map((r) => [r.id, r.name])).toEqual([
+      [1, "a"],
+      [1, "b"],
+      [1, "c"],
+      [2, "z"],
+    ]);
+    expect(table).toEqual(await readTable(refreshed, "products", ALL));
+  });
+
   it("many runs keep the number of files bounded (compaction) and the same table", async () => {
     const source = await SourceBucket.create();
     const output = await tempDir("scd2-inc-");

@@ -267,10 +267,9 @@ async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<
   const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
   const carried = carriedColumns(shape, names);
   const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
-  await duck.run(`CREATE TEMP TABLE scd2_facts AS ${eventFacts(shape, input, carried)}`);
-  const collapsed = collapse ? `(${collapseFacts(shape, "scd2_facts", carried)})` : "scd2_facts";
+  const facts = `(${eventFacts(shape, input, carried)})`;
+  const collapsed = collapse ? `(${collapseFacts(shape, facts, carried)})` : facts;
   await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed, carried)}`);
-  await duck.run("DROP TABLE scd2_facts");
   const pointed = carried.map((_, i) => `scd2_pointed${i}`);
   let pointedBytes = 0;
   for (const [i, table] of pointed.entries()) {
@@ -335,8 +334,9 @@ async function classify(
   let replay = "(SELECT * FROM scd2_new WHERE false)";
   if (recomputed > 0) {
     // A late change reorders a key's history: replay every earlier change of the key from the source files.
-    const fresh = new Set(files.fresh.map((f) => f.key));
-    const earlier = files.all.filter((f) => prev.processed[f.key] !== undefined && !fresh.has(f.key));
+    // Every file applied before, even one written again since (it is also new: its copies of applied
+    // changes were just dropped as re-deliveries, so only the replay still holds them).
+    const earlier = files.all.filter((f) => prev.processed[f.key] !== undefined);
     const listed = new Set(files.all.map((f) => f.key));
     const gone = Object.keys(prev.processed).filter((key) => !listed.has(key));
     if (gone.length > 0) {

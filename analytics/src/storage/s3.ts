@@ -47,7 +47,8 @@ const DELETE_BATCH = 1000; // DeleteObjects takes at most 1000 keys.
  */
 export function s3ClientFromEnvironment(env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const config: S3ClientConfig = {};
+  // A connection that stops answering fails (and is retried by the SDK) instead of hanging the run.
+  const config: S3ClientConfig = { requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 } };
   // The SDK reads AWS_REGION only; AWS_DEFAULT_REGION is the older CLI spelling many setups still use.
   if (!env.AWS_REGION && env.AWS_DEFAULT_REGION) config.region = env.AWS_DEFAULT_REGION;
   if (env !== process.env) {

@@ -22,6 +22,9 @@ export async function startConditionalPutProxy(
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> =>
     new Promise((resolve) => {
+      // "close" comes however the exchange ends (finished, client gone, upstream error): the queue of
+      // conditional writes never waits on an exchange that is over.
+      res.on("close", resolve);
       const proxied = http.request(
         {
           host: upstream.hostname,
@@ -32,12 +35,12 @@ export async function startConditionalPutProxy(
         },
         (response) => {
           res.writeHead(response.statusCode ?? 502, response.headers);
-          response.pipe(res).on("finish", resolve);
+          response.pipe(res);
         },
       );
       proxied.on("error", () => {
-        res.writeHead(502).end();
-        resolve();
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
       });
       req.pipe(proxied);
     });
