@@ -62,8 +62,11 @@ interface SourceOffset {
   snapshot_completed: boolean;
 }
 
-/** Files queued for writing before the slot is paused: enough to keep the writer busy, bounded memory. */
-const MAX_QUEUED_FILES = 2;
+/**
+ * Files queued for writing before the slot is paused: enough to keep both writers busy while the slot's
+ * stream pauses and resumes (2 left them idle a fifth of the time at flush.size 1000), bounded memory.
+ */
+const MAX_QUEUED_FILES = 8;
 /** Tracker sequence of heartbeat records: in no transaction, so they never hold an acknowledgement back. */
 const HEARTBEAT_SEQ = -1;
 
@@ -228,7 +231,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
       this.counts.records += 1;
       this.tracker.add(seq);
       try {
-        this.sink.put({ ...record, txSeq: seq }, now);
+        this.sink.put(record, seq, now);
       } catch (err) {
         this.fail(err as Error);
       }

@@ -14,11 +14,6 @@ import { ParquetWriter } from "./parquet-writer";
 import { fileExtension, type SinkSettings } from "./sink-config";
 import type { UnwrappedRecord } from "./unwrap";
 
-/** A record handed to the sink, tagged with the source transaction (commit order) it belongs to. */
-export interface SinkRecord extends UnwrappedRecord {
-  txSeq: number;
-}
-
 interface OpenFile {
   startOffset: number;
   schema: ConnectSchema;
@@ -123,8 +118,11 @@ export class S3SinkEmulator {
     return tp;
   }
 
-  /** Takes one record (synchronously); commits files as `flush.size` or a schema change demands. */
-  put(record: SinkRecord, now: number): void {
+  /**
+   * Takes one record (synchronously) of the source transaction `txSeq` (commit order); commits files as
+   * `flush.size` or a schema change demands.
+   */
+  put(record: UnwrappedRecord, txSeq: number, now: number): void {
     this.check();
     const tp = this.partition(record.topic);
     if (record.value === null) {
@@ -136,7 +134,7 @@ export class S3SinkEmulator {
       }
       if (this.settings.behaviorOnNullValues === "ignore" || this.settings.format.type === "parquet") {
         tp.nextOffset += 1;
-        this.onDurable([record.txSeq]);
+        this.onDurable([txSeq]);
         return;
       }
     }
@@ -154,7 +152,7 @@ export class S3SinkEmulator {
       };
     }
     tp.open.rows.push(record.value);
-    tp.open.txSeqs.push(record.txSeq);
+    tp.open.txSeqs.push(txSeq);
     tp.nextOffset += 1;
     if (tp.open.rows.length >= this.settings.flushSize) this.commit(tp);
   }
