@@ -44,7 +44,7 @@ interface ReadGroup {
 }
 
 /** Replaces local staging paths by source keys in a DuckDB message, so errors name the source file. */
-export function withKeys(message: string, files: readonly LocalSourceFile[]): string {
+function withKeys(message: string, files: readonly LocalSourceFile[]): string {
   return files.reduce((text, { file, path }) => text.replaceAll(path, file.key), message);
 }
 
@@ -196,10 +196,10 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
 }
 
 /**
- * Reads the given change files into temp tables (or views, `inPlace`) and creates view `target` over them: every source
- * column decoded, the union of all files' columns by name (a column a file lacks is NULL), plus
- * `__op, __lsn, __txId, __source_ts_ms, __source_file, __kafka_partition, __kafka_offset, _r, _del`, and
- * a unique `_row`.
+ * Reads the given change files into temp tables (or, `inPlace`, views over the Parquet files) and
+ * creates view `target` over them: every source column decoded, the union of all files' columns by
+ * name (a column a file lacks is NULL), plus `__op, __lsn, __txId, __source_ts_ms, __source_file,
+ * __kafka_partition, __kafka_offset, _r, _del`, and a unique `_row`.
  * Throws Scd2Error naming the file for unreadable files or schemas, missing columns and NULL keys.
  */
 export async function stageEvents(duck: Duck, request: StageRequest): Promise<void> {
