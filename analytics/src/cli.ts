@@ -222,6 +222,7 @@ function terminalReporter(level: string): Reporter {
       if (event.type === "table-started")
         byTable.set(event.table, bars.create(event.files, 0, { table: event.table, status: "" }));
       else if (event.type === "files-read") byTable.get(event.table)?.update(event.done);
+      else if (event.type === "step") byTable.get(event.table)?.update({ status: event.step });
       else byTable.get(event.summary.table)?.update({ status: "done" });
     },
     finish(summary) {
@@ -253,6 +254,8 @@ function jsonReporter(level: string): Reporter {
           { event: event.type, table: event.table, done: event.done, total: event.total },
           "files read",
         );
+      } else if (event.type === "step") {
+        logger.info({ event: event.type, table: event.table, step: event.step }, "step");
       }
     },
     finish(summary) {

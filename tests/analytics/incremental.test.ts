@@ -62,7 +62,17 @@ describe("incremental runs", () => {
     const first = await run(source.root, output);
     const before = JSON.parse((await fs.readFile(path.join(output, MANIFEST_KEY), "utf8")) as string);
     await source.parquet(TABLE, 0, 3, [u(200, 5, product(1, "c"))]);
-    const second = await run(source.root, output);
+    const steps: string[] = [];
+    const second = await run(source.root, output, {
+      onProgress: (event) => event.type === "step" && steps.push(event.step),
+    });
+    expect(steps).toEqual([
+      "comparing with the stored state",
+      "ordering changes",
+      "writing closed versions",
+      "writing current versions",
+      "writing state",
+    ]);
     const after = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));
     expect(first.tables[0]).toMatchObject({ files: 1, events: 3, versions: 3, current: 2, deleted: 0 });
     expect(second.tables[0]).toMatchObject({ files: 1, events: 1, versions: 4, current: 2, deleted: 0 });

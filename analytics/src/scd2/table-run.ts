@@ -130,9 +130,14 @@ async function build(
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
   await alignStaged(duck, shape, staged, "scd2_new0");
   const eventCount = await duck.count("SELECT count(*) FROM scd2_new0");
+  const step = (name: string) => ctx.onProgress?.({ type: "step", table: spec.table, step: name });
 
   let recomputed = 0;
-  if (prev) recomputed = await classify(ctx, duck, spec, shape, prev, files);
+  if (prev) {
+    step("comparing with the stored state");
+    recomputed = await classify(ctx, duck, spec, shape, prev, files);
+  }
+  step("ordering changes");
   // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
   const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : "scd2_new0";
   const fast = await fastFacts(duck, shape, input);
@@ -192,6 +197,7 @@ async function build(
     await duck.memoryLimitBytes(),
   );
   for (let chunk = 0; chunk < chunks; chunk += 1) {
+    step(chunks > 1 ? `writing closed versions (${chunk + 1}/${chunks})` : "writing closed versions");
     const inChunk = chunks > 1 ? `hash(${keyList(shape)}) % ${chunks} = ${chunk}` : "true";
     const closed = await writeParquet(
       duck,
@@ -204,6 +210,7 @@ async function build(
       uploads.push(closed);
     }
   }
+  step("writing current versions");
   // The current versions of keys this run does not touch stay current.
   const untouched = prev
     ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
@@ -216,6 +223,7 @@ async function build(
   );
   uploads.push(current);
   const currentFile = entryOf(current);
+  step("writing state");
   const keys = prev
     ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_vfacts")
     : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last`;

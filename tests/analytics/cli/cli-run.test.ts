@@ -58,6 +58,13 @@ describe("cdc-scd2 run on directories", () => {
       ["commerce.products", 2, 2],
       ["commerce.users", 1, 1],
     ]);
+    expect(lines.filter((l) => l.msg === "step").map((l) => [l.table, l.step])).toEqual(
+      ["commerce.products", "commerce.users"].flatMap((table) =>
+        ["ordering changes", "writing closed versions", "writing current versions", "writing state"].map(
+          (step) => [table, step],
+        ),
+      ),
+    );
     const summaries = tableSummaries(result.stdout);
     for (const [table, counts] of Object.entries(FIXTURE_COUNTS))
       expect(summaries[table]).toMatchObject(counts);
