@@ -68,7 +68,7 @@ export function printReport(report: Report, lowMemoryLimit: string, slowest?: St
     [
       `full build under memory_limit ${lowMemoryLimit} spills and gives the same table`,
       f.lowMemorySameResult && f.lowMemoryPeakSpillBytes > 0,
-      `${fmt(f.lowMemoryPeakSpillBytes / MiB, 0)} MiB spilled, same versions: ${f.lowMemorySameResult}`,
+      `${fmt(f.lowMemoryPeakSpillBytes / MiB, 0)} MiB spilled, same rows (count and hash of every row): ${f.lowMemorySameResult}`,
     ],
   ];
   console.log("");

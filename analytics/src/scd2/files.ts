@@ -4,8 +4,11 @@ import { ident, literal, readParquet } from "../sql";
 import type { Storage } from "../storage/storage";
 import type { TableShape } from "./shape";
 
-/** Parquet settings for everything the job writes. */
-const PARQUET = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880";
+/**
+ * Parquet settings for everything the job writes. A row group is also cut at 16 MB: the writer holds a
+ * whole row group per thread, and rows of large TOASTed texts would otherwise make it hundreds of MB.
+ */
+const PARQUET = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '16MB'";
 
 /** Local copies of output-storage objects, for DuckDB to read. */
 export async function localCopies(

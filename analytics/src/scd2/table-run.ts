@@ -196,12 +196,12 @@ async function build(
     closedFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
     await duck.memoryLimitBytes(),
   );
+  const inChunk = (chunk: number) => (chunks > 1 ? `hash(${keyList(shape)}) % ${chunks} = ${chunk}` : "true");
   for (let chunk = 0; chunk < chunks; chunk += 1) {
     step(chunks > 1 ? `writing closed versions (${chunk + 1}/${chunks})` : "writing closed versions");
-    const inChunk = chunks > 1 ? `hash(${keyList(shape)}) % ${chunks} = ${chunk}` : "true";
     const closed = await writeParquet(
       duck,
-      `SELECT ${output} FROM ${versions(false, inChunk)}`,
+      `SELECT ${output} FROM ${versions(false, inChunk(chunk))}`,
       outKey("history", chunks > 1 ? `-${chunk}` : ""),
       ctx.scratchDir,
     );
@@ -211,13 +211,21 @@ async function build(
     }
   }
   step("writing current versions");
+  // The current versions are one file: in chunks, they are gathered in a table first.
+  let currentVersions = versions(true);
+  if (chunks > 1) {
+    await duck.run(`CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions(true, inChunk(0))}`);
+    for (let chunk = 1; chunk < chunks; chunk += 1)
+      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions(true, inChunk(chunk))}`);
+    currentVersions = "scd2_current";
+  }
   // The current versions of keys this run does not touch stay current.
   const untouched = prev
     ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
     : "";
   const current = await writeParquet(
     duck,
-    `SELECT ${output} FROM ${versions(true)}${untouched}`,
+    `SELECT ${output} FROM ${currentVersions}${untouched}`,
     outKey("current"),
     ctx.scratchDir,
   );

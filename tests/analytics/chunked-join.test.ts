@@ -1,0 +1,55 @@
+// The join back to the values in chunks of keys (join-chunks.ts), forced by a low memory limit: the
+// placeholder values it holds (4,000 of 20 KB) do not fit a quarter of 256MB, so it runs in two chunks.
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Change } from "./helpers/fixtures";
+import { SourceBucket, product, readTable, run, tempDir, u } from "./helpers/fixtures";
+import { PLACEHOLDER_TEXT } from "./helpers/placeholder";
+
+const KEYS = 4000;
+const text = (id: number) => `${id}:${"x".repeat(20_000)}`;
+
+/** Every key: a create with a large text, then updates that leave it unchanged (TOAST placeholders). */
+function changes(): Change[] {
+  const out: Change[] = [];
+  for (let id = 1; id <= KEYS; id += 1) {
+    out.push({ ...u(id * 10, 1, { ...product(id, "a"), description: text(id) }), op: "c" });
+    out.push(u(id * 10 + 1, 2, { ...product(id, "b"), description: PLACEHOLDER_TEXT }));
+    if (id % 2 === 1) out.push(u(id * 10 + 2, 3, { ...product(id, "c"), description: PLACEHOLDER_TEXT }));
+  }
+  return out;
+}
+
+const historyFiles = async (output: string) =>
+  (await fs.readdir(path.join(output, "products", "history"))).sort();
+
+describe("the join back to the values, in chunks", () => {
+  it("under a low memory limit runs in chunks of keys and gives the same table as in one piece", async () => {
+    const source = await SourceBucket.create();
+    // Files of 1,000 records, as the sink writes them (one file of 10,000 would be one 80 MB row group).
+    const all = changes();
+    for (let offset = 0; offset < all.length; offset += 1000)
+      await source.parquet("commerce.products", 0, offset, all.slice(offset, offset + 1000));
+    const chunked = await tempDir("scd2-chunked-");
+    const whole = await tempDir("scd2-whole-");
+    const low = await run(source.root, chunked, { memoryLimit: "256MB", fullRefresh: true });
+    const high = await run(source.root, whole, { memoryLimit: "1GB", fullRefresh: true });
+
+    expect(await historyFiles(chunked)).toEqual([
+      expect.stringMatching(/-0\.parquet$/),
+      expect.stringMatching(/-1\.parquet$/),
+    ]);
+    expect(await historyFiles(whole)).toEqual([expect.not.stringMatching(/-\d\.parquet$/)]);
+    expect(low.tables[0]).toMatchObject({ versions: 10000, current: KEYS, deleted: 0 });
+    expect(high.tables[0]).toMatchObject({ versions: 10000, current: KEYS, deleted: 0 });
+
+    const table = await readTable(chunked, "products", "id, effective_from");
+    expect(table).toEqual(await readTable(whole, "products", "id, effective_from"));
+    // Every placeholder resolved to the key's text, in closed and current versions alike.
+    expect(table.filter((r) => r.description !== text(Number(r.id)))).toEqual([]);
+    expect(table.filter((r) => r.is_current).map((r) => r.name)).toEqual(
+      Array.from({ length: KEYS }, (_, i) => (i % 2 === 0 ? "c" : "b")),
+    );
+  });
+});
