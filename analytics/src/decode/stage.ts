@@ -36,9 +36,14 @@ const ROWS_PER_FILE = 2 ** 40;
 /** Files read per DuckDB statement: bounds statement size and gives progress. */
 const FILES_PER_READ = 256;
 
+/** A file with its index among all files of the request (the high bits of its rows' `_row`). */
+interface IndexedFile {
+  local: LocalSourceFile;
+  index: number;
+}
+
 interface ReadGroup {
-  /** The files with their index among all files of the request. */
-  files: { local: LocalSourceFile; index: number }[];
+  files: IndexedFile[];
   columns: { name: string; type: string }[];
   encodings: Map<string, ColumnEncoding>;
 }
@@ -103,17 +108,13 @@ function encodingsFor(request: StageRequest, file: LocalSourceFile, schema: stri
 }
 
 /** Groups Parquet files by footer schema; one DESCRIBE per group (the sink starts a new file per schema). */
-async function parquetGroups(
-  duck: Duck,
-  request: StageRequest,
-  files: { local: LocalSourceFile; index: number }[],
-): Promise<ReadGroup[]> {
+async function parquetGroups(duck: Duck, request: StageRequest, files: IndexedFile[]): Promise<ReadGroup[]> {
   const schemas = await footerSchemas(
     duck,
     request.table,
     files.map((f) => f.local),
   );
-  const bySchema = new Map<string, { local: LocalSourceFile; index: number }[]>();
+  const bySchema = new Map<string, IndexedFile[]>();
   for (const file of files) {
     const key = schemas.get(file.local.path) ?? "";
     bySchema.set(key, [...(bySchema.get(key) ?? []), file]);
@@ -136,7 +137,7 @@ async function parquetGroups(
 async function jsonGroup(
   duck: Duck,
   request: StageRequest,
-  { local: file, index }: { local: LocalSourceFile; index: number },
+  { local: file, index }: IndexedFile,
 ): Promise<ReadGroup> {
   const detected = await onFile(request.table, file, "read", () =>
     describe(duck, `read_json(${literal(file.path)}, format='newline_delimited', hive_partitioning = false)`),

@@ -133,30 +133,25 @@ describe.each(backends)("%s storage", (_name, open) => {
     expect(readFileSync(copy).equals(bytes)).toBe(true);
   });
 
-  it("moves over an existing object, replacing it", async () => {
+  it.each([
+    ["moves over an existing object, replacing it", ["m/target.txt"], [["m/new.txt", "m/target.txt"]]],
+    ["moves a key with a character CopySource has to URL-encode", [], [["m/a b.txt", "n/a b.txt"]]],
+    [
+      "takes a move whose source is gone and whose target exists as done",
+      [],
+      [
+        ["m/from.txt", "m/to.txt"],
+        ["m/from.txt", "m/to.txt"],
+      ],
+    ],
+  ])("%s", async (_name, existing, moves) => {
     const storage = open();
-    await storage.writeText("m/new.txt", "new");
-    await storage.writeText("m/target.txt", "old");
-    await storage.move("m/new.txt", "m/target.txt");
-    expect(await storage.readText("m/target.txt")).toBe("new");
-    expect((await storage.list("")).map((o) => o.key)).toEqual(["m/target.txt"]);
-  });
-
-  it("moves a key with a character CopySource has to URL-encode", async () => {
-    const storage = open();
-    await storage.writeText("m/a b.txt", "odd");
-    await storage.move("m/a b.txt", "n/a b.txt");
-    expect(await storage.readText("n/a b.txt")).toBe("odd");
-    expect((await storage.list("")).map((o) => o.key)).toEqual(["n/a b.txt"]);
-  });
-
-  it("takes a move whose source is gone and whose target exists as done", async () => {
-    const storage = open();
-    await storage.writeText("m/from.txt", "body");
-    await storage.move("m/from.txt", "m/to.txt");
-    await storage.move("m/from.txt", "m/to.txt");
-    expect(await storage.readText("m/to.txt")).toBe("body");
-    expect((await storage.list("")).map((o) => o.key)).toEqual(["m/to.txt"]);
+    for (const key of existing) await storage.writeText(key, "old");
+    const [from, to] = moves[0]!;
+    await storage.writeText(from!, "new");
+    for (const [a, b] of moves) await storage.move(a!, b!);
+    expect(await storage.readText(to!)).toBe("new");
+    expect((await storage.list("")).map((o) => o.key)).toEqual([to]);
   });
 
   it("fails naming the keys when neither the source nor the target exists", async () => {
