@@ -1,0 +1,6 @@
+export * from "./cache";
+export * from "./kafka-cluster";
+export * from "./progress";
+export * from "./provision";
+export * from "./pulumi-engine";
+export * from "./versions";

@@ -1,0 +1,8 @@
+// Before any test file runs: provision the real engines once (cached after the first run), so test files
+// running in parallel never build them concurrently and a missing JDK, Maven or Go fails the run at once.
+import { createProgress, ensureKafkaEngines, ensurePulumiCli } from "../engines";
+
+export default async function provisionEngines(): Promise<void> {
+  const progress = createProgress("test-engines");
+  await Promise.all([ensureKafkaEngines(progress), ensurePulumiCli(progress)]);
+}
