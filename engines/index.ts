@@ -4,3 +4,4 @@ export * from "./progress";
 export * from "./provision";
 export * from "./pulumi-engine";
 export * from "./versions";
+export * from "./kafka-records";
