@@ -135,8 +135,15 @@ export interface KafkaBroker extends JavaProcess {
   readonly bootstrapServers: string;
 }
 
-/** Formats a fresh KRaft log dir in `dir` and starts a broker+controller node on it. */
-export async function startKafkaBroker(engines: KafkaEngines, dir: string): Promise<KafkaBroker> {
+/**
+ * Formats a fresh KRaft log dir in `dir` and starts a broker+controller node on it. `properties` adds to or
+ * replaces the server settings (e.g. `auto.create.topics.enable: "false"`, as the stack configures MSK).
+ */
+export async function startKafkaBroker(
+  engines: KafkaEngines,
+  dir: string,
+  properties: Record<string, string | number> = {},
+): Promise<KafkaBroker> {
   mkdirSync(dir, { recursive: true });
   const [port, controllerPort] = [await findFreePort(), await findFreePort()];
   const config = join(dir, "server.properties");
@@ -160,6 +167,7 @@ export async function startKafkaBroker(engines: KafkaEngines, dir: string): Prom
       "transaction.state.log.replication.factor": 1,
       "transaction.state.log.min.isr": 1,
       "group.initial.rebalance.delay.ms": 0,
+      ...properties,
     }),
   );
   const format = startJava(
