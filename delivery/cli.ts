@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
 import { destroyStack, initStack, previewStack, sweepReviewStacks, upStack } from "./commands";
+import { RefusedPulumiInputError } from "./pulumi-target";
 import { REVIEW_STACK_LABEL } from "./stack-names";
 
 /** JSON lines on stderr when it is not a terminal (CI logs), plain lines on a terminal. */
@@ -139,6 +140,9 @@ async function main(): Promise<void> {
         if (error.code.startsWith("cdc-stack.")) process.stderr.write(`error: ${error.message}\n`);
         exitCode = 2;
       }
+    } else if (error instanceof RefusedPulumiInputError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      exitCode = 2;
     } else {
       // CommandError, StackFileError, PulumiNotFoundError: the message says what to fix.
       process.stderr.write(`cdc-stack: ${error instanceof Error ? error.message : String(error)}\n`);

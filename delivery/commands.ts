@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { listOpenPullRequests, type GitHubOptions } from "./github";
 import { runPulumi } from "./pulumi-cli";
+import { checkPassThroughArgs } from "./pulumi-target";
 import { isEphemeralStackFile, renderTemplate, stackFileConfig, stackFileText } from "./stack-file";
 import {
   checkStackName,
@@ -84,6 +85,7 @@ export async function initStack(root: string, options: InitOptions, env: NodeJS.
 }
 
 export async function previewStack(root: string, stack: string, extra: string[]): Promise<number> {
+  checkPassThroughArgs(extra);
   return runPulumi(
     ["preview", "--stack", checkStackName(stack), "--diff", "--policy-pack", POLICY_PACK, ...extra],
     root,
@@ -91,6 +93,7 @@ export async function previewStack(root: string, stack: string, extra: string[])
 }
 
 export async function upStack(root: string, stack: string, extra: string[]): Promise<number> {
+  checkPassThroughArgs(extra);
   return runPulumi(["up", "--stack", checkStackName(stack), "--policy-pack", POLICY_PACK, ...extra], root);
 }
 
@@ -105,6 +108,7 @@ export async function destroyStack(
   extra: string[],
 ): Promise<number> {
   checkStackName(stack);
+  checkPassThroughArgs(extra);
   const file = stackFileName(stack);
   const path = join(root, file);
   if (!existsSync(path)) {

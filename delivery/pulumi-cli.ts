@@ -1,5 +1,6 @@
 /** Runs the Pulumi CLI in the repository root with the terminal attached (its prompts and progress). */
 import { spawn } from "node:child_process";
+import { checkPulumiEnvironment } from "./pulumi-target";
 
 export class PulumiNotFoundError extends Error {
   constructor() {
@@ -10,6 +11,7 @@ export class PulumiNotFoundError extends Error {
 
 /** Resolves with pulumi's exit code; a signal counts as 128 + its number, like a shell. */
 export function runPulumi(args: string[], cwd: string): Promise<number> {
+  checkPulumiEnvironment(process.env);
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", args, { cwd, stdio: "inherit" });
     child.once("error", (error: NodeJS.ErrnoException) =>
