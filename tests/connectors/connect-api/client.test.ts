@@ -44,13 +44,11 @@ describe("ConnectClient", () => {
     expect((await api.putConfig(SOURCE_CONFIG)).created).toBe(true);
     const second = await api.putConfig({ ...SOURCE_CONFIG, "tasks.max": "2" });
     expect(second.created).toBe(false);
+    // Connect answers an update with the new config and the tasks it knew before.
     expect(second.info).toEqual({
       name: "cdc-source",
       config: { ...SOURCE_CONFIG, "tasks.max": "2", name: "cdc-source" },
-      tasks: [
-        { connector: "cdc-source", task: 0 },
-        { connector: "cdc-source", task: 1 },
-      ],
+      tasks: [{ connector: "cdc-source", task: 0 }],
       type: "source",
     });
     expect(await api.getConfig()).toEqual({ ...SOURCE_CONFIG, "tasks.max": "2", name: "cdc-source" });
@@ -66,8 +64,10 @@ describe("ConnectClient", () => {
     const result = await client().validateConfig(invalid);
     // Connect requires `name` on validate; the client adds the connector's, so only topic.prefix fails.
     expect(result.error_count).toBe(1);
-    expect(result.configs.filter((c) => c.value.errors.length > 0).map((c) => c.value.name)).toEqual([
-      "topic.prefix",
+    // Debezium lists one key with no value at all (value: null).
+    const failing = result.configs.filter((c) => (c.value?.errors ?? []).length > 0);
+    expect(failing.map((c) => [c.value.name, c.value.errors])).toEqual([
+      ["topic.prefix", ["The 'topic.prefix' value is invalid: A value is required"]],
     ]);
     expect(emulator().calls).toEqual([
       {
@@ -85,9 +85,13 @@ describe("ConnectClient", () => {
     expect((await client().validateConfig(SOURCE_CONFIG)).error_count).toBe(0);
     expect(emulator().calls.map((c) => c.status)).toEqual([409, 503, 200]);
     emulator().resetCalls();
-    const error = await failure(
-      client().validateConfig({ ...SOURCE_CONFIG, "connector.class": "com.example.Missing" }),
-    );
+    emulator().inject({
+      count: 1,
+      pathSuffix: "/config/validate",
+      status: 404,
+      message: "HTTP 404 Not Found",
+    });
+    const error = await failure(client().validateConfig(SOURCE_CONFIG));
     expect(error.status).toBe(404);
     expect(emulator().calls).toHaveLength(1);
   });
@@ -115,14 +119,18 @@ describe("ConnectClient", () => {
   });
 
   it("never retries a 400, and names the connector, request, status and Connect's error list", async () => {
-    const { "topic.prefix": _dropped, ...invalid } = SOURCE_CONFIG;
+    // A FileStream source without its topic (an invalid Debezium config makes Connect fail with a 500).
+    const invalid = {
+      "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+      file: "in.txt",
+    };
     const error = await failure(client().putConfig(invalid));
     expect(emulator().calls).toHaveLength(1);
     expect(error.status).toBe(400);
     expect(error.message).toBe(
       'Kafka Connect connector "cdc-source": PUT /connectors/cdc-source/config failed with HTTP 400 after 1 attempt: ' +
         "Connector configuration is invalid and contains the following 1 error(s):\n" +
-        'Missing required configuration "topic.prefix" which has no default value.\n' +
+        'Missing required configuration "topic" which has no default value.\n' +
         "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
     );
   });

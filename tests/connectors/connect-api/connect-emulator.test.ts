@@ -1,4 +1,5 @@
-// The emulator itself follows cdc-contract.md §5, so the provider tests exercise documented behaviour.
+// The emulator itself follows cdc-contract.md §5 and answers as Kafka Connect 4.3.1 does (checked against a real
+// worker by emulator-vs-connect.test.ts), so the provider tests exercise real behaviour.
 import { describe, expect, it } from "vitest";
 import { ConnectEmulator } from "./connect-emulator";
 import { SOURCE_CONFIG, useConnectEmulator } from "./fixtures";
@@ -36,15 +37,17 @@ describe("Connect REST emulator", () => {
   });
 
   const VALIDATE = "/connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate";
+  // Debezium lists one key with no value at all (value: null).
   type Validation = {
     error_count: number;
-    configs: Array<{ value: { name: string; value: string | null; errors: string[] } }>;
+    configs: Array<{ value: { name: string; value: string | null; errors: string[] } | null }>;
   };
+  const valuesOf = (body: unknown) => (body as Validation).configs.flatMap((c) => (c.value ? [c.value] : []));
   const errorsOf = (body: unknown) =>
     Object.fromEntries(
-      (body as Validation).configs
-        .filter((c) => c.value.errors.length > 0)
-        .map((c) => [c.value.name, c.value.errors]),
+      valuesOf(body)
+        .filter((value) => value.errors.length > 0)
+        .map((value) => [value.name, value.errors]),
     );
 
   it("validate answers 200 with error_count and per-key errors: a missing required key, name included, and a bad enum value", async () => {
@@ -52,12 +55,13 @@ describe("Connect REST emulator", () => {
     const { status, body } = await call("PUT", VALIDATE, { ...config, "snapshot.mode": "sometimes" });
     expect(status).toBe(200);
     expect((body as Validation).error_count).toBe(3);
+    // Connect's own key with Kafka's message; Debezium's keys with Debezium's.
     expect(errorsOf(body)).toEqual({
       name: ['Missing required configuration "name" which has no default value.'],
-      "topic.prefix": ['Missing required configuration "topic.prefix" which has no default value.'],
+      "topic.prefix": ["The 'topic.prefix' value is invalid: A value is required"],
       "snapshot.mode": [
-        "Invalid value sometimes for configuration snapshot.mode: String must be one of: " +
-          "always, initial, initial_only, no_data, when_needed, configuration_based, custom, recovery",
+        "The 'snapshot.mode' value is invalid: Value must be one of " +
+          "always, initial_only, configuration_based, when_needed, initial, custom, no_data",
       ],
     });
     // Nothing applied.
@@ -66,36 +70,67 @@ describe("Connect REST emulator", () => {
     expect(valid).toMatchObject({ status: 200, body: { error_count: 0 } });
   });
 
-  it("PUT config rejects what validate rejects, with the same messages", async () => {
-    const { status, body } = await call("PUT", "/connectors/src/config", {
-      ...SOURCE_CONFIG,
-      "plugin.name": "wal2json",
+  it("PUT config rejects what validate rejects with a 400 listing the messages; Debezium's errors make Connect fail with a 500", async () => {
+    const fileSource = {
+      "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+      file: "in.txt",
+    };
+    expect(
+      await call("PUT", "/connectors/src/config", { ...fileSource, "errors.tolerance": "some" }),
+    ).toEqual({
+      status: 400,
+      body: {
+        error_code: 400,
+        message:
+          "Connector configuration is invalid and contains the following 2 error(s):\n" +
+          "Invalid value some for configuration errors.tolerance: String must be one of: none, all\n" +
+          'Missing required configuration "topic" which has no default value.\n' +
+          "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+      },
     });
-    expect(status).toBe(400);
-    expect((body as { message: string }).message).toBe(
-      "Connector configuration is invalid and contains the following 1 error(s):\n" +
-        "Invalid value wal2json for configuration plugin.name: String must be one of: decoderbufs, pgoutput\n" +
-        "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
-    );
+    // Connect reads the errors of every key validate lists, and Debezium lists one without a value.
+    expect(
+      await call("PUT", "/connectors/src/config", { ...SOURCE_CONFIG, "plugin.name": "wal2json" }),
+    ).toEqual({
+      status: 500,
+      body: {
+        error_code: 500,
+        message:
+          'Cannot invoke "org.apache.kafka.connect.runtime.rest.entities.ConfigValueInfo.errors()" because the ' +
+          'return value of "org.apache.kafka.connect.runtime.rest.entities.ConfigInfo.configValue()" is null',
+      },
+    });
+    expect(await call("GET", "/connectors")).toEqual({ status: 200, body: [] });
   });
 
-  it("validate answers 404 for a plugin no worker has, 400 without or with another connector.class", async () => {
+  it("validate answers 500 for a plugin no worker has and without connector.class, 400 with another one", async () => {
     const mysql = "io.debezium.connector.mysql.MySqlConnector";
     const unknown = await call("PUT", `/connector-plugins/${mysql}/config/validate`, {
       ...SOURCE_CONFIG,
       "connector.class": mysql,
     });
-    expect(unknown.status).toBe(404);
+    expect(unknown.status).toBe(500);
     expect((unknown.body as { message: string }).message).toMatch(
       new RegExp(
-        `^Failed to find any class that implements Connector and which name matches ${mysql}, available`,
+        "^org\\.apache\\.kafka\\.connect\\.runtime\\.rest\\.errors\\.BadRequestException: Failed to find any " +
+          `class that implements Connector and which name matches ${mysql}, available connectors are: PluginDesc\\{`,
       ),
     );
-    // GET /connector-plugins lists what the workers load (what the provider's error points at).
-    const listed = (await call("GET", "/connector-plugins")).body as Array<{ class: string }>;
-    expect(listed.map((p) => p.class)).not.toContain(mysql);
-    const { "connector.class": _dropped, ...classless } = SOURCE_CONFIG;
-    expect((await call("PUT", VALIDATE, classless)).status).toBe(400);
+    // GET /connector-plugins lists what the workers load (what the provider's error points at): sinks first.
+    expect((await call("GET", "/connector-plugins")).body).toEqual([
+      { class: "io.confluent.connect.s3.S3SinkConnector", type: "sink", version: "10.5.13" },
+      { class: "org.apache.kafka.connect.file.FileStreamSinkConnector", type: "sink", version: "4.3.1" },
+      { class: "io.debezium.connector.postgresql.PostgresConnector", type: "source", version: "3.6.1.Final" },
+      { class: "org.apache.kafka.connect.file.FileStreamSourceConnector", type: "source", version: "4.3.1" },
+    ]);
+    expect(await call("PUT", VALIDATE, { name: "src" })).toEqual({
+      status: 500,
+      body: {
+        error_code: 500,
+        message:
+          "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: Connector config {name=src} contains no connector type",
+      },
+    });
     expect(
       await call("PUT", VALIDATE, {
         ...SOURCE_CONFIG,
@@ -113,34 +148,40 @@ describe("Connect REST emulator", () => {
   });
 
   it("validate sees placeholders resolved by the workers' config providers; GET returns them verbatim", async () => {
+    const FILE_PLACEHOLDER = "${file:/etc/connect/paths.properties:input}";
     const resolving = await ConnectEmulator.start({
-      secrets: { [SOURCE_CONFIG["database.password"]!]: "s3cr3t" },
-      unknownPluginStatus: 500,
+      secrets: { [SOURCE_CONFIG["database.password"]!]: "s3cr3t", [FILE_PLACEHOLDER]: "/data/in.txt" },
     });
     try {
-      const res = await fetch(`${resolving.url}${VALIDATE}`, {
-        method: "PUT",
-        body: JSON.stringify({ ...SOURCE_CONFIG, name: "src" }),
+      const validate = async (connectorClass: string, config: Record<string, string>) => {
+        const res = await fetch(`${resolving.url}/connector-plugins/${connectorClass}/config/validate`, {
+          method: "PUT",
+          body: JSON.stringify({ ...config, name: "src" }),
+        });
+        return Object.fromEntries(valuesOf(await res.json()).map((value) => [value.name, value.value]));
+      };
+      // Kafka-validated keys show the value as validated, resolved; Debezium shows none of its keys' values.
+      const fileSource = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+      expect(
+        await validate(fileSource, { "connector.class": fileSource, topic: "t", file: FILE_PLACEHOLDER }),
+      ).toMatchObject({ file: "/data/in.txt" });
+      expect(await validate(SOURCE_CONFIG["connector.class"]!, SOURCE_CONFIG)).toMatchObject({
+        "database.password": null,
+        "connector.class": SOURCE_CONFIG["connector.class"],
       });
-      const body = (await res.json()) as Validation;
-      expect(body.configs.find((c) => c.value.name === "database.password")?.value.value).toBe("s3cr3t");
       await fetch(`${resolving.url}/connectors/src/config`, {
         method: "PUT",
         body: JSON.stringify(SOURCE_CONFIG),
       });
       expect(resolving.configOf("src")?.["database.password"]).toBe(SOURCE_CONFIG["database.password"]);
-      const older = await fetch(`${resolving.url}/connector-plugins/x.Missing/config/validate`, {
-        method: "PUT",
-        body: JSON.stringify({ "connector.class": "x.Missing" }),
-      });
-      expect(older.status).toBe(500);
     } finally {
       await resolving.stop();
     }
   });
 
   it("pause, resume and stop change the reported states; stopped connectors have no tasks", async () => {
-    await call("PUT", "/connectors/src/config", { ...SOURCE_CONFIG, "tasks.max": "2" });
+    const sink = { "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", topics: "t" };
+    await call("PUT", "/connectors/src/config", { ...sink, "tasks.max": "2" });
     expect((await call("PUT", "/connectors/src/pause")).status).toBe(202);
     const paused = (await call("GET", "/connectors/src/status")).body as {
       connector: { state: string };
@@ -151,10 +192,10 @@ describe("Connect REST emulator", () => {
       "PAUSED",
       "PAUSED",
     ]);
-    await call("PUT", "/connectors/src/resume");
+    expect((await call("PUT", "/connectors/src/resume")).status).toBe(202);
     const resumed = (await call("GET", "/connectors/src/status")).body as { connector: { state: string } };
     expect(resumed.connector.state).toBe("RUNNING");
-    await call("PUT", "/connectors/src/stop");
+    expect((await call("PUT", "/connectors/src/stop")).status).toBe(204);
     expect((await call("GET", "/connectors/src/status")).body).toMatchObject({
       connector: { state: "STOPPED" },
       tasks: [],
@@ -226,14 +267,16 @@ describe("Connect REST emulator", () => {
         connector: { state: "RUNNING" },
         tasks: [{ state: "RUNNING" }],
       });
+      // Each task config is the connector's config and the task class Connect adds.
+      const TASK_CLASS = { "task.class": "io.debezium.connector.postgresql.PostgresConnectorTask" };
       expect(await get("/tasks")).toEqual([
-        { id: { connector: "src", task: 0 }, config: { ...SOURCE_CONFIG, name: "src" } },
+        { id: { connector: "src", task: 0 }, config: { ...SOURCE_CONFIG, name: "src", ...TASK_CLASS } },
       ]);
       now = 99;
       expect(await get("/status")).toMatchObject({ tasks: [{ state: "RUNNING" }] });
       now = 100;
       expect(await get("/tasks")).toEqual([
-        { id: { connector: "src", task: 0 }, config: { ...updated, name: "src" } },
+        { id: { connector: "src", task: 0 }, config: { ...updated, name: "src", ...TASK_CLASS } },
       ]);
       expect(await get("/status")).toMatchObject({ tasks: [{ state: "FAILED", trace: "bad new config" }] });
     } finally {

@@ -2,31 +2,34 @@
 // must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace,
 // and a config update that restarts the tasks asynchronously (the old tasks keep reporting their states,
 // and the task configs stay the old ones, until the restart). Every request is logged so tests can assert
-// the exact calls made. `PUT /connector-plugins/{class}/config/validate` validates as Connect does: per-key
-// errors (a missing required key, `name` included; a value outside a key's allowed strings) after resolving
-// config-provider placeholders, 400 when the body has no or another `connector.class`, and 404 (or 500, as
-// older workers answer) for a plugin class no worker has.
+// the exact calls made.
+//
+// It is held to a real Kafka Connect 4.3.1 worker by emulator-vs-connect.test.ts, which sends the same
+// requests to both and compares status codes and bodies: answer here what that worker answers (validation
+// as emulator-plugins.ts describes it; 500 for validating a plugin class no worker has; 202 with the planned
+// states for a restart with `includeTasks`/`onlyFailed`, 204 without; 204 for stop; each endpoint's own 404
+// message). What it leaves out: the timing of real state changes (they land at once here, unless a
+// behaviour delays them), connector-level failures, and Java's order when it prints a map of several keys.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import {
+  DEFAULT_PLUGINS,
+  javaMap,
+  pluginList,
+  pluginVersion,
+  taskClassOf,
+  unknownPluginMessage,
+  validatedKeys,
+  validationBody,
+  type PluginSpec,
+} from "./emulator-plugins";
 
 type State = "UNASSIGNED" | "RUNNING" | "PAUSED" | "FAILED" | "RESTARTING" | "STOPPED";
 
-export interface PluginSpec {
-  type: "source" | "sink";
-  /** Keys the plugin requires; a missing one is a validation error. */
-  required: string[];
-  /**
-   * Keys with a fixed set of allowed values (Kafka's `ConfigDef.ValidString`): any other value is a
-   * validation error that quotes the value, as Kafka's `ConfigException` does (it hides only PASSWORD-typed
-   * values, so a connector-defined string key shows what it got).
-   */
-  oneOf?: Record<string, string[]>;
-}
-
 /**
  * How a connector behaves once (re)configured or resumed. Each start (create, restart after a config
- * update, resume, POST restart) takes the behaviour set at that moment; a running start keeps its own.
+ * update, resume, POST restart of its tasks) takes the behaviour set at that moment; a running start keeps its own.
  */
 export interface ConnectorBehaviour {
   /** Time before the tasks are RUNNING: the first half the connector is UNASSIGNED with no task. Default 0. */
@@ -77,30 +80,29 @@ interface Connector {
   pending?: { config: Record<string, string>; restartAt: number; behaviour: ConnectorBehaviour };
 }
 
-export const DEFAULT_PLUGINS: Record<string, PluginSpec> = {
-  "io.debezium.connector.postgresql.PostgresConnector": {
-    type: "source",
-    required: ["topic.prefix", "database.hostname"],
-    oneOf: {
-      "plugin.name": ["decoderbufs", "pgoutput"],
-      "snapshot.mode": [
-        "always",
-        "initial",
-        "initial_only",
-        "no_data",
-        "when_needed",
-        "configuration_based",
-        "custom",
-        "recovery",
-      ],
-    },
-  },
-  "io.confluent.connect.s3.S3SinkConnector": { type: "sink", required: ["topics", "s3.bucket.name"] },
-  "org.apache.kafka.connect.file.FileStreamSourceConnector": { type: "source", required: ["topic"] },
-  "org.apache.kafka.connect.file.FileStreamSinkConnector": { type: "sink", required: ["topics"] },
-};
+interface TaskStatus {
+  id: number;
+  state: State;
+  worker_id: string;
+  version: string;
+  trace?: string;
+}
 
 const REBALANCE_MESSAGE = "Request cannot be completed because a rebalance is expected";
+/** What Connect answers for a connector it does not have, by endpoint, when not `Connector {} not found`. */
+const NOT_FOUND: Record<string, string> = {
+  status: "No status found for connector {}",
+  pause: "Unknown connector {}",
+  resume: "Unknown connector {}",
+  stop: "Unknown connector {}",
+  restart: "Unknown connector: {}",
+};
+// Connect wraps what its validation threw in these exceptions and prints their class in the message.
+const BAD_REQUEST = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException";
+const CONNECT_EXCEPTION = "org.apache.kafka.connect.errors.ConnectException";
+const UNVALUED_KEY_FAILURE =
+  'Cannot invoke "org.apache.kafka.connect.runtime.rest.entities.ConfigValueInfo.errors()" because the ' +
+  'return value of "org.apache.kafka.connect.runtime.rest.entities.ConfigInfo.configValue()" is null';
 
 class HttpError extends Error {
   constructor(
@@ -127,11 +129,11 @@ export class ConnectEmulator {
     private readonly basicAuth: { username: string; password: string } | undefined,
     private readonly now: () => number,
     private readonly secrets: Record<string, string>,
-    private readonly unknownPluginStatus: 404 | 500,
   ) {}
 
   static async start(
     options: {
+      /** The connector plugins the workers load. Default DEFAULT_PLUGINS. */
       plugins?: Record<string, PluginSpec>;
       basicAuth?: { username: string; password: string };
       /** Serve https with this key and certificate. */
@@ -143,8 +145,6 @@ export class ConnectEmulator {
        * sees the resolved values, as Connect's does; `GET` still returns the placeholders.
        */
       secrets?: Record<string, string>;
-      /** How validate answers a plugin class no worker has: 404 (default), or 500 as older workers do. */
-      unknownPluginStatus?: 404 | 500;
     } = {},
   ) {
     const server = options.tls ? createTlsServer(options.tls) : createServer();
@@ -157,12 +157,10 @@ export class ConnectEmulator {
       options.basicAuth,
       options.now ?? Date.now,
       options.secrets ?? {},
-      options.unknownPluginStatus ?? 404,
     );
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void emulator.handle(req, res));
     return emulator;
   }
-
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
@@ -207,7 +205,8 @@ export class ConnectEmulator {
 
   /** An operator editing the config by hand (out of band); the running tasks take it at once. */
   editConfig(name: string, patch: Record<string, string | undefined>): void {
-    const connector = this.mustGet(name);
+    const connector = this.connectors.get(name);
+    if (!connector) throw new Error(`no connector ${name} to edit`);
     for (const config of [connector.config, connector.running.config]) {
       for (const [key, value] of Object.entries(patch)) {
         if (value === undefined) delete config[key];
@@ -286,14 +285,16 @@ export class ConnectEmulator {
       return [200, this.validate(parts[1]!, asConfig(body))];
     }
     if (parts[0] === "connector-plugins" && parts.length === 1 && method === "GET") {
-      return [200, Object.entries(this.plugins).map(([name, spec]) => ({ class: name, type: spec.type }))];
+      return [200, pluginList(this.plugins)];
     }
     if (parts[0] !== "connectors") throw new HttpError(404, "HTTP 404 Not Found");
     if (parts.length === 1 && method === "GET") return [200, [...this.connectors.keys()].sort()];
     const name = parts[1]!;
     const action = parts.slice(2).join("/");
     if (action === "config" && method === "PUT") return this.putConfig(name, asConfig(body));
-    const connector = this.mustGet(name);
+    const connector = this.connectors.get(name);
+    if (!connector)
+      throw new HttpError(404, (NOT_FOUND[action] ?? "Connector {} not found").replace("{}", name));
     this.settle(connector);
     switch (`${method} ${action}`) {
       case "GET ":
@@ -308,31 +309,21 @@ export class ConnectEmulator {
         this.connectors.delete(name);
         return [204, undefined];
       case "PUT pause":
-      case "PUT resume":
-      case "PUT stop":
-        connector.target = action === "pause" ? "PAUSED" : action === "stop" ? "STOPPED" : "RUNNING";
-        if (action === "resume") this.restart(name, connector);
+        connector.target = "PAUSED";
         return [202, undefined];
-      case "POST restart":
+      case "PUT resume":
+        connector.target = "RUNNING";
         this.restart(name, connector);
+        return [202, undefined];
+      case "PUT stop":
+        connector.target = "STOPPED";
         return [204, undefined];
+      case "POST restart":
+        return this.restartRequest(name, connector, url.searchParams);
       case "GET offsets":
         return [200, { offsets: this.offsetsOf(name) }];
       case "DELETE offsets":
-        if (connector.target !== "STOPPED") {
-          throw new HttpError(
-            400,
-            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the " +
-              `specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
-          );
-        }
-        this.offsets.delete(name);
-        return [
-          200,
-          {
-            message: "The Connect framework-managed offsets for this connector have been reset successfully.",
-          },
-        ];
+        return this.resetOffsets(name, connector);
       default:
         throw new HttpError(405, "HTTP 405 Method Not Allowed");
     }
@@ -345,15 +336,18 @@ export class ConnectEmulator {
         `Connector name configuration (${config["name"]}) doesn't match connector name in the URL (${name})`,
       );
     }
+    const submitted = { name, ...config };
     const connectorClass = config["connector.class"];
     if (connectorClass === undefined) {
-      throw new HttpError(400, `Connector config ${JSON.stringify(config)} contains no connector type`);
+      throw new HttpError(400, `Connector config ${javaMap(submitted)} contains no connector type`);
     }
     const spec = this.plugins[connectorClass];
-    const errors = spec
-      ? Object.values(keyErrors(spec, this.resolve({ ...config, name }))).flat()
-      : [unknownPluginMessage(connectorClass, this.plugins)];
+    if (!spec)
+      throw new HttpError(400, `${CONNECT_EXCEPTION}: ${unknownPluginMessage(connectorClass, this.plugins)}`);
+    const errors = validatedKeys(spec, this.resolve(submitted)).flatMap((key) => key.errors);
     if (errors.length > 0) {
+      // Connect reads the errors of every key validate listed: one listed without a value makes it fail.
+      if (spec.unvaluedKeys?.length) throw new HttpError(500, UNVALUED_KEY_FAILURE);
       throw new HttpError(
         400,
         `Connector configuration is invalid and contains the following ${errors.length} error(s):\n${errors.join("\n")}\n` +
@@ -362,14 +356,15 @@ export class ConnectEmulator {
     }
     const existing = this.connectors.get(name);
     const behaviour = { ...this.behaviours.get(name) };
-    const submitted = { ...config, name };
     if (existing) {
       this.settle(existing);
+      // Connect answers with the new config and the tasks it knew before the update.
+      const answer = { ...this.info(name, existing), config: { ...submitted } };
       existing.config = submitted;
       const delay = behaviour.restartDelayMs ?? 0;
       existing.pending = { config: { ...submitted }, restartAt: this.now() + delay, behaviour };
       this.settle(existing);
-      return [200, this.info(name, existing)];
+      return [200, answer];
     }
     const connector: Connector = {
       config: submitted,
@@ -377,7 +372,8 @@ export class ConnectEmulator {
       running: { config: { ...submitted }, startedAt: this.now(), behaviour },
     };
     this.connectors.set(name, connector);
-    return [201, this.info(name, connector)];
+    // A new connector has generated no task yet when Connect answers.
+    return [201, { ...this.info(name, connector), tasks: [] }];
   }
 
   /** Applies a pending config update whose restart time has come. */
@@ -400,12 +396,54 @@ export class ConnectEmulator {
     };
   }
 
-  /** Body of `GET /connectors/{name}/tasks`: the running task configs (a copy of the connector config, as Debezium and the S3 sink generate them). */
+  /**
+   * `POST …/restart`. Without `includeTasks` or `onlyFailed`, Connect restarts the connector instance only
+   * (its tasks keep running) and answers 204. With either, it answers 202 with the status it plans: what it
+   * restarts (with `onlyFailed`, only what FAILED; tasks only with `includeTasks`) shows RESTARTING, a
+   * task keeping its trace. Restarted tasks start again here as a new generation (all of them).
+   */
+  private restartRequest(name: string, connector: Connector, query: URLSearchParams): [number, unknown] {
+    const includeTasks = query.get("includeTasks") === "true";
+    const onlyFailed = query.get("onlyFailed") === "true";
+    if (!includeTasks && !onlyFailed) return [204, undefined];
+    const status = this.status(name, connector);
+    const restarts = (state: State) => !onlyFailed || state === "FAILED";
+    const tasks = status.tasks.map((task) =>
+      includeTasks && restarts(task.state) ? { ...task, state: "RESTARTING" as const } : task,
+    );
+    if (tasks.some((task) => task.state === "RESTARTING")) this.restart(name, connector);
+    const connectorState = restarts(status.connector.state) ? "RESTARTING" : status.connector.state;
+    return [202, { ...status, connector: { ...status.connector, state: connectorState }, tasks }];
+  }
+
+  private resetOffsets(name: string, connector: Connector): [number, unknown] {
+    if (connector.target !== "STOPPED") {
+      throw new HttpError(
+        400,
+        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the " +
+          `specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
+      );
+    }
+    this.offsets.delete(name);
+    const message = this.plugins[connector.config["connector.class"]!]?.alterOffsets
+      ? "The offsets for this connector have been reset successfully"
+      : "The Connect framework-managed offsets for this connector have been reset successfully. However, if this " +
+        "connector manages offsets externally, they will need to be manually reset in the system that the connector uses.";
+    return [200, { message }];
+  }
+
+  /**
+   * Body of `GET /connectors/{name}/tasks`: the running task configs, each the connector config (as the
+   * FileStream connectors, Debezium and the S3 sink generate them) plus the `task.class` Connect adds.
+   */
   private taskConfigs(name: string, connector: Connector) {
-    const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.running.config);
-    return Array.from({ length: tasks }, (_, task) => ({
+    const { config } = connector.running;
+    const connectorClass = config["connector.class"]!;
+    const spec = this.plugins[connectorClass];
+    const taskClass = spec ? { "task.class": taskClassOf(connectorClass, spec) } : {};
+    return Array.from({ length: this.taskCount(connector) }, (_, task) => ({
       id: { connector: name, task },
-      config: { ...connector.running.config },
+      config: { ...config, ...taskClass },
     }));
   }
 
@@ -419,126 +457,76 @@ export class ConnectEmulator {
   /** `PUT /connector-plugins/{class}/config/validate`: applies nothing; 200 with the errors per key. */
   private validate(connectorClass: string, submitted: Record<string, string>) {
     const included = submitted["connector.class"];
-    if (included === undefined) {
-      throw new HttpError(400, `Connector config ${JSON.stringify(submitted)} contains no connector type`);
-    }
-    if (included !== connectorClass) {
+    if (included !== undefined && included !== connectorClass) {
       throw new HttpError(
         400,
         `Included connector type ${included} does not match request type ${connectorClass}`,
       );
     }
+    // Connect validates in a worker thread, and answers 500 with what that thread threw.
+    if (included === undefined)
+      throw new HttpError(
+        500,
+        `${BAD_REQUEST}: Connector config ${javaMap(submitted)} contains no connector type`,
+      );
     const spec = this.plugins[connectorClass];
     if (!spec)
-      throw new HttpError(this.unknownPluginStatus, unknownPluginMessage(connectorClass, this.plugins));
-    const config = this.resolve(submitted);
-    const errors = keyErrors(spec, config);
-    const keys = [
-      ...new Set([
-        "name",
-        "connector.class",
-        ...spec.required,
-        ...Object.keys(spec.oneOf ?? {}),
-        ...Object.keys(config),
-      ]),
-    ];
-    const configs = keys.map((key) => ({
-      definition: {
-        name: key,
-        required: key === "name" || key === "connector.class" || spec.required.includes(key),
-      },
-      value: {
-        name: key,
-        // The value as validated: resolved, so a string-typed key shows the secret a placeholder stood for.
-        value: config[key] ?? null,
-        errors: errors[key] ?? [],
-        recommended_values: spec.oneOf?.[key] ?? [],
-        visible: true,
-      },
-    }));
-    const error_count = configs.reduce((sum, c) => sum + c.value.errors.length, 0);
-    return { name: connectorClass, error_count, groups: ["Common"], configs };
+      throw new HttpError(500, `${BAD_REQUEST}: ${unknownPluginMessage(connectorClass, this.plugins)}`);
+    return validationBody(connectorClass, spec, this.resolve(submitted));
+  }
+
+  private specOf(connector: Connector): PluginSpec | undefined {
+    return this.plugins[connector.running.config["connector.class"]!];
+  }
+
+  /** Tasks the running config generates: none when STOPPED, else `tasks.max` up to the plugin's limit. */
+  private taskCount(connector: Connector): number {
+    if (connector.target === "STOPPED") return 0;
+    const wanted = Math.max(1, Number.parseInt(connector.running.config["tasks.max"] ?? "1", 10) || 1);
+    return Math.min(wanted, this.specOf(connector)?.maxTasks ?? wanted);
   }
 
   private info(name: string, connector: Connector) {
-    const tasks = connector.target === "STOPPED" ? 0 : taskCount(connector.running.config);
     return {
       name,
       config: { ...connector.config },
-      tasks: Array.from({ length: tasks }, (_, task) => ({ connector: name, task })),
+      tasks: Array.from({ length: this.taskCount(connector) }, (_, task) => ({ connector: name, task })),
       type: this.plugins[connector.config["connector.class"]!]?.type ?? "unknown",
     };
   }
 
   private status(name: string, connector: Connector) {
-    const { running } = connector;
-    const type = this.plugins[running.config["connector.class"]!]?.type ?? "unknown";
-    const worker = this.workers[0]!;
-    if (connector.target !== "RUNNING") {
-      const tasks = connector.target === "STOPPED" ? 0 : taskCount(running.config);
-      return {
-        name,
-        type,
-        connector: { state: connector.target, worker_id: worker },
-        tasks: this.tasks(tasks, () => connector.target),
-      };
-    }
-    const { behaviour } = running;
-    const elapsed = this.now() - running.startedAt;
+    const spec = this.specOf(connector);
+    const type = spec?.type ?? "unknown";
+    const version = spec ? pluginVersion(spec) : "unknown";
+    const state = (connectorState: State) => ({
+      state: connectorState,
+      worker_id: this.workers[0]!,
+      version,
+    });
+    const tasks = (taskState: (id: number) => State): TaskStatus[] =>
+      Array.from({ length: this.taskCount(connector) }, (_, id) => ({
+        id,
+        state: taskState(id),
+        worker_id: this.workers[id % this.workers.length]!,
+        version,
+      }));
+    if (connector.target !== "RUNNING")
+      return { name, connector: state(connector.target), tasks: tasks(() => connector.target), type };
+    const { behaviour, startedAt } = connector.running;
+    const elapsed = this.now() - startedAt;
     const startupMs = behaviour.startupMs ?? 0;
-    if (elapsed < startupMs / 2)
-      return { name, type, connector: { state: "UNASSIGNED", worker_id: worker }, tasks: [] };
+    if (elapsed < startupMs / 2) return { name, connector: state("UNASSIGNED"), tasks: [], type };
     const started = elapsed >= startupMs;
-    const tasks = this.tasks(taskCount(running.config), (id) => {
-      if (!started) return "UNASSIGNED";
-      return behaviour.failTask?.id === id ? "FAILED" : "RUNNING";
-    }).map((task) => (task.state === "FAILED" ? { ...task, trace: behaviour.failTask!.trace } : task));
-    return { name, type, connector: { state: "RUNNING", worker_id: worker }, tasks };
+    const failed = behaviour.failTask;
+    const all = tasks((id) => (!started ? "UNASSIGNED" : failed?.id === id ? "FAILED" : "RUNNING"));
+    return {
+      name,
+      connector: state("RUNNING"),
+      tasks: all.map((task) => (task.state === "FAILED" ? { ...task, trace: failed!.trace } : task)),
+      type,
+    };
   }
-
-  private tasks(count: number, state: (id: number) => State) {
-    return Array.from({ length: count }, (_, id) => ({
-      id,
-      state: state(id),
-      worker_id: this.workers[id % this.workers.length]!,
-    })) as Array<{ id: number; state: State; worker_id: string; trace?: string }>;
-  }
-
-  private mustGet(name: string): Connector {
-    const connector = this.connectors.get(name);
-    if (!connector) throw new HttpError(404, `Connector ${name} not found`);
-    return connector;
-  }
-}
-
-function taskCount(config: Record<string, string>): number {
-  return Math.max(1, Number.parseInt(config["tasks.max"] ?? "1", 10) || 1);
-}
-
-/** Validation errors by key, in Connect's order: `name` (every connector needs one), then the plugin's keys. */
-function keyErrors(spec: PluginSpec, config: Record<string, string>): Record<string, string[]> {
-  const errors: Record<string, string[]> = {};
-  const add = (key: string, message: string) => (errors[key] ??= []).push(message);
-  for (const key of ["name", ...spec.required]) {
-    if (config[key] === undefined || config[key] === "")
-      add(key, `Missing required configuration "${key}" which has no default value.`);
-  }
-  for (const [key, allowed] of Object.entries(spec.oneOf ?? {})) {
-    const value = config[key];
-    if (value !== undefined && !allowed.includes(value))
-      add(
-        key,
-        `Invalid value ${value} for configuration ${key}: String must be one of: ${allowed.join(", ")}`,
-      );
-  }
-  return errors;
-}
-
-function unknownPluginMessage(connectorClass: string, plugins: Record<string, PluginSpec>): string {
-  return (
-    `Failed to find any class that implements Connector and which name matches ${connectorClass}, ` +
-    `available connectors are: ${Object.keys(plugins).join(", ")}`
-  );
 }
 
 function asConfig(body: unknown): Record<string, string> {

@@ -7,10 +7,13 @@ import { ConnectEmulator } from "./connect-emulator";
 /** By the secret's name: Kafka reads the path only up to the placeholder's second colon, so never an ARN. */
 export const PASSWORD_PLACEHOLDER = "${secretsmanager:cdc-pipeline/dev/cdc_connector-AbCdEf:password}";
 
+/** Every key Debezium 3.6.1 requires is set (the user and dbname too), so Connect's validate accepts it. */
 export const SOURCE_CONFIG: Record<string, string> = {
   "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.dbname": "app",
   "database.hostname": "db.internal",
   "database.password": PASSWORD_PLACEHOLDER,
+  "database.user": "cdc_connector",
   "plugin.name": "pgoutput",
   "tasks.max": "1",
   "topic.prefix": "cdc",

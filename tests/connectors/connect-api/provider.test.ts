@@ -8,6 +8,8 @@ import {
 import { ConnectEmulator } from "./connect-emulator";
 import { SOURCE_CONFIG, SOURCE_VALIDATE, sourceInputs, useConnectEmulator } from "./fixtures";
 
+const FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+
 const emulator = useConnectEmulator();
 
 const inputs = (overrides: Partial<ConnectorInputs> = {}) => sourceInputs(emulator().url, overrides);
@@ -28,12 +30,19 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 
 describe("create", () => {
   it("PUTs the config, waits until the connector and every task RUN, and records states and workers", async () => {
-    emulator().behave("cdc-source", { startupMs: 200 });
-    const result = await provider.create(inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } }));
-    expect(result.id).toBe("cdc-source");
+    // A sink runs tasks.max tasks (Debezium's Postgres source runs one, whatever tasks.max says).
+    const sink = {
+      "connector.class": FILE_SINK,
+      file: "/tmp/out.txt",
+      topics: "cdc.products",
+      "tasks.max": "2",
+    };
+    const sinkInputs = inputs({ name: "cdc-sink", config: sink });
+    emulator().behave("cdc-sink", { startupMs: 200 });
+    const result = await provider.create(sinkInputs);
+    expect(result.id).toBe("cdc-sink");
     expect(result.outs).toEqual({
-      ...inputs(),
-      config: { ...SOURCE_CONFIG, "tasks.max": "2" },
+      ...sinkInputs,
       connectorState: "RUNNING",
       taskStates: [
         { id: 0, state: "RUNNING", workerId: "10.0.1.10:8083" },
@@ -43,13 +52,13 @@ describe("create", () => {
     });
     const lines = emulator().callLines();
     expect(lines.slice(0, 3)).toEqual([
-      "GET /connectors/cdc-source/config",
-      SOURCE_VALIDATE,
-      "PUT /connectors/cdc-source/config",
+      "GET /connectors/cdc-sink/config",
+      `PUT /connector-plugins/${FILE_SINK}/config/validate`,
+      "PUT /connectors/cdc-sink/config",
     ]);
     // It polled through UNASSIGNED until RUNNING: several status reads, nothing else.
     expect(lines.length).toBeGreaterThan(4);
-    expect(new Set(lines.slice(3))).toEqual(new Set(["GET /connectors/cdc-source/status"]));
+    expect(new Set(lines.slice(3))).toEqual(new Set(["GET /connectors/cdc-sink/status"]));
   });
 
   it("keeps the placeholder, never a resolved secret, in the applied config", async () => {
@@ -112,9 +121,9 @@ describe("create", () => {
       'Kafka Connect connector "cdc-source": Connect rejected the config: ' +
         `${SOURCE_VALIDATE} reported 2 error(s); nothing was applied (no PUT /connectors/cdc-source/config), ` +
         "the connector is left as it was:\n" +
-        '  database.hostname: Missing required configuration "database.hostname" which has no default value.\n' +
-        "  snapshot.mode: Invalid value sometimes for configuration snapshot.mode: String must be one of: " +
-        "always, initial, initial_only, no_data, when_needed, configuration_based, custom, recovery",
+        "  database.hostname: The 'database.hostname' value is invalid: A value is required\n" +
+        "  snapshot.mode: The 'snapshot.mode' value is invalid: Value must be one of " +
+        "always, initial_only, configuration_based, when_needed, initial, custom, no_data",
     );
     expect(emulator().calls).toEqual([
       { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
@@ -134,32 +143,40 @@ describe("create", () => {
     expect(error?.configErrors).toEqual([
       {
         key: "plugin.name",
-        messages: [
-          "Invalid value wal2json for configuration plugin.name: String must be one of: decoderbufs, pgoutput",
-        ],
+        messages: ["The 'plugin.name' value is invalid: Value must be one of decoderbufs, pgoutput"],
       },
     ]);
   });
 
-  it("fails on a plugin class no worker has, naming the class and the missing plugin, and sends no PUT", async () => {
-    const mysql = { ...SOURCE_CONFIG, "connector.class": "io.debezium.connector.mysql.MySqlConnector" };
-    expect(await rejection(provider.create(inputs({ config: mysql })))).toBe(
-      'Kafka Connect connector "cdc-source": connector.class "io.debezium.connector.mysql.MySqlConnector" is not ' +
+  it("fails on a plugin class no worker has, after retrying its 500 like any 5xx (maxAttempts calls), naming the class and the missing plugin, and sends no PUT", async () => {
+    const mysql = "io.debezium.connector.mysql.MySqlConnector";
+    const plugin = (name: string, version: string, type: string) =>
+      `PluginDesc{klass=class ${name}, name='${name}', version='${version}', encodedVersion=${version}, ` +
+      `type=${type}, typeName='${type}', location='file:/usr/share/java/plugins/'}`;
+    expect(
+      await rejection(provider.create(inputs({ config: { ...SOURCE_CONFIG, "connector.class": mysql } }))),
+    ).toBe(
+      `Kafka Connect connector "cdc-source": connector.class "${mysql}" is not ` +
         `a connector plugin the Connect workers at ${emulator().url} have; the worker image probably lacks the plugin: ` +
         "install it on the workers' plugin.path (GET /connector-plugins lists what they load), or fix " +
         'config["connector.class"]. Nothing was applied. ' +
-        "PUT /connector-plugins/io.debezium.connector.mysql.MySqlConnector/config/validate failed with HTTP 404 after 1 attempt: " +
-        "Failed to find any class that implements Connector and which name matches io.debezium.connector.mysql.MySqlConnector, " +
-        "available connectors are: io.debezium.connector.postgresql.PostgresConnector, io.confluent.connect.s3.S3SinkConnector, " +
-        "org.apache.kafka.connect.file.FileStreamSourceConnector, org.apache.kafka.connect.file.FileStreamSinkConnector",
+        `PUT /connector-plugins/${mysql}/config/validate failed with HTTP 500 after 5 attempts: ` +
+        "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: " +
+        `Failed to find any class that implements Connector and which name matches ${mysql}, available connectors are: ` +
+        [
+          plugin("io.confluent.connect.s3.S3SinkConnector", "10.5.13", "sink"),
+          plugin("io.debezium.connector.postgresql.PostgresConnector", "3.6.1.Final", "source"),
+          plugin(FILE_SINK, "4.3.1", "sink"),
+          plugin("org.apache.kafka.connect.file.FileStreamSourceConnector", "4.3.1", "source"),
+        ].join(", "),
     );
     expect(emulator().calls).toEqual([
       { method: "GET", path: "/connectors/cdc-source/config", status: 404 },
-      {
+      ...Array.from({ length: 5 }, () => ({
         method: "PUT",
-        path: "/connector-plugins/io.debezium.connector.mysql.MySqlConnector/config/validate",
-        status: 404,
-      },
+        path: `/connector-plugins/${mysql}/config/validate`,
+        status: 500,
+      })),
     ]);
   });
 
@@ -229,7 +246,8 @@ describe("diff and update", () => {
     expect(diff).toMatchObject({ changes: true, replaces: [] });
     const updated = await provider.update("cdc-source", outs, news);
     expect(updated.outs?.config["tasks.max"]).toBe("2");
-    expect(updated.outs?.taskStates).toHaveLength(2);
+    // Debezium's Postgres source runs one task whatever tasks.max says.
+    expect(updated.outs?.taskStates).toEqual([{ id: 0, state: "RUNNING", workerId: "10.0.1.10:8083" }]);
     expect(emulator().callLines().slice(0, 2)).toEqual([
       SOURCE_VALIDATE,
       "PUT /connectors/cdc-source/config",
@@ -245,11 +263,12 @@ describe("diff and update", () => {
     });
     expect(await rejection(provider.update("cdc-source", outs, news))).toBe(
       'Kafka Connect connector "cdc-source": Connect rejected the config: ' +
-        `${SOURCE_VALIDATE} reported 2 error(s); nothing was applied (no PUT /connectors/cdc-source/config), ` +
+        `${SOURCE_VALIDATE} reported 3 error(s); nothing was applied (no PUT /connectors/cdc-source/config), ` +
         "the connector is left as it was:\n" +
-        '  topic.prefix: Missing required configuration "topic.prefix" which has no default value.\n' +
-        "  snapshot.mode: Invalid value sometimes for configuration snapshot.mode: String must be one of: " +
-        "always, initial, initial_only, no_data, when_needed, configuration_based, custom, recovery",
+        "  topic.prefix: The 'topic.prefix' value is invalid: A value is required; " +
+        "The 'topic.prefix' value is invalid:  has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)\n" +
+        "  snapshot.mode: The 'snapshot.mode' value is invalid: Value must be one of " +
+        "always, initial_only, configuration_based, when_needed, initial, custom, no_data",
     );
     expect(emulator().callLines()).toEqual([SOURCE_VALIDATE]);
     expect(emulator().configOf("cdc-source")).toEqual({ ...SOURCE_CONFIG, name: "cdc-source" });
@@ -305,12 +324,12 @@ describe("diff and update", () => {
 
   it("fails an update whose tasks fail, with the trace", async () => {
     const outs = await created();
-    emulator().behave("cdc-source", { failTask: { id: 1, trace: "java.lang.OutOfMemoryError" } });
+    emulator().behave("cdc-source", { failTask: { id: 0, trace: "java.lang.OutOfMemoryError" } });
     const message = await rejection(
       provider.update("cdc-source", outs, inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } })),
     );
     expect(message).toBe(
-      'Kafka Connect connector "cdc-source": not RUNNING: task 1 FAILED on 10.0.2.20:8083: java.lang.OutOfMemoryError',
+      'Kafka Connect connector "cdc-source": not RUNNING: task 0 FAILED on 10.0.1.10:8083: java.lang.OutOfMemoryError',
     );
   });
   it("an update whose restarted task fails fails with that task's trace, though the old task still RAN", async () => {
@@ -350,7 +369,7 @@ describe("diff and update", () => {
       inputs({ config: { ...SOURCE_CONFIG, "tasks.max": "2" } }),
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-    expect(updated.outs?.taskStates.map((t) => t.state)).toEqual(["RUNNING", "RUNNING"]);
+    expect(updated.outs?.taskStates.map((t) => t.state)).toEqual(["RUNNING"]);
     expect(
       emulator()
         .callLines()
@@ -370,7 +389,7 @@ describe("diff and update", () => {
   });
 });
 
-describe("validate on workers that resolve secrets or predate the 404", () => {
+describe("validate on workers that resolve secrets", () => {
   // A connector-defined string key whose validator quotes the value it got (Kafka hides only PASSWORD-typed
   // values): the workers resolve the placeholder before validating, so Connect's message holds the secret.
   const HTTP_SOURCE = "com.example.http.HttpSourceConnector";
@@ -388,7 +407,6 @@ describe("validate on workers that resolve secrets or predate the 404", () => {
         },
       },
       secrets: { [TOKEN_PLACEHOLDER]: RESOLVED_TOKEN },
-      unknownPluginStatus: 500,
     });
   });
   afterAll(() => connect.stop());
@@ -419,27 +437,6 @@ describe("validate on workers that resolve secrets or predate the 404", () => {
       expect(connect.callLines()).toEqual(["GET /connectors/http-source/config", `PUT ${HTTP_VALIDATE}`]);
     }
   });
-
-  it("retries a 500 'Failed to find any class' like any 5xx (maxAttempts calls), then names the missing plugin", async () => {
-    connect.resetCalls();
-    const missing = "io.confluent.connect.s3.S3SinkConnector";
-    const message = await rejection(provider.create(httpInputs({ "connector.class": missing })));
-    expect(message).toBe(
-      `Kafka Connect connector "http-source": connector.class "${missing}" is not a connector plugin the Connect ` +
-        `workers at ${connect.url} have; the worker image probably lacks the plugin: install it on the workers' ` +
-        'plugin.path (GET /connector-plugins lists what they load), or fix config["connector.class"]. Nothing was applied. ' +
-        `PUT /connector-plugins/${missing}/config/validate failed with HTTP 500 after 5 attempts: ` +
-        `Failed to find any class that implements Connector and which name matches ${missing}, available connectors are: ${HTTP_SOURCE}`,
-    );
-    expect(connect.calls).toEqual([
-      { method: "GET", path: "/connectors/http-source/config", status: 404 },
-      ...Array.from({ length: 5 }, () => ({
-        method: "PUT",
-        path: `/connector-plugins/${missing}/config/validate`,
-        status: 500,
-      })),
-    ]);
-  });
 });
 
 describe("read (refresh)", () => {
@@ -449,7 +446,7 @@ describe("read (refresh)", () => {
     const result = await provider.read("cdc-source", outs);
     expect(result.id).toBe("cdc-source");
     expect(result.props?.config).toEqual({ ...SOURCE_CONFIG, "tasks.max": "4" });
-    expect(result.props?.taskStates).toHaveLength(4);
+    expect(result.props?.taskStates).toEqual([{ id: 0, state: "RUNNING", workerId: "10.0.1.10:8083" }]);
     expect(result.inputs).toEqual({ ...inputs(), config: { ...SOURCE_CONFIG, "tasks.max": "4" } });
     // The next preview compares the desired config with the drifted one and plans an in-place update.
     expect((await provider.diff("cdc-source", result.props!, inputs())).detailedDiff).toEqual({
@@ -498,7 +495,7 @@ describe("delete", () => {
     emulator().setOffsets("cdc-source", [{ partition: { server: "cdc" }, offset: { lsn: 42 } }]);
     await provider.delete("cdc-source", outs);
     expect(emulator().calls).toEqual([
-      { method: "PUT", path: "/connectors/cdc-source/stop", status: 202 },
+      { method: "PUT", path: "/connectors/cdc-source/stop", status: 204 },
       { method: "GET", path: "/connectors/cdc-source/status", status: 200 },
       { method: "DELETE", path: "/connectors/cdc-source/offsets", status: 200 },
       { method: "DELETE", path: "/connectors/cdc-source", status: 204 },

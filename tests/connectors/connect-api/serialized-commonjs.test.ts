@@ -90,9 +90,10 @@ describe("the serialized provider, compiled to CommonJS", () => {
       name: "ConnectorConfigError",
       message:
         'Kafka Connect connector "cdc-broken": Connect rejected the config: ' +
-        "PUT /connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate reported 1 error(s); " +
+        "PUT /connector-plugins/io.debezium.connector.postgresql.PostgresConnector/config/validate reported 2 error(s); " +
         "nothing was applied (no PUT /connectors/cdc-broken/config), the connector is left as it was:\n" +
-        '  topic.prefix: Missing required configuration "topic.prefix" which has no default value.',
+        "  topic.prefix: The 'topic.prefix' value is invalid: A value is required; The 'topic.prefix' value is " +
+        "invalid:  has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)",
     });
     expect(connect.configOf("cdc-broken")).toBeUndefined();
     expect(connect.configOf("cdc-source")).toBeUndefined();
