@@ -21,8 +21,8 @@ import { expectedHistory } from "./real-debezium/history";
 import type { Snapshot, Unavailable } from "./real-debezium/history";
 import { PLACEHOLDER_TEXT } from "./helpers/placeholder";
 import { SinkLayout } from "./real-debezium/layout";
-import { expectedRows, outputColumns, outputRows } from "./real-debezium/tables";
-import { KEYS, runWorkload, seedSnapshotRows } from "./real-debezium/workload";
+import { expectedRows, JOB_COLUMNS, outputColumns, outputRows } from "./real-debezium/tables";
+import { PRODUCT, USER, runWorkload, seedSnapshotRows } from "./real-debezium/workload";
 
 const TABLES = sourceSetup().tables;
 const FLUSH_SIZE = 4;
@@ -164,7 +164,7 @@ describe("real Debezium 3.6.1 records", () => {
     },
   );
 
-  it("the snapshot's records share one position and time, after the connector was deployed", async () => {
+  it("the snapshot's records share one position and time, after the connector was deployed", () => {
     const read = [...records.values()].flatMap((all) => all.map(payload).filter((p) => p.__op === "r"));
     expect(read).toHaveLength([...snapshotRows.values()].flat().length);
     const [first] = read;
@@ -182,20 +182,19 @@ describe("real Debezium 3.6.1 records", () => {
 
   it("the cases the history must get right are in the records", () => {
     const products = records.get(topicOf("commerce.products"))!.map(payload);
-    const placeholder = "__debezium_unavailable_value";
-    const toasted = products.filter((p) => String(p.id) === KEYS.toasted && p.__op === "u");
-    expect(toasted.map((p) => p.description === placeholder)).toEqual([true, true, false]);
+    const toasted = products.filter((p) => String(p.id) === PRODUCT.toasted && p.__op === "u");
+    expect(toasted.map((p) => p.description === PLACEHOLDER_TEXT)).toEqual([true, true, false]);
     const renamed = products.filter((p) =>
-      [KEYS.renamedFrom, KEYS.renamedTo].some((id) => id === String(p.id)),
+      [PRODUCT.renamedFrom, PRODUCT.renamedTo].some((id) => id === String(p.id)),
     );
-    expect(renamed.map((p) => [String(p.id), p.__op, p.description === placeholder])).toEqual([
-      [KEYS.renamedFrom, "c", false],
-      [KEYS.renamedFrom, "u", true],
-      [KEYS.renamedFrom, "d", false],
-      [KEYS.renamedTo, "c", true],
-      [KEYS.renamedTo, "u", true],
+    expect(renamed.map((p) => [String(p.id), p.__op, p.description === PLACEHOLDER_TEXT])).toEqual([
+      [PRODUCT.renamedFrom, "c", false],
+      [PRODUCT.renamedFrom, "u", true],
+      [PRODUCT.renamedFrom, "d", false],
+      [PRODUCT.renamedTo, "c", true],
+      [PRODUCT.renamedTo, "u", true],
     ]);
-    const collapsed = products.filter((p) => String(p.id) === KEYS.collapsed && p.__op === "u");
+    const collapsed = products.filter((p) => String(p.id) === PRODUCT.collapsed && p.__op === "u");
     expect(collapsed[1]!.__txId).toBe(collapsed[2]!.__txId);
   });
 });
@@ -230,16 +229,7 @@ describe("the SCD2 tables", () => {
       expect(await outputRows(output(), table.name, table.columns)).toEqual(expected);
       expect(await outputColumns(output(), table.name)).toEqual([
         ...table.columns.map((c) => c.name),
-        "effective_from",
-        "effective_to",
-        "is_current",
-        "is_deleted",
-        "__op",
-        "__lsn",
-        "__txId",
-        "__source_file",
-        "__kafka_partition",
-        "__kafka_offset",
+        ...JOB_COLUMNS,
       ]);
     },
   );
@@ -248,19 +238,22 @@ describe("the SCD2 tables", () => {
     const versions = historyOf("commerce.products");
     const of = (id: string) => versions.filter((v) => v.id === id);
     // Snapshot, one update, the collapsed pair as one version, the interleaved pair as two.
-    expect(of(KEYS.collapsed).map((v) => v.op)).toEqual(["r", "u", "u", "u", "u"]);
-    expect(of(KEYS.reinserted).map((v) => [v.op, v.deleted, v.toMs === null])).toEqual([
+    expect(of(PRODUCT.collapsed).map((v) => v.op)).toEqual(["r", "u", "u", "u", "u"]);
+    expect(of(PRODUCT.reinserted).map((v) => [v.op, v.deleted, v.toMs === null])).toEqual([
       ["r", true, false],
       ["c", false, true],
     ]);
-    const toasted = of(KEYS.toasted).map((v) => v.values.description);
-    expect(toasted.map((text) => text === snapshotRows.get("commerce.products")![2]!.description)).toEqual([
+    const [read] = of(PRODUCT.toasted);
+    expect(read!.values.description).toBe(
+      snapshotRows.get("commerce.products")!.find((r) => r.id === PRODUCT.toasted)!.description,
+    );
+    expect(of(PRODUCT.toasted).map((v) => v.values.description === read!.values.description)).toEqual([
       true,
       true,
       true,
       false,
     ]);
-    expect(of(KEYS.renamedFrom).at(-1)!.deleted).toBe(true);
+    expect(of(PRODUCT.renamedFrom).at(-1)!.deleted).toBe(true);
     // Under REPLICA IDENTITY DEFAULT the new key's create carries the placeholder for the unchanged TOASTed
     // description, and the key has no earlier version to carry it from: NULL where PostgreSQL has the text.
     const postgres = expectedHistory(
@@ -275,10 +268,31 @@ describe("the SCD2 tables", () => {
         .filter((column) => v.values[column] !== postgres[i]!.values[column])
         .map((column) => [v.id, column, v.values[column], postgres[i]!.values[column]]),
     );
-    const moved = of(KEYS.renamedFrom).at(-1)!.values.description;
+    const moved = of(PRODUCT.renamedFrom).at(-1)!.values.description;
     expect(gaps).toEqual([
-      [KEYS.renamedTo, "description", null, moved],
-      [KEYS.renamedTo, "description", null, moved],
+      [PRODUCT.renamedTo, "description", null, moved],
+      [PRODUCT.renamedTo, "description", null, moved],
+    ]);
+  });
+
+  it("users: the histories the rules shape", () => {
+    const versions = historyOf("commerce.users");
+    const of = (id: string) =>
+      versions.filter((v) => v.id === id).map((v) => [v.op, v.deleted, v.toMs === null]);
+    // The update that changes nothing makes no version.
+    expect(of(USER.unchanged)).toEqual([
+      ["r", false, false],
+      ["u", false, false],
+      ["u", false, true],
+    ]);
+    expect(of(USER.deleted)).toEqual([
+      ["r", false, false],
+      ["u", true, false],
+    ]);
+    // Deleted and inserted again in one transaction: the first version is closed, not deleted.
+    expect(of(USER.sameTxReinserted)).toEqual([
+      ["c", false, false],
+      ["c", false, true],
     ]);
   });
 });

@@ -13,6 +13,20 @@ import type { Version } from "./history";
 import type { SinkLayout } from "./layout";
 import { startOffset } from "./layout";
 
+/** The columns the job adds after the source columns (docs/analytics.md, Output). */
+export const JOB_COLUMNS = [
+  "effective_from",
+  "effective_to",
+  "is_current",
+  "is_deleted",
+  "__op",
+  "__lsn",
+  "__txId",
+  "__source_file",
+  "__kafka_partition",
+  "__kafka_offset",
+];
+
 export type OutputRow = Record<string, string | boolean | null>;
 
 const LINEAGE = `CAST(epoch_ms(effective_from) AS VARCHAR) AS effective_from,

@@ -11,21 +11,27 @@ import { Transaction } from "./ground-truth";
 /** Incompressible text well over the TOAST threshold: stored out of line, so unchanged by an update it is not sent. */
 export const toastedText = (): string => randomBytes(6144).toString("base64");
 
-/** Ids whose history the assertions name. */
-export const KEYS = {
+/** Products whose history the assertions name, by id. */
+export const PRODUCT = {
   /** Updated twice in one transaction, and by two interleaved transactions. */
   collapsed: "1",
   /** Deleted, then inserted again. */
   reinserted: "2",
   /** A TOASTed description left alone by two updates, then changed. */
   toasted: "3",
-  /** Its primary key changes to `renamed` (TOASTed description unchanged). */
+  /** Its primary key changes to `renamedTo`, its TOASTed description unchanged. */
   renamedFrom: "4",
   renamedTo: "104",
-  /** A user deleted and inserted again in one transaction. */
-  sameTxReinserted: "3",
-  /** A user whose update changes nothing. */
+} as const;
+
+/** Users whose history the assertions name, by id. */
+export const USER = {
+  /** Updated, updated without a change, updated. */
   unchanged: "1",
+  /** Updated, then deleted. */
+  deleted: "2",
+  /** Deleted and inserted again in one transaction. */
+  sameTxReinserted: "3",
 } as const;
 
 export async function seedSnapshotRows(admin: pg.Client): Promise<void> {
