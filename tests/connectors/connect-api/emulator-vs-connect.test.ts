@@ -130,7 +130,7 @@ describe("the Connect emulator answers as Kafka Connect 4.3.1", { timeout: 300_0
     });
   });
 
-  it("validate answers 200 with error_count and per-key errors; PUT config refuses the same config with 400", async () => {
+  it("validate answers 200 with error_count and per-key errors; PUT config refuses the config: 400, or 500 for Debezium", async () => {
     const unknownKeyAndMissing = {
       "connector.class": FILE_SOURCE,
       file: join(dir, "in.txt"),
