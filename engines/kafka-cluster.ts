@@ -51,7 +51,7 @@ function tail(file: string, lines = 40): string {
   }
 }
 
-function properties(values: Record<string, string | number>): string {
+function propertiesFile(values: Record<string, string | number>): string {
   return Object.entries(values)
     .map(([key, value]) => `${key}=${value}`)
     .join("\n");
@@ -150,7 +150,7 @@ export async function startKafkaBroker(
   // The single-node settings of Kafka 4's quickstart (config/server.properties), on loopback ports.
   writeFileSync(
     config,
-    properties({
+    propertiesFile({
       "process.roles": "broker,controller",
       "node.id": 1,
       "controller.quorum.bootstrap.servers": `127.0.0.1:${controllerPort}`,
@@ -224,7 +224,7 @@ export async function startConnectWorker(
   const group = options.groupId;
   writeFileSync(
     config,
-    properties({
+    propertiesFile({
       "bootstrap.servers": options.bootstrapServers,
       "group.id": group,
       "config.storage.topic": `${group}-configs`,

@@ -28,12 +28,18 @@ export function pulumiHome(): string {
 /**
  * `pulumi-resource-pulumi-nodejs`, as the CLI's release ships it (a shell script running node on
  * @pulumi/pulumi's dynamic-provider entry), pinned to the @pulumi/pulumi this repository installed: the
- * provider the engine loads is deserialized by the same SDK that serialized it.
+ * provider the engine loads is deserialized by the same SDK that serialized it. The release's script runs in
+ * the project folder, where the deserialized provider's `require`s resolve; an inline program has none, so
+ * this one runs where that @pulumi/pulumi is installed.
  */
 function writeDynamicProviderPlugin(binDir: string): void {
   const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
+  const modulesRoot = join(dirname(require.resolve("@pulumi/pulumi/package.json")), "..", "..", "..");
   const script = join(binDir, "pulumi-resource-pulumi-nodejs");
-  writeFileSync(script, `#!/bin/sh\nexec "${process.execPath}" "${entry}" "$@"\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\ncd "${modulesRoot}" || exit 1\nexec "${process.execPath}" "${entry}" "$@"\n`,
+  );
   chmodSync(script, 0o755);
 }
 

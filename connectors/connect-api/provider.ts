@@ -104,13 +104,17 @@ async function validateAndPut(client: ConnectClient, inputs: ConnectorInputs) {
   return client.putConfig(inputs.config);
 }
 
-/** Applies the config unless an identical one exists already (adoption); refuses to take over a different one. */
+/**
+ * Applies the config unless an identical one exists already (adoption); refuses to take over a different one.
+ * `created`: this call created the connector.
+ */
 async function applyOnCreate(
   client: ConnectClient,
   inputs: ConnectorInputs,
-): Promise<Record<string, string>> {
+): Promise<{ applied: Record<string, string>; created: boolean }> {
   const existing = await client.getConfig();
-  if (existing === undefined) return (await validateAndPut(client, inputs)).info.config;
+  if (existing === undefined)
+    return { applied: (await validateAndPut(client, inputs)).info.config, created: true };
   const differences = diffConfigKeys(
     comparableConfig(existing, inputs.name),
     comparableConfig(inputs.config, inputs.name),
@@ -125,7 +129,7 @@ async function applyOnCreate(
         "delete it, or make the declared config match to adopt it",
     );
   }
-  return existing;
+  return { applied: existing, created: false };
 }
 
 export const connectorProvider = {
@@ -141,9 +145,16 @@ export const connectorProvider = {
 
   async create(inputs) {
     const client = clientFor(inputs);
-    const applied = await applyOnCreate(client, inputs);
-    const status = await waitFor(client, inputs, "RUNNING");
-    return { id: inputs.name, outs: outputsOf(inputs, applied, status) };
+    const { applied, created } = await applyOnCreate(client, inputs);
+    try {
+      const status = await waitFor(client, inputs, "RUNNING");
+      return { id: inputs.name, outs: outputsOf(inputs, applied, status) };
+    } catch (error) {
+      // A failed create is not recorded in the state: a connector left in Connect would be one Pulumi does
+      // not know, and the next `up` with a fixed config would refuse to adopt it. Remove what this call made.
+      if (created) await client.deleteConnector().catch(() => undefined);
+      throw error;
+    }
   },
 
   async update(_id, olds, news) {

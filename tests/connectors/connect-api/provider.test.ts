@@ -102,6 +102,21 @@ describe("create", () => {
     expect(await rejection(provider.create(inputs()))).toBe(
       `Kafka Connect connector "cdc-source": not RUNNING: task 0 FAILED on 10.0.1.10:8083: ${trace}`,
     );
+    // Not in the state after a failed create, so not left in Connect either.
+    expect(emulator().configOf("cdc-source")).toBeUndefined();
+    expect(emulator().callLines().at(-1)).toBe("DELETE /connectors/cdc-source");
+  });
+
+  it("leaves an adopted connector in place when its create fails", async () => {
+    emulator().behave("cdc-source", { failTask: { id: 0, trace: "boom" } });
+    const put = await fetch(`${emulator().url}/connectors/cdc-source/config`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(SOURCE_CONFIG),
+    });
+    expect(put.status).toBe(201);
+    expect(await rejection(provider.create(inputs()))).toContain("task 0 FAILED on 10.0.1.10:8083: boom");
+    expect(emulator().configOf("cdc-source")).toEqual({ ...SOURCE_CONFIG, name: "cdc-source" });
   });
 
   it("fails after runningTimeoutSeconds when the tasks never start, with the last state seen", async () => {

@@ -1,12 +1,18 @@
 /**
  * The real test bed for KafkaConnector: an embedded PostgreSQL with the project's source setup (tables, CDC
- * role, publication, slot), a one-node Kafka, a Kafka Connect worker whose config providers resolve the
- * database password from its own environment, and the Pulumi engine (file backend). Everything lives in one
- * temporary folder, removed at the end.
+ * role, publication, slot), a one-node Kafka that creates no topic on its own (as the stack configures MSK)
+ * with the topics of the stack's plan (infra/kafka-topics.ts) created before any worker starts, Kafka Connect
+ * workers whose config providers resolve the database password from their own environment, and the Pulumi
+ * engine (file backend). Everything lives in one temporary folder, removed at the end.
+ *
+ * The stack declares those topics through @pulumi/kafka, whose provider plugin cannot be built from the
+ * registries this machine reaches (the Go module proxy refuses github.com/pulumi/pulumi-kafka/provider/v3 and
+ * the Terraform provider it wraps), so here the plan is applied with a Kafka admin client instead.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { applySourceSetup } from "../../../../connectors/database";
 import {
@@ -20,6 +26,7 @@ import {
   type KafkaEngines,
   type PulumiEngine,
 } from "../../../../engines";
+import { planTopics } from "../../../../infra/kafka-topics";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../../../local/postgres";
 
 /** The CDC role's password: only the worker's environment holds it (`${env:CDC_DB_PASSWORD}`). */
@@ -42,6 +49,8 @@ export interface TestBed {
 
 export async function startTestBed(): Promise<TestBed> {
   const root = mkdtempSync(join(tmpdir(), "cdc-real-engine-"));
+  // PostgreSQL runs as the OS user `postgres` when the tests run as root: it must reach its data dir.
+  chmodSync(root, 0o755);
   const progress = createProgress("real-engine-test");
   const engines = await ensureKafkaEngines(progress);
   const [postgres, broker, pulumi] = await Promise.all([
@@ -53,6 +62,7 @@ export async function startTestBed(): Promise<TestBed> {
   const db = new pg.Client(postgres.connectionString);
   await db.connect();
   await applySourceSetup(db, { rolePassword: CDC_PASSWORD });
+  await createPlannedTopics(broker.bootstrapServers);
   const workers: ConnectWorker[] = [];
   const addWorker = async () => {
     const worker = await startConnectWorker(engines, join(root, `connect-${workers.length + 1}`), {
@@ -80,4 +90,25 @@ export async function startTestBed(): Promise<TestBed> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The stack's topic plan, one partition per change topic and replication factor 1 on the one broker. */
+async function createPlannedTopics(bootstrapServers: string): Promise<void> {
+  const plan = planTopics({ connectGroupId: CONNECT_GROUP, partitions: 1, retentionHours: 24 });
+  const admin = new Kafka({ brokers: [bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: plan.topics.map((topic) => ({
+        topic: topic.name,
+        numPartitions: topic.partitions,
+        replicationFactor: 1,
+        configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    if (!created) throw new Error("the planned topics existed already");
+  } finally {
+    await admin.disconnect();
+  }
 }
