@@ -3,8 +3,10 @@
  *  1. bulk: N updates (transactions of `rows` updates) committed while the runtime is down, then
  *     changes/s from the runtime's start to the last record in a durable file (decode, convert,
  *     write: the capture path alone, not PostgreSQL's own update speed);
- *  2. latency: single-row inserts at a low rate, commit-to-durable-file latency (flush.size=1).
- * Options: --rows 100000 --transactions 10 --flush-size 1000 --latency-samples 50 --keep-data
+ *  2. real Debezium on Kafka Connect, on a second slot that holds the same committed updates: changes/s
+ *     from the connector's creation to the last record in Kafka (skip with --no-debezium);
+ *  3. latency: single-row inserts at a low rate, commit-to-durable-file latency (flush.size=1).
+ * Options: --rows 100000 --transactions 10 --flush-size 1000 --latency-samples 50 --no-debezium --keep-data
  * Results as JSON on stdout; progress on stderr (a bar on a terminal, JSON log lines otherwise).
  */
 import { SingleBar } from "cli-progress";
@@ -16,6 +18,7 @@ import pg from "pg";
 import pino from "pino";
 import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
+import { measureDebeziumCapture } from "./debezium-capture";
 
 /** The runtime's own logs: warnings only. */
 const logger = pino({ level: "warn" });
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
       (v) => positiveInt(v, "--latency-samples"),
       50,
     )
+    .option("--no-debezium", "skip the real Debezium phase (it needs Java and Maven)")
     .option("--keep-data", "keep .bench/capture after the run", false)
     .parse(process.argv)
     .opts() as {
@@ -151,6 +155,7 @@ async function main(): Promise<void> {
     transactions: number;
     flushSize: number;
     latencySamples: number;
+    debezium: boolean;
     keepData: boolean;
   };
   const { rows, transactions } = opts;
@@ -182,6 +187,11 @@ async function main(): Promise<void> {
       await withProgress("PostgreSQL updates", total, () => committed, updates());
       postgresMs = performance.now() - start;
     };
+    // Debezium's slot is made before the workload, so it holds the same committed changes.
+    if (opts.debezium) {
+      await db.query("CREATE PUBLICATION pub_debezium FOR TABLE bench.items");
+      await db.query("SELECT pg_create_logical_replication_slot('slot_debezium', 'pgoutput')");
+    }
     const bulk = await withRuntime(
       db,
       server.port,
@@ -201,6 +211,24 @@ async function main(): Promise<void> {
       },
     );
     const seconds = bulk.seconds;
+
+    let debeziumRecords = 0;
+    const debezium = opts.debezium
+      ? await withProgress(
+          "Debezium capture",
+          total,
+          () => debeziumRecords,
+          measureDebeziumCapture({
+            dir: join(root, "debezium"),
+            databasePort: server.port,
+            slot: "slot_debezium",
+            publication: "pub_debezium",
+            table: "bench.items",
+            total,
+            onProgress: (records) => (debeziumRecords = records),
+          }),
+        )
+      : undefined;
 
     const samples = opts.latencySamples;
     const latencies = await withRuntime(
@@ -238,6 +266,13 @@ async function main(): Promise<void> {
         postgresUpdateSeconds: Number((postgresMs / 1000).toFixed(2)),
         captureSeconds: Number(seconds.toFixed(2)),
         changesPerSecond: Math.round(total / seconds),
+      },
+      debezium: debezium && {
+        changes: total,
+        captureSeconds: Number(debezium.seconds.toFixed(2)),
+        firstRecordSeconds: Number(debezium.firstRecordSeconds.toFixed(2)),
+        changesPerSecond: Math.round(total / debezium.seconds),
+        localRuntimeSpeedup: Number((debezium.seconds / seconds).toFixed(2)),
       },
       latencyMs: { samples, p50: pct(0.5), p95: pct(0.95), max: pct(1) },
     };
