@@ -9,6 +9,8 @@ import { runCli, type CliResult } from "./run-cli";
 
 /** Each pulumi run starts the CLI, the YAML language host and node for the policy pack: seconds on a busy box. */
 export const SLOW = 600_000;
+/** The first run on a machine also builds the YAML language host with Go (minutes, longer on a busy box). */
+const FIRST_START = 30 * 60_000;
 
 /** A project with its own state for the describe this is called in; `cli` runs cdc-stack in it. */
 export function useRealProject(): {
@@ -20,7 +22,7 @@ export function useRealProject(): {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "cdc-stack-real-"));
     project = await startRealPulumiProject(dir, createProgress("delivery-test"));
-  }, SLOW);
+  }, FIRST_START);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return {
     project: () => project,
