@@ -25,8 +25,6 @@ export interface Capture {
   /** A superuser session on the source database. */
   admin: pg.Client;
   connectionString: string;
-  /** The source connector config as deployed (the password is a placeholder). */
-  sourceConfig: Record<string, string>;
   /** Deploys the source connector and waits until it and its task run. */
   deploy(): Promise<void>;
   /** Every record of a topic, once `count` are there; fails if the topic then holds more. */
@@ -36,8 +34,8 @@ export interface Capture {
 
 const CONNECT_TIMEOUT_MS = 180_000;
 
-/** Kafka creates a connector's topics on first write: wait until `topic` exists. */
-async function topicEnds(kafka: Kafka, topic: string, timeoutMs: number): Promise<number> {
+/** How many records `topic` holds (its end offset), once it exists: Kafka creates a connector's topics on first write. */
+async function recordCount(kafka: Kafka, topic: string, timeoutMs: number): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -66,15 +64,19 @@ export async function startCapture(root: string): Promise<Capture> {
     await postgres?.stop();
   };
   try {
-    [postgres, broker] = await Promise.all([
+    // Both start at once; whichever came up is stopped if the other failed.
+    const [serverStart, brokerStart] = await Promise.allSettled([
       // Commit timestamps are the ground truth for effective_from (pg_xact_commit_timestamp).
-      startEmbeddedPostgres({
-        dataDir: join(root, "pgdata"),
-        settings: { track_commit_timestamp: "on" },
-      }),
+      startEmbeddedPostgres({ dataDir: join(root, "pgdata"), settings: { track_commit_timestamp: "on" } }),
       startKafkaBroker(engines, join(root, "kafka")),
     ]);
-    admin = new pg.Client(postgres.connectionString);
+    if (serverStart.status === "fulfilled") postgres = serverStart.value;
+    if (brokerStart.status === "fulfilled") broker = brokerStart.value;
+    if (serverStart.status === "rejected") throw serverStart.reason;
+    if (brokerStart.status === "rejected") throw brokerStart.reason;
+    const server = serverStart.value;
+    const kafkaBroker = brokerStart.value;
+    admin = new pg.Client(server.connectionString);
     await admin.connect();
     const password = randomBytes(16).toString("hex");
     await applySourceSetup(admin, { rolePassword: password });
@@ -83,13 +85,13 @@ export async function startCapture(root: string): Promise<Capture> {
     const passwordFile = join(secrets, "database.properties");
     writeFileSync(passwordFile, `password=${password}\n`, { mode: 0o600 });
     worker = await startConnectWorker(engines, join(root, "connect"), {
-      bootstrapServers: broker.bootstrapServers,
+      bootstrapServers: kafkaBroker.bootstrapServers,
       groupId: "cdc-connect",
     });
     const source = buildSourceConnector({
       database: {
         hostname: "127.0.0.1",
-        port: postgres.port,
+        port: server.port,
         dbname: "postgres",
         password: `\${file:${passwordFile}:password}`,
         sslMode: "disable",
@@ -103,14 +105,12 @@ export async function startCapture(root: string): Promise<Capture> {
     });
     const kafka = new Kafka({
       clientId: "real-debezium-test",
-      brokers: [broker.bootstrapServers],
+      brokers: [kafkaBroker.bootstrapServers],
       logLevel: logLevel.NOTHING,
     });
-    const bootstrapServers = broker.bootstrapServers;
     return {
       admin,
-      connectionString: postgres.connectionString,
-      sourceConfig: source.config,
+      connectionString: server.connectionString,
       async deploy() {
         await client.putConfig(source.config);
         await waitForState(client, source.name, "RUNNING", {
@@ -119,9 +119,12 @@ export async function startCapture(root: string): Promise<Capture> {
         });
       },
       async records(topic, count) {
-        await topicEnds(kafka, topic, CONNECT_TIMEOUT_MS);
-        const records = await readTopic(bootstrapServers, topic, { count, timeoutMs: CONNECT_TIMEOUT_MS });
-        const total = await topicEnds(kafka, topic, 0);
+        await recordCount(kafka, topic, CONNECT_TIMEOUT_MS);
+        const records = await readTopic(kafkaBroker.bootstrapServers, topic, {
+          count,
+          timeoutMs: CONNECT_TIMEOUT_MS,
+        });
+        const total = await recordCount(kafka, topic, 0);
         if (total !== count) throw new Error(`${topic} holds ${total} records, ${count} expected`);
         return records;
       },
