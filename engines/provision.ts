@@ -1,8 +1,9 @@
 /**
  * Provisions the real engines the tests and benchmarks run, on first use, into the cache (cache.ts):
  * Kafka (broker + Connect) with Debezium and the FileStream connectors, resolved by Maven from
- * engines/maven/pom.xml; the Pulumi CLI built with Go from engines/go/pulumi-cli; the Kafka provider plugin
- * built with Go from engines/go/pulumi-kafka. Missing Java, Maven or Go is one clear line.
+ * engines/maven/pom.xml; the Pulumi CLI built with Go from engines/go/pulumi-cli; Pulumi's YAML language host
+ * built with Go from engines/go/pulumi-language-yaml (the CLI runs a program only through a language host, and
+ * the Node.js one is not served by the Go module proxy). Missing Java, Maven or Go is one clear line.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -120,6 +121,37 @@ export async function ensurePulumiCli(progress: Progress): Promise<string> {
           "-o",
           join(staging, "bin", "pulumi"),
           "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+        ],
+        { cwd: src, env: goEnv(), logFile: join(staging, "build.log") },
+      );
+    },
+    progress,
+  );
+  return join(dir, "bin");
+}
+
+/** The folder holding `pulumi-language-yaml`, built once with Go from the wrapper module's pins. */
+export async function ensureYamlLanguageHost(progress: Progress): Promise<string> {
+  const wrapper = join(ENGINES_DIR, "go", "pulumi-language-yaml");
+  const version = requiredModuleVersion(
+    readFileSync(join(wrapper, "go.mod"), "utf8"),
+    "github.com/pulumi/pulumi-yaml",
+  );
+  const dir = join(cacheRoot(), `pulumi-language-yaml-${version}`);
+  await buildOnce(
+    dir,
+    `the Pulumi YAML language host ${version} (Go module proxy)`,
+    async (staging) => {
+      await requireProgram("go", "build the Pulumi YAML language host", "Go 1.25 or later", ["version"]);
+      const src = join(staging, "src");
+      cpSync(wrapper, src, { recursive: true });
+      await runLogged(
+        "go",
+        [
+          "build",
+          "-o",
+          join(staging, "bin", "pulumi-language-yaml"),
+          "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml",
         ],
         { cwd: src, env: goEnv(), logFile: join(staging, "build.log") },
       );

@@ -9,64 +9,14 @@
  * `pulumi-analyzer-policy-nodejs`: the release's launcher script, running @pulumi/pulumi's run-policy-pack.
  */
 import { execFile } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  mkdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { buildOnce, cacheRoot, requireProgram, runLogged, type Progress } from "../../engines/cache";
+import type { Progress } from "../../engines/cache";
+import { ensureYamlLanguageHost } from "../../engines/provision";
 import { startPulumiEngine } from "../../engines/pulumi-engine";
-import { ENGINES_DIR } from "../../engines/versions";
 import { parseStackList, type StackSummary } from "../../delivery/sweep";
 
 const ROOT = join(__dirname, "..", "..");
-const YAML_HOST_MODULE = join(ENGINES_DIR, "go", "pulumi-language-yaml");
-
-/** The folder holding `pulumi-language-yaml`, built once with Go from the wrapper module's pins. */
-export async function ensureYamlLanguageHost(progress: Progress): Promise<string> {
-  const goMod = readFileSync(join(YAML_HOST_MODULE, "go.mod"), "utf8");
-  const version = /^require github\.com\/pulumi\/pulumi-yaml (v\S+)$/m.exec(goMod)?.[1];
-  if (!version) throw new Error(`${YAML_HOST_MODULE}/go.mod does not require github.com/pulumi/pulumi-yaml`);
-  const dir = join(cacheRoot(), `pulumi-language-yaml-${version}`);
-  await buildOnce(
-    dir,
-    `the Pulumi YAML language host ${version} (Go module proxy)`,
-    async (staging) => {
-      await requireProgram("go", "build the Pulumi YAML language host", "Go 1.25 or later", ["version"]);
-      const src = join(staging, "src");
-      cpSync(YAML_HOST_MODULE, src, { recursive: true });
-      const goCache = join(cacheRoot(), "go");
-      await runLogged(
-        "go",
-        [
-          "build",
-          "-o",
-          join(staging, "bin", "pulumi-language-yaml"),
-          "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml",
-        ],
-        {
-          cwd: src,
-          env: {
-            ...process.env,
-            GOMODCACHE: join(goCache, "mod"),
-            GOCACHE: join(goCache, "build"),
-            GOTOOLCHAIN: "local",
-            GOFLAGS: "-mod=readonly",
-          },
-          logFile: join(staging, "build.log"),
-        },
-      );
-    },
-    progress,
-  );
-  return join(dir, "bin");
-}
-
 /** The policy-pack launcher the CLI looks for when no Node.js language host is installed. */
 function writePolicyPackLauncher(binDir: string): void {
   const entry = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
