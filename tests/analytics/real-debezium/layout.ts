@@ -18,6 +18,8 @@ const BUCKET = "cdc-real-debezium";
 export class SinkLayout {
   /** Kafka offset the next record of each topic gets. */
   private readonly next = new Map<string, number>();
+  /** Kafka offset each record got at its first delivery (a re-delivered copy gets a later one). */
+  private readonly first = new Map<TopicRecord, number>();
 
   private constructor(
     private readonly sink: S3SinkEmulator,
@@ -31,9 +33,6 @@ export class SinkLayout {
     const sink = await S3SinkEmulator.open(settings, bucketRoot, () => undefined, logger);
     return new SinkLayout(sink, join(bucketRoot, BUCKET, settings.topicsDir));
   }
-
-  /** Kafka offset each record got at its first delivery (a re-delivered copy gets a later one). */
-  private readonly first = new Map<TopicRecord, number>();
 
   /**
    * Hands `records` to the sink in order, at the topic's next offsets. Delivering a record again is a
