@@ -80,8 +80,8 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
         const res = await http.request<T>({ method, url: path, data: body });
         if (res.status < 300) return { status: res.status, data: res.data } as Reply<T>;
         if (res.status === 404 && allow404) return undefined;
-        failure = { status: res.status };
         message = connectMessage(res.data, res.statusText);
+        failure = { status: res.status, message };
       } catch (err) {
         const code = (axios.isAxiosError(err) ? err.code : undefined) ?? "EUNKNOWN";
         failure = { code };

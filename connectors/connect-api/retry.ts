@@ -11,8 +11,15 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxElapsedMs: 120_000,
 };
 
-/** What went wrong with one attempt: an HTTP status, or a transport error code (`ECONNRESET`, ...). */
-export type RequestFailure = { status: number } | { code: string };
+/**
+ * What went wrong with one attempt: an HTTP status (with Connect's error message, when it sent one), or a
+ * transport error code (`ECONNRESET`, ...).
+ */
+export type RequestFailure = { status: number; message?: string } | { code: string };
+
+// 500s that another attempt cannot change: Connect 4 answers a validate for a plugin class no worker has
+// with a 500 (a BadRequestException it does not map to 400).
+const PERMANENT_SERVER_ERRORS = [/Failed to find any class that implements Connector/];
 
 // Transport failures worth another attempt: timeouts, dropped connections, and a worker that is not
 // listening yet (a Connect service that is still starting during the same `pulumi up`). An array, not a
@@ -27,9 +34,16 @@ const RETRYABLE_CODES = [
   "ERR_SOCKET_CONNECTION_TIMEOUT",
 ];
 
-/** 409 (rebalance in progress), any 5xx (500 is also Connect's request timeout) and transient transport errors. */
+/**
+ * 409 (rebalance in progress), any 5xx (500 is also Connect's request timeout) but those that name a missing
+ * plugin, and transient transport errors.
+ */
 export function isRetryable(failure: RequestFailure): boolean {
-  if ("status" in failure) return failure.status === 409 || failure.status >= 500;
+  if ("status" in failure) {
+    if (failure.status === 409) return true;
+    const message = failure.message ?? "";
+    return failure.status >= 500 && !PERMANENT_SERVER_ERRORS.some((pattern) => pattern.test(message));
+  }
   return RETRYABLE_CODES.includes(failure.code);
 }
 

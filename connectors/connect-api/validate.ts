@@ -10,8 +10,8 @@ import type { ConfigValidation } from "./types";
 /** What replaces a secret value in an error message. */
 export const HIDDEN = "[hidden]";
 
-// Connect's message for a plugin class that no worker has loaded (a 500 from older workers, or the error
-// attached to `connector.class`).
+// Connect's message for a plugin class that no worker has loaded (the 500 of the validate endpoint, or the
+// error attached to `connector.class`).
 const UNKNOWN_PLUGIN_MESSAGE = /Failed to find any class that implements Connector/;
 const JAAS_CONFIG = /(^|\.)sasl\.jaas\.config$/i;
 
@@ -87,8 +87,8 @@ export async function validateBeforeApply(
   try {
     result = await client.validateConfig(config);
   } catch (err) {
-    // 404 (or 400) for a class no worker has; older workers answer 500 "Failed to find any class…", which is
-    // retried like any 5xx before it lands here.
+    // Connect 4 answers 500 "…BadRequestException: Failed to find any class…" for a class no worker has (not
+    // retried: see retry.ts); a 404 or 400 means the same.
     if (
       isConnectApiError(err) &&
       (err.status === 404 || err.status === 400 || UNKNOWN_PLUGIN_MESSAGE.test(err.connectMessage))

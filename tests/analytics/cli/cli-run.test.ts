@@ -171,17 +171,13 @@ describe("cdc-scd2 run on directories", () => {
     expect(result.stdout).toMatch(/_state\/lock is held by run other-run/);
   });
 
-  const hasScript = (() => {
+  // `script` gives the CLI a pseudo-terminal, as a user's shell would.
+  it("shows progress bars and a summary table on a terminal", async () => {
     try {
       execFileSync("script", ["--version"], { stdio: "ignore" });
-      return true;
     } catch {
-      return false;
+      throw new Error("this test needs util-linux's `script` on PATH (Debian package bsdutils)");
     }
-  })();
-
-  // `script` gives the CLI a pseudo-terminal, as a user's shell would.
-  it.skipIf(!hasScript)("shows progress bars and a summary table on a terminal", async () => {
     const { source, output } = freshDirs();
     const command = `node --import tsx analytics/src/cli.ts run --source '${source}' --output '${output}'`;
     const screen = execFileSync("script", ["-qec", command, "/dev/null"], {

@@ -16,6 +16,15 @@ describe("isRetryable", () => {
   it.each<[RequestFailure, boolean]>([
     [{ status: 409 }, true],
     [{ status: 500 }, true],
+    [{ status: 500, message: "Request timed out" }, true],
+    [
+      {
+        status: 500,
+        message:
+          "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: Failed to find any class that implements Connector and which name matches x.Y",
+      },
+      false,
+    ],
     [{ status: 502 }, true],
     [{ status: 503 }, true],
     [{ status: 400 }, false],
