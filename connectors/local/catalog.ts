@@ -14,11 +14,11 @@ export interface TableInfo {
 }
 
 const COLUMNS_SQL = `
-SELECT a.attname AS name, t.typname AS type_name, t.typtype AS type_type,
+SELECT a.attname AS name, t.typname AS type_name, t.typtype AS type_type, dt.typtype = 'd' AS domain,
        CASE WHEN dt.typtype = 'd' THEN dt.typtypmod ELSE a.atttypmod END AS typmod,
        a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default_expr,
        et.typname AS elem_name, et.typtype AS elem_type,
-       (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+       (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
          WHERE e.enumtypid = COALESCE(et.oid, t.oid)) AS enum_labels,
        COALESCE((SELECT true FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary
                   AND a.attnum = ANY(i.indkey)), false) AS in_pk,
@@ -37,6 +37,7 @@ interface ColumnRow {
   name: string;
   type_name: string;
   type_type: string;
+  domain: boolean;
   typmod: number;
   not_null: boolean;
   default_expr: string | null;
@@ -54,7 +55,7 @@ export async function readTableInfo(client: pg.Client, schema: string, table: st
   if (rows.length === 0) throw new Error(`table ${schema}.${table} does not exist or has no columns`);
   const columns = rows.map((r): ColumnInfo => {
     const enumLabels = r.enum_labels ?? undefined;
-    const base = { name: r.name, notNull: r.not_null, defaultExpr: r.default_expr };
+    const base = { name: r.name, notNull: r.not_null, defaultExpr: r.default_expr, domain: r.domain };
     if (r.elem_name !== null) {
       // Array typmod is the element's typmod.
       return {

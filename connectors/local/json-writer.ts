@@ -12,13 +12,17 @@ import { jacksonString, javaDoubleString } from "./java-compat";
 
 /**
  * JsonConverter's value encoding (Jackson): bytes and BASE64 decimals as base64, NUMERIC decimals
- * as numbers, FLOAT32/FLOAT64 as Java prints doubles (`2.0`, `1.0E7`).
+ * as numbers, FLOAT32/FLOAT64 as Java prints doubles (`2.0`, `1.0E7`; NaN and infinities as strings),
+ * a null in a field with a default as the default (`replace.null.with.default`).
  */
 function jsonValue(value: ConnectValue, schema: ConnectSchema | undefined, numeric: boolean): string {
-  if (value === null) return "null";
+  if (value === null)
+    return schema?.defaultValue === undefined ? "null" : jsonValue(schema.defaultValue, schema, numeric);
   if (typeof value === "string") return jacksonString(value);
-  if (typeof value === "number" && (schema?.type === "FLOAT64" || schema?.type === "FLOAT32"))
-    return javaDoubleString(value);
+  if (typeof value === "number" && (schema?.type === "FLOAT64" || schema?.type === "FLOAT32")) {
+    const text = javaDoubleString(value);
+    return Number.isFinite(value) ? text : jacksonString(text);
+  }
   if (typeof value !== "object") return JSON.stringify(value);
   if (Buffer.isBuffer(value)) return jacksonString(value.toString("base64"));
   if (isDecimal(value)) {
@@ -35,6 +39,15 @@ function jsonValue(value: ConnectValue, schema: ConnectSchema | undefined, numer
   return `{${parts.join(",")}}`;
 }
 
+/** One line of a JsonFormat file: the value as JsonConverter (schemas.enable=false) writes it. */
+export function jsonFormatLine(
+  value: Record<string, ConnectValue> | null,
+  schema: ConnectSchema,
+  decimalFormat: "BASE64" | "NUMERIC",
+): string {
+  return jsonValue(value, schema, decimalFormat === "NUMERIC");
+}
+
 export async function writeJsonFile(
   target: string,
   schema: ConnectSchema,
@@ -42,6 +55,6 @@ export async function writeJsonFile(
   decimalFormat: "BASE64" | "NUMERIC",
   gzip: boolean,
 ): Promise<void> {
-  const text = rows.map((row) => `${jsonValue(row, schema, decimalFormat === "NUMERIC")}\n`).join("");
+  const text = rows.map((row) => `${jsonFormatLine(row, schema, decimalFormat)}\n`).join("");
   await writeFile(target, gzip ? gzipSync(text) : text);
 }

@@ -3,15 +3,9 @@
  * maps them (cdc-contract.md §3). Values arrive as PostgreSQL text (pgoutput text mode, or a
  * snapshot query read as text).
  */
-import {
-  DECIMAL_NAME,
-  PRECISION_PARAMETER,
-  logicalSchema as logical,
-  parseDecimal,
-  twosComplementBytes,
-  type ConnectSchema,
-  type ConnectValue,
-} from "./connect-schema";
+import { logicalSchema as logical, type ConnectSchema, type ConnectValue } from "./connect-schema";
+import { defaultText } from "./pg-defaults";
+import { numericMapping, toNumber } from "./pg-numeric";
 import { NO_ARRAY_TYPES, specialMapping } from "./pg-special-types";
 import {
   formatZonedTime,
@@ -41,10 +35,14 @@ export interface ColumnInfo {
   typmod: number;
   notNull: boolean;
   defaultExpr: string | null;
+  /** The column's type is a domain (over `typeName`). */
+  domain?: boolean;
   /** For arrays: the element type; the other fields describe the element. */
-  element?: Omit<ColumnInfo, "name" | "notNull" | "defaultExpr">;
+  element?: ElementInfo;
   enumLabels?: string[];
 }
+
+export type ElementInfo = Omit<ColumnInfo, "name" | "notNull" | "defaultExpr" | "domain">;
 
 export interface ColumnMapping {
   schema: ConnectSchema;
@@ -54,13 +52,6 @@ export interface ColumnMapping {
   /** Value Debezium puts in a NOT NULL column it has no data for (delete before-image). */
   fallback: ConnectValue;
 }
-
-const toNumber = (text: string): number => {
-  if (text === "NaN") return NaN;
-  if (text === "Infinity") return Infinity;
-  if (text === "-Infinity") return -Infinity;
-  return Number(text);
-};
 
 function byteaBuffer(text: string): Buffer {
   if (!text.startsWith("\\x")) throw new Error(`bytea not in hex output format: ${text.slice(0, 20)}`);
@@ -82,42 +73,6 @@ function binaryMapping(modes: TypeModes): ColumnMapping {
       };
     }
   }
-}
-
-function numericMapping(typmod: number, modes: TypeModes): ColumnMapping {
-  if (modes.decimalHandlingMode === "double") {
-    return { schema: { type: "FLOAT64", optional: true }, convert: toNumber, fallback: 0 };
-  }
-  if (modes.decimalHandlingMode === "string") {
-    return { schema: { type: "STRING", optional: true }, convert: (t) => t, fallback: "" };
-  }
-  if (typmod >= 4) {
-    const precision = ((typmod - 4) >> 16) & 0xffff;
-    const scale = (typmod - 4) & 0xffff;
-    return {
-      schema: logical("BYTES", DECIMAL_NAME, {
-        parameters: { scale: String(scale), [PRECISION_PARAMETER]: String(precision) },
-      }),
-      // precise mode cannot carry NaN/Infinity: Debezium emits null.
-      convert: (t) => (/^[+-]?\d/.test(t) ? parseDecimal(t, scale) : null),
-      fallback: { kind: "decimal", unscaled: 0n, scale },
-    };
-  }
-  return {
-    schema: logical("STRUCT", "io.debezium.data.VariableScaleDecimal", {
-      doc: "Variable scaled decimal",
-      fields: [
-        { name: "scale", schema: { type: "INT32", optional: false } },
-        { name: "value", schema: { type: "BYTES", optional: false } },
-      ],
-    }),
-    convert: (t) => {
-      if (!/^[+-]?\d/.test(t)) return null;
-      const d = parseDecimal(t);
-      return { scale: d.scale, value: twosComplementBytes(d.unscaled) };
-    },
-    fallback: { scale: 0, value: Buffer.from([0]) },
-  };
 }
 
 /** Precision of a time/timestamp column: typmod, or 6 when unconstrained. */
@@ -171,7 +126,8 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
       return {
         schema: logical("STRING", "io.debezium.time.ZonedTimestamp"),
         convert: (t) => formatZonedTimestamp(parseTimestampMicros(t), precision),
-        fallback: formatZonedTimestamp(0, precision),
+        // JdbcValueConverters' fallback is formatted without the column's precision.
+        fallback: "1970-01-01T00:00:00Z",
       };
     case "timetz":
       return {
@@ -192,17 +148,7 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
   }
 }
 
-const STRING_TYPES = new Set([
-  "text",
-  "varchar",
-  "bpchar",
-  "name",
-  "char",
-  "citext",
-  "inet",
-  "cidr",
-  "macaddr",
-]);
+const STRING_TYPES = new Set(["text", "varchar", "bpchar", "char", "citext", "inet", "cidr", "macaddr"]);
 const NAMED_STRINGS: Record<string, string> = {
   uuid: "io.debezium.data.Uuid",
   json: "io.debezium.data.Json",
@@ -211,10 +157,7 @@ const NAMED_STRINGS: Record<string, string> = {
 };
 
 /** Schema and converter of a scalar (non-array) PostgreSQL type; undefined if Debezium skips it. */
-export function scalarMapping(
-  info: Omit<ColumnInfo, "name" | "notNull" | "defaultExpr">,
-  modes: TypeModes,
-): ColumnMapping | undefined {
+export function scalarMapping(info: ElementInfo, modes: TypeModes): ColumnMapping | undefined {
   const full = { name: "", notNull: false, defaultExpr: null, ...info };
   switch (info.typeName) {
     case "bool":
@@ -238,6 +181,14 @@ export function scalarMapping(
       return numericMapping(info.typmod, modes);
     case "bytea":
       return binaryMapping(modes);
+    case "name":
+      // Debezium resolves no pgoutput value of type name (an unknown type: null); the snapshot reads it over JDBC.
+      return {
+        schema: { type: "STRING", optional: true },
+        convert: () => null,
+        convertSnapshot: (t) => t,
+        fallback: "",
+      };
   }
   const special = temporalMapping(full, modes) ?? specialMapping(info.typeName, info.typmod, modes);
   if (special) return special;
@@ -290,22 +241,12 @@ export function parseArrayLiteral(text: string): (string | null)[] {
   return items;
 }
 
-/** Parses a column's DDL default the way Debezium does for simple constants; undefined otherwise. */
-function parseDefault(
-  expr: string | null,
-  convert: (text: string) => ConnectValue,
-): ConnectValue | undefined {
-  if (expr === null) return undefined;
-  const quoted = /^'((?:[^']|'')*)'(?:::[\w ."]+(?:\(\d+(?:,\d+)?\))?)?$/.exec(expr);
-  const numeric = /^\(?(-?\d+(?:\.\d+)?)\)?(?:::[\w ]+)?$/.exec(expr);
-  const literal = quoted
-    ? quoted[1]!.replace(/''/g, "'")
-    : numeric
-      ? numeric[1]!
-      : /^(true|false)$/.exec(expr)?.[1];
-  if (literal === undefined) return undefined;
+/** The column's default converted like its values; none if unparsable, null, or a struct (KAFKA-12694). */
+function columnDefault(info: ColumnInfo, mapping: ColumnMapping): ConnectValue | undefined {
+  const text = defaultText(info);
+  if (text === undefined || mapping.schema.type === "STRUCT") return undefined;
   try {
-    return convert(literal === "true" ? "t" : literal === "false" ? "f" : literal);
+    return mapping.convert(text) ?? undefined;
   } catch {
     return undefined;
   }
@@ -319,8 +260,10 @@ export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping
       ? undefined
       : scalarMapping(info.element, modes);
     if (!element) return undefined;
+    // Debezium builds an enum array's element schema required, every other element schema optional.
+    const valueSchema = { ...element.schema, optional: info.element.typeType !== "e" };
     mapping = {
-      schema: { type: "ARRAY", optional: true, valueSchema: element.schema },
+      schema: { type: "ARRAY", optional: true, valueSchema },
       convert: (t) => parseArrayLiteral(t).map((item) => (item === null ? null : element.convert(item))),
       fallback: [],
     };
@@ -328,8 +271,8 @@ export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping
     mapping = scalarMapping(info, modes);
   }
   if (!mapping) return undefined;
-  const defaultValue = parseDefault(info.defaultExpr, mapping.convert);
+  const defaultValue = columnDefault(info, mapping);
   const schema: ConnectSchema = { ...mapping.schema, optional: !info.notNull };
-  if (defaultValue !== undefined && defaultValue !== null) schema.defaultValue = defaultValue;
+  if (defaultValue !== undefined) schema.defaultValue = defaultValue;
   return { ...mapping, schema, fallback: defaultValue ?? mapping.fallback };
 }

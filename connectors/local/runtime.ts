@@ -17,6 +17,7 @@ import { parseSinkConfig, type SinkSettings } from "./sink-config";
 import { runSnapshot } from "./snapshot";
 import { parseSourceConfig, type SourceSettings } from "./source-config";
 import { SlotStream } from "./stream";
+import { TopicHop } from "./topic-hop";
 import { TableRecordBuilder, type UnwrappedRecord } from "./unwrap";
 
 export interface ConnectorRuntimeOptions {
@@ -30,6 +31,11 @@ export interface ConnectorRuntimeOptions {
   logger?: Logger;
   /** Called once if the runtime fails after starting (a sink write, the replication connection). */
   onError?: (err: Error) => void;
+  /**
+   * Sees each record the sink takes (the Connect record after the transform), in Kafka offset order per
+   * topic: what a consumer of the topic would read. Tests hold it to real Debezium's.
+   */
+  onRecord?: (record: UnwrappedRecord) => void;
 }
 
 export interface RuntimeStats {
@@ -88,6 +94,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private readonly tracker: DurabilityTracker;
   private readonly committer: SourceCommitter<SourceOffset>;
   private readonly stream: SlotStream;
+  private readonly topicHop: TopicHop;
   private readonly timers: NodeJS.Timeout[] = [];
   private sink!: S3SinkEmulator;
   private paused = false;
@@ -101,9 +108,10 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     private readonly offsets: OffsetFile<SourceOffset>,
     private readonly stored: SourceOffset | undefined,
     private readonly logger: Logger,
-    private readonly onError: ((err: Error) => void) | undefined,
+    private readonly observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord">,
   ) {
     this.snapshotDone = stored?.snapshot_completed ?? false;
+    this.topicHop = new TopicHop(source.valueConverter === "json" && source.valueSchemas);
     this.catalog = new pg.Client({ ...clientConfig(source), options: SESSION_OPTIONS });
     this.tracker = new DurabilityTracker((tx) => this.onDurable(tx));
     this.committer = new SourceCommitter(
@@ -229,9 +237,11 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     for (const record of records) {
       if (!this.sink.accepts(record.topic)) continue;
       this.counts.records += 1;
+      this.observers.onRecord?.(record);
       this.tracker.add(seq);
       try {
-        this.sink.put(record, seq, now);
+        // The sink reads the record back from the topic, as the value converter wrote it there.
+        this.sink.put(this.topicHop.apply(record), seq, now);
       } catch (err) {
         this.fail(err as Error);
       }
@@ -263,7 +273,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     if (this.failed) return;
     this.failed = err;
     this.logger.error({ err }, "connector runtime failed");
-    this.onError?.(err);
+    this.observers.onError?.(err);
   }
 
   async flush(): Promise<void> {
@@ -313,14 +323,7 @@ export async function startConnectorRuntime(options: ConnectorRuntimeOptions): P
   const offsets = new OffsetFile<SourceOffset>(
     join(options.bucketRoot, ".connect-offsets", `source-${source.name}.json`),
   );
-  const runtime = new LocalConnectorRuntime(
-    source,
-    sink,
-    offsets,
-    await offsets.read(),
-    logger,
-    options.onError,
-  );
+  const runtime = new LocalConnectorRuntime(source, sink, offsets, await offsets.read(), logger, options);
   await runtime.start(options.bucketRoot);
   return runtime;
 }

@@ -26,6 +26,8 @@ export interface SourceSettings {
   heartbeatTopic: string;
   skippedOperations: Set<string>;
   unwrap: UnwrapSettings;
+  /** The value converter: JsonConverter or AvroConverter. */
+  valueConverter: "json" | "avro";
   /** Whether the value converter carries a Connect schema (needed by ParquetFormat). */
   valueSchemas: boolean;
   snapshotFetchSize: number;
@@ -200,6 +202,7 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     heartbeatTopic: `${r.string("topic.heartbeat.prefix", "__debezium-heartbeat")}.${topicPrefix}`,
     skippedOperations,
     unwrap: parseUnwrap(r, tombstonesOnDelete, placeholder),
+    valueConverter: valueConverter === AVRO_CONVERTER_CLASS ? "avro" : "json",
     valueSchemas,
     snapshotFetchSize: r.int("snapshot.fetch.size", 10240, 1),
     slotMaxRetries: r.int("slot.max.retries", 6),

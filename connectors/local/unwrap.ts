@@ -3,6 +3,7 @@
  * the value schema (row columns, `__deleted`, the `add.fields` metadata) and the unwrapped values.
  */
 import type { ConnectField, ConnectSchema, ConnectValue } from "./connect-schema";
+import { UnconvertibleValue } from "./pg-numeric";
 import { columnMapping, type ColumnMapping, type TypeModes } from "./pg-types";
 import type { TableInfo } from "./catalog";
 
@@ -88,6 +89,16 @@ function addedFields(settings: UnwrapSettings): { field: ConnectField; added: Ad
   });
 }
 
+/** A value Debezium fails to convert is null (TableSchemaBuilder catches the failure). */
+function convertOrNull(convert: ColumnMapping["convert"], text: string): ConnectValue {
+  try {
+    return convert(text);
+  } catch (err) {
+    if (err instanceof UnconvertibleValue) return null;
+    throw err;
+  }
+}
+
 export interface UnwrappedRecord {
   topic: string;
   schema: ConnectSchema;
@@ -147,7 +158,7 @@ export class TableRecordBuilder {
           : this.placeholder(mapping.schema);
       } else {
         const convert = (snapshot && mapping.convertSnapshot) || mapping.convert;
-        row[name] = text === null ? null : convert(text);
+        row[name] = text === null ? null : convertOrNull(convert, text);
       }
     }
     return row;

@@ -1,0 +1,80 @@
+/**
+ * numeric as Debezium maps it per decimal.handling.mode (cdc-contract.md §3): Decimal bytes with the column's
+ * scale, VariableScaleDecimal without a typmod, FLOAT64 or STRING.
+ */
+import {
+  DECIMAL_NAME,
+  PRECISION_PARAMETER,
+  logicalSchema as logical,
+  parseDecimal,
+  twosComplementBytes,
+  type DecimalValue,
+} from "./connect-schema";
+import type { ColumnMapping, TypeModes } from "./pg-types";
+
+/**
+ * A value Debezium's converter fails on: TableSchemaBuilder logs it and emits null for the column (an array
+ * holding one is null as a whole).
+ */
+export class UnconvertibleValue extends Error {}
+
+/** Precise decimals cannot carry NaN/Infinity (SpecialValueDecimal.fromLogical throws). */
+function preciseDecimalText(text: string): string {
+  if (!/^[+-]?\d/.test(text)) throw new UnconvertibleValue(`${text} in decimal.handling.mode=precise`);
+  return text;
+}
+
+/** float4/float8/numeric text (NaN and infinities spelled as PostgreSQL prints them) → number. */
+export const toNumber = (text: string): number => {
+  if (text === "NaN") return NaN;
+  if (text === "Infinity") return Infinity;
+  if (text === "-Infinity") return -Infinity;
+  return Number(text);
+};
+
+/**
+ * BigDecimal.stripTrailingZeros, then no negative scale (setScale(0)): what Debezium does to a numeric
+ * without typmod before making it a VariableScaleDecimal (40.00 → 40, 1.50 → 1.5).
+ */
+function stripTrailingZeros(value: DecimalValue): DecimalValue {
+  let { unscaled, scale } = value;
+  while (scale > 0 && unscaled % 10n === 0n) {
+    unscaled /= 10n;
+    scale -= 1;
+  }
+  return { kind: "decimal", unscaled, scale };
+}
+
+export function numericMapping(typmod: number, modes: TypeModes): ColumnMapping {
+  if (modes.decimalHandlingMode === "double") {
+    return { schema: { type: "FLOAT64", optional: true }, convert: toNumber, fallback: 0 };
+  }
+  if (modes.decimalHandlingMode === "string") {
+    return { schema: { type: "STRING", optional: true }, convert: (t) => t, fallback: "" };
+  }
+  if (typmod >= 4) {
+    const precision = ((typmod - 4) >> 16) & 0xffff;
+    const scale = (typmod - 4) & 0xffff;
+    return {
+      schema: logical("BYTES", DECIMAL_NAME, {
+        parameters: { scale: String(scale), [PRECISION_PARAMETER]: String(precision) },
+      }),
+      convert: (t) => parseDecimal(preciseDecimalText(t), scale),
+      fallback: { kind: "decimal", unscaled: 0n, scale },
+    };
+  }
+  return {
+    schema: logical("STRUCT", "io.debezium.data.VariableScaleDecimal", {
+      doc: "Variable scaled decimal",
+      fields: [
+        { name: "scale", schema: { type: "INT32", optional: false } },
+        { name: "value", schema: { type: "BYTES", optional: false } },
+      ],
+    }),
+    convert: (t) => {
+      const d = stripTrailingZeros(parseDecimal(preciseDecimalText(t)));
+      return { scale: d.scale, value: twosComplementBytes(d.unscaled) };
+    },
+    fallback: { scale: 0, value: Buffer.from([0]) },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * Runs the workload (debezium-workload.ts) through the local runtime and/or real Debezium (debezium-connect.ts)
+ * on an embedded PostgreSQL set up with the project's own definitions (connectors/database) and the source
+ * config the stack deploys (connectors/config), its address and password given as `${file:…}` placeholders
+ * that the worker's config providers (and the runtime) resolve. Each capture gives the records a topic
+ * consumer would read, as JsonConverter JSON `{schema, payload}`.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import pino from "pino";
+import {
+  buildSinkConnector,
+  buildSourceConnector,
+  PIPELINE_DEFAULTS,
+  type ConnectorConfig,
+  type SinkSettingsInput,
+} from "../../../connectors/config";
+import { applySourceSetup, createSlotSql, grantSql, publicationSql } from "../../../connectors/database";
+import { startConnectorRuntime, type UnwrappedRecord } from "../../../connectors/local";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../../local/postgres";
+import { envelopes, type EnvelopeRecord } from "./connect-json";
+import { TYPE_TABLE } from "./debezium-type-table";
+import { EXPECTED_RECORDS, PREPARE_SQL, runSteps, SEED_SQL } from "./debezium-workload";
+
+export const CAPTURED_TABLES = [...PIPELINE_DEFAULTS.tables, TYPE_TABLE];
+export const TOPICS = Object.keys(EXPECTED_RECORDS);
+
+/** A capture of the workload: ready once its snapshot is taken; then the records, per topic in offset order. */
+export interface Capture {
+  snapshotTaken(): Promise<void>;
+  records(): Promise<EnvelopeRecord[]>;
+  stop(): Promise<void>;
+}
+
+export interface WorkloadDatabase {
+  server: EmbeddedPostgres;
+  admin: pg.Client;
+  /** The project's source connector config, pointing at this server through `${file:…}` placeholders. */
+  sourceConfig(slotName?: string): ConnectorConfig;
+  /** Creates another pgoutput slot (each capture streams its own). */
+  createSlot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL with the project's source setup, the workload's extra DDL and its seed rows. */
+export async function startWorkloadDatabase(dir: string): Promise<WorkloadDatabase> {
+  const server = await startEmbeddedPostgres({ dataDir: join(dir, "pg") });
+  const admin = new pg.Client(server.connectionString);
+  await admin.connect();
+  const password = randomBytes(12).toString("hex");
+  const setup = await applySourceSetup(admin, { rolePassword: password });
+  for (const sql of PREPARE_SQL) await admin.query(sql);
+  // The type table is captured like the project's tables: in the publication, readable by the role.
+  await admin.query(
+    publicationSql({ ...setup.publication, tables: [...setup.publication.tables, TYPE_TABLE] }),
+  );
+  const [schema, table] = TYPE_TABLE.split(".") as [string, string];
+  await admin.query(
+    grantSql({
+      role: setup.role.name,
+      schema,
+      objectType: "table",
+      objects: [table],
+      privileges: ["SELECT"],
+    }),
+  );
+  for (const sql of SEED_SQL) await admin.query(sql);
+  const secrets = join(dir, "database.properties");
+  writeFileSync(secrets, `host=127.0.0.1\nport=${server.port}\npassword=${password}\n`);
+  const placeholder = (key: string) => `\${file:${secrets}:${key}}`;
+  return {
+    server,
+    admin,
+    sourceConfig(slotName) {
+      const built = buildSourceConnector({
+        database: {
+          hostname: placeholder("host"),
+          port: 5432,
+          dbname: "postgres",
+          password: placeholder("password"),
+          sslMode: "disable",
+        },
+        tables: CAPTURED_TABLES,
+      });
+      // The builder takes the port as a number; the worker resolves a placeholder in any value.
+      const config = { ...built.config, "database.port": placeholder("port") };
+      return { name: built.name, config: slotName ? { ...config, "slot.name": slotName } : config };
+    },
+    createSlot: async (name) => void (await admin.query(createSlotSql({ name, plugin: "pgoutput" }))),
+    async close() {
+      await admin.end();
+      await server.stop();
+    },
+  };
+}
+
+/** The config with its `${file:…}` path (a temporary file) replaced by `<secrets file>`: what fixtures record. */
+export function stableSourceConfig(config: ConnectorConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.config).map(([k, v]) => [
+      k,
+      v.replace(/\$\{file:[^:}]*:/g, "${file:<secrets file>:"),
+    ]),
+  );
+}
+
+/** Takes each capture's snapshot, runs the stream steps on two sessions, then collects every capture's records. */
+export async function runWorkload(db: WorkloadDatabase, captures: Capture[]): Promise<EnvelopeRecord[][]> {
+  for (const capture of captures) await capture.snapshotTaken();
+  const other = new pg.Client(db.server.connectionString);
+  await other.connect();
+  try {
+    await runSteps({ main: db.admin, other });
+  } finally {
+    await other.end();
+  }
+  return Promise.all(captures.map((c) => c.records()));
+}
+
+export const total = (topic: string) => EXPECTED_RECORDS[topic]!.total;
+
+export const LOCAL_BUCKET = "cdc-local";
+
+export interface LocalCapture extends Capture {
+  /** The workload's records as the runtime built them (before the topic), in delivery order. */
+  unwrapped(): UnwrappedRecord[];
+}
+
+/**
+ * The local runtime on `config`'s slot, its records seen through `onRecord`, with the project's sink config
+ * (Parquet unless `format` says otherwise) writing into `bucketRoot`.
+ */
+export async function startLocalCapture(
+  config: ConnectorConfig,
+  bucketRoot: string,
+  format?: SinkSettingsInput["format"],
+): Promise<LocalCapture> {
+  const seen: UnwrappedRecord[] = [];
+  let failure: Error | undefined;
+  const sink = buildSinkConnector({
+    bucket: LOCAL_BUCKET,
+    region: "us-east-1",
+    tables: CAPTURED_TABLES,
+    format,
+  });
+  const runtime = await startConnectorRuntime({
+    source: config,
+    sink,
+    bucketRoot,
+    logger: pino({ level: "silent" }),
+    onError: (err) => (failure = err),
+    onRecord: (record) => seen.push(record),
+  });
+  const count = (topic: string) => seen.filter((r) => r.topic === topic).length;
+  const unwrapped = () => seen.filter((r) => TOPICS.includes(r.topic));
+  return {
+    // startConnectorRuntime returns once the snapshot is read.
+    snapshotTaken: async () => undefined,
+    async records() {
+      const deadline = Date.now() + 60_000;
+      while (TOPICS.some((t) => count(t) < total(t))) {
+        if (failure) throw failure;
+        if (Date.now() > deadline)
+          throw new Error(`local runtime: ${TOPICS.map((t) => `${t} ${count(t)}/${total(t)}`).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await runtime.flush();
+      return envelopes(unwrapped());
+    },
+    unwrapped,
+    stop: () => runtime.stop(),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The local runtime against the golden fixtures: what real Debezium 3.6.1 (with the unwrap SMT of the
+ * project's source config) wrote to each topic for the workload of debezium-workload.ts. The runtime runs the
+ * same workload on an embedded PostgreSQL with the project's setup and config; every record must have the same
+ * value schema and payload, in the same field order. LSNs, txIds and times differ between runs: they are
+ * compared by form (record-forms.ts). No Kafka: regenerate the fixtures with
+ * `npx tsx tests/fixtures/debezium/regenerate.ts` when the workload changes.
+ */
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engineVersions } from "../../../engines/versions";
+import type { EnvelopeRecord } from "./connect-json";
+import {
+  runWorkload,
+  stableSourceConfig,
+  startLocalCapture,
+  startWorkloadDatabase,
+  TOPICS,
+  type WorkloadDatabase,
+} from "./debezium-capture";
+import { EXPECTED_RECORDS, WORKLOAD } from "./debezium-workload";
+import { readGoldenManifest, readGoldenRecords } from "./golden-fixtures";
+import { byForm, keyOrder, ofTopic } from "./record-forms";
+
+const STALE = "the golden fixtures are stale: run npx tsx tests/fixtures/debezium/regenerate.ts";
+
+describe("the local runtime against Debezium's golden records", () => {
+  const golden = readGoldenRecords();
+  let dir: string;
+  let db: WorkloadDatabase;
+  let records: EnvelopeRecord[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "cdc-golden-"));
+    chmodSync(dir, 0o755);
+    db = await startWorkloadDatabase(dir);
+    const local = await startLocalCapture(db.sourceConfig(), join(dir, "bucket"));
+    try {
+      [records] = (await runWorkload(db, [local])) as [EnvelopeRecord[]];
+    } finally {
+      await local.stop();
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await db?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the fixtures come from this workload, this source config and the pinned Debezium", () => {
+    const manifest = readGoldenManifest();
+    expect(manifest.workload, STALE).toEqual(JSON.parse(JSON.stringify(WORKLOAD)));
+    expect(manifest.sourceConfig, STALE).toEqual(stableSourceConfig(db.sourceConfig()));
+    expect(manifest.topics, STALE).toEqual(
+      Object.fromEntries(Object.entries(EXPECTED_RECORDS).map(([topic, n]) => [topic, n.total])),
+    );
+    expect(manifest.debezium, STALE).toBe(engineVersions().debezium);
+  });
+
+  for (const topic of TOPICS) {
+    it(`${topic}: every record's value schema and payload, in field order`, () => {
+      const local = ofTopic(records, topic).map(byForm);
+      const real = ofTopic(golden, topic).map(byForm);
+      expect(local).toEqual(real);
+      expect(local.map((r) => keyOrder(r.value))).toEqual(real.map((r) => keyOrder(r.value)));
+    });
+  }
+});
