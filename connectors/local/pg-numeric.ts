@@ -5,6 +5,7 @@
 import {
   DECIMAL_NAME,
   PRECISION_PARAMETER,
+  decimalToPlainString,
   logicalSchema as logical,
   parseDecimal,
   twosComplementBytes,
@@ -45,16 +46,32 @@ function stripTrailingZeros(value: DecimalValue): DecimalValue {
   return { kind: "decimal", unscaled, scale };
 }
 
+/** SpecialValueDecimal's names, which decimal.handling.mode=string writes for NaN and the infinities. */
+const SPECIAL_NAMES: Record<string, string> = {
+  NaN: "NAN",
+  Infinity: "POSITIVE_INFINITY",
+  "-Infinity": "NEGATIVE_INFINITY",
+};
+
+/** NaN or an infinity, as PostgreSQL prints them in a numeric. */
+export const isSpecialNumeric = (text: string): boolean => text in SPECIAL_NAMES;
+
 export function numericMapping(typmod: number, modes: TypeModes): ColumnMapping {
+  const fixedScale = typmod >= 4 ? (typmod - 4) & 0xffff : undefined;
   if (modes.decimalHandlingMode === "double") {
     return { schema: { type: "FLOAT64", optional: true }, convert: toNumber, fallback: 0 };
   }
   if (modes.decimalHandlingMode === "string") {
-    return { schema: { type: "STRING", optional: true }, convert: (t) => t, fallback: "" };
+    // BigDecimal.toPlainString at the column's scale (a default of 1.5 reads 1.50 in numeric(6,2)).
+    return {
+      schema: { type: "STRING", optional: true },
+      convert: (t) => SPECIAL_NAMES[t] ?? decimalToPlainString(parseDecimal(t, fixedScale)),
+      fallback: decimalToPlainString({ kind: "decimal", unscaled: 0n, scale: fixedScale ?? 0 }),
+    };
   }
-  if (typmod >= 4) {
+  if (fixedScale !== undefined) {
     const precision = ((typmod - 4) >> 16) & 0xffff;
-    const scale = (typmod - 4) & 0xffff;
+    const scale = fixedScale;
     return {
       schema: logical("BYTES", DECIMAL_NAME, {
         parameters: { scale: String(scale), [PRECISION_PARAMETER]: String(precision) },

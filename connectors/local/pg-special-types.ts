@@ -9,7 +9,7 @@ import {
   type ConnectValue,
   type DecimalValue,
 } from "./connect-schema";
-import { jacksonString, javaDoubleString, javaHashMapOrder } from "./java-compat";
+import { jacksonString, javaHashMapOrder } from "./java-compat";
 import type { ColumnMapping, TypeModes } from "./pg-types";
 
 const same = (text: string): string => text;
@@ -44,11 +44,7 @@ function moneyNumber(text: string): string {
   return negative ? `-${plain}` : plain;
 }
 
-/**
- * money by decimal.handling.mode. The stream reads a BigDecimal, the snapshot (JDBC, PGmoney) a
- * double: in string mode a snapshot row shows Java's Double.toString (`1234.5`, `1.0E7`), a
- * streamed one the plain decimal (`1234.50`).
- */
+/** money by decimal.handling.mode: the snapshot and the stream both read its text as a BigDecimal (PostgresMoney). */
 function moneyMapping(modes: TypeModes): ColumnMapping {
   const digits = modes.moneyFractionDigits;
   switch (modes.decimalHandlingMode) {
@@ -62,14 +58,12 @@ function moneyMapping(modes: TypeModes): ColumnMapping {
       return {
         schema: { type: "STRING", optional: true },
         convert: moneyNumber,
-        convertSnapshot: (t) => javaDoubleString(Number(moneyNumber(t))),
         fallback: (0).toFixed(digits),
       };
     default:
       return {
         schema: logical("BYTES", DECIMAL_NAME, { parameters: { scale: String(digits) } }),
         convert: (t) => roundedDecimal(moneyNumber(t), digits),
-        convertSnapshot: (t) => roundedDecimal(javaDoubleString(Number(moneyNumber(t))), digits),
         fallback: { kind: "decimal", unscaled: 0n, scale: digits },
       };
   }

@@ -5,7 +5,7 @@
  */
 import { logicalSchema as logical, type ConnectSchema, type ConnectValue } from "./connect-schema";
 import { defaultText } from "./pg-defaults";
-import { numericMapping, toNumber } from "./pg-numeric";
+import { isSpecialNumeric, numericMapping, toNumber, UnconvertibleValue } from "./pg-numeric";
 import { NO_ARRAY_TYPES, specialMapping } from "./pg-special-types";
 import {
   formatZonedTime,
@@ -262,9 +262,16 @@ export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping
     if (!element) return undefined;
     // Debezium builds an enum array's element schema required, every other element schema optional.
     const valueSchema = { ...element.schema, optional: info.element.typeType !== "e" };
+    const numericElements = info.element.typeName === "numeric";
     mapping = {
       schema: { type: "ARRAY", optional: true, valueSchema },
-      convert: (t) => parseArrayLiteral(t).map((item) => (item === null ? null : element.convert(item))),
+      convert: (t) => {
+        const items = parseArrayLiteral(t);
+        // pgjdbc fails to read a numeric array holding NaN or an infinity: Debezium emits null, in any mode.
+        if (numericElements && items.some((i) => i !== null && isSpecialNumeric(i)))
+          throw new UnconvertibleValue(`numeric array ${t}`);
+        return items.map((item) => (item === null ? null : element.convert(item)));
+      },
       fallback: [],
     };
   } else {

@@ -156,4 +156,4 @@ export async function runSnapshot(
 }
 
 /** The Debezium release whose behaviour the runtime reproduces (the `source.version` field). */
-export const DEBEZIUM_VERSION = "3.1.0.Final";
+export const DEBEZIUM_VERSION = "3.6.1.Final";

@@ -14,8 +14,10 @@ import {
   buildSinkConnector,
   buildSourceConnector,
   PIPELINE_DEFAULTS,
+  topicForTable,
   type ConnectorConfig,
   type SinkSettingsInput,
+  type SourceSettingsInput,
 } from "../../../connectors/config";
 import { applySourceSetup, createSlotSql, grantSql, publicationSql } from "../../../connectors/database";
 import { startConnectorRuntime, type UnwrappedRecord } from "../../../connectors/local";
@@ -25,7 +27,37 @@ import { TYPE_TABLE } from "./debezium-type-table";
 import { EXPECTED_RECORDS, PREPARE_SQL, runSteps, SEED_SQL } from "./debezium-workload";
 
 export const CAPTURED_TABLES = [...PIPELINE_DEFAULTS.tables, TYPE_TABLE];
-export const TOPICS = Object.keys(EXPECTED_RECORDS);
+
+/**
+ * The source configs captured: the one the stack deploys by default, and the same with the other decimal and
+ * time modes the builder offers (its own topic prefix, connector and slot).
+ */
+export const VARIANTS: { topicPrefix: string; settings: Partial<SourceSettingsInput> }[] = [
+  { topicPrefix: PIPELINE_DEFAULTS.topicPrefix, settings: {} },
+  {
+    topicPrefix: "strings",
+    settings: { name: "cdc-source-strings", decimalHandlingMode: "string", timePrecisionMode: "connect" },
+  },
+  {
+    topicPrefix: "doubles",
+    settings: {
+      name: "cdc-source-doubles",
+      decimalHandlingMode: "double",
+      timePrecisionMode: "adaptive_time_microseconds",
+    },
+  },
+];
+export type Variant = (typeof VARIANTS)[number];
+
+/** The topics a source config writes the captured tables to. */
+export const topicsOf = (config: ConnectorConfig): string[] =>
+  CAPTURED_TABLES.map((table) => topicForTable(config.config["topic.prefix"]!, table));
+/** Every topic the variants write the workload to. */
+export const WORKLOAD_TOPICS = VARIANTS.flatMap((v) =>
+  CAPTURED_TABLES.map((t) => topicForTable(v.topicPrefix, t)),
+);
+/** Records a topic gets, from the workload's count for its table. */
+export const expectedRecords = (topic: string) => EXPECTED_RECORDS[topic.slice(topic.indexOf(".") + 1)]!;
 
 /** A capture of the workload: ready once its snapshot is taken; then the records, per topic in offset order. */
 export interface Capture {
@@ -37,8 +69,11 @@ export interface Capture {
 export interface WorkloadDatabase {
   server: EmbeddedPostgres;
   admin: pg.Client;
-  /** The project's source connector config, pointing at this server through `${file:…}` placeholders. */
-  sourceConfig(slotName?: string): ConnectorConfig;
+  /**
+   * The project's source connector config for `variant`, pointing at this server through `${file:…}`
+   * placeholders, streaming `slotName` (default: the project's slot).
+   */
+  sourceConfig(variant: Variant, slotName?: string): ConnectorConfig;
   /** Creates another pgoutput slot (each capture streams its own). */
   createSlot(name: string): Promise<void>;
   close(): Promise<void>;
@@ -73,8 +108,10 @@ export async function startWorkloadDatabase(dir: string): Promise<WorkloadDataba
   return {
     server,
     admin,
-    sourceConfig(slotName) {
+    sourceConfig(variant, slotName) {
       const built = buildSourceConnector({
+        ...variant.settings,
+        topicPrefix: variant.topicPrefix,
         database: {
           hostname: placeholder("host"),
           port: 5432,
@@ -94,6 +131,21 @@ export async function startWorkloadDatabase(dir: string): Promise<WorkloadDataba
       await server.stop();
     },
   };
+}
+
+/**
+ * A config per variant, each streaming its own slot (created here, `<slotPrefix>_<topic prefix>`); without a
+ * slot prefix the default variant streams the project's slot.
+ */
+export async function variantConfigs(db: WorkloadDatabase, slotPrefix?: string): Promise<ConnectorConfig[]> {
+  const configs: ConnectorConfig[] = [];
+  for (const variant of VARIANTS) {
+    const ownSlot = slotPrefix !== undefined || variant !== VARIANTS[0];
+    const slot = ownSlot ? `${slotPrefix ?? "slot"}_${variant.topicPrefix}` : undefined;
+    if (slot) await db.createSlot(slot);
+    configs.push(db.sourceConfig(variant, slot));
+  }
+  return configs;
 }
 
 /** The config with its `${file:…}` path (a temporary file) replaced by `<secrets file>`: what fixtures record. */
@@ -119,8 +171,6 @@ export async function runWorkload(db: WorkloadDatabase, captures: Capture[]): Pr
   return Promise.all(captures.map((c) => c.records()));
 }
 
-export const total = (topic: string) => EXPECTED_RECORDS[topic]!.total;
-
 export const LOCAL_BUCKET = "cdc-local";
 
 export interface LocalCapture extends Capture {
@@ -139,9 +189,11 @@ export async function startLocalCapture(
 ): Promise<LocalCapture> {
   const seen: UnwrappedRecord[] = [];
   let failure: Error | undefined;
+  const topics = topicsOf(config);
   const sink = buildSinkConnector({
     bucket: LOCAL_BUCKET,
     region: "us-east-1",
+    topicPrefix: config.config["topic.prefix"],
     tables: CAPTURED_TABLES,
     format,
   });
@@ -154,16 +206,17 @@ export async function startLocalCapture(
     onRecord: (record) => seen.push(record),
   });
   const count = (topic: string) => seen.filter((r) => r.topic === topic).length;
-  const unwrapped = () => seen.filter((r) => TOPICS.includes(r.topic));
+  const unwrapped = () => seen.filter((r) => topics.includes(r.topic));
+  const total = (topic: string) => expectedRecords(topic).total;
   return {
     // startConnectorRuntime returns once the snapshot is read.
     snapshotTaken: async () => undefined,
     async records() {
       const deadline = Date.now() + 60_000;
-      while (TOPICS.some((t) => count(t) < total(t))) {
+      while (topics.some((t) => count(t) < total(t))) {
         if (failure) throw failure;
         if (Date.now() > deadline)
-          throw new Error(`local runtime: ${TOPICS.map((t) => `${t} ${count(t)}/${total(t)}`).join(", ")}`);
+          throw new Error(`local runtime: ${topics.map((t) => `${t} ${count(t)}/${total(t)}`).join(", ")}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       await runtime.flush();

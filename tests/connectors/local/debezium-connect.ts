@@ -14,8 +14,7 @@ import {
 import { readTopic } from "../../../engines/kafka-records";
 import type { KafkaEngines } from "../../../engines/provision";
 import type { EnvelopeRecord } from "./connect-json";
-import { TOPICS, total, type Capture } from "./debezium-capture";
-import { EXPECTED_RECORDS } from "./debezium-workload";
+import { expectedRecords, topicsOf, type Capture } from "./debezium-capture";
 
 /** A Kafka admin client for the duration of `use`. */
 async function withAdmin<T>(bootstrapServers: string, use: (admin: Admin) => Promise<T>): Promise<T> {
@@ -29,21 +28,21 @@ async function withAdmin<T>(bootstrapServers: string, use: (admin: Admin) => Pro
 }
 
 /** Offsets past the last record of each topic, to check that no record came beyond the expected ones. */
-const endOffsets = (bootstrapServers: string): Promise<Record<string, number>> =>
+const endOffsets = (bootstrapServers: string, topics: string[]): Promise<Record<string, number>> =>
   withAdmin(bootstrapServers, async (admin) => {
     const ends: Record<string, number> = {};
-    for (const topic of TOPICS)
+    for (const topic of topics)
       ends[topic] = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
     return ends;
   });
 
 /** Waits until Debezium has created every topic (a consumer cannot subscribe to a missing one). */
-const waitForTopics = (bootstrapServers: string, timeoutMs: number): Promise<boolean> =>
+const waitForTopics = (bootstrapServers: string, topics: string[], timeoutMs: number): Promise<boolean> =>
   withAdmin(bootstrapServers, async (admin) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const existing = await admin.listTopics();
-      if (TOPICS.every((t) => existing.includes(t))) return true;
+      if (topics.every((t) => existing.includes(t))) return true;
       await new Promise((r) => setTimeout(r, 500));
     }
     return false;
@@ -91,6 +90,8 @@ async function connectorState(url: string, name: string): Promise<string> {
 /** Real Debezium: the source connector created on the worker with `config`, its topics read back. */
 export async function startDebeziumCapture(kafka: KafkaConnect, config: ConnectorConfig): Promise<Capture> {
   const { worker, broker } = kafka;
+  const topics = topicsOf(config);
+  const total = (topic: string) => expectedRecords(topic).total;
   const put = await fetch(`${worker.url}/connectors/${config.name}/config`, {
     method: "PUT",
     headers: { "Content-Type": "application/json" },
@@ -110,18 +111,18 @@ export async function startDebeziumCapture(kafka: KafkaConnect, config: Connecto
   };
   return {
     async snapshotTaken() {
-      if (!(await waitForTopics(broker.bootstrapServers, 180_000)))
-        throw new Error(await failure(`Debezium created no topics ${TOPICS.join(", ")} in 180 s`));
-      for (const topic of TOPICS) await read(topic, EXPECTED_RECORDS[topic]!.snapshot);
+      if (!(await waitForTopics(broker.bootstrapServers, topics, 180_000)))
+        throw new Error(await failure(`Debezium created no topics ${topics.join(", ")} in 180 s`));
+      for (const topic of topics) await read(topic, expectedRecords(topic).snapshot);
     },
     async records() {
       const records: EnvelopeRecord[] = [];
-      for (const topic of TOPICS) {
+      for (const topic of topics) {
         for (const r of await read(topic, total(topic)))
           records.push({ topic, offset: r.offset, value: r.value as EnvelopeRecord["value"] });
       }
-      const ends = await endOffsets(broker.bootstrapServers);
-      for (const topic of TOPICS) {
+      const ends = await endOffsets(broker.bootstrapServers, topics);
+      for (const topic of topics) {
         if (ends[topic] !== total(topic))
           throw new Error(
             `${topic}: Debezium wrote ${ends[topic]} records, the workload expects ${total(topic)}`,

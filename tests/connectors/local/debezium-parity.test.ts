@@ -2,7 +2,8 @@
  * The local runtime against real Debezium 3.6.1, in the same run: one embedded PostgreSQL with the project's
  * source setup, the project's source config deployed on a real Kafka Connect worker (address and password as
  * `${file:…}` placeholders the worker resolves) and given to the local runtime on a second slot of the same
- * publication. Both capture the workload of debezium-workload.ts; every record must have the same value schema
+ * publication, and the same with the builder's other decimal and time modes (debezium-capture.ts VARIANTS).
+ * All capture the workload of debezium-workload.ts; every record must have the same value schema
  * and payload, in the same field order. Each takes its own snapshot, so snapshot rows differ in LSN, txId and
  * time (compared by form); streamed changes come from the same WAL, so they must match exactly.
  */
@@ -17,7 +18,8 @@ import {
   runWorkload,
   startLocalCapture,
   startWorkloadDatabase,
-  TOPICS,
+  variantConfigs,
+  WORKLOAD_TOPICS,
   type Capture,
   type WorkloadDatabase,
 } from "./debezium-capture";
@@ -40,12 +42,16 @@ describe("the local runtime against real Debezium, same database, same run", () 
     dir = mkdtempSync(join(tmpdir(), "cdc-parity-"));
     chmodSync(dir, 0o755);
     db = await startWorkloadDatabase(dir);
-    await db.createSlot("local_slot");
     kafka = await startKafkaConnect(engines, join(dir, "kafka"));
-    const captures: Capture[] = [await startDebeziumCapture(kafka, db.sourceConfig())];
+    const [debeziumConfigs, localConfigs] = [await variantConfigs(db), await variantConfigs(db, "local")];
+    const captures: Capture[] = [];
     try {
-      captures.push(await startLocalCapture(db.sourceConfig("local_slot"), join(dir, "bucket")));
-      [debezium, local] = (await runWorkload(db, captures)) as [EnvelopeRecord[], EnvelopeRecord[]];
+      for (const config of debeziumConfigs) captures.push(await startDebeziumCapture(kafka, config));
+      for (const [i, config] of localConfigs.entries())
+        captures.push(await startLocalCapture(config, join(dir, `bucket-${i}`)));
+      const records = await runWorkload(db, captures);
+      debezium = records.slice(0, debeziumConfigs.length).flat();
+      local = records.slice(debeziumConfigs.length).flat();
     } finally {
       for (const capture of captures) await capture.stop();
     }
@@ -57,7 +63,7 @@ describe("the local runtime against real Debezium, same database, same run", () 
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  for (const topic of TOPICS) {
+  for (const topic of WORKLOAD_TOPICS) {
     it(`${topic}: every record's value schema and payload, in field order`, () => {
       const fromRuntime = ofTopic(local, topic).map(byForm);
       const fromDebezium = ofTopic(debezium, topic).map(byForm);

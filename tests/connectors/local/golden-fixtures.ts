@@ -16,8 +16,8 @@ export const FIXTURES_DIR = join(__dirname, "..", "..", "fixtures", "debezium");
 export interface GoldenManifest {
   debezium: string;
   kafka: string;
-  /** The source connector config as deployed, its `${file:…}` path replaced by `<secrets file>`. */
-  sourceConfig: Record<string, string>;
+  /** The source connector configs by topic prefix, as deployed; `${file:…}` paths read `<secrets file>`. */
+  sourceConfigs: Record<string, Record<string, string>>;
   topics: Record<string, number>;
   workload: typeof WORKLOAD;
 }

@@ -1,8 +1,9 @@
 /**
  * The local runtime against the golden fixtures: what real Debezium 3.6.1 (with the unwrap SMT of the
- * project's source config) wrote to each topic for the workload of debezium-workload.ts. The runtime runs the
- * same workload on an embedded PostgreSQL with the project's setup and config; every record must have the same
- * value schema and payload, in the same field order. LSNs, txIds and times differ between runs: they are
+ * project's source config, and of the same config with the other decimal and time modes) wrote to each topic
+ * for the workload of debezium-workload.ts. The runtime runs the same workload on an embedded PostgreSQL with
+ * the project's setup and those configs; every record must have the same value schema and payload, in the
+ * same field order. LSNs, txIds and times differ between runs: they are
  * compared by form (record-forms.ts). No Kafka: regenerate the fixtures with
  * `npx tsx tests/fixtures/debezium/regenerate.ts` when the workload changes.
  */
@@ -10,17 +11,22 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEBEZIUM_VERSION } from "../../../connectors/local/snapshot";
 import { engineVersions } from "../../../engines/versions";
 import type { EnvelopeRecord } from "./connect-json";
+import type { ConnectorConfig } from "../../../connectors/config";
 import {
+  expectedRecords,
   runWorkload,
   stableSourceConfig,
   startLocalCapture,
   startWorkloadDatabase,
-  TOPICS,
+  variantConfigs,
+  WORKLOAD_TOPICS,
+  type LocalCapture,
   type WorkloadDatabase,
 } from "./debezium-capture";
-import { EXPECTED_RECORDS, WORKLOAD } from "./debezium-workload";
+import { WORKLOAD } from "./debezium-workload";
 import { readGoldenManifest, readGoldenRecords } from "./golden-fixtures";
 import { byForm, keyOrder, ofTopic } from "./record-forms";
 
@@ -30,17 +36,21 @@ describe("the local runtime against Debezium's golden records", () => {
   const golden = readGoldenRecords();
   let dir: string;
   let db: WorkloadDatabase;
+  let configs: ConnectorConfig[];
   let records: EnvelopeRecord[];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "cdc-golden-"));
     chmodSync(dir, 0o755);
     db = await startWorkloadDatabase(dir);
-    const local = await startLocalCapture(db.sourceConfig(), join(dir, "bucket"));
+    configs = await variantConfigs(db);
+    const captures: LocalCapture[] = [];
     try {
-      [records] = (await runWorkload(db, [local])) as [EnvelopeRecord[]];
+      for (const [i, config] of configs.entries())
+        captures.push(await startLocalCapture(config, join(dir, `bucket-${i}`)));
+      records = (await runWorkload(db, captures)).flat();
     } finally {
-      await local.stop();
+      for (const capture of captures) await capture.stop();
     }
   }, 300_000);
 
@@ -49,17 +59,21 @@ describe("the local runtime against Debezium's golden records", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the fixtures come from this workload, this source config and the pinned Debezium", () => {
+  it("the fixtures come from this workload, these source configs and the pinned Debezium", () => {
     const manifest = readGoldenManifest();
     expect(manifest.workload, STALE).toEqual(JSON.parse(JSON.stringify(WORKLOAD)));
-    expect(manifest.sourceConfig, STALE).toEqual(stableSourceConfig(db.sourceConfig()));
+    expect(manifest.sourceConfigs, STALE).toEqual(
+      Object.fromEntries(configs.map((c) => [c.config["topic.prefix"], stableSourceConfig(c)])),
+    );
     expect(manifest.topics, STALE).toEqual(
-      Object.fromEntries(Object.entries(EXPECTED_RECORDS).map(([topic, n]) => [topic, n.total])),
+      Object.fromEntries(WORKLOAD_TOPICS.map((t) => [t, expectedRecords(t).total])),
     );
     expect(manifest.debezium, STALE).toBe(engineVersions().debezium);
+    // The release the runtime names in source.version is the one it is held to.
+    expect(DEBEZIUM_VERSION).toBe(manifest.debezium);
   });
 
-  for (const topic of TOPICS) {
+  for (const topic of WORKLOAD_TOPICS) {
     it(`${topic}: every record's value schema and payload, in field order`, () => {
       const local = ofTopic(records, topic).map(byForm);
       const real = ofTopic(golden, topic).map(byForm);

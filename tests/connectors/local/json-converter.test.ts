@@ -4,7 +4,8 @@
  * to that converter itself: JsonFormatLines.java (compiled now against the engines' jars) reads the records the
  * runtime put on its topics back as the sink task would and writes them as JsonFormat does; the runtime's
  * files must hold the same lines, byte for byte. The workload (debezium-workload.ts) brings every column type,
- * NaN and infinities, defaults and nulls.
+ * NaN and infinities, defaults and nulls; the source config variants bring decimals as bytes and as strings,
+ * Debezium's times and Kafka's Date/Time/Timestamp.
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -15,12 +16,16 @@ import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
 import { TopicHop } from "../../../connectors/local/topic-hop";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
+import type { ConnectorConfig } from "../../../connectors/config";
 import {
   LOCAL_BUCKET,
   runWorkload,
   startLocalCapture,
   startWorkloadDatabase,
-  TOPICS,
+  topicsOf,
+  variantConfigs,
+  VARIANTS,
+  type LocalCapture,
   type WorkloadDatabase,
 } from "./debezium-capture";
 import { keyOrder, ofTopic } from "./record-forms";
@@ -53,17 +58,22 @@ function fileLines(bucketRoot: string, topic: string): string[] {
     .flatMap((file) => readFileSync(join(dir, file), "utf8").trimEnd().split("\n"));
 }
 
+/** One runtime: a source config variant with a JsonFormat sink of one decimal format, and what Java made of it. */
+interface Run {
+  format: DecimalFormat;
+  topics: string[];
+  bucketRoot: string;
+  /** The records on the topic (connect-json.ts), in delivery order. */
+  records: EnvelopeRecord[];
+  /** The same records as the sink reads them back (TopicHop): what Java's topic line writes again. */
+  sinkRecords: EnvelopeRecord[];
+  java: ConverterLines[];
+}
+
 describe("JsonFormat files against Kafka's JsonConverter", () => {
   let dir: string;
   let db: WorkloadDatabase;
-  /**
-   * Per format: the records on the topic, as the sink reads them back (through TopicHop: what Java's topic
-   * line is, written again after the trip), and what JsonFormatLines.java printed for them.
-   */
-  const runs = {} as Record<
-    DecimalFormat,
-    { bucketRoot: string; records: EnvelopeRecord[]; sinkRecords: EnvelopeRecord[]; java: ConverterLines[] }
-  >;
+  const runs: Run[] = [];
 
   beforeAll(async () => {
     const { libDir } = await ensureKafkaEngines(createProgress("json-converter-test"));
@@ -73,29 +83,43 @@ describe("JsonFormat files against Kafka's JsonConverter", () => {
     mkdirSync(classes);
     execFileSync("javac", ["-cp", `${libDir}/*`, "-d", classes, join(__dirname, "JsonFormatLines.java")]);
     db = await startWorkloadDatabase(dir);
-    // One runtime per decimal format, each on its own slot: both see the same changes.
-    await db.createSlot("base64_slot");
-    const captures = await Promise.all(
-      DECIMAL_FORMATS.map((decimalFormat, i) =>
-        startLocalCapture(db.sourceConfig(i === 0 ? undefined : "base64_slot"), join(dir, decimalFormat), {
-          type: "json",
-          decimalFormat,
-        }),
-      ),
-    );
+    // A runtime per decimal format and source config variant, each on its own slot: all see the same changes.
+    const started: {
+      format: DecimalFormat;
+      config: ConnectorConfig;
+      bucketRoot: string;
+      capture: LocalCapture;
+    }[] = [];
     try {
-      const records = await runWorkload(db, captures);
+      for (const format of DECIMAL_FORMATS) {
+        for (const config of await variantConfigs(db, format.toLowerCase())) {
+          const bucketRoot = join(dir, `${format}-${config.config["topic.prefix"]}`);
+          const json = { type: "json", decimalFormat: format } as const;
+          started.push({
+            format,
+            config,
+            bucketRoot,
+            capture: await startLocalCapture(config, bucketRoot, json),
+          });
+        }
+      }
+      const records = await runWorkload(
+        db,
+        started.map((s) => s.capture),
+      );
       const hop = new TopicHop(true);
-      DECIMAL_FORMATS.forEach((format, i) => {
-        runs[format] = {
-          bucketRoot: join(dir, format),
+      for (const [i, { format, config, bucketRoot, capture }] of started.entries()) {
+        runs.push({
+          format,
+          topics: topicsOf(config),
+          bucketRoot,
           records: records[i]!,
-          sinkRecords: envelopes(captures[i]!.unwrapped().map((r) => hop.apply(r))),
+          sinkRecords: envelopes(capture.unwrapped().map((r) => hop.apply(r))),
           java: runJsonConverter(`${classes}:${libDir}/*`, records[i]!),
-        };
-      });
+        });
+      }
     } finally {
-      for (const capture of captures) await capture.stop();
+      for (const { capture } of started) await capture.stop();
     }
   }, 600_000);
 
@@ -105,7 +129,7 @@ describe("JsonFormat files against Kafka's JsonConverter", () => {
   });
 
   it("connect-json.ts writes records as JsonConverter does (the form the parity tests compare)", () => {
-    for (const { sinkRecords, java } of Object.values(runs)) {
+    for (const { sinkRecords, java } of runs) {
       const written = java.map((j) => JSON.parse(j.topic) as Json);
       expect(sinkRecords.map((r) => r.value)).toEqual(written);
       expect(sinkRecords.map((r) => keyOrder(r.value))).toEqual(written.map((w) => keyOrder(w)));
@@ -114,10 +138,13 @@ describe("JsonFormat files against Kafka's JsonConverter", () => {
 
   for (const format of DECIMAL_FORMATS) {
     it(`json.decimal.format=${format}: the runtime's files hold JsonFormat's lines, byte for byte`, () => {
-      const { bucketRoot, records, java } = runs[format];
-      for (const topic of TOPICS) {
-        const expected = ofTopic(records, topic).map((r) => java[records.indexOf(r)]!.lines[format]);
-        expect(fileLines(bucketRoot, topic)).toEqual(expected);
+      const ofFormat = runs.filter((r) => r.format === format);
+      expect(ofFormat).toHaveLength(VARIANTS.length);
+      for (const { topics, bucketRoot, records, java } of ofFormat) {
+        for (const topic of topics) {
+          const expected = ofTopic(records, topic).map((r) => java[records.indexOf(r)]!.lines[format]);
+          expect(fileLines(bucketRoot, topic)).toEqual(expected);
+        }
       }
     });
   }
