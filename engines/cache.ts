@@ -24,6 +24,11 @@ export function cacheRoot(): string {
   return join(base, "cdc-pipeline", "engines");
 }
 
+/** The Pulumi plugin home shared by every engine: plugins registered once stay registered. */
+export function pulumiHome(): string {
+  return join(cacheRoot(), "pulumi-home");
+}
+
 export type Progress = (message: string, fields?: Record<string, unknown>) => void;
 
 /** A prerequisite program is missing: one line that names what to install. */

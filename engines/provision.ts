@@ -1,9 +1,8 @@
 /**
  * Provisions the real engines the tests and benchmarks run, on first use, into the cache (cache.ts):
  * Kafka (broker + Connect) with Debezium and the FileStream connectors, resolved by Maven from
- * engines/maven/pom.xml; the Pulumi CLI built with Go from engines/go/pulumi-cli; Pulumi's YAML language host
- * built with Go from engines/go/pulumi-language-yaml (the CLI runs a program only through a language host, and
- * the Node.js one is not served by the Go module proxy). Missing Java, Maven or Go is one clear line.
+ * engines/maven/pom.xml; the Pulumi CLI built with Go from engines/go/pulumi-cli, with Pulumi's YAML language
+ * host from engines/go/pulumi-language-yaml beside it. Missing Java, Maven or Go is one clear line.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -94,21 +93,32 @@ function pulumiOnPath(version: string): string | undefined {
   return undefined;
 }
 
-/** The folder holding a `pulumi` binary at @pulumi/pulumi's version: one on PATH, else built with Go. */
+/**
+ * The folder holding a `pulumi` binary at @pulumi/pulumi's version: one on PATH, else built with Go, with
+ * Pulumi's YAML language host beside it as the release bundles it (the CLI runs a program file only through
+ * a language host, looks for bundled ones next to itself, and the Node.js host is not served by the Go module
+ * proxy). The YAML host keeps pulumi-yaml's own Pulumi pins: its code follows their API.
+ */
 export async function ensurePulumiCli(progress: Progress): Promise<string> {
   const { pulumi: version } = engineVersions();
   const onPath = pulumiOnPath(version);
   if (onPath) return onPath;
-  const wrapper = join(ENGINES_DIR, "go", "pulumi-cli");
-  checkPinned(wrapper, "github.com/pulumi/pulumi/pkg/v3", version, "@pulumi/pulumi");
-  const dir = join(cacheRoot(), `pulumi-cli-v${version}`);
+  const cliWrapper = join(ENGINES_DIR, "go", "pulumi-cli");
+  const yamlWrapper = join(ENGINES_DIR, "go", "pulumi-language-yaml");
+  checkPinned(cliWrapper, "github.com/pulumi/pulumi/pkg/v3", version, "@pulumi/pulumi");
+  const yamlVersion = requiredModuleVersion(
+    readFileSync(join(yamlWrapper, "go.mod"), "utf8"),
+    "github.com/pulumi/pulumi-yaml",
+  );
+  const dir = join(cacheRoot(), `pulumi-cli-v${version}-yaml-${yamlVersion}`);
   await buildOnce(
     dir,
-    `the Pulumi CLI v${version} (Go module proxy)`,
+    `the Pulumi CLI v${version} and its YAML language host ${yamlVersion} (Go module proxy)`,
     async (staging) => {
       await requireProgram("go", "build the Pulumi CLI", "Go 1.25 or later", ["version"]);
-      const src = join(staging, "src");
-      cpSync(wrapper, src, { recursive: true });
+      const logFile = join(staging, "build.log");
+      const cliSrc = join(staging, "src", "pulumi-cli");
+      cpSync(cliWrapper, cliSrc, { recursive: true });
       // The release build: tags and the version stamp of Pulumi's own goreleaser configuration.
       await runLogged(
         "go",
@@ -122,29 +132,10 @@ export async function ensurePulumiCli(progress: Progress): Promise<string> {
           join(staging, "bin", "pulumi"),
           "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
         ],
-        { cwd: src, env: goEnv(), logFile: join(staging, "build.log") },
+        { cwd: cliSrc, env: goEnv(), logFile },
       );
-    },
-    progress,
-  );
-  return join(dir, "bin");
-}
-
-/** The folder holding `pulumi-language-yaml`, built once with Go from the wrapper module's pins. */
-export async function ensureYamlLanguageHost(progress: Progress): Promise<string> {
-  const wrapper = join(ENGINES_DIR, "go", "pulumi-language-yaml");
-  const version = requiredModuleVersion(
-    readFileSync(join(wrapper, "go.mod"), "utf8"),
-    "github.com/pulumi/pulumi-yaml",
-  );
-  const dir = join(cacheRoot(), `pulumi-language-yaml-${version}`);
-  await buildOnce(
-    dir,
-    `the Pulumi YAML language host ${version} (Go module proxy)`,
-    async (staging) => {
-      await requireProgram("go", "build the Pulumi YAML language host", "Go 1.25 or later", ["version"]);
-      const src = join(staging, "src");
-      cpSync(wrapper, src, { recursive: true });
+      const yamlSrc = join(staging, "src", "pulumi-language-yaml");
+      cpSync(yamlWrapper, yamlSrc, { recursive: true });
       await runLogged(
         "go",
         [
@@ -153,7 +144,7 @@ export async function ensureYamlLanguageHost(progress: Progress): Promise<string
           join(staging, "bin", "pulumi-language-yaml"),
           "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml",
         ],
-        { cwd: src, env: goEnv(), logFile: join(staging, "build.log") },
+        { cwd: yamlSrc, env: goEnv(), logFile },
       );
     },
     progress,

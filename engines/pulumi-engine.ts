@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type InlineProgramArgs, type Stack } from "@pulumi/pulumi/automation";
-import { cacheRoot, type Progress } from "./cache";
+import { pulumiHome, type Progress } from "./cache";
 import { ensurePulumiCli } from "./provision";
 
 export interface PulumiEngine {
@@ -18,11 +18,6 @@ export interface PulumiEngine {
   readonly command: PulumiCommand;
   /** Creates (or selects) a stack of an inline program in this engine's backend. */
   stack(args: InlineProgramArgs): Promise<Stack>;
-}
-
-/** The plugin home shared by every engine: plugins registered once stay registered. */
-export function pulumiHome(): string {
-  return join(cacheRoot(), "pulumi-home");
 }
 
 /**

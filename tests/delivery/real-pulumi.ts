@@ -3,8 +3,8 @@
  *
  * The CLI runs a program only through a language host plugin (`pulumi-language-<runtime>`); none is built
  * into it, and the Node.js one (`github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3`) is not
- * served by the Go module proxy. Pulumi's YAML language host is (`github.com/pulumi/pulumi-yaml`, pinned
- * in engines/go/pulumi-language-yaml), so the test project is a YAML program: no provider, no cloud. Its
+ * served by the Go module proxy. Pulumi's YAML language host is (`github.com/pulumi/pulumi-yaml`, built beside
+ * the CLI by engines/provision.ts), so the test project is a YAML program: no provider, no cloud. Its
  * policy pack is Node.js, which the CLI starts without a Node.js language host through its fallback,
  * `pulumi-analyzer-policy-nodejs`: the release's launcher script, running @pulumi/pulumi's run-policy-pack.
  */
@@ -12,7 +12,6 @@ import { execFile } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Progress } from "../../engines/cache";
-import { ensureYamlLanguageHost } from "../../engines/provision";
 import { startPulumiEngine } from "../../engines/pulumi-engine";
 import { parseStackList, type StackSummary } from "../../delivery/sweep";
 
@@ -45,10 +44,8 @@ export interface RealPulumiProject {
 
 /** A project with its own state under `dir` (created by the caller, removed by it). */
 export async function startRealPulumiProject(dir: string, progress: Progress): Promise<RealPulumiProject> {
-  const [engine, yamlHostDir] = await Promise.all([
-    startPulumiEngine(join(dir, "engine"), progress),
-    ensureYamlLanguageHost(progress),
-  ]);
+  // The CLI's folder also holds the YAML language host (engines/provision.ts).
+  const engine = await startPulumiEngine(join(dir, "engine"), progress);
   const launcherDir = join(dir, "policy-bin");
   mkdirSync(launcherDir);
   writePolicyPackLauncher(launcherDir);
@@ -61,7 +58,7 @@ export async function startRealPulumiProject(dir: string, progress: Progress): P
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
   // Confirmations stay on, as in a person's shell: pulumi needs --yes to change anything here.
   const { PULUMI_SKIP_CONFIRMATIONS: _confirmations, ...engineEnv } = engine.env;
-  const env = { ...engineEnv, PATH: [yamlHostDir, launcherDir, engineEnv.PATH].join(delimiter) };
+  const env = { ...engineEnv, PATH: [launcherDir, engineEnv.PATH].join(delimiter) };
   const pulumi = (args: string[], extraEnv: Record<string, string> = {}): Promise<PulumiRun> =>
     new Promise((resolve) => {
       execFile(
