@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bucketNameProblem } from "./bucket-name";
 import { converterConfig, converterSettingsSchema, DEFAULT_CONVERTER } from "./converters";
 import { PIPELINE_DEFAULTS, topicForTable } from "./defaults";
 import type { ConnectorConfig } from "./types";
@@ -12,18 +13,10 @@ export const DEFAULT_PARTITIONER_CLASS = "io.confluent.connect.storage.partition
 export const TIME_BASED_PARTITIONER_CLASS = "io.confluent.connect.storage.partitioner.TimeBasedPartitioner";
 
 /** S3 bucket naming rules (general purpose buckets). */
-const bucketName = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    "must be 3-63 characters of lower-case letters, digits, '.' and '-', starting and ending with a letter or digit",
-  )
-  .refine((b) => !b.includes(".."), "must not contain '..'")
-  .refine((b) => !/^\d+\.\d+\.\d+\.\d+$/.test(b), "must not look like an IP address")
-  .refine(
-    (b) => !b.startsWith("xn--") && !b.endsWith("-s3alias"),
-    "must not use a reserved prefix or suffix",
-  );
+const bucketName = z.string().superRefine((name, ctx) => {
+  const problem = bucketNameProblem(name);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
 
 /** An AWS region code such as `eu-west-1` or `us-gov-west-1`. */
 const awsRegion = z

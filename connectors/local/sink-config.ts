@@ -8,6 +8,7 @@ import {
   S3_SINK_CONNECTOR_CLASS,
   S3_STORAGE_CLASS,
 } from "../config";
+import { bucketNameProblem } from "../config/bucket-name";
 import { ConfigReader, normalizeConnectorInput } from "./connector-input";
 
 export type ParquetCodec = "none" | "snappy" | "gzip" | "zstd";
@@ -106,6 +107,14 @@ function parseScheduledRotation(r: ConfigReader): number {
   return intervalMs;
 }
 
+/** The bucket becomes a folder under the bucket root, so only S3-valid names (no `/`, no `..`) get there. */
+function parseBucketName(r: ConfigReader): string {
+  const bucket = r.string("s3.bucket.name");
+  const problem = bucketNameProblem(bucket);
+  if (problem !== undefined) r.fail(`config key "s3.bucket.name" = ${JSON.stringify(bucket)} ${problem}`);
+  return bucket;
+}
+
 export function parseSinkConfig(input: unknown): SinkSettings {
   const { name, config } = normalizeConnectorInput(input, "sink connector");
   const r = new ConfigReader(name, config);
@@ -129,7 +138,7 @@ export function parseSinkConfig(input: unknown): SinkSettings {
   const settings: SinkSettings = {
     name,
     topics: (topic) => (pattern ? pattern.test(topic) : listed.has(topic)),
-    bucket: r.string("s3.bucket.name"),
+    bucket: parseBucketName(r),
     topicsDir: r.string("topics.dir", "topics"),
     format: parseFormat(r),
     flushSize: r.int("flush.size", undefined, 1),
