@@ -150,6 +150,23 @@ async function jsonGroup(
   return { files: [{ local: file, index }], columns, encodings };
 }
 
+/** The rows of one group's files (`r`, with `filename` and `file_row_number`), joined to their file (`f`). */
+function groupRows(group: ReadGroup): string {
+  const first = group.files[0]!.local;
+  const fileRows = group.files
+    .map(
+      ({ local: { file, path }, index }) =>
+        `(${literal(path)}, ${literal(file.key)}, ${file.partition}, ${file.startOffset}, ${index})`,
+    )
+    .join(", ");
+  const columnsArg = group.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(", ");
+  const from =
+    first.file.format === "json"
+      ? `(SELECT *, ${literal(first.path)} AS filename, row_number() OVER () - 1 AS file_row_number FROM read_json(${literal(first.path)}, format='newline_delimited', hive_partitioning = false, columns={${columnsArg}}))`
+      : readParquet(group.files.map((f) => f.local.path));
+  return `${from} r JOIN (VALUES ${fileRows}) f(path, key, part, start, idx) ON r.filename = f.path`;
+}
+
 /** The SELECT that reads one group and yields decoded columns plus the uniform metadata columns. */
 function groupSelect(request: StageRequest, group: ReadGroup): string {
   const names = new Set(group.columns.map((c) => c.name));
@@ -176,24 +193,40 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
         throw new Scd2Error(`${request.table}: column ${c.name} in ${first.file.key} ${messageOf(error)}`);
       }
     });
-  const fileRows = group.files
-    .map(
-      ({ local: { file, path }, index }) =>
-        `(${literal(path)}, ${literal(file.key)}, ${file.partition}, ${file.startOffset}, ${index})`,
-    )
-    .join(", ");
-  const json = first.file.format === "json";
-  const columnsArg = group.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(", ");
-  const from = json
-    ? `(SELECT *, ${literal(first.path)} AS filename, row_number() OVER () - 1 AS file_row_number FROM read_json(${literal(first.path)}, format='newline_delimited', hive_partitioning = false, columns={${columnsArg}}))`
-    : readParquet(group.files.map((f) => f.local.path));
   return `SELECT ${[...values].join(", ")},
     CAST(r.__op AS VARCHAR) AS __op, CAST(r.__lsn AS BIGINT) AS __lsn, ${optional("__txId", "BIGINT")} AS __txId,
     CAST(r.__source_ts_ms AS BIGINT) AS __source_ts_ms,
     f.key AS __source_file, f.part AS __kafka_partition, f.start + r.file_row_number AS __kafka_offset,
     CAST(CASE WHEN r.__op = 'r' THEN 0 ELSE 1 END AS UTINYINT) AS _r,
     ${isDelete} AS _del, f.idx * ${ROWS_PER_FILE} + r.file_row_number AS ${ROW_ID}
-  FROM ${from} r JOIN (VALUES ${fileRows}) f(path, key, part, start, idx) ON r.filename = f.path`;
+  FROM ${groupRows(group)}`;
+}
+
+/** The operations the job knows: create, update, delete, snapshot read. */
+const KNOWN_OPS = ["c", "u", "d", "r"];
+
+/**
+ * A change the job does not understand (an `__op` other than c/u/d/r, an `__lsn` that is not a whole
+ * number) would be written into the history as if it were one: name its file and Kafka offset instead.
+ * Runs on the raw rows, before any cast could fail without naming the file. (A JSON file's mixed
+ * numbers and strings read as DuckDB JSON, whose text keeps the quotes: they are trimmed for the message.)
+ */
+async function checkChanges(duck: Duck, request: StageRequest, group: ReadGroup): Promise<void> {
+  const op = "CAST(r.__op AS VARCHAR)";
+  const badOp = `coalesce(${op} NOT IN (${KNOWN_OPS.map(literal).join(", ")}), false)`;
+  const lsn = "TRY_CAST(r.__lsn AS BIGINT)";
+  const badLsn = `(r.__lsn IS NOT NULL AND (${lsn} IS NULL OR TRY_CAST(r.__lsn AS DOUBLE) <> ${lsn}))`;
+  const [bad] = await duck.rows(
+    `SELECT f.key, f.start + r.file_row_number AS offset, ${op} AS op, trim(CAST(r.__lsn AS VARCHAR), '"') AS lsn, ${badOp} AS bad_op
+     FROM ${groupRows(group)} WHERE ${badOp} OR ${badLsn} ORDER BY f.idx, r.file_row_number LIMIT 1`,
+  );
+  if (!bad) return;
+  const where = `${request.table}: ${String(bad.key)} has a row (offset ${String(bad.offset)})`;
+  throw new Scd2Error(
+    bad.bad_op === true
+      ? `${where} with unknown __op ${JSON.stringify(bad.op)} (expected one of ${KNOWN_OPS.join(", ")})`
+      : `${where} whose __lsn ${JSON.stringify(bad.lsn)} is not a whole number`,
+  );
 }
 
 /**
@@ -219,9 +252,11 @@ export async function stageEvents(duck: Duck, request: StageRequest): Promise<vo
     try {
       // A JSON file's row order is its Kafka order: keep it for row_number().
       if (json) await duck.run("SET preserve_insertion_order = true");
+      await checkChanges(duck, request, group);
       const kind = request.inPlace && !json ? "VIEW" : "TABLE";
       await duck.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${select}`);
     } catch (error) {
+      if (error instanceof Scd2Error) throw error;
       throw new Scd2Error(
         `${request.table}: cannot read change files: ${withKeys(
           messageOf(error),
