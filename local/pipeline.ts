@@ -4,7 +4,7 @@
  * and a summary. Everything started here is stopped here.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import {
@@ -18,6 +18,7 @@ import { applySourceSetup } from "../connectors/database";
 import { startConnectorRuntime } from "../connectors/local";
 import { bucketContents, waitForRecords } from "./bucket";
 import { checkExternalDatabase, redactUrl } from "./external";
+import { claimLocalDir } from "./local-dir";
 import { startEmbeddedPostgres } from "./postgres";
 import type { Reporter } from "./progress";
 import { runScd2Job } from "./scd2";
@@ -30,7 +31,7 @@ export interface LocalPipelineOptions {
   rate: number;
   /** Leave PostgreSQL and the capture running after the summary, until `signal` aborts. */
   keepRunning: boolean;
-  /** Wipe `localDir` first. */
+  /** Wipe `localDir` first (only a directory npm start made, with no npm start or server running on it). */
   fresh: boolean;
   /** Workload PRNG seed. */
   seed: number;
@@ -72,27 +73,13 @@ export function localConnectorConfigs(connectionString: string): {
   };
 }
 
-const LOCAL_ENTRIES = ["pg", "bucket", "scd2", "connectors"];
-
-/** `--fresh`: removes what earlier runs created, and refuses a directory holding anything else. */
-function wipeLocalDir(localDir: string): void {
-  if (!existsSync(localDir)) return;
-  const foreign = readdirSync(localDir).filter((entry) => !LOCAL_ENTRIES.includes(entry));
-  if (foreign.length > 0) {
-    throw new Error(
-      `refusing to wipe ${localDir}: it holds ${foreign.join(", ")}, which npm start did not create`,
-    );
-  }
-  for (const entry of LOCAL_ENTRIES) rmSync(join(localDir, entry), { recursive: true, force: true });
-}
-
 /** Runs the pipeline and prints the summary to stdout; rejects with a message naming what failed. */
 export async function runLocalPipeline(options: LocalPipelineOptions, reporter: Reporter): Promise<void> {
   const localDir = options.localDir;
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    if (options.fresh) wipeLocalDir(localDir);
-    mkdirSync(localDir, { recursive: true, mode: 0o755 });
+    const release = claimLocalDir(localDir, options.fresh);
+    cleanups.push(() => Promise.resolve(release()));
 
     let connectionString = options.databaseUrl;
     if (connectionString === undefined) {

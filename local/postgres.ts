@@ -57,7 +57,7 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-function isPidAlive(pid: number): boolean {
+export function isPidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -76,15 +76,18 @@ function inspectDataDir(dataDir: string): "init" | "reuse" {
   if (!existsSync(resolve(dataDir, "PG_VERSION"))) {
     throw new Error(`${dataDir} is not empty and is not a PostgreSQL data directory (no PG_VERSION)`);
   }
-  const pidFile = resolve(dataDir, "postmaster.pid");
-  if (existsSync(pidFile)) {
-    const pid = Number.parseInt(readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
-    if (Number.isInteger(pid) && pid > 0 && isPidAlive(pid)) {
-      throw new Error(`a PostgreSQL server (pid ${pid}) is already running on ${dataDir}`);
-    }
-    rmSync(pidFile, { force: true });
-  }
+  const pid = runningPostmasterPid(dataDir);
+  if (pid !== undefined) throw new Error(`a PostgreSQL server (pid ${pid}) is already running on ${dataDir}`);
+  rmSync(resolve(dataDir, "postmaster.pid"), { force: true });
   return "reuse";
+}
+
+/** The pid in the data directory's postmaster.pid, if that process is alive. */
+export function runningPostmasterPid(dataDir: string): number | undefined {
+  const pidFile = resolve(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number.parseInt(readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
+  return Number.isInteger(pid) && pid > 0 && isPidAlive(pid) ? pid : undefined;
 }
 
 /** As root, the `postgres` OS user must be able to reach the data directory through its parents. */
