@@ -6,7 +6,7 @@
  * consumer would read, as JsonConverter JSON `{schema, payload}`.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
@@ -225,4 +225,12 @@ export async function startLocalCapture(
     unwrapped,
     stop: () => runtime.stop(),
   };
+}
+
+/** The lines of a topic's JSON files in a local capture's bucket, in offset order. */
+export function jsonFileLines(bucketRoot: string, topic: string): string[] {
+  const dir = join(bucketRoot, LOCAL_BUCKET, PIPELINE_DEFAULTS.topicsDir, topic, "partition=0");
+  return readdirSync(dir)
+    .sort()
+    .flatMap((file) => readFileSync(join(dir, file), "utf8").trimEnd().split("\n"));
 }

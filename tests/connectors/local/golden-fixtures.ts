@@ -1,13 +1,16 @@
 /**
  * The golden fixtures in tests/fixtures/debezium/: what real Debezium wrote to each topic for the workload
  * (debezium-workload.ts), kept as produced. One file per topic holds its value schemas once and its records
- * (offset, schema index, payload); manifest.json names the engines, the source config and the workload.
- * regenerate.ts writes them, golden.test.ts and debezium-parity.test.ts read them.
+ * (offset, schema index, payload); manifest.json names the engines, the source configs and the workload.
+ * json-format/ holds, for the default config's topics, the lines Kafka's JsonConverter makes of those records
+ * as the S3 sink's JsonFormat (per json.decimal.format). regenerate.ts writes them; golden.test.ts,
+ * debezium-parity.test.ts and tests/analytics/formats.test.ts read them.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as prettier from "prettier";
 import type { EnvelopeRecord, Json } from "./connect-json";
+import type { DecimalFormat } from "./json-format-lines";
 import type { WORKLOAD } from "./debezium-workload";
 import { ofTopic } from "./record-forms";
 
@@ -73,4 +76,17 @@ export function readGoldenRecords(): EnvelopeRecord[] {
       value: { schema: fixture.schemas[r.schema]!, payload: r.payload },
     }));
   });
+}
+
+const jsonFormatFile = (topic: string, format: DecimalFormat) =>
+  join(FIXTURES_DIR, "json-format", `${topic}.${format}.jsonl`);
+
+/** The lines the S3 sink's JsonFormat writes for a topic's golden records, in offset order. */
+export function writeGoldenJsonFormat(topic: string, format: DecimalFormat, lines: string[]): void {
+  mkdirSync(join(FIXTURES_DIR, "json-format"), { recursive: true });
+  writeFileSync(jsonFormatFile(topic, format), lines.map((line) => `${line}\n`).join(""));
+}
+
+export function readGoldenJsonFormat(topic: string, format: DecimalFormat): string[] {
+  return readFileSync(jsonFormatFile(topic, format), "utf8").trimEnd().split("\n");
 }

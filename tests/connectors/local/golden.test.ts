@@ -4,7 +4,8 @@
  * for the workload of debezium-workload.ts. The runtime runs the same workload on an embedded PostgreSQL with
  * the project's setup and those configs; every record must have the same value schema and payload, in the
  * same field order. LSNs, txIds and times differ between runs: they are
- * compared by form (record-forms.ts). No Kafka: regenerate the fixtures with
+ * compared by form (record-forms.ts). The runtime's JsonFormat files (NUMERIC and BASE64) must hold the lines
+ * Kafka's JsonConverter wrote for Debezium's records, byte for byte but for those values. No Kafka: regenerate the fixtures with
  * `npx tsx tests/fixtures/debezium/regenerate.ts` when the workload changes.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -17,18 +18,22 @@ import type { EnvelopeRecord } from "./connect-json";
 import type { ConnectorConfig } from "../../../connectors/config";
 import {
   expectedRecords,
+  jsonFileLines,
   runWorkload,
   stableSourceConfig,
   startLocalCapture,
   startWorkloadDatabase,
+  topicsOf,
   variantConfigs,
+  VARIANTS,
   WORKLOAD_TOPICS,
   type LocalCapture,
   type WorkloadDatabase,
 } from "./debezium-capture";
 import { WORKLOAD } from "./debezium-workload";
-import { readGoldenManifest, readGoldenRecords } from "./golden-fixtures";
-import { byForm, keyOrder, ofTopic } from "./record-forms";
+import { readGoldenJsonFormat, readGoldenManifest, readGoldenRecords } from "./golden-fixtures";
+import { DECIMAL_FORMATS, type DecimalFormat } from "./json-format-lines";
+import { byForm, keyOrder, lineByForm, ofTopic } from "./record-forms";
 
 const STALE = "the golden fixtures are stale: run npx tsx tests/fixtures/debezium/regenerate.ts";
 
@@ -38,6 +43,8 @@ describe("the local runtime against Debezium's golden records", () => {
   let db: WorkloadDatabase;
   let configs: ConnectorConfig[];
   let records: EnvelopeRecord[];
+  /** Where the default config's records were written by a JsonFormat sink, per decimal format. */
+  const jsonBuckets = {} as Record<DecimalFormat, string>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "cdc-golden-"));
@@ -48,7 +55,17 @@ describe("the local runtime against Debezium's golden records", () => {
     try {
       for (const [i, config] of configs.entries())
         captures.push(await startLocalCapture(config, join(dir, `bucket-${i}`)));
-      records = (await runWorkload(db, captures)).flat();
+      // The default config once more per decimal format, each on a slot of its own, into JsonFormat files.
+      for (const format of DECIMAL_FORMATS) {
+        const slot = `json_${format.toLowerCase()}`;
+        await db.createSlot(slot);
+        jsonBuckets[format] = join(dir, `json-${format}`);
+        const json = { type: "json", decimalFormat: format } as const;
+        captures.push(
+          await startLocalCapture(db.sourceConfig(VARIANTS[0]!, slot), jsonBuckets[format], json),
+        );
+      }
+      records = (await runWorkload(db, captures)).slice(0, configs.length).flat();
     } finally {
       for (const capture of captures) await capture.stop();
     }
@@ -79,6 +96,15 @@ describe("the local runtime against Debezium's golden records", () => {
       const real = ofTopic(golden, topic).map(byForm);
       expect(local).toEqual(real);
       expect(local.map((r) => keyOrder(r.value))).toEqual(real.map((r) => keyOrder(r.value)));
+    });
+  }
+
+  for (const format of DECIMAL_FORMATS) {
+    it(`JsonFormat ${format}: the files hold the lines Kafka's JsonConverter wrote for Debezium's records`, () => {
+      for (const topic of topicsOf(configs[0]!)) {
+        const golden = readGoldenJsonFormat(topic, format).map(lineByForm);
+        expect(jsonFileLines(jsonBuckets[format], topic).map(lineByForm)).toEqual(golden);
+      }
     });
   }
 });

@@ -7,8 +7,7 @@
  * NaN and infinities, defaults and nulls; the source config variants bring decimals as bytes and as strings,
  * Debezium's times and Kafka's Date/Time/Timestamp.
  */
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +17,7 @@ import { TopicHop } from "../../../connectors/local/topic-hop";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
 import type { ConnectorConfig } from "../../../connectors/config";
 import {
-  LOCAL_BUCKET,
+  jsonFileLines,
   runWorkload,
   startLocalCapture,
   startWorkloadDatabase,
@@ -28,35 +27,14 @@ import {
   type LocalCapture,
   type WorkloadDatabase,
 } from "./debezium-capture";
+import {
+  compileJsonFormatLines,
+  DECIMAL_FORMATS,
+  runJsonFormatLines,
+  type ConverterLines,
+  type DecimalFormat,
+} from "./json-format-lines";
 import { keyOrder, ofTopic } from "./record-forms";
-
-const DECIMAL_FORMATS = ["NUMERIC", "BASE64"] as const;
-type DecimalFormat = (typeof DECIMAL_FORMATS)[number];
-
-/** Per record, what JsonFormatLines.java printed: the topic form again, then the NUMERIC and BASE64 lines. */
-interface ConverterLines {
-  topic: string;
-  lines: Record<DecimalFormat, string>;
-}
-
-function runJsonConverter(classpath: string, records: EnvelopeRecord[]): ConverterLines[] {
-  const input = records.map((r) => `${JSON.stringify(r.value)}\n`).join("");
-  const output = execFileSync("java", ["-cp", classpath, "JsonFormatLines"], { input, maxBuffer: 1 << 28 });
-  const lines = output.toString("utf8").trimEnd().split("\n");
-  expect(lines).toHaveLength(records.length * 3);
-  return records.map((_, i) => ({
-    topic: lines[3 * i]!,
-    lines: { NUMERIC: lines[3 * i + 1]!, BASE64: lines[3 * i + 2]! },
-  }));
-}
-
-/** The lines of a topic's JSON files in the runtime's bucket, in offset order. */
-function fileLines(bucketRoot: string, topic: string): string[] {
-  const dir = join(bucketRoot, LOCAL_BUCKET, "cdc_data", topic, "partition=0");
-  return readdirSync(dir)
-    .sort()
-    .flatMap((file) => readFileSync(join(dir, file), "utf8").trimEnd().split("\n"));
-}
 
 /** One runtime: a source config variant with a JsonFormat sink of one decimal format, and what Java made of it. */
 interface Run {
@@ -79,9 +57,7 @@ describe("JsonFormat files against Kafka's JsonConverter", () => {
     const { libDir } = await ensureKafkaEngines(createProgress("json-converter-test"));
     dir = mkdtempSync(join(tmpdir(), "cdc-json-converter-"));
     chmodSync(dir, 0o755);
-    const classes = join(dir, "classes");
-    mkdirSync(classes);
-    execFileSync("javac", ["-cp", `${libDir}/*`, "-d", classes, join(__dirname, "JsonFormatLines.java")]);
+    const classpath = compileJsonFormatLines(libDir, dir);
     db = await startWorkloadDatabase(dir);
     // A runtime per decimal format and source config variant, each on its own slot: all see the same changes.
     const started: {
@@ -115,7 +91,7 @@ describe("JsonFormat files against Kafka's JsonConverter", () => {
           bucketRoot,
           records: records[i]!,
           sinkRecords: envelopes(capture.unwrapped().map((r) => hop.apply(r))),
-          java: runJsonConverter(`${classes}:${libDir}/*`, records[i]!),
+          java: runJsonFormatLines(classpath, records[i]!),
         });
       }
     } finally {
@@ -143,7 +119,7 @@ describe("JsonFormat files against Kafka's JsonConverter", () => {
       for (const { topics, bucketRoot, records, java } of ofFormat) {
         for (const topic of topics) {
           const expected = ofTopic(records, topic).map((r) => java[records.indexOf(r)]!.lines[format]);
-          expect(fileLines(bucketRoot, topic)).toEqual(expected);
+          expect(jsonFileLines(bucketRoot, topic)).toEqual(expected);
         }
       }
     });

@@ -46,6 +46,20 @@ export function byForm(record: EnvelopeRecord): EnvelopeRecord {
   return { ...record, value: { ...record.value, payload: normalized } };
 }
 
+/**
+ * A JsonFormat line with its volatile values replaced by their form, as text (so every other byte is
+ * compared): the same tokens as `byForm`.
+ */
+export function lineByForm(line: string): string {
+  return line
+    .replace(/"(__lsn|__txId|__source_ts_ms)":[1-9]\d*/g, '"$1":"<$1>"')
+    .replace(
+      /"__sequence":"\[(null|\\"\d+\\"),\\"\d+\\"\]"/,
+      (_m, last: string) =>
+        `"__sequence":${JSON.stringify(JSON.stringify([last === "null" ? null : "<lsn>", "<lsn>"]))}`,
+    );
+}
+
 /** Every key of a JSON value in document order, as paths: what `toEqual` does not compare. */
 export function keyOrder(value: Json, path = ""): string[] {
   if (value === null || typeof value !== "object") return [];
