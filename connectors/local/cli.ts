@@ -2,7 +2,7 @@
 /**
  * `cdc-connect-local --source <file.json> --sink <file.json> --bucket-root <dir>`: runs a Debezium
  * PostgreSQL source config and a Confluent S3 sink config without Kafka. SIGTERM/SIGINT flush what
- * is held and exit 0; a failure exits 1 with the reason.
+ * is held and exit 0 (during start-up they exit 0 at once); a failure exits 1 with the reason.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
   const tty = process.stderr.isTTY === true;
   const logger = pino({ level: tty ? "warn" : opts.logLevel }, pino.destination(2));
   // Set once started; a failure or signal during start-up has nothing to stop yet.
-  const state: { runtime?: ConnectorRuntime; stopRequested?: string; stopping?: boolean } = {};
+  const state: { runtime?: ConnectorRuntime; stopping?: boolean } = {};
   let exiting = false;
   const exit = (code: number, err?: Error): void => {
     if (exiting) return;
@@ -58,9 +58,10 @@ async function main(argv: string[]): Promise<void> {
   const shutdown = (signal: string): void => {
     const runtime = state.runtime;
     if (!runtime) {
-      // Still starting (e.g. snapshotting): stop as soon as the runtime is up.
-      logger.info({ signal }, "stopping once started");
-      state.stopRequested = signal;
+      // Still starting (connecting, snapshotting): exiting now is what a kill would be, which the next
+      // start recovers from (files land whole, the slot is acknowledged only up to durable files).
+      logger.info({ signal }, "stopping during start-up");
+      exit(0);
       return;
     }
     if (state.stopping) return;
@@ -90,10 +91,6 @@ async function main(argv: string[]): Promise<void> {
   });
   state.runtime = runtime;
   logger.info({ bucketRoot: resolve(opts.bucketRoot) }, "streaming");
-  if (state.stopRequested) {
-    shutdown(state.stopRequested);
-    return;
-  }
   const bar = tty
     ? new SingleBar({
         format: "captured {records} records | {files} files | {pending} pending | slot at {lsn}",

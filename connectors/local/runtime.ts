@@ -76,6 +76,12 @@ const MAX_QUEUED_FILES = 8;
 /** Tracker sequence of heartbeat records: in no transaction, so they never hold an acknowledgement back. */
 const HEARTBEAT_SEQ = -1;
 
+/**
+ * How long connecting (TCP, TLS and login) may take, as pgjdbc's `connectTimeout` default under Debezium;
+ * a server that accepts and never answers would otherwise hold the start-up forever.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 function clientConfig(settings: SourceSettings): pg.ClientConfig {
   const db = settings.database;
   return {
@@ -85,7 +91,23 @@ function clientConfig(settings: SourceSettings): pg.ClientConfig {
     password: db.password,
     database: db.dbname,
     ssl: db.ssl ? { rejectUnauthorized: false } : undefined,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Debezium's database.tcpKeepAlive default: a vanished server is noticed on an idle connection too.
+    keepAlive: true,
   };
+}
+
+/** Connects `client`; a failure names the server, which pg's own messages do not. */
+async function connectTo(client: pg.Client, settings: SourceSettings): Promise<void> {
+  const { host, port } = settings.database;
+  try {
+    await client.connect();
+  } catch (err) {
+    const limit = `connect timeout ${CONNECT_TIMEOUT_MS / 1000} s`;
+    throw new Error(`cannot connect to PostgreSQL at ${host}:${port} (${limit}): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
 }
 
 class LocalConnectorRuntime implements ConnectorRuntime {
@@ -148,7 +170,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     );
     let startLsn = this.stored ? BigInt(this.stored.lsn) : 0n;
     try {
-      await this.catalog.connect();
+      await connectTo(this.catalog, this.source);
       this.catalog.on("error", (err) => this.fail(err));
       const mode = this.source.snapshotMode;
       if (mode === "always" || (!this.snapshotDone && mode !== "no_data")) {

@@ -31,6 +31,9 @@ export interface StreamHandlers {
 
 type Tuple = Record<string, string | null | undefined>;
 
+/** How long connecting and START_REPLICATION together may take before the start-up fails. */
+export const STREAM_START_TIMEOUT_MS = 30_000;
+
 export class SlotStream {
   private service: LogicalReplicationService | undefined;
   private readonly builders = new Map<number, TableRecordBuilder | null>();
@@ -81,9 +84,27 @@ export class SlotStream {
       publicationNames: [this.settings.publicationName],
     });
     service.on("data", (lsn: string, message: Pgoutput.Message) => this.onMessage(lsn, message));
+    const { host, port } = this.settings.database;
     await new Promise<void>((resolve, reject) => {
-      service.once("start", () => resolve());
-      service.subscribe(plugin, this.settings.slotName, formatLsn(fromLsn)).catch(reject);
+      // Connecting has its own timeout (the client config's); this bounds START_REPLICATION's answer too.
+      const timer = setTimeout(() => {
+        void service.stop().catch(() => undefined);
+        reject(
+          new Error(
+            `the replication stream from PostgreSQL at ${host}:${port} did not start within ${STREAM_START_TIMEOUT_MS / 1000} s`,
+          ),
+        );
+      }, STREAM_START_TIMEOUT_MS);
+      service.once("start", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      service.subscribe(plugin, this.settings.slotName, formatLsn(fromLsn)).catch((err: Error) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`replication stream from PostgreSQL at ${host}:${port}: ${err.message}`, { cause: err }),
+        );
+      });
     });
     service.on("error", (err: Error) => this.handlers.error(err));
     this.service = service;
