@@ -9,7 +9,8 @@ import { runTable, scratchPath } from "./scd2/table-run";
 import { DEFAULT_LOCK_STALE_MS, acquireLock } from "./state/lock";
 import type { RunLock } from "./state/lock";
 import type { Manifest, Publication } from "./state/manifest";
-import { STATE_DIR, pendingKey, readManifest, referencedKeys, writeManifest } from "./state/manifest";
+import { checkOutput } from "./state/consistency";
+import { emptyManifest, pendingKey, readManifest, writeManifest } from "./state/manifest";
 import type { Storage } from "./storage/storage";
 import type { RunOptions, RunSummary, TableSummary } from "./types";
 
@@ -48,34 +49,6 @@ export function resolveTables(options: Pick<RunOptions, "tables" | "topicPrefix"
 /** Sortable and unique: every object a run writes carries it in its name. */
 function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
-}
-
-/**
- * Deletes objects under the tables' folders that the manifest does not reference: files a killed run
- * wrote before it could commit, or superseded files it could not delete after committing.
- */
-async function removeOrphans(
-  output: Storage,
-  manifest: Manifest,
-  tables: readonly ResolvedTable[],
-  lock: RunLock,
-): Promise<string[]> {
-  const orphans: string[] = [];
-  // A publication is finished before this runs; one still pending would need both ends of its moves.
-  const moving = (manifest.publication?.moves ?? []).flatMap((m) => [m.from, m.to]);
-  for (const table of tables) {
-    const state = manifest.tables[table.table];
-    const referenced = new Set([...(state ? referencedKeys(state) : []), ...moving]);
-    for (const prefix of [`${table.dir}/`, `${STATE_DIR}/${table.table}/`]) {
-      for (const object of await output.list(prefix))
-        if (!referenced.has(object.key)) orphans.push(object.key);
-    }
-  }
-  if (orphans.length > 0) {
-    await lock.confirm();
-    await output.delete(orphans);
-  }
-  return orphans;
 }
 
 /**
@@ -148,7 +121,8 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
       logger?.warn({ error: messageOf(error) }, "could not refresh the run lock; retrying"),
   });
   try {
-    let manifest = await readManifest(options.output);
+    const committed = await readManifest(options.output);
+    let manifest = committed ?? emptyManifest();
     if (manifest.publication) {
       logger?.warn(
         { moves: manifest.publication.moves.length },
@@ -156,8 +130,21 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
       );
       manifest = await publish(options.output, manifest, lock);
     }
-    const orphans = await removeOrphans(options.output, manifest, tables, lock);
-    if (orphans.length > 0) logger?.warn({ count: orphans.length }, "removed files of an interrupted run");
+    const duck = {
+      workDir: options.workDir,
+      memoryLimit: options.memoryLimit,
+      threads: options.threads,
+      logger,
+    };
+    const checked = await checkOutput(
+      { ...options, manifest: committed && manifest, duck, stagingDir },
+      tables,
+    );
+    if (checked.interrupted.length > 0) {
+      await lock.confirm();
+      await options.output.delete(checked.interrupted);
+      logger?.warn({ count: checked.interrupted.length }, "removed files of an interrupted run");
+    }
     const summaries: TableSummary[] = [];
     for (const spec of tables) {
       const context = {
@@ -165,12 +152,7 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         output: options.output,
         runId,
         fullRefresh: options.fullRefresh,
-        duck: {
-          workDir: options.workDir,
-          memoryLimit: options.memoryLimit,
-          threads: options.threads,
-          logger,
-        },
+        duck,
         stagingDir,
         scratchDir,
         onProgress: options.onProgress,
@@ -185,7 +167,9 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         const tablesState = { ...manifest.tables };
         if (result.state) tablesState[spec.table] = result.state;
         else delete tablesState[spec.table];
-        manifest = { ...manifest, tables: tablesState, publication: { moves, deletes: result.superseded } };
+        // A full refresh also replaces the unlisted files checkOutput found it may replace.
+        const deletes = [...result.superseded, ...(checked.replaced.get(spec.table) ?? [])];
+        manifest = { ...manifest, tables: tablesState, publication: { moves, deletes } };
         await lock.confirm();
         await writeManifest(options.output, manifest);
         manifest = await publish(options.output, manifest, lock);

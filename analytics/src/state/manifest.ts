@@ -70,9 +70,10 @@ export function pendingKey(table: string, runId: string, key: string): string {
   return `${STATE_DIR}/${table}/pending/${runId}/${key}`;
 }
 
-export async function readManifest(storage: Storage): Promise<Manifest> {
+/** The committed manifest; undefined when there is none (a new output, or one whose manifest was lost). */
+export async function readManifest(storage: Storage): Promise<Manifest | undefined> {
   const text = await storage.readText(MANIFEST_KEY);
-  if (text === undefined) return emptyManifest();
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,11 +1,19 @@
 // Change records the job does not understand (an unknown __op, an __lsn that is not a number) fail the
 // run with exit 1 naming the file and Kafka offset; the previous output stays as it was and readable.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PRODUCT_COLUMNS, META_COLUMNS, product, sinkRow, u, writeParquetFile } from "../helpers/fixtures";
-import { changeRow, jsonLines, readScd2, runCli, writeChangeFile, writeFixture } from "./cli-helpers";
+import {
+  changeRow,
+  failureLine,
+  fileContents,
+  readScd2,
+  runCli,
+  writeChangeFile,
+  writeFixture,
+} from "./cli-helpers";
 
 let scratch: string;
 let counter = 0;
@@ -13,23 +21,6 @@ beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "cli-bad-changes-"));
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Every file under `dir` with its bytes. */
-function contents(dir: string): Record<string, string> {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return Object.fromEntries(
-    files.map((e) => {
-      const file = path.join(e.parentPath, e.name);
-      return [path.relative(dir, file), readFileSync(file).toString("base64")];
-    }),
-  );
-}
-
-/** The first line of the failed run's error message. */
-function failure(stdout: string): string {
-  const line = jsonLines(stdout).find((l) => l.level === 50);
-  return String(line?.msg).split("\n")[0]!;
-}
 
 const TOPIC = "cdc.commerce.products";
 const NEW_FILE = `${TOPIC}/partition=0/${TOPIC}+0+0000000005`;
@@ -84,13 +75,13 @@ describe("cdc-scd2 run over change records it does not understand", () => {
     const [source, output] = [path.join(dir, "source"), path.join(dir, "output")];
     writeFixture(source);
     expect((await runCli(["run", "--source", source, "--output", output])).code).toBe(0);
-    const before = contents(output);
+    const before = fileContents(output);
     await write(source);
 
     const result = await runCli(["run", "--source", source, "--output", output]);
     expect(result.code).toBe(1);
-    expect(failure(result.stdout)).toBe(message);
-    expect(contents(output)).toEqual(before);
+    expect(failureLine(result.stdout)).toBe(message);
+    expect(fileContents(output)).toEqual(before);
     expect(await readScd2(path.join(output, "products"))).toMatchObject({
       versions: 4,
       current: 2,

@@ -1,7 +1,7 @@
 // Runs the real cdc-scd2 CLI as a child process and writes small change-file fixtures in the sink layout.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -46,6 +46,23 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The first line of a failed run's error message (its JSON error line). */
+export function failureLine(stdout: string): string {
+  const line = jsonLines(stdout).find((l) => l.level === 50);
+  return String(line?.msg).split("\n")[0]!;
+}
+
+/** Every file under `dir` with its bytes: to prove a failed run changed nothing. */
+export function fileContents(dir: string): Record<string, string> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return Object.fromEntries(
+    files.map((e) => {
+      const file = path.join(e.parentPath, e.name);
+      return [path.relative(dir, file), readFileSync(file).toString("base64")];
+    }),
+  );
 }
 
 /** One unwrapped Debezium row as the S3 sink writes it with JsonFormat (ExtractNewRecordState, rewrite). */
