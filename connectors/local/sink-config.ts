@@ -115,6 +115,20 @@ function parseBucketName(r: ConfigReader): string {
   return bucket;
 }
 
+/**
+ * Object keys are paths under the bucket folder here, so a `..` segment (from `topics.dir` or the
+ * delimiters; topic names cannot make one, Kafka forbids "." and "..") would write outside it.
+ */
+function assertKeysStayInBucket(r: ConfigReader, s: SinkSettings): void {
+  const sampleKey = [s.topicsDir, "topic", "partition=0", `topic${s.fileDelim}0${s.fileDelim}0`].join(
+    s.directoryDelim,
+  );
+  if (sampleKey.split("/").includes(".."))
+    r.fail(
+      `config keys "topics.dir", "directory.delim" and "file.delim" make object keys with a ".." segment (${sampleKey}), which would leave the bucket folder locally`,
+    );
+}
+
 export function parseSinkConfig(input: unknown): SinkSettings {
   const { name, config } = normalizeConnectorInput(input, "sink connector");
   const r = new ConfigReader(name, config);
@@ -150,6 +164,7 @@ export function parseSinkConfig(input: unknown): SinkSettings {
     offsetZeroPadWidth: r.int("filename.offset.zero.pad.width", 10, 1),
     valueSchemas: valueConverter === AVRO_CONVERTER_CLASS || jsonSchemas,
   };
+  assertKeysStayInBucket(r, settings);
   if (settings.format.type === "parquet" && !settings.valueSchemas) {
     r.fail(
       "ParquetFormat needs records with a Connect schema: schemaless JSON (value.converter.schemas.enable=false) cannot be written as Parquet",

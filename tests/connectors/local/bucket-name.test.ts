@@ -1,4 +1,7 @@
-/** `s3.bucket.name` follows S3's naming rules: the local runtime maps it to a folder under the bucket root. */
+/**
+ * `s3.bucket.name` follows S3's naming rules, and object keys have no `..` segment: the local runtime
+ * maps the bucket to a folder under the bucket root and keys to paths in it.
+ */
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -59,6 +62,29 @@ describe("s3.bucket.name", () => {
     expect(built).toBeInstanceOf(ConnectorSettingsError);
     expect((built as ConnectorSettingsError).issues).toEqual([{ path: "bucket", message: problem }]);
   });
+});
+
+describe("object keys with a '..' segment", () => {
+  const base = { ...sink("cdc-bucket"), "topics.dir": "cdc_data" };
+
+  it.each([
+    [{ "topics.dir": "../x" }, "../x/topic/partition=0/topic+0+0"],
+    [{ "topics.dir": "a/../../x" }, "a/../../x/topic/partition=0/topic+0+0"],
+    [{ "directory.delim": "/../" }, "cdc_data/../topic/../partition=0/../topic+0+0"],
+    [{ "file.delim": "/../../" }, "cdc_data/topic/partition=0/topic/../../0/../../0"],
+    [{ "topics.dir": ".", "directory.delim": "./" }, "../topic./partition=0./topic+0+0"],
+  ])("refuses %j", (override, key) => {
+    expect(() => parseSinkConfig({ ...base, ...override })).toThrow(
+      `sink: config keys "topics.dir", "directory.delim" and "file.delim" make object keys with a ".." segment (${key}), which would leave the bucket folder locally`,
+    );
+  });
+
+  it.each([{ "topics.dir": "a..b/c" }, { "directory.delim": "_" }, { "file.delim": "." }])(
+    "accepts %j",
+    (override) => {
+      expect(parseSinkConfig({ ...base, ...override }).name).toBe("sink");
+    },
+  );
 });
 
 describe("a bucket name that climbs out of the bucket root", () => {
