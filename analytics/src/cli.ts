@@ -98,6 +98,7 @@ interface RawRunOptions {
   tables?: string;
   topicPrefix: string;
   fullRefresh: boolean;
+  requireFiles: boolean;
   primaryKey?: string[];
   columnType?: string[];
   tableConfig?: string;
@@ -193,7 +194,13 @@ function formatSummary(summary: RunSummary): string {
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]): string =>
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
-  return [line(rows[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
+  const warnings = summary.tables.flatMap((t) => (t.warning ? [`warning: ${t.table}: ${t.warning}`] : []));
+  return [
+    line(rows[0]!),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.slice(1).map(line),
+    ...(warnings.length > 0 ? ["", ...warnings] : []),
+  ].join("\n");
 }
 
 interface Reporter {
@@ -331,6 +338,7 @@ async function run(raw: RawRunOptions): Promise<number> {
       tables,
       topicPrefix,
       fullRefresh: raw.fullRefresh,
+      requireFiles: raw.requireFiles,
       workDir,
       memoryLimit,
       threads,
@@ -399,6 +407,11 @@ function program(): Command {
     .option("--tables <list>", `comma-separated <schema>.<table> list (default: ${DEFAULT_TABLES.join(",")})`)
     .option("--topic-prefix <prefix>", "Debezium topic.prefix", "cdc")
     .option("--full-refresh", "rebuild from all source files instead of only new ones", false)
+    .option(
+      "--require-files",
+      "fail when any table has no change files at all (default: only when no table has any)",
+      false,
+    )
     .option("--primary-key <table=col[,col]>", "primary key of a table (repeatable; default id)", collect)
     .option(
       "--column-type <table.column=encoding>",

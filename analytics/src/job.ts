@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { topicOf } from "./discovery";
+import { discoverSourceFiles, topicOf } from "./discovery";
+import type { SourceFile } from "./discovery";
 import { Scd2Error, messageOf } from "./errors";
 import type { PendingFile } from "./scd2/files";
 import type { ResolvedTable } from "./scd2/table-run";
@@ -49,6 +50,28 @@ export function resolveTables(options: Pick<RunOptions, "tables" | "topicPrefix"
 /** Sortable and unique: every object a run writes carries it in its name. */
 function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Every table's change files. A table whose topic has none is an error when no table has any (a wrong
+ * source, topic prefix or table list reads nothing), or with `requireFiles`; otherwise a warning.
+ */
+async function listSourceFiles(
+  options: RunOptions,
+  tables: readonly ResolvedTable[],
+): Promise<Map<string, SourceFile[]>> {
+  const files = new Map<string, SourceFile[]>();
+  for (const spec of tables)
+    files.set(spec.table, discoverSourceFiles(await options.source.list(`${spec.topic}/`), spec.topic));
+  const empty = tables.filter((spec) => files.get(spec.table)?.length === 0);
+  if (empty.length > 0 && (empty.length === tables.length || options.requireFiles)) {
+    const where = empty.map((spec) => `${options.source.uri}/${spec.topic}/`).join(", ");
+    const which = empty.length === tables.length ? "any table" : empty.map((spec) => spec.table).join(", ");
+    throw new Scd2Error(
+      `no change files for ${which}: nothing under ${where}; check --source, --topic-prefix and --tables (nothing was written)`,
+    );
+  }
+  return files;
 }
 
 /**
@@ -130,6 +153,7 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
       );
       manifest = await publish(options.output, manifest, lock);
     }
+    const sourceFiles = await listSourceFiles(options, tables);
     const duck = {
       workDir: options.workDir,
       memoryLimit: options.memoryLimit,
@@ -158,10 +182,13 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         onProgress: options.onProgress,
         logger,
       };
-      const result = await runTable(context, spec, manifest.tables[spec.table]).catch((error: unknown) => {
-        if (error instanceof Scd2Error) throw error;
-        throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
-      });
+      const files = sourceFiles.get(spec.table) ?? [];
+      const result = await runTable(context, spec, manifest.tables[spec.table], files).catch(
+        (error: unknown) => {
+          if (error instanceof Scd2Error) throw error;
+          throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
+        },
+      );
       const moves = await uploadFiles(options.output, spec, runId, result.uploads, lock);
       if (result.state !== manifest.tables[spec.table]) {
         const tablesState = { ...manifest.tables };

@@ -54,6 +54,11 @@ export interface RunOptions {
   threads?: number;
   onProgress?: (event: ProgressEvent) => void;
   logger?: Logger;
+  /**
+   * A table with no change files at all is a warning in its summary; the run fails when no table has
+   * any, and with `requireFiles` when any table has none.
+   */
+  requireFiles?: boolean;
   /** A run lock not refreshed for this long is taken over; default 6 hours. */
   lockStaleAfterMs?: number;
   /** How often a run refreshes its lock; default a quarter of lockStaleAfterMs, 1 s to 5 min. */
@@ -74,6 +79,8 @@ export interface TableSummary {
   /** Rows with `is_deleted` (versions a delete ended). */
   deleted: number;
   durationMs: number;
+  /** Why the table may not be what was meant, e.g. its topic has no change files at all. */
+  warning?: string;
 }
 
 export interface RunSummary {

@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import type { Logger } from "pino";
 import type { SourceFile } from "../discovery";
-import { discoverSourceFiles } from "../discovery";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
 import { Scd2Error } from "../errors";
@@ -82,26 +81,37 @@ function summarize(
   };
 }
 
-/** Builds or updates one table's SCD2 output. Writes only new objects; the caller commits the state. */
+/**
+ * Builds or updates one table's SCD2 output from its topic's change `files`. Writes only new objects;
+ * the caller commits the state. A topic without any change file leaves the table as it is, with a
+ * warning: a wrong source, topic prefix or table name must not look like "nothing new", nor make a full
+ * refresh drop the table.
+ */
 export async function runTable(
   ctx: TableRunContext,
   spec: ResolvedTable,
   previous: TableState | undefined,
+  files: SourceFile[],
 ): Promise<TableRunResult> {
   const started = Date.now();
+  if (files.length === 0) {
+    const warning = `no change files under ${ctx.source.uri}/${spec.topic}/ (check --source, --topic-prefix and --tables)`;
+    ctx.logger?.warn({ table: spec.table, topic: spec.topic }, `${spec.table}: ${warning}`);
+    const summary = { ...summarize(spec.table, previous, 0, 0, started), warning };
+    return { state: previous, uploads: [], superseded: [], summary };
+  }
   const prev = ctx.fullRefresh ? undefined : previous;
   if (prev && prev.primaryKey.join(",") !== spec.primaryKey.join(",")) {
     throw new Scd2Error(
       `${spec.table}: primary key changed from (${prev.primaryKey.join(", ")}) to (${spec.primaryKey.join(", ")}); run a full refresh`,
     );
   }
-  const files = discoverSourceFiles(await ctx.source.list(`${spec.topic}/`), spec.topic);
   const fresh = prev ? files.filter((f) => prev.processed[f.key] !== f.etag) : files;
   ctx.onProgress?.({ type: "table-started", table: spec.table, files: fresh.length });
   ctx.logger?.info({ table: spec.table, files: fresh.length, fullRefresh: ctx.fullRefresh }, "table started");
   if (fresh.length === 0) {
-    const superseded = previous && ctx.fullRefresh ? referencedKeys(previous) : [];
-    return { state: prev, uploads: [], superseded, summary: summarize(spec.table, prev, 0, 0, started) };
+    // Only an incremental run gets here (a full refresh takes every file): nothing to do.
+    return { state: prev, uploads: [], superseded: [], summary: summarize(spec.table, prev, 0, 0, started) };
   }
   const duck = await Duck.open(ctx.duck);
   try {

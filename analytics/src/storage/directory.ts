@@ -148,6 +148,8 @@ export class DirectoryStorage implements Storage {
       } finally {
         await this.dropClaims(target, version);
       }
+      // Like delete: a released run lock leaves no empty `_state/` behind.
+      await this.removeEmptyDirs(path.dirname(target));
       return true;
     } catch (error) {
       throw this.wrap(error, `cannot delete ${key}`);
