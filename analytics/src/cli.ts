@@ -4,7 +4,7 @@
 import { MultiBar, Presets } from "cli-progress";
 import type { SingleBar } from "cli-progress";
 import { Command, CommanderError } from "commander";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
 import pino from "pino";
@@ -16,6 +16,7 @@ import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary
 import { LOCK_KEY, parseLockBody } from "./state/lock";
 import { DirectoryStorage, StorageError, openStorage } from "./storage";
 import type { Storage } from "./storage";
+import { createWorkDir } from "./workdir";
 
 const DEFAULT_TABLES = ["commerce.products", "commerce.users"];
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -293,7 +294,7 @@ async function run(raw: RawRunOptions): Promise<number> {
   }
 
   const ownWorkDir = raw.workDir === undefined;
-  const workDir = ownWorkDir ? mkdtempSync(path.join(tmpdir(), "cdc-scd2-")) : path.resolve(raw.workDir!);
+  const workDir = ownWorkDir ? createWorkDir(tmpdir()) : path.resolve(raw.workDir!);
   try {
     mkdirSync(workDir, { recursive: true });
   } catch (error) {
@@ -340,6 +341,7 @@ async function run(raw: RawRunOptions): Promise<number> {
       fullRefresh: raw.fullRefresh,
       requireFiles: raw.requireFiles,
       workDir,
+      staleWorkDirs: tmpdir(),
       memoryLimit,
       threads,
       onProgress: (e) => reporter.onProgress(e),

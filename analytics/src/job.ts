@@ -14,6 +14,7 @@ import { checkOutput } from "./state/consistency";
 import { emptyManifest, pendingKey, readManifest, writeManifest } from "./state/manifest";
 import type { Storage } from "./storage/storage";
 import type { RunOptions, RunSummary, TableSummary } from "./types";
+import { removeStaleWorkDirs } from "./workdir";
 
 export { Scd2Error } from "./errors";
 export type { ColumnEncoding, ProgressEvent, RunOptions, RunSummary, TableSpec, TableSummary } from "./types";
@@ -144,6 +145,14 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
       logger?.warn({ error: messageOf(error) }, "could not refresh the run lock; retrying"),
   });
   try {
+    if (options.staleWorkDirs !== undefined) {
+      // Housekeeping: a failure here is reported, it does not stop the run.
+      const removed = await removeStaleWorkDirs(options.staleWorkDirs).catch((error: unknown) => {
+        logger?.warn({ error: messageOf(error) }, "could not remove work dirs of killed runs");
+        return [];
+      });
+      if (removed.length > 0) logger?.warn({ dirs: removed }, "removed work dirs of killed runs");
+    }
     const committed = await readManifest(options.output);
     let manifest = committed ?? emptyManifest();
     if (manifest.publication) {

@@ -48,6 +48,11 @@ export interface RunOptions {
   fullRefresh: boolean;
   /** Local scratch directory: DuckDB spill files, staged downloads, files before upload. */
   workDir: string;
+  /**
+   * A folder (the CLI's temp dir) whose work dirs left by killed runs are removed once the run holds its
+   * lock: see removeStaleWorkDirs in workdir.ts.
+   */
+  staleWorkDirs?: string;
   /** DuckDB `memory_limit`, e.g. `"4GB"`; default `"1GB"` (DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string;
   /** DuckDB `threads`; default: DuckDB's (number of cores). */

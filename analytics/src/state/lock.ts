@@ -21,7 +21,8 @@ export function defaultHeartbeatMs(staleMs: number): number {
   return Math.min(5 * 60_000, Math.max(1000, Math.floor(staleMs / 4)));
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id exists on this host (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
