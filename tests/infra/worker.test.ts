@@ -87,7 +87,9 @@ describe("connect worker entrypoint", () => {
     const dockerfile = readFileSync(path.join(WORKER, "Dockerfile"), "utf8");
     const { kafka, debezium } = engineVersions();
     expect(kafka).toMatch(/^4\.\d+\.\d+$/);
-    expect(dockerfile).toMatch(new RegExp(`^ARG KAFKA_IMAGE=apache/kafka:${kafka.replace(/\./g, "\\.")}$`, "m"));
+    expect(dockerfile).toMatch(
+      new RegExp(`^ARG KAFKA_IMAGE=apache/kafka:${kafka.replace(/\./g, "\\.")}$`, "m"),
+    );
     expect(dockerfile).toMatch(new RegExp(`^ARG DEBEZIUM_VERSION=${debezium.replace(/\./g, "\\.")}$`, "m"));
     expect(dockerfile).not.toContain("log4j.configuration=");
     for (const artifact of [
