@@ -220,9 +220,7 @@ async function main(): Promise<void> {
           () => debeziumRecords,
           measureDebeziumCapture({
             dir: join(root, "debezium"),
-            databasePort: server.port,
-            slot: "slot_debezium",
-            publication: "pub_debezium",
+            sourceConfig: configs(server.port, "slot_debezium", "pub_debezium", opts.flushSize).source,
             table: "bench.items",
             total,
             onProgress: (records) => (debeziumRecords = records),

@@ -12,9 +12,9 @@ import { createProgress, ensureKafkaEngines, startConnectWorker, startKafkaBroke
 export interface DebeziumCaptureOptions {
   /** Folder for the broker's and the worker's data and logs. */
   dir: string;
-  databasePort: number;
-  slot: string;
-  publication: string;
+  /** The Debezium source config (with its `name`), the same the local runtime runs. */
+  sourceConfig: Record<string, string>;
+  /** The captured table, `schema.table`. */
   table: string;
   /** Change records the slot holds: the phase ends when the topic has this many. */
   total: number;
@@ -52,29 +52,11 @@ export async function measureDebeziumCapture(
     try {
       const topic = `cdc.${options.table}`;
       const started = performance.now();
-      const put = await fetch(`${worker.url}/connectors/bench-debezium/config`, {
+      const { name, ...config } = options.sourceConfig;
+      const put = await fetch(`${worker.url}/connectors/${name}/config`, {
         method: "PUT",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-          "plugin.name": "pgoutput",
-          "database.hostname": "127.0.0.1",
-          "database.port": String(options.databasePort),
-          "database.user": "postgres",
-          "database.password": "password",
-          "database.dbname": "postgres",
-          "database.sslmode": "disable",
-          "topic.prefix": "cdc",
-          "table.include.list": options.table,
-          "slot.name": options.slot,
-          "publication.name": options.publication,
-          "publication.autocreate.mode": "disabled",
-          "snapshot.mode": "no_data",
-          transforms: "unwrap",
-          "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
-          "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
-          "transforms.unwrap.add.fields": "op,table,lsn,txId,source.ts_ms,sequence",
-        }),
+        body: JSON.stringify(config),
       });
       if (put.status !== 201)
         throw new Error(`creating the Debezium connector: HTTP ${put.status} ${await put.text()}`);
