@@ -12,6 +12,10 @@ import { DEBEZIUM_VERSION } from "./snapshot";
 import type { SourceSettings } from "./source-config";
 import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
 
+/** How often, and how far apart, a relation's columns are looked up before a missing one is an error. */
+const CATALOG_READ_ATTEMPTS = 50;
+const CATALOG_RETRY_MS = 100;
+
 /** pgoutput with the values left as PostgreSQL text (the library would parse them with pg's parsers). */
 class RawTextPgoutput extends PgoutputPlugin {
   override parse(buffer: Buffer): Pgoutput.Message {
@@ -194,7 +198,7 @@ export class SlotStream {
       return;
     }
     this.backlog = [];
-    readTableInfo(this.catalog, relation.schema, relation.name)
+    this.readRelationInfo(relation)
       .then((info) => {
         // The relation message is the truth for the column set and type modifiers at this point of the
         // WAL; a domain column has none there (-1), its modifier is the domain's, from the catalog.
@@ -210,6 +214,20 @@ export class SlotStream {
         for (const { lsn, message } of pending) this.onMessage(lsn, message);
       })
       .catch((err: Error) => this.handlers.error(err));
+  }
+
+  /**
+   * The table as the catalog shows it, once it holds every column of the relation message. Seen under load
+   * (several runtimes on one server): the catalog read right after an ADD COLUMN's relation message did not
+   * show the new column yet; it does on a later read, so read again for a while before giving up.
+   */
+  private async readRelationInfo(relation: Pgoutput.MessageRelation): Promise<TableInfo> {
+    for (let attempt = 1; ; attempt += 1) {
+      const info = await readTableInfo(this.catalog, relation.schema, relation.name);
+      const missing = relation.columns.filter((c) => !info.columns.some((k) => k.name === c.name));
+      if (missing.length === 0 || attempt >= CATALOG_READ_ATTEMPTS) return info;
+      await new Promise((resolve) => setTimeout(resolve, CATALOG_RETRY_MS));
+    }
   }
 
   private change(
