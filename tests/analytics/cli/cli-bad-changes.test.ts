@@ -1,9 +1,7 @@
 // Change records the job does not understand (an unknown __op, an __lsn that is not a number) fail the
 // run with exit 1 naming the file and Kafka offset; the previous output stays as it was and readable.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PRODUCT_COLUMNS, META_COLUMNS, product, sinkRow, u, writeParquetFile } from "../helpers/fixtures";
 import {
   changeRow,
@@ -12,15 +10,10 @@ import {
   readScd2,
   runCli,
   writeChangeFile,
-  writeFixture,
+  useFixtureCases,
 } from "./cli-helpers";
 
-let scratch: string;
-let counter = 0;
-beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "cli-bad-changes-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const fixtures = useFixtureCases("cli-bad-changes-");
 
 const TOPIC = "cdc.commerce.products";
 const NEW_FILE = `${TOPIC}/partition=0/${TOPIC}+0+0000000005`;
@@ -71,9 +64,7 @@ const cases: { name: string; write: (source: string) => Promise<unknown>; messag
 
 describe("cdc-scd2 run over change records it does not understand", () => {
   it.each(cases)("$name: exit 1 naming the file and offset, output unchanged", async ({ write, message }) => {
-    const dir = path.join(scratch, `case-${++counter}`);
-    const [source, output] = [path.join(dir, "source"), path.join(dir, "output")];
-    writeFixture(source);
+    const { source, output } = fixtures.fixture();
     expect((await runCli(["run", "--source", source, "--output", output])).code).toBe(0);
     const before = fileContents(output);
     await write(source);

@@ -1,7 +1,9 @@
 // Runs the real cdc-scd2 CLI as a child process and writes small change-file fixtures in the sink layout.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { afterAll, beforeAll } from "vitest";
 import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -165,4 +167,29 @@ export async function readScd2(dir: string): Promise<{
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * A scratch folder for the enclosing test file (made before its tests, removed after them) and, per call, a
+ * fresh case in it: a source folder holding the CLI fixture, and an output folder not made yet.
+ */
+export function useFixtureCases(prefix: string): {
+  scratch(): string;
+  fixture(): { source: string; output: string };
+} {
+  let scratch = "";
+  let counter = 0;
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), prefix));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  return {
+    scratch: () => scratch,
+    fixture() {
+      const dir = path.join(scratch, `case-${++counter}`);
+      const source = path.join(dir, "source");
+      writeFixture(source);
+      return { source, output: path.join(dir, "output") };
+    },
+  };
 }

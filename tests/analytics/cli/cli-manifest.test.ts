@@ -1,19 +1,13 @@
 // A missing or edited manifest must never make the job delete committed history: the run stops with
 // exit 1 naming the manifest and the file, leaving the output as it was; --full-refresh is the way out
 // only while the source still holds every change file the unlisted table files came from.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../analytics/src/state/manifest";
-import { FIXTURE_COUNTS, failureLine, fileContents, readScd2, runCli, writeFixture } from "./cli-helpers";
+import { FIXTURE_COUNTS, failureLine, fileContents, readScd2, runCli, useFixtureCases } from "./cli-helpers";
 
-let scratch: string;
-let counter = 0;
-beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "cli-manifest-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const fixtures = useFixtureCases("cli-manifest-");
 
 const RUN = String.raw`\d{8}T\d{9}Z-[0-9a-f]{8}`;
 const PRODUCTS = FIXTURE_COUNTS["commerce.products"];
@@ -21,9 +15,7 @@ const TABLE_COUNTS = { versions: PRODUCTS.versions, current: PRODUCTS.current, d
 
 /** A committed output of the CLI fixture; returns its folders and manifest path. */
 async function committed() {
-  const dir = path.join(scratch, `case-${++counter}`);
-  const [source, output] = [path.join(dir, "source"), path.join(dir, "output")];
-  writeFixture(source);
+  const { source, output } = fixtures.fixture();
   expect((await runCli(["run", "--source", source, "--output", output])).code).toBe(0);
   return { source, output, manifestFile: path.join(output, "_state", "manifest.json") };
 }

@@ -1,25 +1,12 @@
 // A run that reads nothing must say so: a table whose topic has no change files at all is a warning,
 // an error when no table has any (a wrong --source, --topic-prefix or --tables) or with --require-files;
 // nothing is created for such a table, and a full refresh leaves its committed history alone.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failureLine, fileContents, jsonLines, readScd2, runCli, writeFixture } from "./cli-helpers";
+import { describe, expect, it } from "vitest";
+import { failureLine, fileContents, jsonLines, readScd2, runCli, useFixtureCases } from "./cli-helpers";
 
-let scratch: string;
-let counter = 0;
-beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "cli-no-files-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function dirs() {
-  const dir = path.join(scratch, `case-${++counter}`);
-  const source = path.join(dir, "source");
-  writeFixture(source);
-  return { source, output: path.join(dir, "output") };
-}
+const { fixture: dirs } = useFixtureCases("cli-no-files-");
 
 const CHECK = "check --source, --topic-prefix and --tables (nothing was written)";
 

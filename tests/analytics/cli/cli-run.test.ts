@@ -1,10 +1,10 @@
 // The CLI over a small fixture on local directories: exit codes, JSON log lines, SCD2 row counts,
 // incremental reruns, job errors, the run lock, the terminal view and stopping on SIGTERM.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   FIXTURE_COUNTS,
   REPO_ROOT,
@@ -13,23 +13,11 @@ import {
   readScd2,
   runCli,
   writeChangeFile,
-  writeFixture,
+  useFixtureCases,
 } from "./cli-helpers";
 
-let scratch: string;
-let counter = 0;
-const freshDirs = (): { source: string; output: string } => {
-  const dir = path.join(scratch, `case-${++counter}`);
-  const source = path.join(dir, "source");
-  writeFixture(source);
-  return { source, output: path.join(dir, "output") };
-};
+const { scratch, fixture: freshDirs } = useFixtureCases("cli-run-");
 const PRODUCTS_TYPE = ["--column-type", "commerce.products.created_at=micro-timestamp"];
-
-beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "cli-run-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The `table done` summaries of a run's JSON log, by table. */
 function tableSummaries(stdout: string): Record<string, Record<string, unknown>> {
@@ -123,7 +111,7 @@ describe("cdc-scd2 run on directories", () => {
 
   it("takes primary keys and column types from --table-config", async () => {
     const { source, output } = freshDirs();
-    const config = path.join(scratch, `config-${++counter}.json`);
+    const config = path.join(scratch(), "table-config.json");
     writeFileSync(
       config,
       JSON.stringify({
