@@ -16,6 +16,7 @@ import {
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isPidAlive } from "../local/postgres";
 
 /** `$CDC_ENGINES_CACHE`, else `$XDG_CACHE_HOME/cdc-pipeline/engines`, else `~/.cache/cdc-pipeline/engines`. */
 export function cacheRoot(): string {
@@ -88,15 +89,6 @@ export function requireProgram(
 const DONE_MARKER = ".complete";
 const LOCK_STALE_MS = 2 * 60 * 60 * 1000;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Returns `dir` once it holds a complete build, running `build(stagingDir)` first if it does not. A lock file
  * beside it (with the builder's pid) makes other processes wait; a lock whose process is gone is taken over.
@@ -120,7 +112,7 @@ export async function buildOnce(
       const holder = Number(readFileSync(lock, "utf8"));
       if (
         !Number.isInteger(holder) ||
-        !isAlive(holder) ||
+        !isPidAlive(holder) ||
         Date.now() - (waitingSince ?? Date.now()) > LOCK_STALE_MS
       ) {
         rmSync(lock, { force: true });

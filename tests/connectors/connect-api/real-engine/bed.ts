@@ -23,7 +23,6 @@ import {
   startPulumiEngine,
   type ConnectWorker,
   type KafkaBroker,
-  type KafkaEngines,
   type PulumiEngine,
 } from "../../../../engines";
 import { planTopics } from "../../../../infra/kafka-topics";
@@ -36,7 +35,6 @@ export const CONNECT_GROUP = "cdc-connect";
 
 export interface TestBed {
   root: string;
-  engines: KafkaEngines;
   postgres: EmbeddedPostgres;
   db: pg.Client;
   broker: KafkaBroker;
@@ -75,7 +73,6 @@ export async function startTestBed(): Promise<TestBed> {
   };
   return {
     root,
-    engines,
     postgres,
     db,
     broker,
