@@ -1,7 +1,9 @@
 // The GitHub workflows: valid for GitHub's schema (action-validator, also run by `npm run lint`),
 // and wired as the delivery process says: tests before any Pulumi step, one edited preview
 // comment, review stacks named like the sweep expects, prod behind an approved environment.
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { load } from "js-yaml";
@@ -246,5 +248,101 @@ describe("sweep", () => {
       "pull-request": "${{ fromJSON(needs.select.outputs.pull-requests) }}",
     });
     expect(teardown.uses).toBe("./.github/workflows/review-stack-teardown.yml");
+  });
+});
+
+describe("the setup action's AWS session", () => {
+  interface Action {
+    inputs: Record<string, { default?: string; required?: boolean }>;
+    runs: { steps: Step[] };
+  }
+  const action = load(
+    readFileSync(join(ROOT, ".github", "actions", "setup-deploy", "action.yml"), "utf8"),
+  ) as Action;
+  const check = action.runs.steps.find((s) => s.id === "check")!;
+  const setups = files.flatMap((file) =>
+    Object.entries(workflow(file).jobs).flatMap(([job, j]) =>
+      (j.steps ?? [])
+        .filter((s) => s.uses === "./.github/actions/setup-deploy")
+        .map((s) => ({ where: `${file} ${job}`, with: s.with! })),
+    ),
+  );
+
+  /** The check step's script as a runner runs it: bash, its env, a GITHUB_OUTPUT file. */
+  function runCheck(env: Record<string, string>): { code: number; stdout: string; output: string } {
+    const dir = mkdtempSync(join(tmpdir(), "setup-deploy-"));
+    const output = join(dir, "output");
+    writeFileSync(output, "");
+    const result = spawnSync("bash", ["-e", "-c", check.run!], {
+      env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, ...env },
+      encoding: "utf8",
+    });
+    const written = readFileSync(output, "utf8");
+    rmSync(dir, { recursive: true });
+    return { code: result.status!, stdout: result.stdout, output: written };
+  }
+  const valid = {
+    ROLE: "arn:aws:iam::123456789012:role/deploy",
+    ROLE_VARIABLE: "AWS_ROLE_ARN",
+    REGION: "eu-west-1",
+  };
+
+  it("asks STS for the session the step checked, 3600 s (a new role's maximum) unless the variable says more", () => {
+    const sts = action.runs.steps.find((s) => s.uses === "aws-actions/configure-aws-credentials@v4")!;
+    expect(sts.with!["role-duration-seconds"]).toBe("${{ steps.check.outputs.duration }}");
+    expect(check.env).toEqual({
+      ROLE: "${{ inputs.aws-role-arn }}",
+      ROLE_VARIABLE: "${{ inputs.role-variable }}",
+      REGION: "${{ inputs.aws-region }}",
+      DURATION: "${{ inputs.role-duration-seconds }}",
+    });
+    expect(runCheck({ ...valid, DURATION: "" })).toEqual({ code: 0, stdout: "", output: "duration=3600\n" });
+    expect(runCheck({ ...valid, DURATION: "7200" })).toEqual({
+      code: 0,
+      stdout: "",
+      output: "duration=7200\n",
+    });
+  });
+
+  it.each(["899", "43201", "2h", "-1"])(
+    "refuses AWS_ROLE_DURATION_SECONDS=%s, naming the variable",
+    (value) => {
+      const result = runCheck({ ...valid, DURATION: value });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe(
+        `::error::AWS_ROLE_DURATION_SECONDS must be a number of seconds from 900 to 43200, at most the role's maximum session duration (got '${value}')\n`,
+      );
+      expect(result.output).toBe("");
+    },
+  );
+
+  it("names the variable the role comes from when it is not set", () => {
+    expect(runCheck({ ROLE: "", ROLE_VARIABLE: "AWS_PREVIEW_ROLE_ARN", REGION: "", DURATION: "" })).toEqual({
+      code: 1,
+      stdout:
+        "::error::set the repository (or environment) variables: AWS_PREVIEW_ROLE_ARN AWS_REGION (docs/delivery.md, 'Setting up')\n",
+      output: "",
+    });
+    expect(action.inputs["role-variable"]!.default).toBe("AWS_ROLE_ARN");
+  });
+
+  it("every job passes the session variable; the preview uses its own role and says so", () => {
+    expect(setups.map((s) => s.where).sort()).toEqual([
+      "deploy.yml dev",
+      "deploy.yml prod",
+      "pull-request.yml preview",
+      "pull-request.yml review-stack-up",
+      "review-stack-teardown.yml teardown",
+      "sweep-review-stacks.yml select",
+    ]);
+    for (const setup of setups) {
+      const preview = setup.where === "pull-request.yml preview";
+      expect(setup.with).toEqual({
+        "aws-role-arn": preview ? "${{ vars.AWS_PREVIEW_ROLE_ARN }}" : "${{ vars.AWS_ROLE_ARN }}",
+        ...(preview ? { "role-variable": "AWS_PREVIEW_ROLE_ARN" } : {}),
+        "aws-region": "${{ vars.AWS_REGION }}",
+        "role-duration-seconds": "${{ vars.AWS_ROLE_DURATION_SECONDS }}",
+      });
+    }
   });
 });
