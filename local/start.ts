@@ -3,7 +3,7 @@
  * Exit codes: 0 success, 1 the pipeline failed (the message says where), 2 bad options,
  * 130/143 stopped by SIGINT/SIGTERM.
  */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { runLocalPipeline } from "./pipeline";
@@ -39,7 +39,13 @@ function parseOptions(argv: string[]): z.output<typeof optionsSchema> {
     )
     .option("--fresh", "wipe the local directory (database, bucket, SCD2 output) first", false)
     .option("--local-dir <dir>", "where the database, bucket and SCD2 output live", join(REPO_ROOT, ".local"))
-    .parse(argv);
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (error) {
+    // Commander has printed its message; help exits 0, any usage error is a bad option.
+    process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
+  }
   const parsed = optionsSchema.safeParse(program.opts());
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);

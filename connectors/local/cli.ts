@@ -2,12 +2,13 @@
 /**
  * `cdc-connect-local --source <file.json> --sink <file.json> --bucket-root <dir>`: runs a Debezium
  * PostgreSQL source config and a Confluent S3 sink config without Kafka. SIGTERM/SIGINT flush what
- * is held and exit 0 (during start-up they exit 0 at once); a failure exits 1 with the reason.
+ * is held and exit 0 (during start-up they exit 0 at once); a failure exits 1 with the reason; a bad
+ * option exits 2 naming it.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { Command } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import pino from "pino";
 import type { ConnectorInput } from "./connector-input";
 import { startConnectorRuntime, type ConnectorRuntime } from "./runtime";
@@ -36,8 +37,18 @@ async function main(argv: string[]): Promise<void> {
       "--bucket-root <dir>",
       "directory standing in for S3 (objects under <dir>/<s3.bucket.name>/)",
     )
-    .option("--log-level <level>", "pino log level", "info")
-    .parse(argv);
+    .addOption(
+      new Option("--log-level <level>", "log level of the JSON log (off a terminal)")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+        .default("info"),
+    )
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (error) {
+    // Commander has printed its message; help exits 0, any usage error is a bad option.
+    process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
+  }
   const opts = program.opts() as { source: string; sink: string; bucketRoot: string; logLevel: string };
   const tty = process.stderr.isTTY === true;
   const logger = pino({ level: tty ? "warn" : opts.logLevel }, pino.destination(2));
