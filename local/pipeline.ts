@@ -73,10 +73,21 @@ export function localConnectorConfigs(connectionString: string): {
   };
 }
 
+/** Thrown between steps once `signal` has aborted: what was started is stopped, in order. */
+export class StoppedError extends Error {
+  constructor(step: string) {
+    super(`stopped by a signal ${step}`);
+    this.name = "StoppedError";
+  }
+}
+
 /** Runs the pipeline and prints the summary to stdout; rejects with a message naming what failed. */
 export async function runLocalPipeline(options: LocalPipelineOptions, reporter: Reporter): Promise<void> {
   const localDir = options.localDir;
   const cleanups: (() => Promise<unknown>)[] = [];
+  const checkpoint = (step: string): void => {
+    if (options.signal.aborted) throw new StoppedError(step);
+  };
   try {
     const release = claimLocalDir(localDir, options.fresh);
     cleanups.push(() => Promise.resolve(release()));
@@ -87,6 +98,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
       const server = await startEmbeddedPostgres({ dataDir: join(localDir, "pg") });
       cleanups.push(() => server.stop());
       connectionString = server.connectionString;
+      checkpoint("while PostgreSQL started");
     }
 
     let admin: pg.Client;
@@ -107,6 +119,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
     const password = randomBytes(16).toString("hex");
     process.env[PASSWORD_ENV] = password;
     await applySourceSetup(admin, { rolePassword: password });
+    checkpoint("while the source setup was applied");
 
     const workload = await Workload.open(connectionString, { seed: options.seed });
     cleanups.push(() => workload.close());
@@ -141,6 +154,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
       runtimeStopped = true;
     };
     cleanups.push(stopRuntime);
+    checkpoint("while the connector runtime started");
 
     reporter.step(
       `running the workload for ${options.durationMs / 1000} s at ${options.rate} transactions/s`,
@@ -151,7 +165,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
       signal: options.signal,
       onProgress: (done, stats) => reporter.workload(done, stats),
     });
-    if (options.signal.aborted) throw new Error("stopped by a signal during the workload");
+    checkpoint("during the workload");
     const stats = workload.stats();
     const made = (t: CapturedTable) =>
       stats.changes[t].inserts + stats.changes[t].updates + stats.changes[t].deletes;
@@ -160,6 +174,7 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
     reporter.step("waiting for the change files to land");
     await waitForRecords({
       flush: async () => {
+        checkpoint("while the change files landed");
         if (runtimeError)
           throw new Error(`the connector runtime failed: ${runtimeError.message}`, { cause: runtimeError });
         await runtime.flush();

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole data path on this machine, on a real PostgreSQL, without AWS.
  * Exit codes: 0 success, 1 the pipeline failed (the message says where), 2 bad options,
- * 130/143 stopped by SIGINT/SIGTERM.
+ * 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (what was started is stopped first).
  */
 import { Command, CommanderError } from "commander";
 import { join, resolve } from "node:path";
@@ -59,12 +59,17 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv);
   const controller = new AbortController();
   let exitCode = 0;
+  let stoppedBy = "";
   for (const [signal, code] of [
+    ["SIGHUP", 129],
     ["SIGINT", 130],
     ["SIGTERM", 143],
   ] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: while this listener is there, the embedded server's own exit hook leaves
+    // shutdown to npm start, which stops everything in order (capture flushed, then the server).
+    process.on(signal, () => {
       exitCode = code;
+      stoppedBy = signal;
       controller.abort();
     });
   }
@@ -84,10 +89,14 @@ async function main(): Promise<void> {
       reporter,
     );
   } catch (error) {
-    reporter.logger.error({ err: error }, "local pipeline failed");
-    process.stderr.write(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    exitCode = exitCode || 1;
+    if (stoppedBy === "") {
+      reporter.logger.error({ err: error }, "local pipeline failed");
+      process.stderr.write(`\nnpm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      exitCode = 1;
+    }
   }
+  // A signal ends the run whether a step noticed it or failed because of it (a connection closed).
+  if (stoppedBy !== "") process.stderr.write(`npm start: stopped by ${stoppedBy}\n`);
   process.exit(exitCode);
 }
 
