@@ -1,4 +1,4 @@
-// A small Kafka Connect REST client (cdc-contract.md §5). It is created inside each provider method, never
+// A small Kafka Connect REST client (data-contract.md §5). It is created inside each provider method, never
 // at module load: the provider is serialized into the Pulumi state, and a captured axios instance cannot be.
 import type { AxiosStatic } from "axios";
 import type * as https from "node:https";

@@ -1,5 +1,5 @@
 /**
- * numeric as Debezium maps it per decimal.handling.mode (cdc-contract.md §3): Decimal bytes with the column's
+ * numeric as Debezium maps it per decimal.handling.mode (data-contract.md §3): Decimal bytes with the column's
  * scale, VariableScaleDecimal without a typmod, FLOAT64 or STRING.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL types beyond cdc-contract.md §3 that Debezium 3.x maps (PostgresValueConverter):
+ * PostgreSQL types beyond data-contract.md §3 that Debezium 3.x maps (PostgresValueConverter):
  * money, bit/varbit, hstore, ltree, ranges, tsvector and point. Values arrive as PostgreSQL text
  * (session settings in catalog.ts, `lc_monetary` printing money as `$1,234.56`).
  */

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL column → Connect schema and value converter, as Debezium's PostgresValueConverter
- * maps them (cdc-contract.md §3). Values arrive as PostgreSQL text (pgoutput text mode, or a
+ * maps them (data-contract.md §3). Values arrive as PostgreSQL text (pgoutput text mode, or a
  * snapshot query read as text).
  */
 import { logicalSchema as logical, type ConnectSchema, type ConnectValue } from "./connect-schema";

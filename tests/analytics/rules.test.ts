@@ -80,7 +80,7 @@ const d = (lsn: number, ts: number, id: number, tx?: number): Change => ({
 });
 const r = (lsn: number, ts: number, row: Values): Change => ({ op: "r", lsn, ts: T(ts), row, tx: 1 });
 
-describe("SCD2 rules (cdc-contract.md §6)", () => {
+describe("SCD2 rules (data-contract.md §6)", () => {
   const cases: {
     name: string;
     files: { partition?: number; offset: number; changes: Change[] }[];

@@ -1,4 +1,4 @@
-// The emulator itself follows cdc-contract.md §5 and answers as Kafka Connect 4.3.1 does (checked against a real
+// The emulator itself follows data-contract.md §5 and answers as Kafka Connect 4.3.1 does (checked against a real
 // worker by emulator-vs-connect.test.ts), so the provider tests exercise real behaviour.
 import { describe, expect, it } from "vitest";
 import { ConnectEmulator } from "./connect-emulator";

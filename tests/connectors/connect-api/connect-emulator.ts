@@ -1,4 +1,4 @@
-// An in-process Kafka Connect REST API (cdc-contract.md §5) on a real socket, with the failures a manager
+// An in-process Kafka Connect REST API (data-contract.md §5) on a real socket, with the failures a manager
 // must survive: rebalance 409s, 5xx, slow answers, tasks that take time to start or fail with a trace,
 // and a config update that restarts the tasks asynchronously (the old tasks keep reporting their states,
 // and the task configs stay the old ones, until the restart). Every request is logged so tests can assert

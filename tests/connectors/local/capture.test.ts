@@ -1,5 +1,5 @@
 /**
- * cdc-contract.md §1-2 on a real PostgreSQL: SQL actions and the exact rows the bucket holds,
+ * data-contract.md §1-2 on a real PostgreSQL: SQL actions and the exact rows the bucket holds,
  * with LSNs, xids and commit times checked against a test_decoding slot (PostgreSQL's own account).
  */
 import { createHash } from "node:crypto";

@@ -2,7 +2,7 @@
  * The workload real Debezium and the local runtime are both run on (debezium-parity.test.ts, golden.test.ts,
  * json-converter.test.ts, tests/fixtures/debezium/regenerate.ts): the project's commerce tables plus the type
  * table of debezium-type-table.ts, rows that exist before capture (the snapshot), then SQL steps covering what
- * cdc-contract.md §1-3 describes. Every value is a constant, so two runs differ only in LSNs, txIds and times.
+ * data-contract.md §1-3 describes. Every value is a constant, so two runs differ only in LSNs, txIds and times.
  */
 import type pg from "pg";
 import { heartbeatActionQuery, PIPELINE_DEFAULTS } from "../../../connectors/config";

@@ -1,4 +1,4 @@
-/** cdc-contract.md §4: file rotation by flush.size, by wall clock, and on a schema change. */
+/** data-contract.md §4: file rotation by flush.size, by wall clock, and on a schema change. */
 import { basename } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { buildSinkConnector } from "../../../connectors/config";

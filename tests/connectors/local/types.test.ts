@@ -1,4 +1,4 @@
-/** cdc-contract.md §3: PostgreSQL types → Connect types → what the files hold, per converter mode. */
+/** data-contract.md §3: PostgreSQL types → Connect types → what the files hold, per converter mode. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
@@ -19,7 +19,7 @@ const VALUES = `1, 7, 9007199254740991, 1.5, 2.25, true, 1234.5, 3.14159, '2024-
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x0102ff', '{1,2,3}', '{"a","b c"}', '1 day 2 hours', '1 mon'`;
 
 /**
- * Types beyond cdc-contract.md §3, as Debezium 3.x maps them (PostgresValueConverter): one row
+ * Types beyond data-contract.md §3, as Debezium 3.x maps them (PostgresValueConverter): one row
  * taken by the snapshot, one streamed. `read` is the DuckDB expression the value is read back with.
  */
 interface SpecialCase {
