@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
 import { destroyStack, initStack, previewStack, sweepReviewStacks, upStack } from "./commands";
-import { RefusedPulumiInputError } from "./pulumi-target";
+import { UsageError } from "./errors";
 import { REVIEW_STACK_LABEL } from "./stack-names";
 
 /** JSON lines on stderr when it is not a terminal (CI logs), plain lines on a terminal. */
@@ -42,9 +42,14 @@ function program(setExit: (code: number) => void): Command {
   const projectDir = (): string => resolve(root.opts<{ cwd: string }>().cwd);
   root
     .command("init")
-    .description("write Pulumi.<stack>.yaml from a template and select the stack (created if missing)")
+    .description(
+      "create the stack if missing, with the secrets provider its backend needs, and select it; write Pulumi.<stack>.yaml from a template (pr-<n>) or keep the stack's own file (dev, prod)",
+    )
     .argument("<stack>", "stack name, e.g. pr-42")
-    .option("--template <file>", "template stack file (default for pr-<n>: Pulumi.pr.yaml)")
+    .option(
+      "--template <file>",
+      "template stack file (default for pr-<n>: Pulumi.pr.yaml; none: the stack's own Pulumi.<stack>.yaml)",
+    )
     .option(
       "--var <NAME=value>",
       "template variable (repeatable; the environment fills the rest)",
@@ -53,9 +58,10 @@ function program(setExit: (code: number) => void): Command {
     )
     .option("--force", "replace the config of an existing stack file that differs", false)
     .addOption(
-      new Option("--secrets-provider <url>", "secrets provider of a new stack").env(
-        "PULUMI_SECRETS_PROVIDER",
-      ),
+      new Option(
+        "--secrets-provider <url>",
+        "secrets provider of a new stack: awskms://… on an S3 backend (required there), passphrase on file://",
+      ).env("PULUMI_SECRETS_PROVIDER"),
     )
     .action(
       async (
@@ -140,7 +146,7 @@ async function main(): Promise<void> {
         if (error.code.startsWith("cdc-stack.")) process.stderr.write(`error: ${error.message}\n`);
         exitCode = 2;
       }
-    } else if (error instanceof RefusedPulumiInputError) {
+    } else if (error instanceof UsageError) {
       process.stderr.write(`error: ${error.message}\n`);
       exitCode = 2;
     } else {

@@ -8,9 +8,18 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { listOpenPullRequests, type GitHubOptions } from "./github";
-import { runPulumi } from "./pulumi-cli";
+import { CommandError, UsageError } from "./errors";
+import { pulumiOutput, runPulumi } from "./pulumi-cli";
 import { checkPassThroughArgs } from "./pulumi-target";
-import { isEphemeralStackFile, renderTemplate, stackFileConfig, stackFileText } from "./stack-file";
+import { secretsProviderArgs } from "./secrets-provider";
+import {
+  isEphemeralStackFile,
+  renderTemplate,
+  stackFileConfig,
+  stackFileSecrets,
+  stackFileText,
+  withSecretsSettings,
+} from "./stack-file";
 import {
   checkStackName,
   REVIEW_STACK_TEMPLATE,
@@ -20,10 +29,7 @@ import {
 } from "./stack-names";
 import { parseStackList, planSweep } from "./sweep";
 
-/** A failure the user can fix: the message says what and where; exits 1. */
-export class CommandError extends Error {
-  override name = "CommandError";
-}
+export { CommandError } from "./errors";
 
 const POLICY_PACK = "infra/policy";
 
@@ -35,52 +41,87 @@ function writeAtomically(path: string, text: string): void {
 
 export interface InitOptions {
   stack: string;
-  /** Defaults to Pulumi.pr.yaml for review stacks; required for any other stack. */
+  /**
+   * Defaults to Pulumi.pr.yaml for review stacks; without one, a stack whose file exists (dev, prod)
+   * is created from that file as it is.
+   */
   template?: string;
   /** Template variables; the environment fills the rest. */
   vars: Record<string, string>;
   /** Replace the config of an existing stack file that differs. */
   force: boolean;
-  /** Passed to `pulumi stack select --create` when the stack is new. */
+  /** Passed to `pulumi stack select --create` when the stack is new (required on a bucket backend). */
   secretsProvider?: string;
 }
 
-/** Renders the template into `Pulumi.<stack>.yaml` and selects the stack, creating it if missing. */
+/** The backend pulumi is logged in to (`PULUMI_BACKEND_URL`, the project's, or `pulumi login`'s). */
+async function backendUrl(root: string): Promise<string> {
+  const { code, stdout } = await pulumiOutput(["whoami", "--json"], root);
+  if (code !== 0)
+    throw new CommandError("`pulumi whoami` failed: log in to the state backend first (pulumi login)");
+  return (JSON.parse(stdout) as { url: string }).url;
+}
+
+/**
+ * Creates the stack if missing (with the secrets provider its backend needs) and writes its
+ * `Pulumi.<stack>.yaml`: rendered from a template (review stacks), or the stack's own committed
+ * file (dev, prod) kept as it is, plus the secrets settings pulumi wrote for a new stack.
+ */
 export async function initStack(root: string, options: InitOptions, env: NodeJS.ProcessEnv): Promise<number> {
   const stack = checkStackName(options.stack);
   const pullRequest = reviewStackPullRequest(stack);
   const template = options.template ?? (pullRequest !== undefined ? REVIEW_STACK_TEMPLATE : undefined);
-  if (!template) {
-    throw new CommandError(
-      `--template is required for ${stack} (only review stacks pr-<n> default to ${REVIEW_STACK_TEMPLATE})`,
-    );
-  }
-  const templatePath = join(root, template);
-  if (!existsSync(templatePath)) throw new CommandError(`template ${template} not found in ${root}`);
-  const builtIns: Record<string, string> = { STACK: shortStackName(stack) };
-  if (pullRequest !== undefined) builtIns.PR_NUMBER = String(pullRequest);
-  const config = renderTemplate(readFileSync(templatePath, "utf8"), template, {
-    ...env,
-    ...options.vars,
-    ...builtIns,
-  });
-
   const file = stackFileName(stack);
   const path = join(root, file);
-  if (existsSync(path) && !options.force) {
-    const current = stackFileConfig(readFileSync(path, "utf8"), file);
-    if (current !== undefined && !isDeepStrictEqual(current, config)) {
-      throw new CommandError(
-        `${file} exists with other settings than ${template} gives: --force replaces its config (its secrets settings are kept)`,
+  const own = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  let config: Record<string, unknown> | undefined;
+  if (template) {
+    const templatePath = join(root, template);
+    if (!existsSync(templatePath)) throw new UsageError(`--template ${template}: not found in ${root}`);
+    const builtIns: Record<string, string> = { STACK: shortStackName(stack) };
+    if (pullRequest !== undefined) builtIns.PR_NUMBER = String(pullRequest);
+    config = renderTemplate(readFileSync(templatePath, "utf8"), template, {
+      ...env,
+      ...options.vars,
+      ...builtIns,
+    });
+    if (own !== undefined && !options.force) {
+      const current = stackFileConfig(own, file);
+      if (current !== undefined && !isDeepStrictEqual(current, config)) {
+        throw new CommandError(
+          `${file} exists with other settings than ${template} gives: --force replaces its config (its secrets settings are kept)`,
+        );
+      }
+    }
+  } else {
+    if (own === undefined) {
+      throw new UsageError(
+        `${file} not found: --template <file> is required for ${stack} (review stacks pr-<n> default to ${REVIEW_STACK_TEMPLATE}, other stacks use their own ${file})`,
       );
     }
+    if (Object.keys(options.vars).length > 0 || options.force) {
+      throw new UsageError(`--var and --force apply to a template; ${stack} is created from its own ${file}`);
+    }
+    if (stackFileConfig(own, file) === undefined) throw new CommandError(`${file} has no config`);
   }
-  const secretsArgs = options.secretsProvider ? ["--secrets-provider", options.secretsProvider] : [];
+  const secretsArgs = secretsProviderArgs(
+    stack,
+    await backendUrl(root),
+    options.secretsProvider,
+    own === undefined ? {} : stackFileSecrets(own, file),
+  );
   const code = await runPulumi(["stack", "select", "--create", stack, ...secretsArgs], root);
   if (code !== 0) return code;
   // After the select: a new stack's file may now hold its encryption salt or key, which must stay.
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
-  writeAtomically(path, stackFileText(config, template, existing));
+  const written = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  if (config) {
+    writeAtomically(path, stackFileText(config, template!, written));
+  } else {
+    writeAtomically(
+      path,
+      withSecretsSettings(own!, written === undefined ? {} : stackFileSecrets(written, file)),
+    );
+  }
   return 0;
 }
 

@@ -20,3 +20,19 @@ export function runPulumi(args: string[], cwd: string): Promise<number> {
     child.once("exit", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : 143)));
   });
 }
+
+/** Runs pulumi for its output (stderr still goes to the terminal); a failure is pulumi's message and exit code. */
+export function pulumiOutput(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
+  checkPulumiEnvironment(process.env);
+  return new Promise((resolve, reject) => {
+    const child = spawn("pulumi", args, { cwd, stdio: ["inherit", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "ENOENT" ? new PulumiNotFoundError() : error),
+    );
+    child.once("close", (code, signal) =>
+      resolve({ code: code ?? (signal === "SIGINT" ? 130 : 143), stdout }),
+    );
+  });
+}

@@ -4,6 +4,7 @@
  * variable that makes pulumi act on another stack, project or config file would bypass that check
  * (pulumi takes the last `--stack`). Such input is refused before anything runs.
  */
+import { UsageError } from "./errors";
 
 /** Flags of `pulumi preview | up | destroy` (v3.248) that change what the command acts on. */
 const TARGET_FLAGS: ReadonlyMap<string, string> = new Map([
@@ -19,7 +20,7 @@ const TARGET_SHORTHANDS: ReadonlyMap<string, string> = new Map([
 const SHORTHANDS_WITH_VALUE = new Set(["C", "c", "m", "p", "s", "t", "v", "x"]);
 
 /** Input that would point pulumi elsewhere than the named stack: a bad option, exits 2. */
-export class RefusedPulumiInputError extends Error {
+export class RefusedPulumiInputError extends UsageError {
   override name = "RefusedPulumiInputError";
 }
 

@@ -3,6 +3,7 @@
  * delivery commands act on. Pure: the callers read and write the files.
  */
 import { dump, load } from "js-yaml";
+import { settingsSchema } from "../infra/config-schema";
 
 /** Keys Pulumi writes into a stack file to find the stack's secrets: bound to its state, kept as they are. */
 const SECRETS_KEYS = ["secretsprovider", "encryptedkey", "encryptionsalt"] as const;
@@ -72,7 +73,9 @@ function substitute(
   if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, vars, problems));
   if (isMap(value)) {
     if ("secure" in value) {
-      problems.push(`${path}: a template carries no secrets; set them with \`pulumi config set --secret\``);
+      problems.push(
+        `${path}: the stack takes no secret config values (its passwords are generated and kept in Secrets Manager)`,
+      );
       return value;
     }
     return Object.fromEntries(
@@ -133,8 +136,38 @@ export function stackFileConfig(text: string, source: string): Record<string, un
   return config;
 }
 
-/** Whether a stack file marks its stack ephemeral (`cdc-pipeline:ephemeral: true`). */
+/**
+ * Whether a stack file marks its stack ephemeral, read by the program's own parser of the key
+ * (`true`, `yes`, `1`, `on`, … as the stack config accepts), so `destroy` never disagrees with `up`.
+ */
 export function isEphemeralStackFile(text: string, source: string): boolean {
   const value = stackFileConfig(text, source)?.["cdc-pipeline:ephemeral"];
-  return value === true || value === "true";
+  if (value === undefined || value === null) return false;
+  // Pulumi hands the program every scalar as its text (a YAML `true` arrives as "true").
+  const parsed = settingsSchema.shape.ephemeral.safeParse(typeof value === "object" ? value : String(value));
+  if (!parsed.success) {
+    throw new StackFileError(source, [
+      `config.cdc-pipeline:ephemeral: ${parsed.error.issues[0]!.message} (got ${JSON.stringify(value)})`,
+    ]);
+  }
+  return parsed.data === true;
+}
+
+/** The secrets settings of a stack file (`secretsprovider`, `encryptedkey`, `encryptionsalt`). */
+export function stackFileSecrets(text: string, source: string): Record<string, unknown> {
+  const doc = parse(text, source);
+  return Object.fromEntries(SECRETS_KEYS.filter((k) => k in doc).map((k) => [k, doc[k]]));
+}
+
+/**
+ * A hand-written stack file (dev, prod) with the secrets settings pulumi wrote for its new stack:
+ * `text` unchanged otherwise (pulumi's own rewrite drops the comments), the settings before `config:`.
+ */
+export function withSecretsSettings(text: string, secrets: Record<string, unknown>): string {
+  if (Object.keys(secrets).length === 0) return text;
+  const kept = text.replace(new RegExp(`^(${SECRETS_KEYS.join("|")}):.*\\n`, "gm"), "");
+  const block = dump(secrets, { lineWidth: -1 });
+  const config = /^config:/m.exec(kept);
+  if (!config) return `${kept}${kept === "" || kept.endsWith("\n") ? "" : "\n"}${block}`;
+  return kept.slice(0, config.index) + block + kept.slice(config.index);
 }

@@ -3,6 +3,8 @@
  * request that owns it. The workflows and the sweep recognise review stacks by this name alone.
  */
 
+import { UsageError } from "./errors";
+
 /** A Pulumi stack name, optionally qualified (`org/stack`, `org/project/stack`). */
 const STACK_NAME = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/){0,2}[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const REVIEW_STACK = /^pr-([1-9][0-9]*)$/;
@@ -14,7 +16,7 @@ export const REVIEW_STACK_LABEL = "review-stack";
 /** Throws a message naming the problem when `name` is not a usable stack name. */
 export function checkStackName(name: string): string {
   if (!STACK_NAME.test(name)) {
-    throw new Error(
+    throw new UsageError(
       `stack name ${JSON.stringify(name)} is not valid: start with a letter or digit, then letters, digits, "-", "_" or "."; optionally prefixed by "org/"`,
     );
   }

@@ -14,9 +14,15 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { settingsSchema } from "../../infra/config-schema";
 import { REVIEW_ENV, runCli, type CliResult } from "./run-cli";
 
 const ROOT = join(__dirname, "..", "..");
+
+const LOCAL = "file:///var/pulumi-state";
+const S3 = "s3://acme-pulumi-state?region=eu-west-1";
+const WHOAMI = ["whoami", "--json"];
+const KMS = "awskms://alias/pulumi-review?region=eu-west-1";
 
 let project: string;
 let bin: string;
@@ -46,7 +52,7 @@ function run(
   env: Record<string, string> = {},
   path = `${bin}:${process.env.PATH}`,
 ): Promise<CliResult> {
-  return runCli(args, project, { PATH: path, FAKE_PULUMI_LOG: log, ...env });
+  return runCli(args, project, { PATH: path, FAKE_PULUMI_LOG: log, FAKE_PULUMI_BACKEND: LOCAL, ...env });
 }
 
 function calls(): { args: string[]; cwd: string }[] {
@@ -71,8 +77,8 @@ describe("preview and up", () => {
     [["deploy", "dev"], 2, "error: unknown command 'deploy'\n(Did you mean destroy?)\n"],
     [
       ["preview", "bad name"],
-      1,
-      'cdc-stack: stack name "bad name" is not valid: start with a letter or digit, then letters, digits, "-", "_" or "."; optionally prefixed by "org/"\n',
+      2,
+      'error: stack name "bad name" is not valid: start with a letter or digit, then letters, digits, "-", "_" or "."; optionally prefixed by "org/"\n',
     ],
   ])("reject bad arguments %j before running pulumi", async (args, code, stderr) => {
     const result = await run(args);
@@ -84,14 +90,55 @@ describe("preview and up", () => {
 
 describe("stack:init", () => {
   it("passes the secrets provider to pulumi stack select --create", async () => {
-    const env = { ...REVIEW_ENV, PULUMI_SECRETS_PROVIDER: "awskms://alias/pulumi-review" };
+    const env = { ...REVIEW_ENV, PULUMI_SECRETS_PROVIDER: KMS, FAKE_PULUMI_BACKEND: S3 };
     expect(await run(["init", "pr-7"], env)).toEqual({ code: 0, stdout: "", stderr: "" });
     expect(calls()).toEqual([
-      {
-        args: ["stack", "select", "--create", "pr-7", "--secrets-provider", "awskms://alias/pulumi-review"],
-        cwd: project,
-      },
+      { args: WHOAMI, cwd: project },
+      { args: ["stack", "select", "--create", "pr-7", "--secrets-provider", KMS], cwd: project },
     ]);
+  });
+
+  it("creates dev and prod from their own files, with the KMS key on an S3 backend", async () => {
+    for (const stack of ["dev", "prod"]) {
+      const before = readFileSync(join(project, `Pulumi.${stack}.yaml`), "utf8");
+      expect(await run(["init", stack, "--secrets-provider", KMS], { FAKE_PULUMI_BACKEND: S3 })).toEqual({
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+      expect(readFileSync(join(project, `Pulumi.${stack}.yaml`), "utf8")).toBe(before);
+    }
+    expect(calls().map((c) => c.args)).toEqual([
+      WHOAMI,
+      ["stack", "select", "--create", "dev", "--secrets-provider", KMS],
+      WHOAMI,
+      ["stack", "select", "--create", "prod", "--secrets-provider", KMS],
+    ]);
+  });
+
+  const bucketNeedsKms =
+    "the backend s3://acme-pulumi-state?region=eu-west-1 is a bucket: create dev with a KMS key, --secrets-provider awskms://alias/<alias>?region=<region> (or PULUMI_SECRETS_PROVIDER); the passphrase provider is for a local file:// backend\n";
+  it.each([
+    [[], `error: ${bucketNeedsKms}`],
+    [["--secrets-provider", "passphrase"], `error: --secrets-provider passphrase: ${bucketNeedsKms}`],
+  ])("refuses %j for a new stack on an S3 backend (exit 2), creating nothing", async (extra, stderr) => {
+    const result = await run(["init", "dev", ...extra], { FAKE_PULUMI_BACKEND: S3 });
+    expect(result).toEqual({ code: 2, stdout: "", stderr });
+    expect(calls().map((c) => c.args)).toEqual([WHOAMI]);
+  });
+
+  it("refuses a stack file with a passphrase salt on an S3 backend, naming the command that moves it to KMS", async () => {
+    const file = join(project, "Pulumi.dev.yaml");
+    writeFileSync(file, `encryptionsalt: v1:abc:v1:def:ghi\n${readFileSync(file, "utf8")}`);
+    const before = readFileSync(file, "utf8");
+    const result = await run(["init", "dev", "--secrets-provider", KMS], { FAKE_PULUMI_BACKEND: S3 });
+    expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "cdc-stack: Pulumi.dev.yaml holds a passphrase salt, but the backend s3://acme-pulumi-state?region=eu-west-1 is a bucket, where stacks use a KMS key (CI has no passphrase): move the stack to KMS with `pulumi stack change-secrets-provider --stack dev awskms://alias/<alias>?region=<region>`\n",
+    });
+    expect(readFileSync(file, "utf8")).toBe(before);
   });
 
   it("refuses to replace a stack file with other settings without --force, and changes nothing", async () => {
@@ -103,7 +150,7 @@ describe("stack:init", () => {
       "cdc-stack: Pulumi.pr-7.yaml exists with other settings than Pulumi.pr.yaml gives: --force replaces its config (its secrets settings are kept)\n",
     );
     expect(readFileSync(join(project, "Pulumi.pr-7.yaml"), "utf8")).toBe(before);
-    expect(calls()).toHaveLength(1);
+    expect(calls()).toHaveLength(2);
   });
 
   it("names the missing variables and writes nothing", async () => {
@@ -125,13 +172,28 @@ describe("stack:init", () => {
   it.each([
     [
       ["init", "staging"],
-      1,
-      "cdc-stack: --template is required for staging (only review stacks pr-<n> default to Pulumi.pr.yaml)\n",
+      2,
+      "error: Pulumi.staging.yaml not found: --template <file> is required for staging (review stacks pr-<n> default to Pulumi.pr.yaml, other stacks use their own Pulumi.staging.yaml)\n",
     ],
     [
       ["init", "staging", "--template", "Pulumi.staging.yaml"],
-      1,
-      `cdc-stack: template Pulumi.staging.yaml not found in PROJECT\n`,
+      2,
+      `error: --template Pulumi.staging.yaml: not found in PROJECT\n`,
+    ],
+    [
+      ["init", "dev", "--var", "AWS_REGION=us-east-1"],
+      2,
+      "error: --var and --force apply to a template; dev is created from its own Pulumi.dev.yaml\n",
+    ],
+    [
+      ["init", "bad/name/x/y"],
+      2,
+      'error: stack name "bad/name/x/y" is not valid: start with a letter or digit, then letters, digits, "-", "_" or "."; optionally prefixed by "org/"\n',
+    ],
+    [
+      ["init", "pr-1", "--secrets-provider", "vault"],
+      2,
+      "error: --secrets-provider vault: expected passphrase, default or a KMS URL such as awskms://alias/<alias>?region=<region>\n",
     ],
     [
       ["init", "pr-1", "--var", "lower=1"],
@@ -142,11 +204,33 @@ describe("stack:init", () => {
     const result = await run(args, REVIEW_ENV);
     expect(result.code).toBe(code);
     expect(result.stderr).toBe(stderr.replace("PROJECT", project));
-    expect(calls()).toEqual([]);
+    expect(calls().filter((c) => c.args[0] !== "whoami")).toEqual([]);
   });
 });
 
 describe("destroy", () => {
+  // One parser: destroy reads cdc-pipeline:ephemeral exactly as the program's config schema does.
+  it.each(["true", "yes", "on", "1", "TRUE", "maybe"])(
+    "reads ephemeral: %s as the program does: destroys what the program calls ephemeral, else names the value",
+    async (value) => {
+      writeFileSync(join(project, "Pulumi.pr-8.yaml"), `config:\n  cdc-pipeline:ephemeral: "${value}"\n`);
+      const result = await run(["destroy", "pr-8", "--yes"]);
+      const parsed = settingsSchema.shape.ephemeral.safeParse(value);
+      if (parsed.success) {
+        expect(parsed.data).toBe(true);
+        expect(result).toEqual({ code: 0, stdout: "", stderr: "" });
+        expect(calls().map((c) => c.args)).toEqual([["destroy", "--stack", "pr-8", "--yes"]]);
+      } else {
+        expect(result).toEqual({
+          code: 1,
+          stdout: "",
+          stderr: `cdc-stack: Pulumi.pr-8.yaml:\n  config.cdc-pipeline:ephemeral: ${parsed.error.issues[0]!.message} (got "${value}")\n`,
+        });
+        expect(calls()).toEqual([]);
+      }
+    },
+  );
+
   it("refuses a stack without a stack file, pointing at stack:init", async () => {
     const result = await run(["destroy", "pr-8"]);
     expect(result.code).toBe(1);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startGitHubEmulator } from "./github-emulator";
+import { stackFileConfig } from "../../delivery/stack-file";
 import type { RealPulumiProject } from "./real-pulumi";
 import { expectSucceeds, SLOW, useRealProject } from "./real-project";
 import { REVIEW_ENV, runCli } from "./run-cli";
@@ -72,6 +73,54 @@ describe("stack:init", () => {
 
       await expectSucceeds(cli(["init", "pr-5"], REVIEW_ENV));
       expect(Object.keys(stackFile(project(), "pr-5"))).toEqual(["encryptionsalt", "config"]);
+    },
+    SLOW,
+  );
+});
+
+describe("stack:init of the long-lived stacks", () => {
+  const { project, cli } = useRealProject();
+
+  it(
+    "creates dev and prod from their own committed files, adding only the salt the passphrase provider wrote",
+    async () => {
+      for (const stack of ["dev", "prod"]) {
+        const path = join(project().dir, `Pulumi.${stack}.yaml`);
+        const committed = readFileSync(path, "utf8");
+        expect(await cli(["init", stack])).toEqual({
+          code: 0,
+          stdout: "",
+          stderr: `Created stack '${stack}'\n`,
+        });
+        const text = readFileSync(path, "utf8");
+        const salt = /^encryptionsalt: (v1:\S+)\n/m.exec(text)![1]!;
+        expect(text.replace(`encryptionsalt: ${salt}\n`, "")).toBe(committed);
+        // pulumi reads the file as the stack's config, and its secrets with the salt kept.
+        const config = await project().pulumi(["config", "--json", "--stack", stack]);
+        const values = JSON.parse(config.stdout) as Record<string, { value: string }>;
+        for (const [key, value] of Object.entries(stackFileConfig(committed, stack)!)) {
+          const seen = values[key]?.value;
+          expect([key, typeof value === "string" ? seen : JSON.parse(seen ?? "null")]).toEqual([key, value]);
+        }
+        const set = await project().pulumi([
+          "config",
+          "set",
+          "--secret",
+          "probe:value",
+          "s3cr3t",
+          "--stack",
+          stack,
+        ]);
+        expect(set.code).toBe(0);
+        const get = await project().pulumi(["config", "get", "probe:value", "--stack", stack]);
+        expect(get.stdout).toBe("s3cr3t\n");
+        await project().pulumi(["config", "rm", "probe:value", "--stack", stack]);
+        // A second run changes nothing.
+        const before = readFileSync(path, "utf8");
+        expect(await cli(["init", stack])).toEqual({ code: 0, stdout: "", stderr: "" });
+        expect(readFileSync(path, "utf8")).toBe(before);
+      }
+      expect((await project().stackList()).stacks.map((s) => s.name).sort()).toEqual(["dev", "prod"]);
     },
     SLOW,
   );

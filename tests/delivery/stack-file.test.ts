@@ -4,8 +4,11 @@ import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import {
   isEphemeralStackFile,
+  stackFileSecrets,
+  withSecretsSettings,
   renderTemplate,
   StackFileError,
+  stackFileConfig,
   stackFileText,
 } from "../../delivery/stack-file";
 
@@ -90,7 +93,9 @@ describe("renderTemplate", () => {
       "a secret",
       "config:\n  a:b:\n    secure: AAAB",
       {},
-      ["config.a:b: a template carries no secrets; set them with `pulumi config set --secret`"],
+      [
+        "config.a:b: the stack takes no secret config values (its passwords are generated and kept in Secrets Manager)",
+      ],
     ],
     [
       "a key without namespace",
@@ -222,5 +227,38 @@ describe("isEphemeralStackFile", () => {
     expect(() => isEphemeralStackFile("config: [1]\n", "Pulumi.x.yaml")).toThrow(
       "Pulumi.x.yaml:\n  config: must be a mapping of config keys to values",
     );
+  });
+});
+
+describe("withSecretsSettings", () => {
+  const own = "# dev: long-lived\nconfig:\n  aws:region: eu-west-1 # the region\n";
+  it.each([
+    ["nothing new", own, {}, own],
+    [
+      "a passphrase salt, before config, comments kept",
+      own,
+      { encryptionsalt: "v1:abc:v1:def:ghi" },
+      "# dev: long-lived\nencryptionsalt: v1:abc:v1:def:ghi\nconfig:\n  aws:region: eu-west-1 # the region\n",
+    ],
+    [
+      "a KMS key replacing a stale salt",
+      `encryptionsalt: v1:old\n${own}`,
+      { secretsprovider: "awskms://alias/pulumi?region=eu-west-1", encryptedkey: "AQICAHh" },
+      "# dev: long-lived\nsecretsprovider: awskms://alias/pulumi?region=eu-west-1\nencryptedkey: AQICAHh\nconfig:\n  aws:region: eu-west-1 # the region\n",
+    ],
+    ["a file without config", "# empty", { encryptionsalt: "v1:x" }, "# empty\nencryptionsalt: v1:x\n"],
+  ])("%s", (_what, text, secrets, expected) => {
+    const result = withSecretsSettings(text, secrets);
+    expect(result).toBe(expected);
+    expect(stackFileSecrets(result, "f")).toEqual(secrets);
+  });
+
+  it("keeps the committed dev and prod files byte for byte apart from the settings", () => {
+    for (const stack of ["dev", "prod"]) {
+      const text = readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+      const salted = withSecretsSettings(text, { encryptionsalt: "v1:s" });
+      expect(salted.replace("encryptionsalt: v1:s\n", "")).toBe(text);
+      expect(stackFileConfig(salted, stack)).toEqual(stackFileConfig(text, stack));
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { UsageError } from "../../delivery/errors";
 import { describe, expect, it } from "vitest";
 import {
   checkStackName,
@@ -35,6 +36,7 @@ describe("stack names", () => {
   });
 
   it.each(["", "bad name", "a/b/c/d", "dev;rm", "../dev"])("rejects the stack name %j", (name) => {
+    expect(() => checkStackName(name)).toThrow(UsageError); // a bad argument: exit 2
     expect(() => checkStackName(name)).toThrow(
       `stack name ${JSON.stringify(name)} is not valid: start with a letter or digit, then letters, digits, "-", "_" or "."; optionally prefixed by "org/"`,
     );

@@ -346,3 +346,29 @@ describe("the setup action's AWS session", () => {
     }
   });
 });
+
+describe("state backend and secrets", () => {
+  it.each(files.filter((f) => f !== "test.yml"))(
+    "%s logs in with the token or backend URL only: no passphrase (stacks on a bucket use a KMS key)",
+    (file) => {
+      const env = (load(text(file)) as { env: Record<string, string> }).env;
+      expect(Object.keys(env).filter((k) => k.startsWith("PULUMI_"))).toEqual([
+        "PULUMI_ACCESS_TOKEN",
+        "PULUMI_BACKEND_URL",
+      ]);
+      expect(text(file)).not.toContain("PASSPHRASE");
+    },
+  );
+
+  it("every stack:init step gets the secrets provider a new stack needs", () => {
+    const inits = files.flatMap((file) =>
+      Object.values(workflow(file).jobs).flatMap((job) =>
+        (job.steps ?? []).filter((s) => s.run?.includes("npm run stack:init")),
+      ),
+    );
+    expect(inits).toHaveLength(2);
+    for (const step of inits) {
+      expect(step.env!.PULUMI_SECRETS_PROVIDER).toBe("${{ vars.PULUMI_SECRETS_PROVIDER }}");
+    }
+  });
+});
