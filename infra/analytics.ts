@@ -43,6 +43,11 @@ export interface AnalyticsArgs {
   cpu?: number;
   /** Fargate memory (MiB), valid for `cpu`. Defaults to 4096. */
   memory?: number;
+  /**
+   * The task's local disk (GiB, 21-200): the job stages every file it reads there, and Fargate's
+   * default of 20 GiB runs out on a large first run. Defaults to 50.
+   */
+  ephemeralStorageGiB?: number;
   /** Ephemeral stack (repository force-delete). Defaults to false. */
   ephemeral?: boolean;
   /** Log group retention and tags. */
@@ -125,6 +130,9 @@ export class Analytics extends pulumi.ComponentResource {
   readonly taskDefinitionArn: pulumi.Output<string>;
   readonly taskFamily: string;
   readonly scheduleName: pulumi.Output<string>;
+  /** Runs the scheduler could not start, with its error (the queue's `NumberOfMessagesSent` alarms). */
+  readonly deadLetterQueueName: pulumi.Output<string>;
+  readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly logGroupName: pulumi.Output<string>;
   /** The command the schedule runs (for re-running by hand). */
   readonly command: pulumi.Output<string[]>;
@@ -170,6 +178,7 @@ export class Analytics extends pulumi.ComponentResource {
         family: this.taskFamily,
         cpu: args.cpu ?? 1024,
         memory,
+        ephemeralStorageGiB: args.ephemeralStorageGiB ?? 50,
         executionRoleArn: executionRole.arn,
         taskRoleArn: role.arn,
         container: {
@@ -186,6 +195,15 @@ export class Analytics extends pulumi.ComponentResource {
     );
     this.taskDefinitionArn = taskDefinition.arn;
 
+    // Where the scheduler puts a run it could not start (RunTask refused, role or network problems),
+    // with the error as message attributes; kept 14 days for whoever answers the alarm.
+    const deadLetters = new aws.sqs.Queue(
+      `${name}-undelivered`,
+      { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags },
+      { parent: this },
+    );
+    this.deadLetterQueueName = deadLetters.name;
+    this.deadLetterQueueUrl = deadLetters.url;
     const schedulerRole = new aws.iam.Role(
       `${name}-scheduler`,
       {
@@ -218,6 +236,7 @@ export class Analytics extends pulumi.ComponentResource {
             Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
           },
           { Sid: "PassTaskRoles", Action: ["iam:PassRole"], Resource: [role.arn, executionRole.arn] },
+          { Sid: "DeadLetters", Action: ["sqs:SendMessage"], Resource: [deadLetters.arn] },
         ]),
       },
       { parent: this },
@@ -247,11 +266,16 @@ export class Analytics extends pulumi.ComponentResource {
           },
           // A missed run is covered by the next one: the job always processes every new file.
           retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
+          deadLetterConfig: { arn: deadLetters.arn },
         },
       },
       { parent: this },
     );
     this.scheduleName = schedule.name;
-    this.registerOutputs({ taskDefinitionArn: this.taskDefinitionArn, scheduleName: this.scheduleName });
+    this.registerOutputs({
+      taskDefinitionArn: this.taskDefinitionArn,
+      scheduleName: this.scheduleName,
+      deadLetterQueueUrl: this.deadLetterQueueUrl,
+    });
   }
 }

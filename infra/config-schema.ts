@@ -1,6 +1,7 @@
 // The zod schema of the stack config keys. Values arrive as strings (Pulumi stores structured
 // values as JSON text), so each key parses its string and states the rule it enforces.
 import { z } from "zod";
+import { MAX_GAP_MINUTES, scheduleGapMinutes } from "./schedule-interval";
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -10,7 +11,14 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
-const flag = z.stringbool({ error: "must be true or false" });
+// Exactly `true` or `false`, as Pulumi's own `config.getBoolean` and the delivery scripts read them:
+// a `yes` that one reader takes for true and another for a string would mean two things.
+const flag = z.stringbool({
+  truthy: ["true"],
+  falsy: ["false"],
+  case: "sensitive",
+  error: "must be true or false",
+});
 
 const jsonOf = <T extends z.ZodType>(schema: T) =>
   z
@@ -29,7 +37,34 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
 const text = (pattern: RegExp, message: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? "required" : message) }).regex(pattern, message);
 
-const ipv4Cidr = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
+/** The stack splits its VPC's CIDR into 2^SUBNET_NEW_BITS equal blocks and uses the first as subnets. */
+export const SUBNET_NEW_BITS = 4;
+/** AWS accepts VPC and subnet blocks from /16 to /28. */
+const AWS_BLOCK_PREFIX = { largest: 16, smallest: 28 };
+const VPC_CIDR_RULE = `must be an IPv4 CIDR block from /${AWS_BLOCK_PREFIX.largest} to /${AWS_BLOCK_PREFIX.smallest - SUBNET_NEW_BITS} (its subnets are ${SUBNET_NEW_BITS} bits smaller and AWS's smallest subnet is a /${AWS_BLOCK_PREFIX.smallest}), e.g. 10.42.0.0/16`;
+
+/** Why `cidr` cannot be the stack's VPC block, or undefined when it can. */
+export function vpcCidrProblem(cidr: string): string | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = match ? match.slice(1, 5).map(Number) : [];
+  const prefix = Number(match?.[5]);
+  if (
+    !match ||
+    octets.some((o) => o > 255) ||
+    prefix < AWS_BLOCK_PREFIX.largest ||
+    prefix > AWS_BLOCK_PREFIX.smallest - SUBNET_NEW_BITS
+  ) {
+    return VPC_CIDR_RULE;
+  }
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  if (address % size !== 0) {
+    const base = address - (address % size);
+    const start = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
+    return `must start at its block's first address (${start}/${prefix}): AWS rejects host bits`;
+  }
+  return undefined;
+}
 const awsId = (prefix: string) => text(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be a ${prefix}-… id`);
 const arn = (service: string, label: string) =>
   text(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be ${label} ARN (arn:aws:${service}:…)`);
@@ -103,7 +138,10 @@ const fields = {
     message: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
   }),
   // network
-  vpcCidr: z.string().regex(ipv4Cidr, "must be an IPv4 CIDR block between /16 and /28, e.g. 10.42.0.0/16"),
+  vpcCidr: z.string().superRefine((cidr, ctx) => {
+    const problem = vpcCidrProblem(cidr);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: cidr });
+  }),
   availabilityZoneCount: wholeNumber(2, 3),
   existingVpcId: awsId("vpc"),
   existingPrivateSubnetIds: jsonOf(
@@ -136,9 +174,14 @@ const fields = {
     ),
   ),
   // database
+  // The major version only: RDS applies minor versions itself (autoMinorVersionUpgrade), so a pinned
+  // minor would make the next `up` after an upgrade try to go back (docs/deploy.md).
   postgresVersion: z
     .string()
-    .regex(/^(1[4-9]|[2-9]\d)(\.\d+)?$/, "must be an RDS PostgreSQL version 14 or later, e.g. 17.4"),
+    .regex(
+      /^(1[4-9]|[2-9]\d)$/,
+      "must be an RDS PostgreSQL major version, 14 or later, e.g. 17 (RDS applies minor versions itself)",
+    ),
   rdsInstanceClass: z
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must look like db.<family>.<size>, e.g. db.t4g.medium"),
@@ -226,12 +269,27 @@ const fields = {
     .regex(
       /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
       "must be an EventBridge Scheduler expression: rate(<n> <unit>) or cron(<6 fields>)",
+    )
+    // The no-successful-run alarm watches two gaps between runs: they must be regular and short enough.
+    .pipe(
+      z.string().superRefine((expression, ctx) => {
+        const gap = scheduleGapMinutes(expression);
+        const problem =
+          "problem" in gap
+            ? `must run at regular gaps the no-successful-run alarm can watch: this one ${gap.problem}`
+            : gap.minutes > MAX_GAP_MINUTES
+              ? `must run at least every ${MAX_GAP_MINUTES / 60} hours (the no-successful-run alarm watches two gaps, CloudWatch at most 7 days)`
+              : undefined;
+        if (problem) ctx.addIssue({ code: "custom", message: problem, input: expression });
+      }),
     ),
   analyticsScheduleTimezone: z
     .string()
     .regex(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, "must be an IANA time zone, e.g. UTC"),
   analyticsCpu: fargateCpu,
   analyticsMemory: wholeNumber(512, 122880),
+  // The SCD2 task's local disk (it stages the change files it reads there): Fargate sizes 21-200 GiB.
+  scd2EphemeralStorageGiB: wholeNumber(21, 200),
   // alarms
   alarmEmails: jsonOf(z.array(z.email("must be an e-mail address"), "must be a list of e-mail addresses")),
   slotLagAlarmBytes: wholeNumber(1048576, Number.MAX_SAFE_INTEGER),

@@ -24,9 +24,8 @@ export interface StackConfig {
     deployerCidrs: string[];
   };
   database: {
+    /** Major version, e.g. `17` (RDS picks and upgrades the minor version). */
     postgresVersion: string;
-    /** Parameter group family, e.g. `postgres17`. */
-    parameterFamily: string;
     instanceClass: string;
     allocatedStorageGb: number;
     maxAllocatedStorageGb: number;
@@ -66,7 +65,14 @@ export interface StackConfig {
     rawInfrequentAccessDays: number;
     kms: boolean;
   };
-  analytics: { schedule: string; timezone: string; cpu: number; memory: number };
+  analytics: {
+    schedule: string;
+    timezone: string;
+    cpu: number;
+    memory: number;
+    /** The SCD2 task's ephemeral storage (GiB): where the job stages the files it reads. */
+    ephemeralStorageGiB: number;
+  };
   alarms: {
     emails: string[];
     slotLagBytes: number;
@@ -151,7 +157,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function resolveDefaults(s: Settings, stack: string, region: string): StackConfig {
   const ephemeral = s.ephemeral ?? false;
   const azCount = s.availabilityZoneCount ?? DEFAULTS.availabilityZoneCount;
-  const postgresVersion = s.postgresVersion ?? "17.4";
   const brokerCount = (s.kafkaBrokersPerAz ?? DEFAULTS.kafkaBrokersPerAz) * azCount;
   return {
     project: PROJECT,
@@ -175,8 +180,7 @@ function resolveDefaults(s: Settings, stack: string, region: string): StackConfi
       deployerCidrs: s.deployerCidrs ?? [],
     },
     database: {
-      postgresVersion,
-      parameterFamily: `postgres${postgresVersion.split(".")[0]}`,
+      postgresVersion: s.postgresVersion ?? "17",
       instanceClass: s.rdsInstanceClass ?? "db.t4g.medium",
       allocatedStorageGb: s.rdsAllocatedStorageGb ?? DEFAULTS.rdsAllocatedStorageGb,
       maxAllocatedStorageGb: s.rdsMaxAllocatedStorageGb ?? DEFAULTS.rdsMaxAllocatedStorageGb,
@@ -221,6 +225,7 @@ function resolveDefaults(s: Settings, stack: string, region: string): StackConfi
       timezone: s.analyticsScheduleTimezone ?? "UTC",
       cpu: s.analyticsCpu ?? DEFAULTS.analyticsCpu,
       memory: s.analyticsMemory ?? DEFAULTS.analyticsMemory,
+      ephemeralStorageGiB: s.scd2EphemeralStorageGiB ?? 50,
     },
     alarms: {
       emails: s.alarmEmails ?? [],

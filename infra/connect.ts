@@ -18,6 +18,32 @@ import {
 /** Port of the Kafka Connect REST API in the container. */
 export const CONNECT_REST_PORT = 8083;
 
+/** The ECS deployment bounds of the Connect service (percent of the desired count). */
+export interface DeploymentBounds {
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+}
+
+/**
+ * Every worker's replacement starts before any old worker stops: one group change when the new
+ * workers join, one when the old ones leave, whatever the count (replacing one worker at a time
+ * costs two rebalances per worker), and a new version that never gets healthy never stops the old
+ * workers (the circuit breaker rolls back). docs/deploy.md, "Rolling the Connect workers".
+ */
+export const CONNECT_DEPLOYMENT: DeploymentBounds = { minimumHealthyPercent: 100, maximumPercent: 200 };
+
+/**
+ * What ECS may do at the start of a deployment of `count` tasks under `bounds`: start up to
+ * `start` new tasks (it rounds the maximum down) and stop up to `stop` old ones (it rounds the
+ * healthy minimum up). Both 0 is a deployment that can never progress.
+ */
+export function deploymentRoom(count: number, bounds: DeploymentBounds): { start: number; stop: number } {
+  return {
+    start: Math.max(0, Math.floor((count * bounds.maximumPercent) / 100) - count),
+    stop: Math.max(0, count - Math.ceil((count * bounds.minimumHealthyPercent) / 100)),
+  };
+}
+
 export interface ConnectArgs {
   /** AWS region (worker config and log configuration). */
   region: string;
@@ -51,7 +77,10 @@ export interface ConnectArgs {
   bucketKmsKeyArn?: pulumi.Input<string>;
   /** The secret holding the CDC role's password (the only secret the workers can read). */
   cdcSecretArn: pulumi.Input<string>;
-  /** Worker count. Defaults to 2. */
+  /**
+   * Workers the service starts with; autoscaling owns the count afterwards. 0 (the AWS-only phase):
+   * no workers and no autoscaling. Defaults to 2.
+   */
   desiredCount?: number;
   /** Fewest workers autoscaling keeps. Defaults to 1. */
   minCount?: number;
@@ -141,6 +170,8 @@ export class Connect extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     const desiredCount = args.desiredCount ?? 2;
     this.desiredCount = desiredCount;
+    // No workers (the AWS-only phase): nothing to scale.
+    const scaling = desiredCount > 0;
 
     const { repository, imageUri } = repositoryImage(
       `${name}-worker`,
@@ -278,19 +309,24 @@ export class Connect extends pulumi.ComponentResource {
           { targetGroupArn: targetGroup.arn, containerName: "connect", containerPort: CONNECT_REST_PORT },
         ],
         healthCheckGracePeriodSeconds: 180,
-        // Replace one worker at a time: each change of membership rebalances the connectors.
-        deploymentMinimumHealthyPercent: 50,
-        deploymentMaximumPercent: 100,
+        deploymentMinimumHealthyPercent: CONNECT_DEPLOYMENT.minimumHealthyPercent,
+        deploymentMaximumPercent: CONNECT_DEPLOYMENT.maximumPercent,
         deploymentCircuitBreaker: { enable: true, rollback: true },
         propagateTags: "SERVICE",
-        waitForSteadyState: desiredCount > 0,
+        waitForSteadyState: scaling,
         tags,
       },
-      { parent: this, dependsOn: [listener, ...(args.serviceDependsOn ?? [])] },
+      {
+        parent: this,
+        dependsOn: [listener, ...(args.serviceDependsOn ?? [])],
+        // Application Auto Scaling owns the count once the service exists: an `up` that set it back
+        // would undo a scale-out. The count above still starts the service when it is created.
+        ignoreChanges: scaling ? ["desiredCount"] : [],
+      },
     );
     this.serviceName = this.service.name;
 
-    if (desiredCount > 0) {
+    if (scaling) {
       const scalingTarget = new aws.appautoscaling.Target(
         `${name}-scaling`,
         {

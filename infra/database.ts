@@ -10,10 +10,11 @@ export interface DatabaseArgs {
   subnetIds: pulumi.Input<string>[];
   /** Security group of the instance. */
   securityGroupId: pulumi.Input<string>;
-  /** RDS PostgreSQL engine version. Defaults to "17.4". */
-  engineVersion?: string;
-  /** Parameter group family matching the engine version. Defaults to "postgres17". */
-  parameterFamily?: string;
+  /**
+   * RDS PostgreSQL major version; RDS picks the minor version and applies minor upgrades, major
+   * upgrades are never automatic. The parameter group family follows it. Defaults to "17".
+   */
+  majorVersion?: string;
   /** Instance class. Defaults to "db.t4g.medium". */
   instanceClass?: pulumi.Input<string>;
   /** Initial storage (GiB). Defaults to 50. */
@@ -51,6 +52,12 @@ export function replicationParameters(
   ];
 }
 
+/** The parameter group family of a PostgreSQL major version (`17` → `postgres17`). */
+export function parameterFamily(majorVersion: string): string {
+  if (!/^\d+$/.test(majorVersion)) throw new Error(`not a PostgreSQL major version: ${majorVersion}`);
+  return `postgres${majorVersion}`;
+}
+
 /** Where and as whom Pulumi (and Connect) reach the database. */
 export interface DatabaseEndpoint {
   host: pulumi.Output<string>;
@@ -72,8 +79,7 @@ export class Database extends pulumi.ComponentResource implements DatabaseEndpoi
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc:database:Database", name, {}, opts);
     const a = {
-      engineVersion: "17.4",
-      parameterFamily: "postgres17",
+      majorVersion: "17",
       instanceClass: "db.t4g.medium",
       allocatedStorageGb: 50,
       maxAllocatedStorageGb: 200,
@@ -93,7 +99,7 @@ export class Database extends pulumi.ComponentResource implements DatabaseEndpoi
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
       {
-        family: a.parameterFamily,
+        family: parameterFamily(a.majorVersion),
         description: "CDC: logical replication, bounded slot WAL, TLS only",
         parameters: replicationParameters(a.maxSlotWalKeepSizeMb),
         tags: a.tags,
@@ -106,7 +112,10 @@ export class Database extends pulumi.ComponentResource implements DatabaseEndpoi
       {
         identifier,
         engine: "postgres",
-        engineVersion: a.engineVersion,
+        // The major version only: RDS reports the minor it runs as engineVersionActual, and the
+        // provider treats "17" as matching "17.x", so a minor upgrade by AWS is no diff.
+        engineVersion: a.majorVersion,
+        allowMajorVersionUpgrade: false,
         instanceClass: a.instanceClass,
         allocatedStorage: a.allocatedStorageGb,
         maxAllocatedStorage: a.maxAllocatedStorageGb,

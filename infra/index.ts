@@ -53,8 +53,7 @@ const rds = cfg.database.existing
   : new Database("database", {
       subnetIds: network.privateSubnetIds,
       securityGroupId: network.group("database"),
-      engineVersion: cfg.database.postgresVersion,
-      parameterFamily: cfg.database.parameterFamily,
+      majorVersion: cfg.database.postgresVersion,
       instanceClass: cfg.database.instanceClass,
       allocatedStorageGb: cfg.database.allocatedStorageGb,
       maxAllocatedStorageGb: cfg.database.maxAllocatedStorageGb,
@@ -169,6 +168,7 @@ const analytics = new Analytics("analytics", {
   timezone: cfg.analytics.timezone,
   cpu: cfg.analytics.cpu,
   memory: cfg.analytics.memory,
+  ephemeralStorageGiB: cfg.analytics.ephemeralStorageGiB,
   ephemeral: cfg.ephemeral,
   logs,
   tags,
@@ -188,6 +188,8 @@ const observability = new Observability("observability", {
   connectMinRunning: inCluster ? cfg.connect.minCount : 0,
   analyticsClusterArn: connect.clusterArn,
   analyticsTaskFamily: analytics.taskFamily,
+  analyticsSchedule: cfg.analytics.schedule,
+  scheduleDeadLetterQueueName: analytics.deadLetterQueueName,
   region: cfg.region,
   tags,
 });
@@ -218,6 +220,7 @@ export const databaseEndpoint = pulumi.interpolate`${database.host}:${database.p
 export const databaseMasterSecretArn = database.masterSecretArn;
 export const cdcSecretArn = credentials.secretArn;
 export const scheduleName = analytics.scheduleName;
+export const scheduleDeadLetterQueueUrl = analytics.deadLetterQueueUrl;
 export const analyticsTaskDefinitionArn = analytics.taskDefinitionArn;
 export const analyticsCommand = analytics.command;
 export const ecsClusterName = connect.clusterName;

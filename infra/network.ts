@@ -3,6 +3,7 @@
 // interface endpoints (or NAT) the tasks reach over HTTPS (`awsApiCidrs`).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SUBNET_NEW_BITS } from "./config-schema";
 import { allowedFlows, createSecurityGroups, type SecurityGroupRole } from "./security-groups";
 
 /** Interface endpoints the Fargate tasks need without a NAT gateway. */
@@ -41,7 +42,7 @@ export interface NetworkArgs {
 }
 
 /** CIDR of the `index`-th subnet of `newBits` extra bits inside an IPv4 `/n` block. */
-export function subnetCidr(vpcCidr: string, index: number, newBits = 4): string {
+export function subnetCidr(vpcCidr: string, index: number, newBits = SUBNET_NEW_BITS): string {
   const [address, prefixText] = vpcCidr.split("/");
   const prefix = Number(prefixText);
   const octets = (address as string).split(".").map(Number);

@@ -1,7 +1,9 @@
 // Observability: alarms on what breaks a CDC pipeline (a slot retaining WAL, disks filling up,
-// workers gone, the SCD2 job failing), all to one SNS topic, and a dashboard.
+// workers gone, the SCD2 job failing or not running), all to one SNS topic, and a dashboard.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { watchRuns } from "./run-events";
+import { heartbeatWindow, scheduleGapMinutes } from "./schedule-interval";
 
 export interface ObservabilityArgs {
   /** E-mail addresses subscribed to the alarm topic. Defaults to none. */
@@ -30,6 +32,10 @@ export interface ObservabilityArgs {
   analyticsClusterArn: pulumi.Input<string>;
   /** Task definition family of the SCD2 job. */
   analyticsTaskFamily: string;
+  /** The SCD2 job's schedule expression: no successful run within two of its gaps raises an alarm. */
+  analyticsSchedule: string;
+  /** The schedule's dead-letter queue: runs the scheduler could not start. */
+  scheduleDeadLetterQueueName: pulumi.Input<string>;
   /** AWS region of the dashboard widgets. */
   region: string;
   /** Tags for every resource. Defaults to none. */
@@ -43,6 +49,8 @@ interface AlarmSpec {
   metricName: string;
   dimensions: Record<string, pulumi.Input<string>>;
   statistic: "Maximum" | "Minimum" | "Average" | "Sum";
+  /** Seconds per evaluation period. Defaults to 300. */
+  period?: number;
   comparisonOperator: string;
   threshold: number;
   evaluationPeriods: number;
@@ -68,7 +76,12 @@ export class Observability extends pulumi.ComponentResource {
         ),
     );
 
-    const specs = alarmSpecs(args);
+    const runs = watchRuns(
+      name,
+      { clusterArn: args.analyticsClusterArn, family: args.analyticsTaskFamily, topicArn: topic.arn, tags },
+      this,
+    );
+    const specs = alarmSpecs(args, runs.succeededRuleName);
     this.alarmNames = specs.map(
       (spec) =>
         new aws.cloudwatch.MetricAlarm(
@@ -79,7 +92,7 @@ export class Observability extends pulumi.ComponentResource {
             metricName: spec.metricName,
             dimensions: spec.dimensions,
             statistic: spec.statistic,
-            period: 300,
+            period: spec.period ?? 300,
             evaluationPeriods: spec.evaluationPeriods,
             comparisonOperator: spec.comparisonOperator,
             threshold: spec.threshold,
@@ -92,28 +105,11 @@ export class Observability extends pulumi.ComponentResource {
         ).name,
     );
 
-    // A scheduled SCD2 run that stops with a non-zero exit code is reported on the same topic.
-    const failedRuns = new aws.cloudwatch.EventRule(
-      `${name}-scd2-failed`,
-      {
-        description: "SCD2 job task stopped with a non-zero exit code",
-        eventPattern: pulumi
-          .output(args.analyticsClusterArn)
-          .apply((clusterArn) => JSON.stringify(failedTaskPattern(clusterArn, args.analyticsTaskFamily))),
-        tags,
-      },
-      { parent: this },
-    );
-    new aws.cloudwatch.EventTarget(
-      `${name}-scd2-failed`,
-      { rule: failedRuns.name, arn: topic.arn },
-      { parent: this },
-    );
     new aws.sns.TopicPolicy(
       `${name}-alarms`,
       {
         arn: topic.arn,
-        policy: pulumi.all([topic.arn, failedRuns.arn]).apply(([topicArn, ruleArn]) =>
+        policy: pulumi.all([topic.arn, runs.failedRuleArn]).apply(([topicArn, ruleArn]) =>
           JSON.stringify({
             Version: "2012-10-17",
             Statement: [
@@ -148,7 +144,7 @@ export class Observability extends pulumi.ComponentResource {
                 title: spec.description,
                 region: args.region,
                 stat: spec.statistic,
-                period: 300,
+                period: spec.period ?? 300,
                 metrics: [[spec.namespace, spec.metricName, ...Object.entries(dimensions[i] ?? {}).flat()]],
                 annotations: { horizontal: [{ value: spec.threshold, label: "alarm" }] },
               },
@@ -163,23 +159,8 @@ export class Observability extends pulumi.ComponentResource {
   }
 }
 
-/** EventBridge pattern: a task of `family` on `clusterArn` stopped with a container exit code other than 0. */
-export function failedTaskPattern(clusterArn: string, family: string): object {
-  const taskDefinitionPrefix = clusterArn.replace(/:cluster\/.*$/, `:task-definition/${family}:`);
-  return {
-    source: ["aws.ecs"],
-    "detail-type": ["ECS Task State Change"],
-    detail: {
-      clusterArn: [clusterArn],
-      taskDefinitionArn: [{ prefix: taskDefinitionPrefix }],
-      lastStatus: ["STOPPED"],
-      containers: { exitCode: [{ "anything-but": 0 }] },
-    },
-  };
-}
-
-/** The alarms for a stack, as data. */
-export function alarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
+/** The alarms for a stack, as data; `succeededRunsRule` counts the SCD2 job's successful runs. */
+export function alarmSpecs(args: ObservabilityArgs, succeededRunsRule: pulumi.Input<string>): AlarmSpec[] {
   const specs: AlarmSpec[] = [];
   if (args.databaseInstanceIdentifier !== undefined) {
     const db = { DBInstanceIdentifier: args.databaseInstanceIdentifier };
@@ -250,17 +231,37 @@ export function alarmSpecs(args: ObservabilityArgs): AlarmSpec[] {
       treatMissingData: "breaching",
     });
   }
-  specs.push({
-    key: "schedule-errors",
-    description: "EventBridge Scheduler could not start the SCD2 task",
-    namespace: "AWS/Scheduler",
-    metricName: "TargetErrorCount",
-    dimensions: { ScheduleGroup: "default" },
-    statistic: "Sum",
-    comparisonOperator: "GreaterThanThreshold",
-    threshold: 0,
-    evaluationPeriods: 1,
-    treatMissingData: "notBreaching",
-  });
+  const gap = scheduleGapMinutes(args.analyticsSchedule);
+  if ("problem" in gap) throw new Error(`analyticsSchedule ${args.analyticsSchedule} ${gap.problem}`);
+  const window = heartbeatWindow(gap.minutes);
+  specs.push(
+    {
+      key: "schedule-errors",
+      description:
+        "EventBridge Scheduler could not start the SCD2 task (the error is in its dead-letter queue)",
+      namespace: "AWS/SQS",
+      metricName: "NumberOfMessagesSent",
+      dimensions: { QueueName: args.scheduleDeadLetterQueueName },
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+    },
+    {
+      // EventBridge sends Invocations only when there were some: no data is no successful run.
+      key: "scd2-heartbeat",
+      description: "No successful SCD2 run within two schedule intervals",
+      namespace: "AWS/Events",
+      metricName: "Invocations",
+      dimensions: { RuleName: succeededRunsRule },
+      statistic: "Sum",
+      period: window.periodSeconds,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: window.evaluationPeriods,
+      treatMissingData: "breaching",
+    },
+  );
   return specs;
 }

@@ -124,6 +124,8 @@ export interface FargateTaskSettings {
   /** CPU units and memory (MiB), a valid Fargate pair. */
   cpu: number;
   memory: number;
+  /** Ephemeral storage (GiB, 21-200). Defaults to Fargate's 20 GiB. */
+  ephemeralStorageGiB?: number;
   executionRoleArn: pulumi.Input<string>;
   taskRoleArn: pulumi.Input<string>;
   container: ContainerSettings;
@@ -142,6 +144,8 @@ export function fargateTaskDefinition(
       family: settings.family,
       cpu: String(settings.cpu),
       memory: String(settings.memory),
+      ephemeralStorage:
+        settings.ephemeralStorageGiB === undefined ? undefined : { sizeInGib: settings.ephemeralStorageGiB },
       networkMode: "awsvpc",
       requiresCompatibilities: ["FARGATE"],
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },

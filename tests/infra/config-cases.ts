@@ -1,6 +1,10 @@
 // The stack config validation cases: keys given (without the project prefix) and the exact
 // problem(s) reported, one case per message the schema can give.
 
+// The vpcCidr rule as the schema words it (it names the sizes its subnetting allows).
+const VPC_CIDR_RULE =
+  "must be an IPv4 CIDR block from /16 to /24 (its subnets are 4 bits smaller and AWS's smallest subnet is a /28), e.g. 10.42.0.0/16";
+
 const SUBNETS = '["subnet-0aaa1111bbb22222c", "subnet-0aaa1111bbb22222d"]';
 
 /** An `existingDatabase` value: a valid one with `changes` applied (undefined removes a key). */
@@ -16,6 +20,11 @@ export function existingDatabase(changes: Record<string, unknown>): string {
 // [keys, the problem(s) reported]
 export const CASES: [Record<string, string>, string | string[]][] = [
   [{ ephemeral: "maybe" }, 'cdc-pipeline:ephemeral: must be true or false (got "maybe")'],
+  // Only `true`/`false`, as every other reader of these keys (Pulumi, the delivery scripts) takes them.
+  [{ ephemeral: "yes" }, 'cdc-pipeline:ephemeral: must be true or false (got "yes")'],
+  [{ rdsMultiAz: "1" }, 'cdc-pipeline:rdsMultiAz: must be true or false (got "1")'],
+  [{ storageKms: "on" }, 'cdc-pipeline:storageKms: must be true or false (got "on")'],
+  [{ tunnelHost: "True" }, 'cdc-pipeline:tunnelHost: must be true or false (got "True")'],
   [{ tags: "team=x" }, 'cdc-pipeline:tags: must be a YAML/JSON value, not plain text (got "team=x")'],
   [{ tags: '["team"]' }, 'cdc-pipeline:tags: must be a map of tag names to string values (got ["team"])'],
   [{ tags: '{"a": 1}' }, "cdc-pipeline:tags.a: tag values must be strings (got 1)"],
@@ -24,9 +33,14 @@ export const CASES: [Record<string, string>, string | string[]][] = [
     "cdc-pipeline:logRetentionDays: must be one of CloudWatch's retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 10)",
   ],
   [{ logRetentionDays: "x" }, 'cdc-pipeline:logRetentionDays: must be a whole number (got "x")'],
+  [{ vpcCidr: "10.0.0.0/8" }, `cdc-pipeline:vpcCidr: ${VPC_CIDR_RULE} (got "10.0.0.0/8")`],
+  // A /25 would make /29 subnets, which AWS rejects.
+  [{ vpcCidr: "10.0.0.0/25" }, `cdc-pipeline:vpcCidr: ${VPC_CIDR_RULE} (got "10.0.0.0/25")`],
+  [{ vpcCidr: "10.0.0.0/28" }, `cdc-pipeline:vpcCidr: ${VPC_CIDR_RULE} (got "10.0.0.0/28")`],
+  [{ vpcCidr: "10.300.0.0/16" }, `cdc-pipeline:vpcCidr: ${VPC_CIDR_RULE} (got "10.300.0.0/16")`],
   [
-    { vpcCidr: "10.0.0.0/8" },
-    'cdc-pipeline:vpcCidr: must be an IPv4 CIDR block between /16 and /28, e.g. 10.42.0.0/16 (got "10.0.0.0/8")',
+    { vpcCidr: "10.42.1.0/16" },
+    'cdc-pipeline:vpcCidr: must start at its block\'s first address (10.42.0.0/16): AWS rejects host bits (got "10.42.1.0/16")',
   ],
   [{ availabilityZoneCount: "1" }, "cdc-pipeline:availabilityZoneCount: must be at least 2 (got 1)"],
   [{ availabilityZoneCount: "4" }, "cdc-pipeline:availabilityZoneCount: must be at most 3 (got 4)"],
@@ -115,8 +129,13 @@ export const CASES: [Record<string, string>, string | string[]][] = [
   ],
   [{ tunnelHost: "yes please" }, 'cdc-pipeline:tunnelHost: must be true or false (got "yes please")'],
   [
-    { postgresVersion: "12.1" },
-    'cdc-pipeline:postgresVersion: must be an RDS PostgreSQL version 14 or later, e.g. 17.4 (got "12.1")',
+    { postgresVersion: "12" },
+    'cdc-pipeline:postgresVersion: must be an RDS PostgreSQL major version, 14 or later, e.g. 17 (RDS applies minor versions itself) (got "12")',
+  ],
+  [
+    // A minor version would be undone by RDS's automatic minor upgrades.
+    { postgresVersion: "17.4" },
+    'cdc-pipeline:postgresVersion: must be an RDS PostgreSQL major version, 14 or later, e.g. 17 (RDS applies minor versions itself) (got "17.4")',
   ],
   [
     { rdsInstanceClass: "m5.large" },
@@ -278,6 +297,18 @@ export const CASES: [Record<string, string>, string | string[]][] = [
     'cdc-pipeline:analyticsSchedule: must be an EventBridge Scheduler expression: rate(<n> <unit>) or cron(<6 fields>) (got "every hour")',
   ],
   [
+    { analyticsSchedule: "cron(0 6 1 * ? *)" },
+    'cdc-pipeline:analyticsSchedule: must run at regular gaps the no-successful-run alarm can watch: this one restricts day-of-month, month or year, so its runs are irregular; use rate(<n> days) or days of the week (got "cron(0 6 1 * ? *)")',
+  ],
+  [
+    { analyticsSchedule: "cron(0 L * * ? *)" },
+    'cdc-pipeline:analyticsSchedule: must run at regular gaps the no-successful-run alarm can watch: this one has a minute, hour or day-of-week field this stack cannot read (got "cron(0 L * * ? *)")',
+  ],
+  [
+    { analyticsSchedule: "rate(4 days)" },
+    'cdc-pipeline:analyticsSchedule: must run at least every 84 hours (the no-successful-run alarm watches two gaps, CloudWatch at most 7 days) (got "rate(4 days)")',
+  ],
+  [
     { analyticsScheduleTimezone: "Europe Paris" },
     'cdc-pipeline:analyticsScheduleTimezone: must be an IANA time zone, e.g. UTC (got "Europe Paris")',
   ],
@@ -285,6 +316,8 @@ export const CASES: [Record<string, string>, string | string[]][] = [
     { analyticsCpu: "3" },
     'cdc-pipeline:analyticsCpu: must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384 (got "3")',
   ],
+  [{ scd2EphemeralStorageGiB: "20" }, "cdc-pipeline:scd2EphemeralStorageGiB: must be at least 21 (got 20)"],
+  [{ scd2EphemeralStorageGiB: "201" }, "cdc-pipeline:scd2EphemeralStorageGiB: must be at most 200 (got 201)"],
   [
     { analyticsMemory: "512" },
     "cdc-pipeline:analyticsMemory: 512 MiB is not a Fargate memory size for analyticsCpu 1024",

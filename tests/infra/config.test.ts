@@ -77,8 +77,7 @@ describe("stack config defaults", () => {
       logRetentionDays: 30,
       network: { vpcCidr: "10.42.0.0/16", availabilityZoneCount: 2, tunnelHost: false },
       database: {
-        postgresVersion: "17.4",
-        parameterFamily: "postgres17",
+        postgresVersion: "17",
         backupRetentionDays: 7,
         createCommerceTables: true,
       },
@@ -158,7 +157,7 @@ describe("stack config defaults", () => {
     const reference = doc.slice(doc.indexOf("## Configuration reference"));
     const table = reference.slice(0, reference.indexOf("\n## ", 1));
     const documented = [...table.matchAll(/^\|([^|]+)\|/gm)]
-      .flatMap(([, cell]) => [...(cell as string).matchAll(/`([A-Za-z:]+)`/g)].map((m) => m[1]))
+      .flatMap(([, cell]) => [...(cell as string).matchAll(/`([A-Za-z0-9:]+)`/g)].map((m) => m[1]))
       .filter((key) => key !== "aws:region");
     expect([...documented].sort()).toEqual([...configKeys].sort());
   });

@@ -132,6 +132,12 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { result: SECRET_VALUES.randomPassword };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: arn("logs", `log-group:${String(inputs.name)}`) };
+    case "aws:sqs/queue:Queue":
+      return {
+        arn: arn("sqs", name),
+        name,
+        url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`,
+      };
     case "aws:scheduler/schedule:Schedule":
       return { name: `${String(inputs.namePrefix)}20261125` };
     case "aws:ec2/vpc:Vpc":

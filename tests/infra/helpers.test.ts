@@ -189,26 +189,43 @@ describe("alarmSpecs", () => {
     connectServiceName: "s",
     analyticsClusterArn: "arn:aws:ecs:eu-west-1:1:cluster/e",
     analyticsTaskFamily: "f",
+    analyticsSchedule: "rate(1 hour)",
+    scheduleDeadLetterQueueName: "q",
     region: "eu-west-1",
   };
   it.each([
-    [{ kafkaBrokerCount: 0, connectMinRunning: 0 }, ["schedule-errors"]],
+    [{ kafkaBrokerCount: 0, connectMinRunning: 0 }, ["schedule-errors", "scd2-heartbeat"]],
     [
       { kafkaBrokerCount: 0, connectMinRunning: 1, databaseInstanceIdentifier: "orders" },
-      ["slot-lag", "wal-disk", "free-storage", "connect-tasks", "schedule-errors"],
+      ["slot-lag", "wal-disk", "free-storage", "connect-tasks", "schedule-errors", "scd2-heartbeat"],
     ],
-    [{ kafkaBrokerCount: 2, connectMinRunning: 0 }, ["kafka-disk-1", "kafka-disk-2", "schedule-errors"]],
+    [
+      { kafkaBrokerCount: 2, connectMinRunning: 0 },
+      ["kafka-disk-1", "kafka-disk-2", "schedule-errors", "scd2-heartbeat"],
+    ],
   ])("%j gives %j", (args, keys) => {
-    expect(alarmSpecs({ ...base, ...args }).map((spec) => spec.key)).toEqual(keys);
+    expect(alarmSpecs({ ...base, ...args }, "rule").map((spec) => spec.key)).toEqual(keys);
+  });
+
+  it.each([
+    ["rate(15 minutes)", 900],
+    ["cron(15 * * * ? *)", 3600],
+    ["rate(1 day)", 86400],
+  ])("watches %s for a successful run over two periods of %i s", (analyticsSchedule, period) => {
+    const heartbeat = alarmSpecs(
+      { ...base, analyticsSchedule, kafkaBrokerCount: 0, connectMinRunning: 0 },
+      "rule",
+    )
+      .filter((spec) => spec.key === "scd2-heartbeat")
+      .map((spec) => [spec.period, spec.evaluationPeriods, spec.treatMissingData, spec.dimensions]);
+    expect(heartbeat).toEqual([[period, 2, "breaching", { RuleName: "rule" }]]);
   });
 
   it("puts the WAL alarm at 80 % of max_slot_wal_keep_size and defaults the other thresholds", () => {
-    const specs = alarmSpecs({
-      ...base,
-      kafkaBrokerCount: 1,
-      connectMinRunning: 2,
-      databaseInstanceIdentifier: "db",
-    });
+    const specs = alarmSpecs(
+      { ...base, kafkaBrokerCount: 1, connectMinRunning: 2, databaseInstanceIdentifier: "db" },
+      "rule",
+    );
     expect(specs.map((spec) => [spec.key, spec.threshold])).toEqual([
       ["slot-lag", 1024 ** 3],
       ["wal-disk", Math.round(10240 * 1024 * 1024 * 0.8)],
@@ -216,6 +233,7 @@ describe("alarmSpecs", () => {
       ["kafka-disk-1", 80],
       ["connect-tasks", 2],
       ["schedule-errors", 0],
+      ["scd2-heartbeat", 1],
     ]);
   });
 });

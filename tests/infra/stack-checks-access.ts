@@ -313,6 +313,13 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
         Action: ["iam:PassRole"],
         Resource: [m.roleArn("analytics-task"), m.roleArn("analytics-execution")],
       },
+      {
+        // Runs it cannot start go to the dead-letter queue (the schedule-errors alarm watches it).
+        Sid: "DeadLetters",
+        Effect: "Allow",
+        Action: ["sqs:SendMessage"],
+        Resource: [m.deadLetterQueueArn],
+      },
     ]);
   });
 }

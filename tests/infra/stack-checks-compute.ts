@@ -78,11 +78,16 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
           containerPort: 8083,
         },
       ],
-      deploymentMinimumHealthyPercent: 50,
-      deploymentMaximumPercent: 100,
+      // Every replacement starts before an old worker stops (a one-worker service can roll).
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       waitForSteadyState: Boolean(s.endpoints),
     });
+    // Where autoscaling runs, it owns the count: an `up` leaves it alone (it still sets it at create).
+    expect(run().one("aws:ecs/service:Service", "connect-service").ignoreChanges).toEqual(
+      s.endpoints ? ["desiredCount"] : [],
+    );
     // Workers start once their listener and (in-cluster) their internal topics, publication and
     // slot exist; so a destroy stops them before it drops the slot they stream.
     const ordering = run()
@@ -128,6 +133,8 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       executionRoleArn: m.roleArn("connect-execution"),
       taskRoleArn: m.roleArn("connect-task"),
     });
+    expect(task.ephemeralStorage).toBeUndefined(); // workers keep nothing on disk: Fargate's 20 GiB
+
     const worker = container("connect-task");
     expect(worker.image).toMatch(/connect-worker-repo@sha256:[0-9a-f]{64}$/);
     expect(worker.portMappings).toEqual([{ containerPort: 8083, protocol: "tcp" }]);
@@ -204,6 +211,12 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
         propagateTags: "TASK_DEFINITION",
       },
       retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
+      deadLetterConfig: { arn: m.deadLetterQueueArn },
+    });
+    // Kept two weeks, encrypted: the scheduler's error is in each message's attributes.
+    expect(input("aws:sqs/queue:Queue", "analytics-undelivered")).toMatchObject({
+      messageRetentionSeconds: 1209600,
+      sqsManagedSseEnabled: true,
     });
     const cpu = s.config["cdc-pipeline:analyticsCpu"] ?? "1024";
     const memory = s.config["cdc-pipeline:analyticsMemory"] ?? "4096";
@@ -211,6 +224,8 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       family: `cdc-pipeline-${s.stack}-scd2`,
       cpu,
       memory,
+      // The job stages what it reads on local disk: more than Fargate's default 20 GiB.
+      ephemeralStorage: { sizeInGib: Number(s.config["cdc-pipeline:scd2EphemeralStorageGiB"] ?? 50) },
       executionRoleArn: m.roleArn("analytics-execution"),
       taskRoleArn: m.roleArn("analytics-task"),
     });

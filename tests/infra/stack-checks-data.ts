@@ -13,7 +13,10 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
       expect(db).toMatchObject({
         identifier: `cdc-pipeline-${s.stack}`,
         engine: "postgres",
-        engineVersion: "17.4",
+        // The major version only: minor upgrades are AWS's, major ones never automatic.
+        engineVersion: "17",
+        allowMajorVersionUpgrade: false,
+        autoMinorVersionUpgrade: true,
         instanceClass: rds.instanceClass,
         allocatedStorage: rds.allocatedStorage,
         maxAllocatedStorage: rds.maxAllocatedStorage,

@@ -1,7 +1,8 @@
 // Stack checks for observability: every alarm (metric, dimensions, threshold, actions), the SNS
 // topic and its subscribers, the failed-run EventBridge rule, and the dashboard.
 import { expect, it } from "vitest";
-import { ACCOUNT, REGION, json } from "./harness";
+import { failedRunPattern, succeededRunPattern } from "../../infra/run-events";
+import { REGION, json } from "./harness";
 import { alarmKeys, type StackContext } from "./stack-scenario";
 
 type AlarmRow = [
@@ -14,6 +15,7 @@ type AlarmRow = [
   threshold: number,
   periods: number,
   missingData: string,
+  period?: number,
 ];
 
 interface Widget {
@@ -90,15 +92,29 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
       "breaching",
     ],
     [
+      // Runs the scheduler could not start land in the stack's own dead-letter queue.
       "schedule-errors",
-      "AWS/Scheduler",
-      "TargetErrorCount",
-      { ScheduleGroup: "default" },
+      "AWS/SQS",
+      "NumberOfMessagesSent",
+      { QueueName: "analytics-undelivered" },
       "Sum",
       "GreaterThanThreshold",
       0,
       1,
       "notBreaching",
+    ],
+    [
+      // No successful run within two schedule gaps; no data (EventBridge sends none) is breaching.
+      "scd2-heartbeat",
+      "AWS/Events",
+      "Invocations",
+      { RuleName: "observability-scd2-succeeded" },
+      "Sum",
+      "LessThanThreshold",
+      1,
+      2,
+      "breaching",
+      s.heartbeatPeriodSeconds,
     ],
   ];
   // The scenario's features decide which of these the stack has (alarmKeys), in creation order.
@@ -125,6 +141,7 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
             threshold,
             evaluationPeriods,
             treatMissingData,
+            period,
           ]) => [
             `observability-${key}`,
             {
@@ -132,7 +149,7 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
               metricName,
               dimensions,
               statistic,
-              period: 300,
+              period: period ?? 300,
               evaluationPeriods,
               comparisonOperator,
               threshold,
@@ -153,25 +170,33 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
     expect(subscriptions).toEqual(s.alarmEmails.map((email) => [m.alarmTopicArn, "email", email]));
   });
 
-  it("reports SCD2 tasks that stop with a non-zero exit code on the same topic", () => {
-    const pattern = json(
-      input("aws:cloudwatch/eventRule:EventRule", "observability-scd2-failed").eventPattern,
-    );
-    expect(pattern).toEqual({
-      source: ["aws.ecs"],
-      "detail-type": ["ECS Task State Change"],
-      detail: {
-        clusterArn: [m.ecsClusterArn],
-        taskDefinitionArn: [
-          { prefix: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/cdc-pipeline-${s.stack}-scd2:` },
-        ],
-        lastStatus: ["STOPPED"],
-        containers: { exitCode: [{ "anything-but": 0 }] },
-      },
-    });
+  it("reports failed SCD2 runs on the same topic and counts the successful ones", () => {
+    // The patterns are those run-events.test.ts checks against ECS's events, for this cluster and family.
+    const family = `cdc-pipeline-${s.stack}-scd2`;
+    const pattern = (rule: string) => json(input("aws:cloudwatch/eventRule:EventRule", rule).eventPattern);
+    expect(pattern("observability-scd2-failed")).toEqual(failedRunPattern(m.ecsClusterArn, family));
+    expect(pattern("observability-scd2-succeeded")).toEqual(succeededRunPattern(m.ecsClusterArn, family));
     expect(input("aws:cloudwatch/eventTarget:EventTarget", "observability-scd2-failed")).toMatchObject({
       rule: "observability-scd2-failed",
       arn: m.alarmTopicArn,
+    });
+    expect(input("aws:cloudwatch/eventTarget:EventTarget", "observability-scd2-succeeded")).toMatchObject({
+      rule: "observability-scd2-succeeded",
+      arn: m.runsQueueArn,
+    });
+    const queuePolicy = input("aws:sqs/queuePolicy:QueuePolicy", "observability-scd2-runs");
+    expect(json(queuePolicy.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EventBridgeSucceededRuns",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: m.runsQueueArn,
+          Condition: { ArnEquals: { "aws:SourceArn": m.succeededRunsRuleArn } },
+        },
+      ],
     });
     const topicPolicy = input("aws:sns/topicPolicy:TopicPolicy", "observability-alarms");
     expect(topicPolicy.arn).toBe(m.alarmTopicArn);
@@ -197,13 +222,13 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
     const description = (key: string) =>
       input("aws:cloudwatch/metricAlarm:MetricAlarm", `observability-${key}`).alarmDescription as string;
     expect(widgets.map((w) => [w.type, w.properties])).toEqual(
-      alarms.map(([key, namespace, metric, dimensions, statistic, , threshold]) => [
+      alarms.map(([key, namespace, metric, dimensions, statistic, , threshold, , , period]) => [
         "metric",
         {
           title: description(key),
           region: REGION,
           stat: statistic,
-          period: 300,
+          period: period ?? 300,
           metrics: [[namespace, metric, ...Object.entries(dimensions).flat()]],
           annotations: { horizontal: [{ value: threshold, label: "alarm" }] },
         },

@@ -51,6 +51,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(1 hour)",
+  heartbeatPeriodSeconds: 3600,
   sinkRotateScheduleMs: 600_000, // the default 10 minutes
   securityGroupRules: ruleNames(
     [

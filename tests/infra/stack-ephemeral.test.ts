@@ -65,6 +65,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(15 minutes)",
+  heartbeatPeriodSeconds: 900,
   sinkRotateScheduleMs: undefined, // sinkRotateScheduleMinutes: 0
   securityGroupRules: ruleNames(
     [...core.both, "connect-to-endpoints-443", "analytics-to-endpoints-443"],

@@ -52,6 +52,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(1 hour)",
+  heartbeatPeriodSeconds: 3600,
   sinkRotateScheduleMs: undefined, // no connectors
   securityGroupRules: ruleNames(
     [...core.both, "tunnel-to-database-5432", "tunnel-to-kafka-9098", "tunnel-to-connectLb-443"],

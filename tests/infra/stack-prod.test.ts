@@ -51,6 +51,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "cron(15 * * * ? *)",
+  heartbeatPeriodSeconds: 3600,
   sinkRotateScheduleMs: 600_000, // the default 10 minutes
   securityGroupRules: ruleNames(
     [...core.both, "connect-to-endpoints-443", "analytics-to-endpoints-443"],

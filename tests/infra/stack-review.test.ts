@@ -1,6 +1,6 @@
 // A review stack as the workflows make it: Pulumi.pr.yaml rendered for PR 42. It runs in the shared
-// review VPC (no route tables given: that VPC brings its own S3 path), whose interface endpoints
-// the tasks reach over HTTPS at the VPC's CIDR, deployed from the runners in that VPC (deployerCidrs).
+// review VPC (no route tables given: that VPC brings its own S3 path), whose interface endpoints or
+// NAT gateway the tasks reach over HTTPS, deployed from the runners in that VPC (deployerCidrs).
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { renderTemplate } from "../../delivery/stack-file";
@@ -62,6 +62,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(15 minutes)",
+  heartbeatPeriodSeconds: 900,
   sinkRotateScheduleMs: 600_000, // the default 10 minutes
   securityGroupRules: ruleNames(
     core.both,
@@ -71,8 +72,9 @@ stackSuite({
       "deployer0-to-kafka-9098",
       "deployer0-to-connectLb-80",
     ],
-    // 443 to the review VPC's CIDR only: its interface endpoints (ECR, Logs, Secrets Manager).
-    [...core.egressOnly, "connect-to-vpc-443", "analytics-to-vpc-443"],
+    // 443 to anywhere (existingVpcAwsApiCidrs): the review VPC's interface endpoints or its NAT
+    // gateway, whichever it has; with the VPC's CIDR only, a NAT VPC's tasks could not pull.
+    [...core.egressOnly, "connect-to-awsApis0-443", "analytics-to-awsApis0-443"],
   ),
   endpoints: {
     databaseHost: `cdc-pipeline-pr-42.abc.${REGION}.rds.amazonaws.com`,

@@ -50,6 +50,7 @@ stackSuite({
     kafkaDiskPercent: 80,
   },
   schedule: "rate(1 hour)",
+  heartbeatPeriodSeconds: 3600,
   sinkRotateScheduleMs: undefined, // no connectors
   securityGroupRules: ruleNames(
     [...core.both, "connect-to-endpoints-443", "analytics-to-endpoints-443"],

@@ -41,6 +41,8 @@ export interface Scenario {
     kafkaDiskPercent: number;
   };
   schedule: string;
+  /** The no-successful-run alarm's period: the schedule's longest gap between runs, in seconds. */
+  heartbeatPeriodSeconds: number;
   /**
    * The S3 sink's `rotate.schedule.interval.ms` (it then also gets `timezone=UTC`); undefined: no
    * scheduled rotation (`sinkRotateScheduleMinutes: 0`), or no connectors at all.
@@ -152,6 +154,9 @@ export function mockValues(s: Scenario) {
     scd2TaskDefinitionArn: arn("ecs", `task-definition/cdc-pipeline-${s.stack}-scd2:1`),
     alarmTopicArn: arn("mock", "aws:sns/topic:Topic/observability-alarms"),
     failedRunsRuleArn: arn("mock", "aws:cloudwatch/eventRule:EventRule/observability-scd2-failed"),
+    succeededRunsRuleArn: arn("mock", "aws:cloudwatch/eventRule:EventRule/observability-scd2-succeeded"),
+    runsQueueArn: arn("sqs", "observability-scd2-runs"),
+    deadLetterQueueArn: arn("sqs", "analytics-undelivered"),
     roleArn: (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`,
     connectLbHost: `internal-connect-lb.${REGION}.elb.amazonaws.com`,
   };
@@ -189,6 +194,7 @@ export function alarmKeys(s: Scenario): string[] {
     ...Array.from({ length: s.features.brokers }, (_, i) => `kafka-disk-${i + 1}`),
     ...(s.features.inCluster ? ["connect-tasks"] : []),
     "schedule-errors",
+    "scd2-heartbeat",
   ];
 }
 
@@ -317,6 +323,7 @@ export function expectedResources(s: Scenario): string[] {
     ["aws:iam/role:Role", ["analytics-scheduler"]],
     ["aws:iam/rolePolicy:RolePolicy", ["analytics-scheduler"]],
     ["aws:scheduler/schedule:Schedule", ["analytics-schedule"]],
+    ["aws:sqs/queue:Queue", ["analytics-undelivered"]],
   ]);
 
   root("cdc:observability:Observability", "observability");
@@ -328,8 +335,10 @@ export function expectedResources(s: Scenario): string[] {
       Array.from({ length: f.alarmEmails }, (_, i) => `observability-email-${i}`),
     ],
     ["aws:cloudwatch/metricAlarm:MetricAlarm", alarmKeys(s).map((k) => `observability-${k}`)],
-    ["aws:cloudwatch/eventRule:EventRule", ["observability-scd2-failed"]],
-    ["aws:cloudwatch/eventTarget:EventTarget", ["observability-scd2-failed"]],
+    ["aws:cloudwatch/eventRule:EventRule", ["observability-scd2-failed", "observability-scd2-succeeded"]],
+    ["aws:cloudwatch/eventTarget:EventTarget", ["observability-scd2-failed", "observability-scd2-succeeded"]],
+    ["aws:sqs/queue:Queue", ["observability-scd2-runs"]],
+    ["aws:sqs/queuePolicy:QueuePolicy", ["observability-scd2-runs"]],
     ["aws:cloudwatch/dashboard:Dashboard", ["observability-dashboard"]],
   ]);
 

@@ -77,6 +77,7 @@ export function stackSuite(s: Scenario): void {
         databaseMasterSecretArn: database.masterSecretArn,
         cdcSecretArn: m.cdcSecretArn,
         scheduleName: `${s.stack}-scd2-20261125`,
+        scheduleDeadLetterQueueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/analytics-undelivered`,
         analyticsTaskDefinitionArn: m.scd2TaskDefinitionArn,
         analyticsCommand: [
           "run",
