@@ -9,44 +9,37 @@
  * Options: --rows 100000 --transactions 10 --flush-size 1000 --latency-samples 50 --no-debezium --keep-data
  * Results as JSON on stdout; progress on stderr (a bar on a terminal, JSON log lines otherwise).
  */
-import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import pino from "pino";
+import { createProgress } from "../common/progress";
 import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
 import { measureDebeziumCapture } from "./debezium-capture";
 
 /** The runtime's own logs: warnings only. */
 const logger = pino({ level: "warn" });
-/** Progress of the benchmark, when stderr is not a terminal. */
-const progressLog = pino({ level: "info" }, pino.destination(2));
+/** Progress of the benchmark: bars on a terminal, a JSON line every 5 s otherwise. */
+const progress = createProgress({ component: "bench-capture", jsonIntervalMs: 5_000 });
 
-/** Shows `done()` of `total` while `work` runs: a bar on a terminal, a JSON line every 5 s otherwise. */
+/** Shows `done()` of `total` while `work` runs. */
 async function withProgress<T>(
   phase: string,
   total: number,
   done: () => number,
   work: Promise<T>,
 ): Promise<T> {
-  const tty = process.stderr.isTTY === true;
-  const bar = tty ? new SingleBar({ format: `${phase} [{bar}] {value}/{total} | {duration}s` }) : undefined;
-  bar?.start(total, 0);
-  if (!tty) progressLog.info({ phase, total }, "started");
-  const timer = setInterval(
-    () => (bar ? bar.update(done()) : progressLog.info({ phase, done: done(), total }, "progress")),
-    tty ? 200 : 5_000,
-  );
+  const bar = progress.bar("bench-progress", phase, total);
+  const timer = setInterval(() => bar.update(done()), 200);
   try {
     return await work;
   } finally {
     clearInterval(timer);
-    bar?.update(done());
-    bar?.stop();
-    if (!tty) progressLog.info({ phase, done: done(), total }, "finished");
+    bar.update(done());
+    bar.finish();
   }
 }
 
@@ -274,8 +267,10 @@ async function main(): Promise<void> {
       },
       latencyMs: { samples, p50: pct(0.5), p95: pct(0.95), max: pct(1) },
     };
+    progress.close();
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
+    progress.close();
     await db.end();
     await server.stop();
     if (!opts.keepData) rmSync(root, { recursive: true, force: true });

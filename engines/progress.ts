@@ -1,14 +1,8 @@
-/**
- * Progress of a provisioning run: plain lines on a terminal, structured JSON lines (pino) otherwise, both on
- * stderr.
- */
-import pino from "pino";
+/** Progress of a provisioning run: step lines on a terminal, `"event": "provision"` JSON lines otherwise. */
+import { createProgress as createReporter } from "../common/progress";
 import type { Progress } from "./cache";
 
 export function createProgress(component = "engines"): Progress {
-  if (process.stderr.isTTY) {
-    return (message) => process.stderr.write(`[${component}] ${message}\n`);
-  }
-  const logger = pino({ base: { component } }, pino.destination(2));
-  return (message, fields) => logger.info({ event: "provision", ...fields }, message);
+  const progress = createReporter({ component });
+  return (message, fields) => progress.step(message, { ...fields, event: "provision" });
 }

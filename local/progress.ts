@@ -1,9 +1,9 @@
 /**
- * Progress for `npm start`: bars on a terminal (cli-progress), structured JSON lines (pino) when
- * stderr is not a terminal. Both go to stderr; stdout carries only the final summary.
+ * Progress for `npm start`, on the tools' common reporter (bars on a terminal, JSON lines off it,
+ * both on stderr; stdout carries only the final summary): its steps, the workload and the capture.
  */
-import { MultiBar, Presets, type SingleBar } from "cli-progress";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
+import { createProgress, type ProgressBar } from "../common/progress";
 import type { WorkloadStats } from "./workload";
 
 export interface Reporter {
@@ -19,56 +19,26 @@ function totalChanges(stats: WorkloadStats): number {
   return Object.values(stats.changes).reduce((sum, c) => sum + c.inserts + c.updates + c.deletes, 0);
 }
 
-function jsonReporter(): Reporter {
-  const logger = pino({ base: { component: "local-pipeline" } }, pino.destination(2));
+export function createReporter(): Reporter {
+  const progress = createProgress({ component: "local-pipeline" });
+  let workloadBar: ProgressBar | undefined;
+  let landedBar: ProgressBar | undefined;
   return {
-    logger,
-    step: (message, fields) => logger.info({ event: "step", ...fields }, message),
-    workload: (done, stats) =>
-      logger.info(
-        {
-          event: "workload-progress",
-          done: Number(done.toFixed(3)),
-          transactions: stats.transactions,
-          changes: totalChanges(stats),
-        },
-        "workload running",
-      ),
-    landed: (landed, expected) =>
-      logger.info({ event: "capture-progress", landed, expected }, "waiting for files"),
-    close: () => logger.flush(),
-  };
-}
-
-function terminalReporter(): Reporter {
-  // Only warnings from the runtime: anything chattier would tear the bars.
-  const logger = pino({ level: "warn" }, pino.destination(2));
-  const bars = new MultiBar(
-    { format: " {label} [{bar}] {percentage}% {detail}", hideCursor: true, clearOnComplete: false },
-    Presets.shades_classic,
-  );
-  let workloadBar: SingleBar | undefined;
-  let landedBar: SingleBar | undefined;
-  return {
-    logger,
-    step: (message) => bars.log(`${message}\n`),
+    logger: progress.logger,
+    step: (message, fields) => progress.step(message, fields),
     workload(done, stats) {
-      workloadBar ??= bars.create(100, 0, { label: "workload", detail: "" });
+      // Percent of the workload's duration.
+      workloadBar ??= progress.bar("workload-progress", "workload", 100);
       workloadBar.update(Math.round(done * 100), {
-        detail: `${stats.transactions} transactions, ${totalChanges(stats)} row changes`,
+        transactions: stats.transactions,
+        changes: totalChanges(stats),
       });
     },
     landed(landed, expected) {
-      landedBar ??= bars.create(expected, 0, { label: "capture ", detail: "" });
+      landedBar ??= progress.bar("capture-progress", "capture ", expected);
       landedBar.setTotal(expected);
-      landedBar.update(Math.min(landed, expected), {
-        detail: `${landed}/${expected} change records in the bucket`,
-      });
+      landedBar.update(landed);
     },
-    close: () => bars.stop(),
+    close: () => progress.close(),
   };
-}
-
-export function createReporter(): Reporter {
-  return process.stderr.isTTY ? terminalReporter() : jsonReporter();
 }

@@ -7,9 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { SingleBar } from "cli-progress";
 import { Command, CommanderError, Option } from "commander";
-import pino from "pino";
+import { createProgress, type ProgressBar } from "../../common/progress";
 import type { ConnectorInput } from "./connector-input";
 import { startConnectorRuntime, type ConnectorRuntime } from "./runtime";
 
@@ -50,8 +49,13 @@ async function main(argv: string[]): Promise<void> {
     process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
   }
   const opts = program.opts() as { source: string; sink: string; bucketRoot: string; logLevel: string };
-  const tty = process.stderr.isTTY === true;
-  const logger = pino({ level: tty ? "warn" : opts.logLevel }, pino.destination(2));
+  // A running count on a terminal; a JSON line every 10 s otherwise.
+  const progress = createProgress({
+    component: "cdc-connect-local",
+    level: opts.logLevel,
+    jsonIntervalMs: 10_000,
+  });
+  const logger = progress.logger;
   // Set once started; a failure or signal during start-up has nothing to stop yet.
   const state: { runtime?: ConnectorRuntime; stopping?: boolean } = {};
   let exiting = false;
@@ -65,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(code);
   };
   // The progress display, set up once streaming.
-  const display: { bar?: SingleBar; timer?: NodeJS.Timeout } = {};
+  const display: { bar?: ProgressBar; timer?: NodeJS.Timeout } = {};
   const shutdown = (signal: string): void => {
     const runtime = state.runtime;
     if (!runtime) {
@@ -79,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     state.stopping = true;
     logger.info({ signal }, "flushing and stopping");
     clearInterval(display.timer);
-    display.bar?.stop();
+    progress.close();
     runtime
       .stop()
       .then(() => {
@@ -102,28 +106,12 @@ async function main(argv: string[]): Promise<void> {
   });
   state.runtime = runtime;
   logger.info({ bucketRoot: resolve(opts.bucketRoot) }, "streaming");
-  const bar = tty
-    ? new SingleBar({
-        format: "captured {records} records | {files} files | {pending} pending | slot at {lsn}",
-        hideCursor: true,
-      })
-    : undefined;
-  bar?.start(1, 0, { records: 0, files: 0, pending: 0, lsn: "-" });
+  const bar = progress.bar("progress", "captured records:");
   display.bar = bar;
-  display.timer = setInterval(
-    () => {
-      const s = runtime.stats();
-      if (bar)
-        bar.update(0, {
-          records: s.records,
-          files: s.files,
-          pending: s.pendingRecords,
-          lsn: s.acknowledgedLsn ?? "-",
-        });
-      else logger.info(s, "progress");
-    },
-    tty ? 500 : 10_000,
-  );
+  display.timer = setInterval(() => {
+    const { records, ...stats } = runtime.stats();
+    bar.update(records, { ...stats, acknowledgedLsn: stats.acknowledgedLsn ?? "-" });
+  }, 500);
 }
 
 main(process.argv).catch((err: Error) => {
