@@ -2,6 +2,7 @@
 import { PIPELINE_DEFAULTS } from "../connectors/config";
 import * as pulumi from "@pulumi/pulumi";
 import { Analytics } from "./analytics";
+import { Catalog } from "./catalog";
 import { CdcCredentials } from "./cdc-credentials";
 import { CdcObjects } from "./cdc-objects";
 import { loadStackConfig, type ExistingDatabase } from "./config";
@@ -174,6 +175,16 @@ const analytics = new Analytics("analytics", {
   tags,
 });
 
+const catalog = new Catalog("catalog", {
+  region: cfg.region,
+  bucketName: storage.bucketName,
+  bucketArn: storage.bucketArn,
+  analyticsPrefix: cfg.storage.analyticsPrefix,
+  bucketKmsKeyArn: storage.kmsKeyArn,
+  ephemeral: cfg.ephemeral,
+  tags,
+});
+
 const observability = new Observability("observability", {
   alarmEmails: cfg.alarms.emails,
   databaseInstanceIdentifier: database.instanceIdentifier,
@@ -230,3 +241,6 @@ export const alarmTopicArn = observability.alarmTopicArn;
 export const dashboardName = observability.dashboardName;
 export const tunnelInstanceId = tunnel?.instanceId;
 export const replicationSlot = PIPELINE_DEFAULTS.slotName;
+export const glueDatabase = catalog.databaseName;
+export const athenaWorkgroup = catalog.workgroupName;
+export const analystRoleArn = catalog.analystRoleArn;

@@ -14,6 +14,7 @@ import { checkOutput } from "./state/consistency";
 import { emptyManifest, pendingKey, readManifest, writeManifest } from "./state/manifest";
 import type { Storage } from "./storage/storage";
 import type { RunOptions, RunSummary, TableSummary } from "./types";
+import { writeViews } from "./views";
 import { removeStaleWorkDirs } from "./workdir";
 
 export { Scd2Error } from "./errors";
@@ -214,6 +215,8 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
       options.onProgress?.({ type: "table-done", summary: result.summary });
       logger?.info({ ...result.summary }, "table done");
     }
+    await lock.confirm();
+    await writeViews(options.output, Object.keys(manifest.tables));
     return { tables: summaries, durationMs: Date.now() - started };
   } finally {
     // A lock left behind (storage failure) is reported, not thrown over the run's own outcome.
