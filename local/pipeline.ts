@@ -21,6 +21,7 @@ import { checkExternalDatabase, redactUrl } from "./external";
 import { claimLocalDir } from "./local-dir";
 import { startEmbeddedPostgres } from "./postgres";
 import type { Reporter } from "./progress";
+import { VIEWS_KEY } from "../analytics/src/views";
 import { runScd2Job } from "./scd2";
 import { formatProductHistory, formatSummary, productToShow, scd2Figures, type SummaryRow } from "./summary";
 import { Workload, type CapturedTable } from "./workload";
@@ -221,7 +222,8 @@ export async function runLocalPipeline(options: LocalPipelineOptions, reporter: 
         (product === undefined
           ? ""
           : `\nHistory of commerce.products id=${product}:\n\n${await formatProductHistory(scd2Dir, product)}\n`) +
-        `\nChange files: ${topicsDirPath}\nSCD2 tables: ${scd2Dir}\n`,
+        `\nChange files: ${topicsDirPath}\nSCD2 tables: ${scd2Dir}\n` +
+        `\nQuery them (views <table>_current, <table>_history, <table>_as_of(instant)):\n  duckdb -init ${join(scd2Dir, VIEWS_KEY)}\n`,
     );
 
     if (options.keepRunning && !options.signal.aborted) {
