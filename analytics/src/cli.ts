@@ -4,13 +4,14 @@
 import { MultiBar, Presets } from "cli-progress";
 import type { SingleBar } from "cli-progress";
 import { Command, CommanderError } from "commander";
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
 import pino from "pino";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { DEFAULT_MEMORY_LIMIT } from "./duck";
+import { makeDirsSync, unusableDirReason } from "./mkdirs";
 import { Scd2Error, runScd2 } from "./job";
 import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
 import { LOCK_KEY, parseLockBody } from "./state/lock";
@@ -292,11 +293,18 @@ async function run(raw: RawRunOptions): Promise<number> {
   if (source instanceof DirectoryStorage && !isDirectory(source.root)) {
     throw new UsageError(`invalid --source ${JSON.stringify(raw.source)}: ${source.root} is not a directory`);
   }
+  for (const [flag, dir] of [
+    ["--output", output instanceof DirectoryStorage ? output.root : undefined],
+    ["--work-dir", raw.workDir],
+  ] as const) {
+    const reason = dir === undefined ? undefined : unusableDirReason(dir);
+    if (reason !== undefined) throw new UsageError(`invalid ${flag} ${JSON.stringify(dir)}: ${reason}`);
+  }
 
   const ownWorkDir = raw.workDir === undefined;
   const workDir = ownWorkDir ? createWorkDir(tmpdir()) : path.resolve(raw.workDir!);
   try {
-    mkdirSync(workDir, { recursive: true });
+    makeDirsSync(workDir);
   } catch (error) {
     throw new UsageError(`invalid --work-dir ${JSON.stringify(raw.workDir)}: ${(error as Error).message}`);
   }

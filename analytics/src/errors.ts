@@ -9,7 +9,12 @@ export class Scd2Error extends Error {
   }
 }
 
-/** The message of any thrown value, for wrapping errors from DuckDB or storage. */
+/**
+ * The message of any thrown value, for wrapping errors from DuckDB or storage. DuckDB appends the
+ * statement it failed in (`LINE 1: SELECT …` and a caret line): that is the job's SQL, not the user's
+ * input, so it is cut off; the statement is logged at debug level (duck.ts) for whoever needs it.
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n+LINE \d+:[\s\S]*$/, "").trim();
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { discoverSourceFiles, topicOf } from "./discovery";
 import type { SourceFile } from "./discovery";
+import { checkDiskSpace, diskNeed } from "./disk";
 import { Scd2Error, messageOf } from "./errors";
 import type { PendingFile } from "./scd2/files";
 import type { ResolvedTable } from "./scd2/table-run";
@@ -15,6 +16,7 @@ import { emptyManifest, pendingKey, readManifest, writeManifest } from "./state/
 import type { Storage } from "./storage/storage";
 import type { RunOptions, RunSummary, TableSummary } from "./types";
 import { writeViews } from "./views";
+import { makeDirs } from "./mkdirs";
 import { removeStaleWorkDirs } from "./workdir";
 
 export { Scd2Error } from "./errors";
@@ -135,8 +137,8 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
   const logger = options.logger?.child({ runId });
   const scratchDir = scratchPath(options.workDir, runId);
   const stagingDir = path.join(options.workDir, "staging");
-  await fs.mkdir(scratchDir, { recursive: true });
-  await fs.mkdir(stagingDir, { recursive: true });
+  await makeDirs(scratchDir);
+  await makeDirs(stagingDir);
   const lock = await acquireLock(options.output, runId, {
     staleMs: options.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_MS,
     heartbeatMs: options.lockHeartbeatMs,
@@ -164,6 +166,20 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
       manifest = await publish(options.output, manifest, lock);
     }
     const sourceFiles = await listSourceFiles(options, tables);
+    // Before anything is downloaded: a run that cannot fit on local disk stops now, not half-way.
+    const need = await diskNeed(
+      options.source,
+      options.output,
+      stagingDir,
+      tables.map((spec) => ({
+        spec,
+        files: sourceFiles.get(spec.table) ?? [],
+        previous: manifest.tables[spec.table],
+      })),
+      options.fullRefresh,
+    );
+    logger?.info({ ...need }, "local disk needed");
+    await checkDiskSpace(need, options.workDir, options.freeBytes);
     const duck = {
       workDir: options.workDir,
       memoryLimit: options.memoryLimit,
@@ -191,6 +207,7 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         scratchDir,
         onProgress: options.onProgress,
         logger,
+        freeBytes: options.freeBytes,
       };
       const files = sourceFiles.get(spec.table) ?? [];
       const result = await runTable(context, spec, manifest.tables[spec.table], files).catch(

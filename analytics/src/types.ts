@@ -66,6 +66,11 @@ export interface RunOptions {
   requireFiles?: boolean;
   /** A run lock not refreshed for this long is taken over; default 6 hours. */
   lockStaleAfterMs?: number;
+  /**
+   * Free bytes on the file system holding a directory; default `statfs` (freeBytesOf in disk.ts). The
+   * run checks before it downloads anything that its downloads and local writes fit in the work dir.
+   */
+  freeBytes?: (dir: string) => Promise<number>;
   /** How often a run refreshes its lock; default a quarter of lockStaleAfterMs, 1 s to 5 min. */
   lockHeartbeatMs?: number;
 }

@@ -72,6 +72,9 @@ class FailingStorage implements Storage {
   localCopy(key: string, stagingDir: string): Promise<string> {
     return this.inner.localCopy(key, stagingDir);
   }
+  stagedBytes(objects: readonly StoredObject[], stagingDir: string): Promise<number> {
+    return this.inner.stagedBytes(objects, stagingDir);
+  }
   readText(key: string): Promise<string | undefined> {
     return this.inner.readText(key);
   }

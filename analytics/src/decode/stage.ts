@@ -5,6 +5,7 @@ import { ident, literal, literalList, readParquet } from "../sql";
 import type { ColumnEncoding } from "../types";
 import { AVRO_SCHEMA_KEY, encodingsFromAvroSchema } from "./avro";
 import { decodeExpression, jsonReadType } from "./columns";
+import { firstBadJsonLine } from "./json-lines";
 
 /** A source file with the local path DuckDB reads it from. */
 export interface LocalSourceFile {
@@ -24,6 +25,8 @@ export interface StageRequest {
    * tables: a full build reads its input twice, which costs less than holding it decoded (and spilling).
    */
   inPlace: boolean;
+  /** The table's stored columns and types (empty for a new table): how to read a JSON column that is all null. */
+  tableColumns: ReadonlyMap<string, string>;
   onFilesRead?: (done: number) => void;
 }
 
@@ -94,13 +97,13 @@ async function footerSchemas(
   }
 }
 
-function encodingsFor(request: StageRequest, file: LocalSourceFile, schema: string | undefined) {
+function encodingsFor(request: StageRequest, file: LocalSourceFile | undefined, schema: string | undefined) {
   let encodings = new Map<string, ColumnEncoding>();
   if (schema !== undefined) {
     try {
       encodings = encodingsFromAvroSchema(schema);
     } catch (error) {
-      throw new Scd2Error(`${request.table}: unreadable schema in ${file.file.key}: ${messageOf(error)}`);
+      throw new Scd2Error(`${request.table}: unreadable schema in ${file?.file.key}: ${messageOf(error)}`);
     }
   }
   for (const [name, encoding] of Object.entries(request.columnTypes)) encodings.set(name, encoding);
@@ -133,21 +136,67 @@ async function parquetGroups(duck: Duck, request: StageRequest, files: IndexedFi
   return groups;
 }
 
-/** JSON files carry no schema: each is described on its own, with the table's column types applied. */
-async function jsonGroup(
-  duck: Duck,
-  request: StageRequest,
-  { local: file, index }: IndexedFile,
-): Promise<ReadGroup> {
-  const detected = await onFile(request.table, file, "read", () =>
-    describe(duck, `read_json(${literal(file.path)}, format='newline_delimited', hive_partitioning = false)`),
-  );
-  const encodings = encodingsFor(request, file, undefined);
-  const columns = detected.map(({ name, type }) => {
-    const encoding = encodings.get(name);
-    return { name, type: (encoding && jsonReadType(encoding)) ?? type };
+/**
+ * JSON files carry no schema, and DuckDB infers one per file: a column that is null in every record of a
+ * file comes out as JSON there, and text read as JSON fails ("Malformed JSON"). So all of a request's
+ * JSON files are described together, over every record (a file where a column is all null adds nothing
+ * to its type), and each file is then read with those columns. A column's type is, in this order: its
+ * encoding's, the detected one, the table's stored one (when the detected one is JSON: the column is
+ * null in every record read), JSON (it really holds mixed or nested values). A column that is null in
+ * every record and that the table has no type for is left out until a value shows its type.
+ */
+async function jsonGroups(duck: Duck, request: StageRequest, files: IndexedFile[]): Promise<ReadGroup[]> {
+  const paths = files.map((f) => f.local.path);
+  const read = (extra = "") =>
+    `read_json(${literalList(paths)}, format='newline_delimited', hive_partitioning = false, union_by_name = true, sample_size = -1${extra})`;
+  const detected = await describe(duck, read()).catch(async (error: unknown) => {
+    throw await jsonFileError(
+      request.table,
+      files.map((f) => f.local),
+      error,
+    );
   });
-  return { files: [{ local: file, index }], columns, encodings };
+  const encodings = encodingsFor(request, undefined, undefined);
+  const required = new Set<string>([...request.primaryKey, ...REQUIRED_META]);
+  const columns: { name: string; type: string }[] = [];
+  for (const { name, type } of detected) {
+    const encoding = encodings.get(name);
+    const known = request.tableColumns.get(name);
+    let readType = (encoding && jsonReadType(encoding)) ?? type;
+    if (readType === "JSON" && (encoding === undefined || encoding === "as-is")) {
+      const [row] = await duck.rows(
+        `SELECT count(${ident(name)}) AS n FROM ${read(`, columns = {${literal(name)}: 'JSON'}`)}`,
+      );
+      const allNull = Number(row?.n) === 0;
+      if (allNull && known !== undefined) readType = known;
+      else if (allNull && !required.has(name)) continue;
+    }
+    columns.push({ name, type: readType });
+  }
+  return files.map((file) => ({ files: [file], columns, encodings }));
+}
+
+/**
+ * A Scd2Error for a JSON read that failed: the file and line that do not parse (found by reading the
+ * files again here, since DuckDB's own line number is off by one), else DuckDB's message.
+ */
+async function jsonFileError(
+  table: string,
+  files: readonly LocalSourceFile[],
+  error: unknown,
+): Promise<Scd2Error> {
+  for (const file of files) {
+    const bad = await firstBadJsonLine(file.path);
+    if (bad !== undefined) {
+      return new Scd2Error(
+        `${table}: ${file.file.key} line ${bad.line} (Kafka offset ${file.file.startOffset + bad.record}) is not a JSON object: ${bad.reason}`,
+        { cause: error },
+      );
+    }
+  }
+  return new Scd2Error(`${table}: cannot read change files: ${withKeys(messageOf(error), files)}`, {
+    cause: error,
+  });
 }
 
 /** The rows of one group's files (`r`, with `filename` and `file_row_number`), joined to their file (`f`). */
@@ -216,17 +265,36 @@ async function checkChanges(duck: Duck, request: StageRequest, group: ReadGroup)
   const badOp = `coalesce(${op} NOT IN (${KNOWN_OPS.map(literal).join(", ")}), false)`;
   const lsn = "TRY_CAST(r.__lsn AS BIGINT)";
   const badLsn = `(r.__lsn IS NOT NULL AND (${lsn} IS NULL OR TRY_CAST(r.__lsn AS DOUBLE) <> ${lsn}))`;
+  // A key value the table's key type cannot hold would make every later join on the key fail. (Only
+  // keys read as delivered: an encoded key's stored type is its decoded one.)
+  const keyTypes = request.primaryKey.flatMap((k) => {
+    const type = request.tableColumns.get(k);
+    const encoding = group.encodings.get(k);
+    const asDelivered = encoding === undefined || encoding === "as-is";
+    return type === undefined || !asDelivered ? [] : [{ column: ident(k), name: k, type }];
+  });
+  const badKey = keyTypes.map(
+    ({ column, type }) => `(r.${column} IS NOT NULL AND TRY_CAST(r.${column} AS ${type}) IS NULL)`,
+  );
+  const badKeyName = keyTypes.length
+    ? `CASE ${keyTypes.map((k, i) => `WHEN ${badKey[i]} THEN ${literal(k.name)}`).join(" ")} END`
+    : "NULL";
   const [bad] = await duck.rows(
-    `SELECT f.key, f.start + r.file_row_number AS offset, ${op} AS op, trim(CAST(r.__lsn AS VARCHAR), '"') AS lsn, ${badOp} AS bad_op
-     FROM ${groupRows(group)} WHERE ${badOp} OR ${badLsn} ORDER BY f.idx, r.file_row_number LIMIT 1`,
+    `SELECT f.key, f.start + r.file_row_number AS offset, ${op} AS op, trim(CAST(r.__lsn AS VARCHAR), '"') AS lsn, ${badOp} AS bad_op, ${badKeyName} AS bad_key
+     FROM ${groupRows(group)} WHERE ${[badOp, badLsn, ...badKey].join(" OR ")} ORDER BY f.idx, r.file_row_number LIMIT 1`,
   );
   if (!bad) return;
   const where = `${request.table}: ${String(bad.key)} has a row (offset ${String(bad.offset)})`;
-  throw new Scd2Error(
-    bad.bad_op === true
-      ? `${where} with unknown __op ${JSON.stringify(bad.op)} (expected one of ${KNOWN_OPS.join(", ")})`
-      : `${where} whose __lsn ${JSON.stringify(bad.lsn)} is not a whole number`,
-  );
+  if (bad.bad_op === true)
+    throw new Scd2Error(
+      `${where} with unknown __op ${JSON.stringify(bad.op)} (expected one of ${KNOWN_OPS.join(", ")})`,
+    );
+  const key = keyTypes.find((k) => k.name === bad.bad_key);
+  if (key)
+    throw new Scd2Error(
+      `${where} whose key ${key.name} is not a ${key.type}, the key's type in the table's history`,
+    );
+  throw new Scd2Error(`${where} whose __lsn ${JSON.stringify(bad.lsn)} is not a whole number`);
 }
 
 /**
@@ -237,12 +305,17 @@ async function checkChanges(duck: Duck, request: StageRequest, group: ReadGroup)
  * Throws Scd2Error naming the file for unreadable files or schemas, missing columns and NULL keys.
  */
 export async function stageEvents(duck: Duck, request: StageRequest): Promise<void> {
+  const empty = request.files.find((f) => f.file.size === 0);
+  if (empty) {
+    throw new Scd2Error(
+      `${request.table}: ${empty.file.key} is empty (0 bytes): the sink never writes an empty change file, so it was cut short or is not one`,
+    );
+  }
   const indexed = request.files.map((local, index) => ({ local, index }));
   const parquet = indexed.filter((f) => f.local.file.format === "parquet");
   const groups = parquet.length > 0 ? await parquetGroups(duck, request, parquet) : [];
-  for (const file of indexed.filter((f) => f.local.file.format === "json")) {
-    groups.push(await jsonGroup(duck, request, file));
-  }
+  const jsonFiles = indexed.filter((f) => f.local.file.format === "json");
+  if (jsonFiles.length > 0) groups.push(...(await jsonGroups(duck, request, jsonFiles)));
   const relations: string[] = [];
   let done = 0;
   for (const group of groups) {

@@ -76,7 +76,8 @@ export async function mergeColumns(
 
 /**
  * Stages source files into `name` (a view of events in the table's columns); returns the staged columns.
- * `progress` reports files read; `inPlace` reads Parquet files where they are (see StageRequest).
+ * `progress` reports files read; `inPlace` reads Parquet files where they are (see StageRequest);
+ * `tableColumns` are the table's stored columns (see StageRequest).
  */
 export async function stage(
   ctx: StageContext,
@@ -84,7 +85,7 @@ export async function stage(
   spec: StageSpec,
   files: readonly SourceFile[],
   name: string,
-  options: { progress: boolean; inPlace: boolean },
+  options: { progress: boolean; inPlace: boolean; tableColumns: readonly Column[] },
 ): Promise<Column[]> {
   const local = await download(ctx.source, files, ctx.stagingDir);
   await stageEvents(duck, {
@@ -94,6 +95,7 @@ export async function stage(
     files: local,
     target: `${name}_raw`,
     inPlace: options.inPlace,
+    tableColumns: new Map(options.tableColumns.map((c) => [c.name, c.type])),
     onFilesRead: (done) =>
       options.progress &&
       ctx.onProgress?.({ type: "files-read", table: spec.table, done, total: files.length }),

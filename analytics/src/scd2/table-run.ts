@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Logger } from "pino";
 import type { SourceFile } from "../discovery";
+import { checkDiskSpace } from "../disk";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
 import { Scd2Error } from "../errors";
@@ -41,6 +42,8 @@ export interface TableRunContext {
   scratchDir: string;
   onProgress?: (event: ProgressEvent) => void;
   logger?: Logger;
+  /** Free bytes of a directory's file system (see RunOptions.freeBytes). */
+  freeBytes?: (dir: string) => Promise<number>;
 }
 
 export interface ResolvedTable {
@@ -135,7 +138,11 @@ async function build(
   prev: TableState | undefined,
   files: { all: SourceFile[]; fresh: SourceFile[] },
 ): Promise<{ state: TableState; uploads: PendingFile[]; superseded: string[]; events: number }> {
-  const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", { progress: true, inPlace: !prev });
+  const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", {
+    progress: true,
+    inPlace: !prev,
+    tableColumns: prev?.columns ?? [],
+  });
   const merged = await mergeColumns(duck, spec.table, prev?.columns ?? [], staged);
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
   await alignStaged(duck, shape, staged, "scd2_new0");
@@ -371,10 +378,17 @@ async function classify(
       );
     }
     if (earlier.length > 0) {
+      // Not known before the run: it downloads earlier change files again (S3).
+      const downloads = await ctx.source.stagedBytes(earlier, ctx.stagingDir);
+      await checkDiskSpace({ downloads, written: 0 }, ctx.stagingDir, ctx.freeBytes);
       await alignStaged(
         duck,
         shape,
-        await stage(ctx, duck, spec, earlier, "scd2_old", { progress: false, inPlace: false }),
+        await stage(ctx, duck, spec, earlier, "scd2_old", {
+          progress: false,
+          inPlace: false,
+          tableColumns: shape.columns,
+        }),
         "scd2_old",
       );
       replay = "scd2_old";

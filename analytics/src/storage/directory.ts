@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { makeDirs } from "../mkdirs";
 import { StorageError, assertValidKey, compareKeys } from "./keys";
 import type { Storage, StoredObject, VersionedText } from "./storage";
 
@@ -60,6 +61,10 @@ export class DirectoryStorage implements Storage {
     return file;
   }
 
+  stagedBytes(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   async upload(localPath: string, key: string): Promise<void> {
     const target = this.pathOf(key);
     if (path.resolve(localPath) === target) return;
@@ -100,7 +105,7 @@ export class DirectoryStorage implements Storage {
     const target = this.pathOf(key);
     const dir = path.dirname(target);
     try {
-      await fs.mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       const temp = tempPath(target);
       try {
         await writeSynced(temp, body);
@@ -177,7 +182,7 @@ export class DirectoryStorage implements Storage {
     const source = this.pathOf(fromKey);
     const target = this.pathOf(toKey);
     try {
-      await fs.mkdir(path.dirname(target), { recursive: true });
+      await makeDirs(path.dirname(target));
       const moved = await fs.rename(source, target).then(
         () => true,
         async (error: unknown) => {
@@ -286,7 +291,7 @@ export class DirectoryStorage implements Storage {
   /** Writes through `fill(tempPath)` and renames the temp file over `target`; no partial target ever. */
   private async replaceAtomically(target: string, fill: (temp: string) => Promise<void>): Promise<void> {
     const dir = path.dirname(target);
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     const temp = tempPath(target);
     try {
       await fill(temp);

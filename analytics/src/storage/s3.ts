@@ -122,14 +122,7 @@ export class S3Storage implements Storage {
     const objectKey = this.objectKey(key);
     try {
       const etag = this.knownEtags.get(key) ?? (await this.headEtag(objectKey));
-      // One folder per ETag: a rewritten object gets a fresh copy, an unchanged one is reused.
-      const file = path.join(
-        stagingDir,
-        "s3",
-        this.location.bucket,
-        etagFolder(etag),
-        ...objectKey.split("/"),
-      );
+      const file = this.stagedPath(key, etag, stagingDir);
       if (await exists(file)) return file;
       await fs.mkdir(path.dirname(file), { recursive: true });
       const response = await this.client.send(
@@ -147,6 +140,20 @@ export class S3Storage implements Storage {
     } catch (error) {
       throw this.wrap(error, `cannot download ${key}`);
     }
+  }
+
+  async stagedBytes(objects: readonly StoredObject[], stagingDir: string): Promise<number> {
+    let bytes = 0;
+    for (const object of objects) {
+      if (!(await exists(this.stagedPath(object.key, object.etag, stagingDir)))) bytes += object.size;
+    }
+    return bytes;
+  }
+
+  /** One folder per ETag: a rewritten object gets a fresh copy, an unchanged one is reused. */
+  private stagedPath(key: string, etag: string, stagingDir: string): string {
+    const objectKey = this.objectKey(key);
+    return path.join(stagingDir, "s3", this.location.bucket, etagFolder(etag), ...objectKey.split("/"));
   }
 
   async upload(localPath: string, key: string): Promise<void> {

@@ -32,6 +32,11 @@ export interface Storage {
    * in place; S3 storage downloads into `stagingDir` (reusing an earlier download of the same etag).
    */
   localCopy(key: string, stagingDir: string): Promise<string>;
+  /**
+   * Bytes `localCopy` would add to `stagingDir` for these objects (as `list` returned them): 0 for
+   * directory storage, which is read in place; for S3 the sizes of those not downloaded there before.
+   */
+  stagedBytes(objects: readonly StoredObject[], stagingDir: string): Promise<number>;
   /** Uploads a local file to `key`, replacing any object there. */
   upload(localPath: string, key: string): Promise<void>;
   /** The object's text, or `undefined` when it does not exist. */
