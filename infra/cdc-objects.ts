@@ -10,6 +10,7 @@ import {
   sourceSetup,
   type SourceSetup,
 } from "../connectors/database";
+import { preflightSql } from "../connectors/database/preflight";
 import { SqlStatements, type SqlConnection } from "./sql-statements";
 
 export interface CdcObjectsArgs {
@@ -23,6 +24,25 @@ export interface CdcObjectsArgs {
   rolePassword: pulumi.Input<string>;
   /** Ephemeral stack: the slot is not protected. Defaults to false. */
   ephemeral?: boolean;
+}
+
+/** The step that creates the captured tables where the application owns them (the gate of a first `up`). */
+export const MISSING_TABLE_STEP =
+  "the application owns the captured tables (createCommerceTables: false): run its migrations so that they " +
+  'exist, then run pulumi up again (docs/deploy.md, "Database grants and a first up on an empty database")';
+
+/**
+ * What the admin user must be allowed before the stack creates anything in the database (the
+ * RDS master user is not a superuser; the application may own the tables), and, where the stack
+ * does not create the captured tables, that they exist.
+ */
+export function ddlChecks(setup: SourceSetup, createCommerceTables: boolean): string[] {
+  return [
+    preflightSql(setup, {
+      createsCapturedTables: createCommerceTables,
+      missingTableStep: MISSING_TABLE_STEP,
+    }),
+  ];
 }
 
 /** The DDL the stack runs: schemas and the heartbeat table always, the captured tables on request. */
@@ -46,6 +66,7 @@ export class CdcObjects extends pulumi.ComponentResource {
   constructor(name: string, args: CdcObjectsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc:database:CdcObjects", name, {}, opts);
     const ephemeral = args.ephemeral ?? false;
+    const createCommerceTables = args.createCommerceTables ?? true;
     const setup = sourceSetup({ target: "rds" });
     this.roleName = setup.role.name;
     this.slotName = setup.slot.name;
@@ -55,7 +76,8 @@ export class CdcObjects extends pulumi.ComponentResource {
       `${name}-ddl`,
       {
         connection: args.adminConnection,
-        statements: ddlStatements(setup, args.createCommerceTables ?? true),
+        checks: ddlChecks(setup, createCommerceTables),
+        statements: ddlStatements(setup, createCommerceTables),
       },
       { parent: this },
     );
@@ -69,7 +91,8 @@ export class CdcObjects extends pulumi.ComponentResource {
         roles: [...setup.role.memberOf],
         password: args.rolePassword,
       },
-      { parent: this },
+      // After the DDL resource: its checks run before anything is created in the database.
+      { parent: this, dependsOn: [ddl] },
     );
     const grants = setup.grants.map(
       (grant) =>

@@ -7,6 +7,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import type { DatabaseEndpoint } from "./database";
+import { loadCaBundle } from "./database-tls";
 import type { SqlConnection } from "./sql-statements";
 
 export interface PrivateEndpoints {
@@ -41,13 +42,25 @@ export function privateEndpoints(
   const host = override ? pulumi.output(override.host) : database.host;
   const port = override ? pulumi.output(override.port) : database.port;
   const credentials = masterCredentials(database.masterSecretArn);
+  const sslMode = cfg.endpoints.databaseSslMode;
+  // verify-ca / verify-full check the server against the RDS CAs (docs/deploy.md, "TLS to the database").
+  const caBundle =
+    sslMode === "require"
+      ? undefined
+      : pulumi.output(
+          loadCaBundle(cfg.region).then((bundle) => {
+            void pulumi.log.info(`database TLS (${sslMode}) verifies against ${bundle.origin}`);
+            return bundle;
+          }),
+        );
   const postgresProvider = new postgresql.Provider("postgres", {
     host,
     port,
     database: database.databaseName,
     username: credentials.username,
     password: credentials.password,
-    sslmode: cfg.endpoints.databaseSslMode,
+    sslmode: sslMode,
+    sslrootcert: caBundle?.file,
     // The RDS master user is not a superuser (it is a member of rds_superuser).
     superuser: false,
     connectTimeout: 30,
@@ -63,13 +76,14 @@ export function privateEndpoints(
     timeout: 120,
   });
   const adminConnection = pulumi.secret(
-    pulumi.all([host, port, database.databaseName, credentials]).apply(([h, p, db, c]) => ({
+    pulumi.all([host, port, database.databaseName, credentials, caBundle]).apply(([h, p, db, c, ca]) => ({
       host: h,
       port: p,
       database: db,
       user: c.username,
       password: c.password,
-      ssl: true,
+      sslMode,
+      ...(ca ? { caBundle: ca.pem } : {}),
     })),
   );
   return { postgresProvider, kafkaProvider, adminConnection };

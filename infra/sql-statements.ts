@@ -3,6 +3,7 @@
 // and, where the stack owns them, the commerce tables, from connectors/database's definition.
 import * as pulumi from "@pulumi/pulumi";
 import type * as Pg from "pg";
+import { nodePostgresSsl, type DatabaseSslMode } from "./database-tls";
 
 export interface SqlConnection {
   host: string;
@@ -10,12 +11,19 @@ export interface SqlConnection {
   database: string;
   user: string;
   password: string;
-  /** TLS to the server (RDS forces it). */
-  ssl: boolean;
+  /** libpq sslmode, mapped by `nodePostgresSsl` (RDS forces TLS: the stack never asks for `disable`). */
+  sslMode: DatabaseSslMode;
+  /** PEM of the CAs the server's certificate must lead to: required by verify-ca and verify-full. */
+  caBundle?: string;
 }
 
 export interface SqlStatementsInputs {
   connection: SqlConnection;
+  /**
+   * Read-only queries run before any statement, each returning one row per problem (its first
+   * column, the message). Any row fails the resource with every problem listed, nothing changed.
+   */
+  checks?: string[];
   statements: string[];
 }
 
@@ -28,10 +36,21 @@ export interface SqlStatementsOutputs {
 async function runStatements(news: SqlStatementsInputs): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client } = require("pg") as typeof Pg;
-  const { ssl, ...connection } = news.connection;
-  const client = new Client({ ...connection, ssl: ssl ? { rejectUnauthorized: false } : false });
+  const { sslMode, caBundle, ...connection } = news.connection;
+  const client = new Client({ ...connection, ssl: nodePostgresSsl(sslMode, caBundle) });
   await client.connect();
   try {
+    const problems: string[] = [];
+    for (const check of news.checks ?? []) {
+      const result = await client.query<Record<string, unknown>>(check);
+      problems.push(...result.rows.map((row) => String(Object.values(row)[0])));
+    }
+    if (problems.length > 0) {
+      throw new Error(
+        `cannot run the statements on ${news.connection.host}/${news.connection.database}, nothing was changed:\n` +
+          problems.map((p) => `  - ${p}`).join("\n"),
+      );
+    }
     await client.query("BEGIN");
     for (const sql of news.statements) {
       try {
@@ -91,6 +110,8 @@ export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider<
 export interface SqlStatementsArgs {
   /** Where to run the statements; pass it as a secret (it holds the password). */
   connection: pulumi.Input<SqlConnection>;
+  /** Checks run before the statements (see `SqlStatementsInputs.checks`). Defaults to none. */
+  checks?: pulumi.Input<string[]>;
   /** Idempotent statements, run in order in one transaction on create and whenever they change. */
   statements: pulumi.Input<string[]>;
 }
@@ -102,7 +123,7 @@ export class SqlStatements extends pulumi.dynamic.Resource {
     super(
       sqlStatementsProvider,
       name,
-      { connection: pulumi.secret(args.connection), statements: args.statements },
+      { connection: pulumi.secret(args.connection), checks: args.checks ?? [], statements: args.statements },
       opts,
       "cdc",
       "SqlStatements",

@@ -1,5 +1,6 @@
 import type { ClientBase } from "pg";
 import { sourceSetup, type SourceSetup, type SourceSetupSettingsInput } from "./definition";
+import { preflightSql } from "./preflight";
 import { createSlotSql, quoteLiteral, sourceSetupStatements } from "./sql";
 
 export interface ApplySourceSetupOptions extends SourceSetupSettingsInput {
@@ -49,6 +50,17 @@ export async function applySourceSetup(
   if (walLevel !== "logical") {
     throw new SourceSetupError(
       `wal_level is "${walLevel}": logical decoding needs wal_level=logical (server setting, restart required)`,
+    );
+  }
+
+  // A role that lacks a right (not a superuser, tables another role owns) fails here, before any change.
+  const problems = await client.query<{ problem: string }>(
+    preflightSql(setup, { createsCapturedTables: true }),
+  );
+  if (problems.rows.length > 0) {
+    throw new SourceSetupError(
+      "source setup cannot run, nothing was changed:\n" +
+        problems.rows.map((r) => `  - ${r.problem}`).join("\n"),
     );
   }
 

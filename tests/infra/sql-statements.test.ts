@@ -20,7 +20,8 @@ let connection: SqlConnection;
 const provider = sqlStatementsProvider as Required<typeof sqlStatementsProvider>;
 
 async function query<T extends object>(sql: string, database = "postgres"): Promise<T[]> {
-  const client = new Client({ ...connection, database, ssl: false });
+  const { sslMode: _plain, ...config } = connection;
+  const client = new Client({ ...config, database, ssl: false });
   await client.connect();
   try {
     return (await client.query<T>(sql)).rows;
@@ -47,7 +48,7 @@ beforeAll(async () => {
     database: "postgres",
     user: "postgres",
     password: "password",
-    ssl: false,
+    sslMode: "disable",
   };
   await query("CREATE DATABASE app_full");
   await query("CREATE DATABASE app_owned_by_app");
@@ -60,6 +61,9 @@ afterAll(async () => {
 
 describe("SqlStatements provider", () => {
   const setup = sourceSetup({ target: "rds" });
+  // Every published table is created by the stack; the captured ones only when it owns them.
+  const allTables = [...setup.publication.tables].sort();
+  const stackTables = allTables.filter((t) => !setup.tables.some((c) => c.qualifiedName === t));
 
   it("creates the commerce and heartbeat tables, and running it again changes nothing", async () => {
     const inputs: SqlStatementsInputs = {
@@ -68,17 +72,9 @@ describe("SqlStatements provider", () => {
     };
     const created = await provider.create(inputs);
     expect(created).toEqual({ id: `127.0.0.1/app_full`, outs: { statements: inputs.statements } });
-    expect(await tablesIn("app_full")).toEqual([
-      "commerce.cdc_heartbeat",
-      "commerce.products",
-      "commerce.users",
-    ]);
+    expect(await tablesIn("app_full")).toEqual(allTables);
     await provider.update("127.0.0.1/app_full", { statements: [] }, inputs);
-    expect(await tablesIn("app_full")).toEqual([
-      "commerce.cdc_heartbeat",
-      "commerce.products",
-      "commerce.users",
-    ]);
+    expect(await tablesIn("app_full")).toEqual(allTables);
     const identity = await query<{ relname: string; relreplident: string }>(
       "SELECT relname, relreplident FROM pg_class WHERE relname IN ('products', 'users') ORDER BY relname",
       "app_full",
@@ -94,7 +90,7 @@ describe("SqlStatements provider", () => {
       connection: { ...connection, database: "app_owned_by_app" },
       statements: ddlStatements(setup, false),
     });
-    expect(await tablesIn("app_owned_by_app")).toEqual(["commerce.cdc_heartbeat"]);
+    expect(await tablesIn("app_owned_by_app")).toEqual(stackTables);
   });
 
   it("rolls the whole list back and names the failing statement", async () => {
@@ -106,6 +102,27 @@ describe("SqlStatements provider", () => {
       'SQL failed: SELECT missing_column FROM nowhere: relation "nowhere" does not exist',
     );
     expect(await query("SELECT 1 FROM pg_class WHERE relname = 'half_done'")).toEqual([]);
+  });
+
+  it("runs its checks first: every row they return is listed and nothing runs", async () => {
+    const inputs = {
+      connection,
+      checks: [
+        "SELECT 'first problem' AS problem UNION ALL SELECT 'second problem'",
+        "SELECT 'none' AS problem WHERE false",
+        "SELECT 'third problem' AS problem",
+      ],
+      statements: ["CREATE TABLE checked_first (id int)"],
+    };
+    await expect(provider.create(inputs)).rejects.toThrow(
+      "cannot run the statements on 127.0.0.1/postgres, nothing was changed:\n" +
+        "  - first problem\n  - second problem\n  - third problem",
+    );
+    expect(await query("SELECT 1 FROM pg_class WHERE relname = 'checked_first'")).toEqual([]);
+    await provider.create({ ...inputs, checks: ["SELECT 'none' AS problem WHERE false"] });
+    expect(await query("SELECT relname FROM pg_class WHERE relname = 'checked_first'")).toEqual([
+      { relname: "checked_first" },
+    ]);
   });
 
   it("fails with the server's message when it cannot connect", async () => {
@@ -137,10 +154,6 @@ describe("SqlStatements provider", () => {
 
   it("leaves the tables in place on delete", async () => {
     await provider.delete("127.0.0.1/app_full", { statements: ddlStatements(setup, true) });
-    expect(await tablesIn("app_full")).toEqual([
-      "commerce.cdc_heartbeat",
-      "commerce.products",
-      "commerce.users",
-    ]);
+    expect(await tablesIn("app_full")).toEqual(allTables);
   });
 });

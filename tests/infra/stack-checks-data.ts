@@ -1,7 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON-like data */
 // Stack checks for the data stores: RDS, the bucket, MSK and its topics, the CDC objects in the
 // database, and the providers Pulumi reaches them with.
+import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
+import { CA_BUNDLE_ENV } from "../../infra/database-tls";
 import { ACCOUNT, REGION, SECRET_VALUES, isSecret, json, reveal } from "./harness";
 import { sourceDatabase, subnetIds, type StackContext } from "./stack-scenario";
 
@@ -202,10 +204,11 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
 
   it("points the postgresql and kafka providers at the configured endpoints", () => {
     const pg = input("pulumi:providers:postgresql", "postgres");
-    expect([pg.host, Number(pg.port), pg.sslmode, pg.superuser]).toEqual([
+    expect([pg.host, Number(pg.port), pg.sslmode, pg.sslrootcert, pg.superuser]).toEqual([
       endpoints.databaseHost,
       endpoints.databasePort,
       endpoints.sslMode ?? "require",
+      endpoints.sslMode?.startsWith("verify") ? process.env[CA_BUNDLE_ENV] : undefined,
       "false",
     ]);
     expect(isSecret(pg.password)).toBe(true);
@@ -266,7 +269,11 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
       database,
       user: "cdc_admin",
       password: SECRET_VALUES.masterPassword,
-      ssl: true,
+      sslMode: endpoints.sslMode ?? "require",
+      // verify-ca/verify-full: the CAs the scenario points CDC_DATABASE_CA_BUNDLE at.
+      ...(endpoints.sslMode?.startsWith("verify")
+        ? { caBundle: readFileSync(String(process.env[CA_BUNDLE_ENV]), "utf8") }
+        : {}),
     });
     const created = (ddl.statements as string[]).map((sql) => sql.split("\n")[0]);
     expect(created).toEqual([

@@ -1,11 +1,15 @@
 // An ephemeral stack on an existing database (no instance identifier: no RDS alarms) and MSK
 // Serverless, with every endpoint Pulumi uses overridden (tunnels on localhost): the in-cluster
 // resources against an existing database and serverless topics, with the connectors left out.
-import { REGION } from "./harness";
+import { join } from "node:path";
+import { CA_BUNDLE_ENV } from "../../infra/database-tls";
+import { REGION, ROOT } from "./harness";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
 
 const core = coreRules(80);
+// verify-ca: the CAs come from this file instead of AWS's trust store (no network in tests).
+process.env[CA_BUNDLE_ENV] = join(ROOT, "tests/fixtures/tls/test-ca.pem");
 
 stackSuite({
   stack: "sandbox",
