@@ -7,6 +7,7 @@ import { CdcCredentials } from "./cdc-credentials";
 import { CdcObjects } from "./cdc-objects";
 import { loadStackConfig, type ExistingDatabase } from "./config";
 import { Connect } from "./connect";
+import { ConnectorHealth } from "./connector-health";
 import { Database, existingDatabaseEndpoint, type DatabaseEndpoint } from "./database";
 import { privateEndpoints } from "./endpoints";
 import { Kafka } from "./kafka";
@@ -21,6 +22,9 @@ import { TunnelHost } from "./tunnel-host";
 const cfg = loadStackConfig();
 const tags = standardTags(cfg.tags, cfg.ephemeral);
 const logs = { retentionDays: cfg.logRetentionDays, tags };
+// The connectors exist only where Pulumi reaches the cluster (in-cluster resources) and they are on.
+const connectorsDeployed = cfg.endpoints.inClusterResources && cfg.connect.connectorsEnabled;
+const CONNECT_METRICS_NAMESPACE = "CdcPipeline/Connect";
 
 const network = new Network("network", {
   region: cfg.region,
@@ -31,6 +35,7 @@ const network = new Network("network", {
   deployerCidrs: cfg.network.deployerCidrs,
   connectListenerPort: cfg.connect.certificateArn ? 443 : 80,
   existingDatabaseGroupId: cfg.database.existing?.securityGroupId,
+  connectorHealth: connectorsDeployed,
   tags,
 });
 const firstSubnet = network.privateSubnetIds[0];
@@ -201,11 +206,14 @@ const observability = new Observability("observability", {
   analyticsTaskFamily: analytics.taskFamily,
   analyticsSchedule: cfg.analytics.schedule,
   scheduleDeadLetterQueueName: analytics.deadLetterQueueName,
+  connectorHealth: connectorsDeployed
+    ? { namespace: CONNECT_METRICS_NAMESPACE, stack: cfg.stack }
+    : undefined,
   region: cfg.region,
   tags,
 });
 
-if (cdcObjects && topics && cfg.connect.connectorsEnabled) {
+if (cdcObjects && topics && connectorsDeployed) {
   new PipelineConnectors("connectors", {
     connectUrl: cfg.endpoints.connectUrl ?? connect.restUrl,
     databaseHost: database.host,
@@ -219,6 +227,18 @@ if (cdcObjects && topics && cfg.connect.connectorsEnabled) {
       cfg.connect.sinkRotateScheduleMinutes > 0 ? cfg.connect.sinkRotateScheduleMinutes * 60_000 : undefined,
     dependsOn: [connect.service, topics, ...cdcObjects.ready],
     connectService: connect.service,
+  });
+  // Reads the workers' REST API through the load balancer, never the endpoint override Pulumi uses.
+  new ConnectorHealth("connector-health", {
+    region: cfg.region,
+    connectUrl: connect.restUrl,
+    expectedConnectors: [PIPELINE_DEFAULTS.sourceConnectorName, PIPELINE_DEFAULTS.sinkConnectorName],
+    subnetIds: network.privateSubnetIds,
+    securityGroupId: network.group("health"),
+    namespace: CONNECT_METRICS_NAMESPACE,
+    stack: cfg.stack,
+    logs,
+    tags,
   });
 }
 

@@ -35,6 +35,8 @@ export interface NetworkArgs {
   deployerCidrs?: string[];
   /** Port of the Connect load balancer listener. Defaults to 80. */
   connectListenerPort?: number;
+  /** Open the listener to the connector health check. Defaults to false. */
+  connectorHealth?: boolean;
   /** An existing database's security group to open to Connect, instead of a new one. */
   existingDatabaseGroupId?: pulumi.Input<string>;
   /** Tags for every resource. Defaults to none. */
@@ -149,6 +151,7 @@ export class Network extends pulumi.ComponentResource {
           interfaceEndpoints,
           awsApiCidrs: existing?.awsApiCidrs,
           connectListenerPort: args.connectListenerPort ?? 80,
+          connectorHealth: args.connectorHealth ?? false,
         }),
         tags,
       },

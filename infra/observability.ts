@@ -2,6 +2,7 @@
 // workers gone, the SCD2 job failing or not running), all to one SNS topic, and a dashboard.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CHECK_EVERY_MINUTES, STATES, stateMetric } from "./connector-health";
 import { watchRuns } from "./run-events";
 import { heartbeatWindow, scheduleGapMinutes } from "./schedule-interval";
 
@@ -36,6 +37,11 @@ export interface ObservabilityArgs {
   analyticsSchedule: string;
   /** The schedule's dead-letter queue: runs the scheduler could not start. */
   scheduleDeadLetterQueueName: pulumi.Input<string>;
+  /**
+   * Where the connector health check writes its metrics (stacks that deploy the connectors): an
+   * alarm when any connector or task is not RUNNING, and the states on the dashboard. Defaults to none.
+   */
+  connectorHealth?: { namespace: string; stack: string };
   /** AWS region of the dashboard widgets. */
   region: string;
   /** Tags for every resource. Defaults to none. */
@@ -134,21 +140,24 @@ export class Observability extends pulumi.ComponentResource {
         dashboardName: `${pulumi.getProject()}-${pulumi.getStack()}`,
         dashboardBody: pulumi.output(specs.map((s) => pulumi.output(s.dimensions))).apply((dimensions) =>
           JSON.stringify({
-            widgets: specs.map((spec, i) => ({
-              type: "metric",
-              x: (i % 2) * 12,
-              y: Math.floor(i / 2) * 6,
-              width: 12,
-              height: 6,
-              properties: {
-                title: spec.description,
-                region: args.region,
-                stat: spec.statistic,
-                period: spec.period ?? 300,
-                metrics: [[spec.namespace, spec.metricName, ...Object.entries(dimensions[i] ?? {}).flat()]],
-                annotations: { horizontal: [{ value: spec.threshold, label: "alarm" }] },
-              },
-            })),
+            widgets: [
+              ...specs.map((spec, i) => ({
+                type: "metric",
+                x: (i % 2) * 12,
+                y: Math.floor(i / 2) * 6,
+                width: 12,
+                height: 6,
+                properties: {
+                  title: spec.description,
+                  region: args.region,
+                  stat: spec.statistic,
+                  period: spec.period ?? 300,
+                  metrics: [[spec.namespace, spec.metricName, ...Object.entries(dimensions[i] ?? {}).flat()]],
+                  annotations: { horizontal: [{ value: spec.threshold, label: "alarm" }] },
+                },
+              })),
+              ...(args.connectorHealth ? stateWidgets(args.connectorHealth, args.region, specs.length) : []),
+            ],
           }),
         ),
       },
@@ -157,6 +166,38 @@ export class Observability extends pulumi.ComponentResource {
     this.dashboardName = dashboard.dashboardName;
     this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName });
   }
+}
+
+/**
+ * Two dashboard widgets after the `after` alarm widgets: how many connectors and tasks are in each
+ * state (a connector that should exist and does not is `Missing`), one line per state.
+ */
+export function stateWidgets(
+  health: { namespace: string; stack: string },
+  region: string,
+  after: number,
+): object[] {
+  const y = Math.ceil(after / 2) * 6;
+  return (
+    [
+      ["Connectors", "Connector states", [...STATES, "MISSING"]],
+      ["Tasks", "Task states", [...STATES]],
+    ] as const
+  ).map(([kind, title, states], i) => ({
+    type: "metric",
+    x: i * 12,
+    y,
+    width: 12,
+    height: 6,
+    properties: {
+      title,
+      region,
+      stat: "Maximum",
+      period: CHECK_EVERY_MINUTES * 60,
+      stacked: true,
+      metrics: states.map((state) => [health.namespace, stateMetric(kind, state), "Stack", health.stack]),
+    },
+  }));
 }
 
 /** The alarms for a stack, as data; `succeededRunsRule` counts the SCD2 job's successful runs. */
@@ -228,6 +269,24 @@ export function alarmSpecs(args: ObservabilityArgs, succeededRunsRule: pulumi.In
       comparisonOperator: "LessThanThreshold",
       threshold: args.connectMinRunning,
       evaluationPeriods: 2,
+      treatMissingData: "breaching",
+    });
+  }
+  if (args.connectorHealth) {
+    specs.push({
+      // The check runs every minute; four minutes in a row not RUNNING (or no check at all) alarms
+      // within five minutes of a failure, and a rebalance that settles within three does not.
+      key: "connectors-not-running",
+      description:
+        "A Kafka Connect connector or task is not RUNNING (or the health check cannot read the REST API)",
+      namespace: args.connectorHealth.namespace,
+      metricName: "NotRunning",
+      dimensions: { Stack: args.connectorHealth.stack },
+      statistic: "Maximum",
+      period: CHECK_EVERY_MINUTES * 60,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 4,
       treatMissingData: "breaching",
     });
   }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** The security groups of the stack, one per role. */
 export type SecurityGroupRole =
-  "connect" | "connectLb" | "database" | "kafka" | "analytics" | "endpoints" | "tunnel";
+  "connect" | "connectLb" | "database" | "kafka" | "analytics" | "endpoints" | "tunnel" | "health";
 
 /** A permitted flow between two roles, or between a role and a prefix list/CIDR outside the groups. */
 export interface Flow {
@@ -38,6 +38,8 @@ export function allowedFlows(options: {
   /** Only without interface endpoints. Defaults to the VPC's CIDR. */
   awsApiCidrs?: string[];
   connectListenerPort: number;
+  /** The connector health check reads the REST API (stacks that deploy the connectors). */
+  connectorHealth?: boolean;
 }): Flow[] {
   const flows: Flow[] = [
     { from: "connect", to: "database", port: 5432, why: "Debezium streams the replication slot" },
@@ -85,6 +87,15 @@ export function allowedFlows(options: {
     for (const a of awsApis) {
       flows.push({ from: "tunnel", ...a, port: 443, why: `SSM for the session manager agent, ${where(a)}` });
     }
+  }
+  if (options.connectorHealth) {
+    // Its metrics go out as log lines through the Lambda service, so it needs no AWS API egress.
+    flows.push({
+      from: "health",
+      to: "connectLb",
+      port: options.connectListenerPort,
+      why: "the connector health check reads /connectors?expand=status",
+    });
   }
   (options.deployerCidrs ?? []).forEach((cidr, i) => {
     const deployer = { from: "deployer" as const, cidr, label: `deployer${i}` };

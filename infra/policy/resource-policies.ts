@@ -6,7 +6,12 @@ import { EPHEMERAL_TAG } from "../lib/naming";
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- resource inputs are untyped here
 
 /** Actions that have no resource-level permissions, so `Resource: "*"` is the only way to grant them. */
-export const WILDCARD_RESOURCE_ACTIONS = ["ecr:GetAuthorizationToken"];
+export const WILDCARD_RESOURCE_ACTIONS = [
+  "ecr:GetAuthorizationToken",
+  // What Lambda needs to attach a VPC function (the connector health check).
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+];
 
 /** True when the resource carries the ephemeral-stack tag (set by infra/lib standardTags). */
 export function isEphemeral(props: Props): boolean {

@@ -248,10 +248,12 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
   it("keeps logs for the configured retention", () => {
     const groups = run().ofType("aws:cloudwatch/logGroup:LogGroup");
     expect(groups.map((g) => [g.inputs.name, g.inputs.retentionInDays]).sort()).toEqual(
-      ["analytics", "connect", ...(s.kafka.brokers > 0 ? ["msk-brokers"] : [])].map((p) => [
-        `/cdc/cdc-pipeline/${s.stack}/${p}`,
-        s.logRetentionDays,
-      ]),
+      [
+        "analytics",
+        "connect",
+        ...(s.features.connectors ? ["connector-health"] : []),
+        ...(s.kafka.brokers > 0 ? ["msk-brokers"] : []),
+      ].map((p) => [`/cdc/cdc-pipeline/${s.stack}/${p}`, s.logRetentionDays]),
     );
   });
 

@@ -2,8 +2,8 @@
 // topic and its subscribers, the failed-run EventBridge rule, and the dashboard.
 import { expect, it } from "vitest";
 import { failedRunPattern, succeededRunPattern } from "../../infra/run-events";
-import { REGION, json } from "./harness";
-import { alarmKeys, type StackContext } from "./stack-scenario";
+import { ACCOUNT, REGION, json } from "./harness";
+import { alarmKeys, subnetIds, type StackContext } from "./stack-scenario";
 
 type AlarmRow = [
   key: string,
@@ -32,7 +32,7 @@ interface Widget {
   };
 }
 
-export function observabilityChecks({ s, m, run, input }: StackContext): void {
+export function observabilityChecks({ s, m, run, input, policy }: StackContext): void {
   const a = s.alarms;
   const db = { DBInstanceIdentifier: a.databaseIdentifier ?? "" };
   const expectedAlarms: AlarmRow[] = [
@@ -90,6 +90,19 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
       s.connect.min,
       2,
       "breaching",
+    ],
+    [
+      // The health check's metric: 4 one-minute checks in a row, no check at all counts as failing.
+      "connectors-not-running",
+      "CdcPipeline/Connect",
+      "NotRunning",
+      { Stack: s.stack },
+      "Maximum",
+      "GreaterThanThreshold",
+      0,
+      4,
+      "breaching",
+      60,
     ],
     [
       // Runs the scheduler could not start land in the stack's own dead-letter queue.
@@ -215,14 +228,93 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
     });
   });
 
+  if (s.features.connectors) {
+    it("checks the connectors every minute from a Lambda function in the private subnets", () => {
+      const fn = input("aws:lambda/function:Function", "connector-health-check");
+      expect(fn).toMatchObject({
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+        role: m.roleArn("connector-health-check"),
+        timeout: 20,
+        vpcConfig: { subnetIds: subnetIds(s), securityGroupIds: ["network-health-id"] },
+        // The load balancer, never the endpoint override Pulumi itself may use.
+        environment: {
+          variables: {
+            CONNECT_URL: `http://${m.connectLbHost}`,
+            EXPECTED_CONNECTORS: "cdc-postgres-source,cdc-s3-sink",
+            METRIC_NAMESPACE: "CdcPipeline/Connect",
+            STACK: s.stack,
+          },
+        },
+        loggingConfig: { logFormat: "Text", logGroup: `/cdc/cdc-pipeline/${s.stack}/connector-health` },
+      });
+      expect(input("aws:cloudwatch/eventRule:EventRule", "connector-health-check").scheduleExpression).toBe(
+        "rate(1 minute)",
+      );
+      expect(input("aws:cloudwatch/eventTarget:EventTarget", "connector-health-check").rule).toBe(
+        "connector-health-check",
+      );
+      expect(input("aws:lambda/permission:Permission", "connector-health-check")).toMatchObject({
+        action: "lambda:InvokeFunction",
+        principal: "events.amazonaws.com",
+        sourceArn: `arn:aws:mock:${REGION}:${ACCOUNT}:aws:cloudwatch/eventRule:EventRule/connector-health-check`,
+      });
+      expect(json(input("aws:iam/role:Role", "connector-health-check").assumeRolePolicy)).toEqual({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      });
+      expect(policy("connector-health-check")).toEqual([
+        {
+          Sid: "Logs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: [
+            `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/cdc/cdc-pipeline/${s.stack}/connector-health:*`,
+          ],
+        },
+        {
+          Sid: "VpcNetworkInterfaces",
+          Effect: "Allow",
+          Action: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          Resource: [`arn:aws:ec2:${REGION}:${ACCOUNT}:*/*`],
+        },
+        {
+          Sid: "VpcDescribe",
+          Effect: "Allow",
+          Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+          Resource: ["*"],
+        },
+      ]);
+    });
+  }
+
   it("draws every alarm's metric and threshold on the stack's dashboard", () => {
     const dashboard = input("aws:cloudwatch/dashboard:Dashboard", "observability-dashboard");
     expect(dashboard.dashboardName).toBe(`cdc-pipeline-${s.stack}`);
     const { widgets } = json<{ widgets: Widget[] }>(dashboard.dashboardBody);
     const description = (key: string) =>
       input("aws:cloudwatch/metricAlarm:MetricAlarm", `observability-${key}`).alarmDescription as string;
-    expect(widgets.map((w) => [w.type, w.properties])).toEqual(
-      alarms.map(([key, namespace, metric, dimensions, statistic, , threshold, , , period]) => [
+    const states = (kind: string, title: string, names: string[]) => [
+      "metric",
+      {
+        title,
+        region: REGION,
+        stat: "Maximum",
+        period: 60,
+        stacked: true,
+        metrics: names.map((state) => ["CdcPipeline/Connect", `${kind}${state}`, "Stack", s.stack]),
+      },
+    ];
+    const running = ["Running", "Paused", "Stopped", "Unassigned", "Restarting", "Failed"];
+    expect(widgets.map((w) => [w.type, w.properties])).toEqual([
+      ...alarms.map(([key, namespace, metric, dimensions, statistic, , threshold, , , period]) => [
         "metric",
         {
           title: description(key),
@@ -233,6 +325,13 @@ export function observabilityChecks({ s, m, run, input }: StackContext): void {
           annotations: { horizontal: [{ value: threshold, label: "alarm" }] },
         },
       ]),
-    );
+      // Where the connectors run, how many connectors and tasks are in each state.
+      ...(s.features.connectors
+        ? [
+            states("Connectors", "Connector states", [...running, "Missing"]),
+            states("Tasks", "Task states", running),
+          ]
+        : []),
+    ]);
   });
 }

@@ -3,7 +3,7 @@ import { readStackFile, REGION } from "./harness";
 import { stackSuite } from "./stack-suite";
 import { coreRules, ruleNames } from "./stack-scenario";
 
-const core = coreRules(80);
+const core = coreRules(80, true); // with the connector health check
 
 stackSuite({
   stack: "dev",

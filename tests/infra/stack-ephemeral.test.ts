@@ -17,7 +17,7 @@ export const EPHEMERAL_STACK_CONFIG = {
   "cdc-pipeline:sinkRotateScheduleMinutes": "0",
 };
 
-const core = coreRules(80);
+const core = coreRules(80, true); // with the connector health check
 
 stackSuite({
   stack: "pr-123",

@@ -21,7 +21,7 @@ const config = Object.fromEntries(
   Object.entries(rendered).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
 );
 
-const core = coreRules(80);
+const core = coreRules(80, true); // with the connector health check
 
 stackSuite({
   stack: "pr-42",

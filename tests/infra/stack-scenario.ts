@@ -96,16 +96,20 @@ export function ruleNames(both: string[], ingressOnly: string[] = [], egressOnly
 }
 
 /**
- * The flows every stack has, by the rule names they render to. None involves the listener port any
- * more (no VPC-wide listener rule); `_lbPort` stays so the scenario files keep their call.
+ * The flows every stack has, by the rule names they render to; with `connectorHealth` (stacks that
+ * deploy the connectors) the health check reaches the listener on `lbPort`.
  */
-export function coreRules(_lbPort: number): { both: string[]; ingressOnly: string[]; egressOnly: string[] } {
+export function coreRules(
+  lbPort: number,
+  connectorHealth = false,
+): { both: string[]; ingressOnly: string[]; egressOnly: string[] } {
   return {
     both: [
       "connect-to-database-5432",
       "connect-to-kafka-9098",
       "connect-to-connect-8083",
       "connectLb-to-connect-8083",
+      ...(connectorHealth ? [`health-to-connectLb-${lbPort}`] : []),
     ],
     // The REST listener is open to the tunnel host and the deployer CIDRs only, never the VPC.
     ingressOnly: [],
@@ -193,6 +197,7 @@ export function alarmKeys(s: Scenario): string[] {
     ...(s.features.rdsAlarms ? ["slot-lag", "wal-disk", "free-storage"] : []),
     ...Array.from({ length: s.features.brokers }, (_, i) => `kafka-disk-${i + 1}`),
     ...(s.features.inCluster ? ["connect-tasks"] : []),
+    ...(s.features.connectors ? ["connectors-not-running"] : []),
     "schedule-errors",
     "scd2-heartbeat",
   ];
@@ -221,6 +226,7 @@ export function expectedResources(s: Scenario): string[] {
     ...when(f.rds, ["database"]),
     ...when(f.newVpc, ["endpoints"]),
     ...when(f.tunnelHost, ["tunnel"]),
+    ...when(f.connectors, ["health"]),
   ];
   const interfaceEndpoints = when(f.newVpc, [
     "ecr-api",
@@ -367,6 +373,16 @@ export function expectedResources(s: Scenario): string[] {
     root("cdc:connect:PipelineConnectors", "connectors");
     under("cdc:connect:PipelineConnectors", [
       ["pulumi-nodejs:dynamic/connect:KafkaConnector", ["connectors-source", "connectors-sink"]],
+    ]);
+    root("cdc:connect:ConnectorHealth", "connector-health");
+    under("cdc:connect:ConnectorHealth", [
+      ["aws:cloudwatch/logGroup:LogGroup", ["connector-health-check"]],
+      ["aws:iam/role:Role", ["connector-health-check"]],
+      ["aws:iam/rolePolicy:RolePolicy", ["connector-health-check"]],
+      ["aws:lambda/function:Function", ["connector-health-check"]],
+      ["aws:cloudwatch/eventRule:EventRule", ["connector-health-check"]],
+      ["aws:lambda/permission:Permission", ["connector-health-check"]],
+      ["aws:cloudwatch/eventTarget:EventTarget", ["connector-health-check"]],
     ]);
   }
   return out.sort();
