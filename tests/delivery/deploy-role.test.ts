@@ -87,6 +87,7 @@ describe("the deploy role's policy", () => {
           INVOKE_NEEDS[token]!,
           { type: token, name: "invoke", urn: "", inputs: {}, custom: false },
           stack,
+          [],
         ),
       ),
     ]);
