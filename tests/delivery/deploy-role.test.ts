@@ -72,9 +72,6 @@ describe("the deploy role's policy", () => {
     expect(unknown).toEqual([]);
     const invokes = new Set(runs.flatMap(([, run]) => run.invokes));
     expect([...invokes].filter((t) => !(t in INVOKE_NEEDS))).toEqual([]);
-    // The stack configs between them use every entry: none is stale.
-    expect(Object.keys(RESOURCE_NEEDS).filter((t) => !types.has(t))).toEqual([]);
-    expect(Object.keys(INVOKE_NEEDS).filter((t) => !invokes.has(t))).toEqual([]);
   });
 
   it("allows every action each resource and invoke needs, on its own ARN where the name is known", () => {
