@@ -6,6 +6,7 @@ import { fargateMemoryOptions } from "../../infra/config-schema";
 import { brokerProperties } from "../../infra/kafka";
 import { heartbeatTopicName, planTopics } from "../../infra/kafka-topics";
 import { mskResourceArn, s3ObjectsArn } from "../../infra/lib";
+import { parameterFamily } from "../../infra/database";
 import { subnetCidr } from "../../infra/network";
 import { alarmSpecs } from "../../infra/observability";
 import { allowedFlows } from "../../infra/security-groups";
@@ -138,6 +139,14 @@ describe("allowedFlows", () => {
     ]);
   });
 
+  it("opens the listener to the connector health check only when the stack runs it, and nothing else", () => {
+    const health = (connectorHealth: boolean) =>
+      allowedFlows({ tunnelHost: false, interfaceEndpoints: true, connectListenerPort: 443, connectorHealth })
+        .filter((f) => f.from === "health" || f.to === "health")
+        .map((f) => `${f.from}>${f.to}:${f.port}`);
+    expect([health(true), health(false)]).toEqual([["health>connectLb:443"], []]);
+  });
+
   it("adds tunnel and deployer flows only when asked", () => {
     const base = allowedFlows({ tunnelHost: false, interfaceEndpoints: false, connectListenerPort: 80 });
     expect(base.map((f) => `${f.from}>${f.to}:${f.port}`)).toEqual([
@@ -169,6 +178,19 @@ describe("allowedFlows", () => {
       "deployer0>kafka:9098",
       "deployer0>connectLb:443",
     ]);
+  });
+});
+
+describe("parameterFamily", () => {
+  it.each([
+    ["14", "postgres14"],
+    ["17", "postgres17"],
+  ])("major version %s uses the family %s", (major, family) => {
+    expect(parameterFamily(major)).toBe(family);
+  });
+
+  it("refuses a minor version (the instance pins the major only)", () => {
+    expect(() => parameterFamily("17.4")).toThrow("not a PostgreSQL major version: 17.4");
   });
 });
 

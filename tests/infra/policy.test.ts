@@ -149,6 +149,30 @@ const RESOURCE_CASES: [string, string, Record<string, unknown>, Record<string, u
     ['action "s3:*" is a wildcard', 'resource "*" granted for secretsmanager:GetSecretValue'],
   ],
   [
+    // A VPC Lambda's describe calls have no resource-level permissions; its interface calls do.
+    "iam-least-privilege",
+    "aws:iam/rolePolicy:RolePolicy",
+    {
+      policy: policyJson([
+        {
+          Effect: "Allow",
+          Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+          Resource: ["*"],
+        },
+      ]),
+    },
+    {
+      policy: policyJson([
+        {
+          Effect: "Allow",
+          Action: ["ec2:DescribeSubnets", "ec2:CreateNetworkInterface"],
+          Resource: ["*"],
+        },
+      ]),
+    },
+    ['resource "*" granted for ec2:CreateNetworkInterface'],
+  ],
+  [
     "no-ingress-from-anywhere",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     { cidrIpv4: "10.42.0.0/16", fromPort: 80, toPort: 80 },
