@@ -15,7 +15,10 @@ export {
 } from "./converters";
 export {
   buildSourceConnector,
+  executeSnapshotSignal,
   heartbeatActionQuery,
+  INCREMENTAL_SNAPSHOT_CHUNK_SIZE,
+  WATERMARKING_STRATEGY,
   sourceSettingsSchema,
   DEBEZIUM_POSTGRES_CONNECTOR_CLASS,
   EXTRACT_NEW_RECORD_STATE_CLASS,

@@ -19,6 +19,26 @@ export const EXTRACT_NEW_RECORD_STATE_CLASS = "io.debezium.transforms.ExtractNew
  * Metadata the unwrap SMT copies into each row (`__op`, `__table`, `__lsn`, `__txId`,
  * `__source_ts_ms`, `__sequence`): what the SCD2 job orders and dates versions by.
  */
+/** Debezium's default chunk size, kept: a chunk is read while the stream waits, so bigger is not better. */
+export const INCREMENTAL_SNAPSHOT_CHUNK_SIZE = 1024;
+
+/**
+ * The watermarking strategy: an open and a close row per chunk, both read back from the stream, so
+ * every change committed while a chunk was read is seen between them and wins over the chunk's row.
+ */
+export const WATERMARKING_STRATEGY = "insert_insert";
+
+/**
+ * The signal text Debezium reads from the signalling table to start an incremental snapshot of
+ * `tables` (`schema.table` each): the row's `type` and `data` columns.
+ */
+export function executeSnapshotSignal(tables: readonly string[]): { type: string; data: string } {
+  return {
+    type: "execute-snapshot",
+    data: JSON.stringify({ "data-collections": tables, type: "incremental" }),
+  };
+}
+
 export const UNWRAP_ADD_FIELDS = ["op", "table", "lsn", "txId", "source.ts_ms", "sequence"] as const;
 
 export const sourceSettingsSchema = z
@@ -60,6 +80,17 @@ export const sourceSettingsSchema = z
         intervalMs: PIPELINE_DEFAULTS.heartbeatIntervalMs,
         table: PIPELINE_DEFAULTS.heartbeatTable,
       }),
+    signal: z
+      .strictObject({
+        /**
+         * Debezium's signalling table (`signal.data.collection`, read through the publication: the
+         * `source` channel). Defaults to `commerce.cdc_signal`.
+         */
+        table: qualifiedTable.default(PIPELINE_DEFAULTS.signalTable),
+        /** Rows per incremental-snapshot chunk (`incremental.snapshot.chunk.size`). Defaults to 1024. */
+        chunkSize: positiveInt.default(INCREMENTAL_SNAPSHOT_CHUNK_SIZE),
+      })
+      .default({ table: PIPELINE_DEFAULTS.signalTable, chunkSize: INCREMENTAL_SNAPSHOT_CHUNK_SIZE }),
     /** Defaults to `initial`: snapshot the tables when no offsets exist, then stream. */
     snapshotMode: z.enum(["initial", "no_data", "when_needed", "always", "initial_only"]).default("initial"),
     /** Defaults to `precise` (Decimal bytes; DECIMAL(p,s) in Parquet). */
@@ -72,6 +103,10 @@ export const sourceSettingsSchema = z
   .refine((s) => !s.tables.includes(s.heartbeat.table), {
     path: ["heartbeat", "table"],
     error: "must not be one of the captured tables (it is in the publication only to move the slot)",
+  })
+  .refine((s) => !s.tables.includes(s.signal.table) && s.signal.table !== s.heartbeat.table, {
+    path: ["signal", "table"],
+    error: "must be a table of its own, neither captured nor the heartbeat table",
   });
 
 export type SourceSettingsInput = z.input<typeof sourceSettingsSchema>;
@@ -112,6 +147,12 @@ export function buildSourceConnector(input: SourceSettingsInput): ConnectorConfi
       "time.precision.mode": s.timePrecisionMode,
       "heartbeat.interval.ms": String(s.heartbeat.intervalMs),
       "heartbeat.action.query": heartbeatActionQuery(s.heartbeat.table),
+      // Re-snapshots on request (execute-snapshot rows in the signalling table), chunked and
+      // interleaved with the stream; the table is in the publication, so rows reach the connector.
+      "signal.enabled.channels": "source",
+      "signal.data.collection": s.signal.table,
+      "incremental.snapshot.chunk.size": String(s.signal.chunkSize),
+      "incremental.snapshot.watermarking.strategy": WATERMARKING_STRATEGY,
       ...converterConfig(s.converter),
       transforms: "unwrap",
       "transforms.unwrap.type": EXTRACT_NEW_RECORD_STATE_CLASS,

@@ -7,7 +7,13 @@
 import { z } from "zod";
 import { PIPELINE_DEFAULTS } from "../config/defaults";
 import { identifier, parseSettings, qualifiedTable } from "../config/validation";
-import { CAPTURED_TABLE_COLUMNS, HEARTBEAT_COLUMNS, tableDefinition, type TableDefinition } from "./tables";
+import {
+  CAPTURED_TABLE_COLUMNS,
+  HEARTBEAT_COLUMNS,
+  SIGNAL_COLUMNS,
+  tableDefinition,
+  type TableDefinition,
+} from "./tables";
 
 export const sourceSetupSettingsSchema = z.strictObject({
   /**
@@ -23,6 +29,8 @@ export const sourceSetupSettingsSchema = z.strictObject({
   publicationName: identifier.default(PIPELINE_DEFAULTS.publicationName),
   /** Defaults to `commerce.cdc_heartbeat`. */
   heartbeatTable: qualifiedTable.default(PIPELINE_DEFAULTS.heartbeatTable),
+  /** Debezium's signalling table (`signal.data.collection`). Defaults to `commerce.cdc_signal`. */
+  signalTable: qualifiedTable.default(PIPELINE_DEFAULTS.signalTable),
   /** REPLICA IDENTITY of the captured tables. Defaults to `default` (PostgreSQL's own default). */
   replicaIdentity: z.enum(["default", "full"]).default("default"),
 });
@@ -65,6 +73,8 @@ export interface SourceSetup {
   /** The captured tables, in `PIPELINE_DEFAULTS.tables` order. */
   tables: readonly TableDefinition[];
   heartbeatTable: TableDefinition;
+  /** Debezium's signalling table: re-snapshot requests and incremental-snapshot watermarks. */
+  signalTable: TableDefinition;
   role: RoleDefinition;
   grants: readonly GrantDefinition[];
   publication: PublicationDefinition;
@@ -86,7 +96,8 @@ export function sourceSetup(input: SourceSetupSettingsInput = {}): SourceSetup {
     return tableDefinition(name, ddl.columns, ddl.unique, s.replicaIdentity);
   });
   const heartbeatTable = tableDefinition(s.heartbeatTable, HEARTBEAT_COLUMNS, [], "default");
-  const schemas = [...new Set([...tables, heartbeatTable].map((t) => t.schema))];
+  const signalTable = tableDefinition(s.signalTable, SIGNAL_COLUMNS, [], "default");
+  const schemas = [...new Set([...tables, heartbeatTable, signalTable].map((t) => t.schema))];
 
   const grants: GrantDefinition[] = [
     ...schemas.map((schema) => ({
@@ -112,12 +123,22 @@ export function sourceSetup(input: SourceSetupSettingsInput = {}): SourceSetup {
       objects: [heartbeatTable.name],
       privileges: ["INSERT", "SELECT", "UPDATE"],
     },
+    // The connector inserts the incremental snapshot's watermarks (insert_insert strategy: no
+    // deletes); re-snapshot requests are inserted by an operator or the stack's admin role.
+    {
+      role: s.roleName,
+      schema: signalTable.schema,
+      objectType: "table",
+      objects: [signalTable.name],
+      privileges: ["INSERT", "SELECT"],
+    },
   ];
 
   return {
     schemas,
     tables,
     heartbeatTable,
+    signalTable,
     role: {
       name: s.roleName,
       login: true,
@@ -127,8 +148,13 @@ export function sourceSetup(input: SourceSetupSettingsInput = {}): SourceSetup {
     grants,
     publication: {
       name: s.publicationName,
-      // The heartbeat table is published so its upserts reach the connector and move the slot.
-      tables: [...tables.map((t) => t.qualifiedName), heartbeatTable.qualifiedName],
+      // The heartbeat table is published so its upserts reach the connector and move the slot; the
+      // signalling table so that requests and watermarks reach it through the stream.
+      tables: [
+        ...tables.map((t) => t.qualifiedName),
+        heartbeatTable.qualifiedName,
+        signalTable.qualifiedName,
+      ],
     },
     slot: { name: s.slotName, plugin: "pgoutput" },
   };

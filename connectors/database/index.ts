@@ -13,6 +13,7 @@ export {
   PRODUCTS_COLUMNS,
   USERS_COLUMNS,
   HEARTBEAT_COLUMNS,
+  SIGNAL_COLUMNS,
   type ColumnDefinition,
   type TableDefinition,
 } from "./tables";

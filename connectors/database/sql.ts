@@ -94,7 +94,7 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ${quoteLi
 
 /** Every statement of the setup except the slot, in dependency order (one transaction). */
 export function sourceSetupStatements(setup: SourceSetup, options: { rolePassword?: string } = {}): string[] {
-  const tables = [...setup.tables, setup.heartbeatTable];
+  const tables = [...setup.tables, setup.heartbeatTable, setup.signalTable];
   return [
     ...setup.schemas.map(createSchemaSql),
     ...tables.map(createTableSql),

@@ -68,6 +68,16 @@ export const HEARTBEAT_COLUMNS: readonly ColumnDefinition[] = [
   column("beat_at", "timestamptz", false, "now()"),
 ];
 
+/**
+ * Columns of Debezium's signalling table, as its documentation defines them: `id` holds a request's
+ * id or a watermark's chunk id (a UUID plus `-open`/`-close`: 42 characters), `data` the JSON payload.
+ */
+export const SIGNAL_COLUMNS: readonly ColumnDefinition[] = [
+  column("id", "varchar(42)", false),
+  column("type", "varchar(32)", false),
+  column("data", "varchar(2048)", true),
+];
+
 export function tableDefinition(
   qualifiedName: string,
   columns: readonly ColumnDefinition[],

@@ -10,11 +10,13 @@ import { SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { ConnectorInput } from "./connector-input";
 import { OffsetFile } from "./durable";
 import { heartbeatRecord } from "./heartbeat";
+import { IncrementalSnapshot, type IncrementalState } from "./incremental";
 import { formatLsn } from "./lsn";
 import { DurabilityTracker, SourceCommitter, type CommittedTx } from "./progress";
 import { S3SinkEmulator } from "./sink";
 import { parseSinkConfig, type SinkSettings } from "./sink-config";
-import { runSnapshot } from "./snapshot";
+import { checkSlot } from "./slot-check";
+import { capturedTables, runSnapshot } from "./snapshot";
 import { parseSourceConfig, type SourceSettings } from "./source-config";
 import { SlotStream } from "./stream";
 import { TopicHop } from "./topic-hop";
@@ -66,6 +68,8 @@ interface SourceOffset {
   lsn_commit: string | null;
   txId: number | null;
   snapshot_completed: boolean;
+  /** An incremental snapshot in progress (Debezium's `incremental_snapshot_*` offset keys). */
+  incremental_snapshot?: IncrementalState;
 }
 
 /**
@@ -118,6 +122,10 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private readonly stream: SlotStream;
   private readonly topicHop: TopicHop;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly incremental: IncrementalSnapshot | undefined;
+  /** The incremental snapshot's state after each committed transaction not yet durable, by sequence. */
+  private readonly incrementalAt = new Map<number, IncrementalState | undefined>();
+  private closing = false;
   private sink!: S3SinkEmulator;
   private paused = false;
   private snapshotDone: boolean;
@@ -141,6 +149,17 @@ class LocalConnectorRuntime implements ConnectorRuntime {
       (lsn) => this.stream.acknowledge(lsn),
       (err) => this.fail(err),
     );
+    this.incremental =
+      source.signalTable === undefined
+        ? undefined
+        : new IncrementalSnapshot(
+            this.catalog,
+            source.signalTable,
+            source.chunkSize,
+            async () => (await capturedTables(this.catalog, source)).map((t) => `${t.schema}.${t.table}`),
+            (info) => this.builder(info),
+            logger,
+          );
     this.stream = new SlotStream(
       source,
       this.catalog,
@@ -149,12 +168,14 @@ class LocalConnectorRuntime implements ConnectorRuntime {
         records: (seq, records) => this.deliver(seq, records),
         commit: (seq, endLsn, txId) => {
           this.counts.transactions += 1;
+          if (this.incremental) this.incrementalAt.set(seq, this.incremental.state());
           this.tracker.commit({ seq, endLsn, txId });
         },
         error: (err) => this.fail(err),
       },
       logger,
       { txSeq: 0, lastCommitLsn: stored?.lsn_commit ? BigInt(stored.lsn_commit) : null },
+      this.incremental,
     );
   }
 
@@ -186,11 +207,17 @@ class LocalConnectorRuntime implements ConnectorRuntime {
         this.logger.info({ records: result.records, lsn: formatLsn(result.lsn) }, "snapshot read");
       }
       if (mode !== "initial_only") {
+        // Streaming on from stored offsets: only if the slot still holds every change after them.
+        if (this.stored && startLsn === BigInt(this.stored.lsn))
+          await checkSlot(this.catalog, this.source.slotName, this.source.database.dbname, startLsn);
         await this.stream.start(clientConfig(this.source), startLsn);
         this.stream.onKeepalive(() => {
           const lsn = this.committer.acknowledgedLsn();
           if (lsn !== null) this.stream.acknowledge(lsn);
         });
+        // Like Debezium on start: an incremental snapshot the offsets show in progress reads its next chunk.
+        const resume = this.stored?.incremental_snapshot;
+        if (resume && this.incremental) this.stream.hold(this.incremental.resume(resume));
       }
     } catch (err) {
       await this.catalog.end().catch(() => undefined);
@@ -281,18 +308,26 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     // The snapshot is transaction 0, committed before any streamed one; the tracker reports only the
     // last of the transactions that became durable together, so any durable one means it is done.
     this.snapshotDone = true;
+    let incremental: IncrementalState | undefined;
+    for (const [seq, state] of this.incrementalAt) {
+      if (seq > tx.seq) break;
+      incremental = state;
+      this.incrementalAt.delete(seq);
+    }
     const offset: SourceOffset = {
       lsn: tx.endLsn.toString(),
       // Debezium's lastCommitLsn: unset by a snapshot, else the last commit processed.
       lsn_commit: tx.seq === 0 ? (this.stored?.lsn_commit ?? null) : tx.endLsn.toString(),
       txId: tx.txId,
       snapshot_completed: this.snapshotDone,
+      ...(incremental ? { incremental_snapshot: incremental } : {}),
     };
     this.committer.commit(tx.endLsn, offset);
   }
 
   private fail(err: Error): void {
-    if (this.failed) return;
+    // Once the connections close, a chunk read they cut short is no failure (the offsets resume it).
+    if (this.failed || this.closing) return;
     this.failed = err;
     this.logger.error({ err }, "connector runtime failed");
     this.observers.onError?.(err);
@@ -312,6 +347,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     } finally {
       // The last source offsets are stored and acknowledged before the replication connection closes.
       await this.committer.settled();
+      this.closing = true;
       await this.stream.stop();
       await this.sink.close();
       await this.catalog.end().catch(() => undefined);

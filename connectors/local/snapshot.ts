@@ -9,7 +9,7 @@ import type { SourceSettings } from "./source-config";
 import type { TableRecordBuilder, SourceInfo, UnwrappedRecord } from "./unwrap";
 
 /** The rows come back as PostgreSQL text, like pgoutput's text tuples. */
-const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+export const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 export interface SnapshotResult {
   lsn: bigint;
@@ -21,7 +21,7 @@ export interface SnapshotResult {
  * The tables Debezium captures, in its snapshot order: grouped by the `table.include.list` entry
  * they first match, sorted by `schema.table` (Java string order) within each.
  */
-async function capturedTables(
+export async function capturedTables(
   client: pg.Client,
   settings: SourceSettings,
 ): Promise<{ schema: string; table: string }[]> {

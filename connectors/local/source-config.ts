@@ -31,6 +31,10 @@ export interface SourceSettings {
   /** Whether the value converter carries a Connect schema (needed by ParquetFormat). */
   valueSchemas: boolean;
   snapshotFetchSize: number;
+  /** `signal.data.collection` (`schema.table`), read through the stream; undefined: no signals. */
+  signalTable: string | undefined;
+  /** `incremental.snapshot.chunk.size`. */
+  chunkSize: number;
   slotMaxRetries: number;
   slotRetryDelayMs: number;
 }
@@ -133,6 +137,26 @@ function includeList(text: string): RegExp[] {
   return text.split(",").map((t) => new RegExp(`^(?:${t.trim()})$`, "i"));
 }
 
+/**
+ * The signalling table: only the `source` channel (rows of `signal.data.collection` read from the
+ * stream) and the `insert_insert` watermarks are emulated; both are Debezium's defaults.
+ */
+function parseSignalTable(r: ConfigReader): string | undefined {
+  const channels = r
+    .string("signal.enabled.channels", "source")
+    .split(",")
+    .map((c) => c.trim());
+  if (channels.length !== 1 || channels[0] !== "source")
+    r.fail(
+      `config key "signal.enabled.channels" = "${channels.join(",")}" is not supported locally (supported: source)`,
+    );
+  r.oneOf("incremental.snapshot.watermarking.strategy", ["insert_insert"], "insert_insert");
+  const table = r.optional("signal.data.collection");
+  if (table !== undefined && table.split(".").length !== 2)
+    r.fail(`config key "signal.data.collection" = "${table}" must be <schema>.<table>`);
+  return table;
+}
+
 export function parseSourceConfig(input: unknown): SourceSettings {
   const { name, config } = normalizeConnectorInput(input, "source connector");
   const r = new ConfigReader(name, config);
@@ -205,6 +229,8 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     valueConverter: valueConverter === AVRO_CONVERTER_CLASS ? "avro" : "json",
     valueSchemas,
     snapshotFetchSize: r.int("snapshot.fetch.size", 10240, 1),
+    signalTable: parseSignalTable(r),
+    chunkSize: r.int("incremental.snapshot.chunk.size", 1024, 1),
     slotMaxRetries: r.int("slot.max.retries", 6),
     slotRetryDelayMs: r.int("slot.retry.delay.ms", 10_000),
   };

@@ -7,6 +7,7 @@ import type pg from "pg";
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
 import { readTableInfo, SESSION_OPTIONS, type TableInfo } from "./catalog";
+import type { IncrementalSnapshot, SignalRow } from "./incremental";
 import { formatLsn, parseLsn } from "./lsn";
 import { DEBEZIUM_VERSION } from "./snapshot";
 import type { SourceSettings } from "./source-config";
@@ -41,7 +42,10 @@ export const STREAM_START_TIMEOUT_MS = 30_000;
 export class SlotStream {
   private service: LogicalReplicationService | undefined;
   private readonly builders = new Map<number, TableRecordBuilder | null>();
+  /** Relations of the signalling table (its rows are signals, whether or not it is captured too). */
+  private readonly signalRelations = new Set<number>();
   private backlog: { lsn: string; message: Pgoutput.Message }[] | undefined;
+  private held: Promise<void> | undefined;
   private tx: { seq: number; xid: number; commitUs: number } | undefined;
   private txSeq: number;
   private lastCommitLsn: bigint | null;
@@ -53,6 +57,7 @@ export class SlotStream {
     private readonly handlers: StreamHandlers,
     private readonly logger: Logger,
     start: { txSeq: number; lastCommitLsn: bigint | null },
+    private readonly incremental?: IncrementalSnapshot,
   ) {
     this.txSeq = start.txSeq;
     this.lastCommitLsn = start.lastCommitLsn;
@@ -193,13 +198,15 @@ export class SlotStream {
   /** Reads the table from the catalog, holding later messages back until it is known. */
   private loadRelation(relation: Pgoutput.MessageRelation): void {
     const qualified = `${relation.schema}.${relation.name}`;
-    if (!this.settings.tableInclude.some((re) => re.test(qualified))) {
+    // Debezium captures the signalling table whatever table.include.list says: its rows go to its topic.
+    const signals = qualified === this.settings.signalTable;
+    if (signals) this.signalRelations.add(relation.relationOid);
+    if (!signals && !this.settings.tableInclude.some((re) => re.test(qualified))) {
       this.builders.set(relation.relationOid, null);
       return;
     }
-    this.backlog = [];
-    this.readRelationInfo(relation)
-      .then((info) => {
+    this.hold(
+      this.readRelationInfo(relation).then((info) => {
         // The relation message is the truth for the column set and type modifiers at this point of the
         // WAL; a domain column has none there (-1), its modifier is the domain's, from the catalog.
         const columns = relation.columns.map((c) => {
@@ -209,6 +216,23 @@ export class SlotStream {
           return { ...known, typmod, element: known.element && { ...known.element, typmod } };
         });
         this.builders.set(relation.relationOid, this.makeBuilder({ ...info, columns }));
+      }),
+    );
+  }
+
+  /**
+   * Holds every later message back until `work` is done, then processes them in stream order: the
+   * stream waits, as Debezium's streaming thread does while it reads the catalog or a snapshot chunk.
+   */
+  hold(work: Promise<void>): void {
+    this.backlog ??= [];
+    // Holds taken while one is pending run after it; the last one releases the backlog.
+    const done = this.held ? this.held.then(() => work) : work;
+    this.held = done;
+    done
+      .then(() => {
+        if (this.held !== done) return;
+        this.held = undefined;
         const pending = this.backlog ?? [];
         this.backlog = undefined;
         for (const { lsn, message } of pending) this.onMessage(lsn, message);
@@ -234,34 +258,28 @@ export class SlotStream {
     lsn: bigint,
     message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete,
   ): void {
-    const builder = this.builders.get(message.relation.relationOid);
+    const relation = message.relation;
+    if (message.tag === "insert" && this.incremental && this.signalRelations.has(relation.relationOid)) {
+      const outcome = this.incremental.onSignal(
+        message.new as unknown as SignalRow,
+        this.source(lsn, relation),
+      );
+      this.handlers.records(this.tx!.seq, outcome.records);
+      if (outcome.work) this.hold(outcome.work);
+    }
+    const builder = this.builders.get(relation.relationOid);
     if (!builder) return;
     const tx = this.tx!;
     const op = message.tag === "insert" ? "c" : message.tag === "update" ? "u" : "d";
     if (this.settings.skippedOperations.has(op)) return;
-    const source: SourceInfo = {
-      version: DEBEZIUM_VERSION,
-      connector: "postgresql",
-      name: this.settings.topicPrefix,
-      ts_ms: Math.floor(tx.commitUs / 1000),
-      snapshot: "false",
-      db: this.settings.database.dbname,
-      sequence: JSON.stringify([
-        this.lastCommitLsn === null ? null : this.lastCommitLsn.toString(),
-        lsn.toString(),
-      ]),
-      ts_us: tx.commitUs,
-      ts_ns: tx.commitUs * 1000,
-      schema: message.relation.schema,
-      table: message.relation.name,
-      txId: tx.xid,
-      lsn: Number(lsn),
-      xmin: null,
-    };
+    const source = this.source(lsn, relation);
     const now = Date.now();
     let records: UnwrappedRecord[];
-    if (message.tag === "insert") records = builder.read("c", message.new as Tuple, now, source);
-    else if (message.tag === "update") {
+    let keys: Tuple[];
+    if (message.tag === "insert") {
+      records = builder.read("c", message.new as Tuple, now, source);
+      keys = [message.new as Tuple];
+    } else if (message.tag === "update") {
       records = builder.update(
         message.key as Tuple | null,
         message.old as Tuple | null,
@@ -269,10 +287,42 @@ export class SlotStream {
         now,
         source,
       );
+      keys = [message.new as Tuple, ...[message.key ?? message.old].filter((t) => t !== null)] as Tuple[];
     } else {
       const before = (message.old ?? message.key) as Tuple;
       records = builder.delete(before, message.old === null, now, source);
+      keys = [before];
     }
+    // A change shown while a snapshot chunk's window is open wins over the chunk's row of that key.
+    const key = builder.info.primaryKey;
+    this.incremental?.onChange(
+      `${relation.schema}.${relation.name}`,
+      keys.map((t) => key.map((c) => t[c] ?? null)),
+    );
     this.handlers.records(tx.seq, records);
+  }
+
+  /** The `source` block of an event at `lsn` of the current transaction. */
+  private source(lsn: bigint, relation: Pgoutput.MessageRelation): SourceInfo {
+    const tx = this.tx!;
+    return {
+      version: DEBEZIUM_VERSION,
+      connector: "postgresql",
+      name: this.settings.topicPrefix,
+      ts_ms: Math.floor(tx.commitUs / 1000),
+      snapshot: null,
+      db: this.settings.database.dbname,
+      sequence: JSON.stringify([
+        this.lastCommitLsn === null ? null : this.lastCommitLsn.toString(),
+        lsn.toString(),
+      ]),
+      ts_us: tx.commitUs,
+      ts_ns: tx.commitUs * 1000,
+      schema: relation.schema,
+      table: relation.name,
+      txId: tx.xid,
+      lsn: Number(lsn),
+      xmin: null,
+    };
   }
 }

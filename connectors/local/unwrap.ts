@@ -25,7 +25,8 @@ export interface SourceInfo {
   connector: string;
   name: string;
   ts_ms: number;
-  snapshot: string;
+  /** Null on streamed changes: Debezium leaves SnapshotRecord.FALSE out of the struct. */
+  snapshot: string | null;
   db: string;
   sequence: string;
   ts_us: number;

@@ -58,12 +58,14 @@ describe("applySourceSetup on a real PostgreSQL", () => {
 
     expect(first.tables).toEqual([
       { t: "commerce.cdc_heartbeat" },
+      { t: "commerce.cdc_signal" },
       { t: "commerce.products" },
       { t: "commerce.users" },
     ]);
     expect(first.role).toEqual([{ rolcanlogin: true, rolreplication: true, rolsuper: false }]);
     expect(first.publication).toEqual([
       { t: "commerce.cdc_heartbeat" },
+      { t: "commerce.cdc_signal" },
       { t: "commerce.products" },
       { t: "commerce.users" },
     ]);
@@ -74,6 +76,8 @@ describe("applySourceSetup on a real PostgreSQL", () => {
       { table_name: "cdc_heartbeat", privilege_type: "INSERT" },
       { table_name: "cdc_heartbeat", privilege_type: "SELECT" },
       { table_name: "cdc_heartbeat", privilege_type: "UPDATE" },
+      { table_name: "cdc_signal", privilege_type: "INSERT" },
+      { table_name: "cdc_signal", privilege_type: "SELECT" },
       { table_name: "products", privilege_type: "SELECT" },
       { table_name: "users", privilege_type: "SELECT" },
     ]);
@@ -130,7 +134,12 @@ describe("applySourceSetup on a real PostgreSQL", () => {
     await applySourceSetup(admin);
     expect(
       await query(`SELECT tablename FROM pg_publication_tables WHERE pubname = 'cdc_publication' ORDER BY 1`),
-    ).toEqual([{ tablename: "cdc_heartbeat" }, { tablename: "products" }, { tablename: "users" }]);
+    ).toEqual([
+      { tablename: "cdc_heartbeat" },
+      { tablename: "cdc_signal" },
+      { tablename: "products" },
+      { tablename: "users" },
+    ]);
   });
 
   it("refuses a slot of the same name with another plugin, naming it", async () => {

@@ -16,6 +16,7 @@ describe("sourceSetup", () => {
     expect(setup.schemas).toEqual(["commerce"]);
     expect(setup.tables.map((t) => t.qualifiedName)).toEqual(PIPELINE_DEFAULTS.tables);
     expect(setup.heartbeatTable.qualifiedName).toBe(PIPELINE_DEFAULTS.heartbeatTable);
+    expect(setup.signalTable.qualifiedName).toBe(PIPELINE_DEFAULTS.signalTable);
     expect(setup.role).toEqual({ name: "cdc_connector", login: true, replication: true, memberOf: [] });
     expect(setup.grants).toEqual([
       { role: "cdc_connector", schema: "commerce", objectType: "schema", objects: [], privileges: ["USAGE"] },
@@ -33,12 +34,39 @@ describe("sourceSetup", () => {
         objects: ["cdc_heartbeat"],
         privileges: ["INSERT", "SELECT", "UPDATE"],
       },
+      {
+        role: "cdc_connector",
+        schema: "commerce",
+        objectType: "table",
+        objects: ["cdc_signal"],
+        privileges: ["INSERT", "SELECT"],
+      },
     ]);
     expect(setup.publication).toEqual({
       name: "cdc_publication",
-      tables: ["commerce.products", "commerce.users", "commerce.cdc_heartbeat"],
+      tables: ["commerce.products", "commerce.users", "commerce.cdc_heartbeat", "commerce.cdc_signal"],
     });
     expect(setup.slot).toEqual({ name: "cdc_slot", plugin: "pgoutput" });
+  });
+
+  it("defines Debezium's signalling table as its documentation does, in the publication, insertable by the role", () => {
+    const ddl = sourceSetupStatements(sourceSetup()).find((sql) => sql.includes('"cdc_signal" ('));
+    expect(ddl).toBe(`CREATE TABLE IF NOT EXISTS "commerce"."cdc_signal" (
+  "id" varchar(42) NOT NULL,
+  "type" varchar(32) NOT NULL,
+  "data" varchar(2048),
+  PRIMARY KEY ("id")
+)`);
+    const setup = sourceSetup({ signalTable: "ops.signals" });
+    expect(setup.schemas).toEqual(["commerce", "ops"]);
+    expect(setup.publication.tables).toContain("ops.signals");
+    expect(setup.grants.at(-1)).toEqual({
+      role: "cdc_connector",
+      schema: "ops",
+      objectType: "table",
+      objects: ["signals"],
+      privileges: ["INSERT", "SELECT"],
+    });
   });
 
   it("uses rds_replication instead of the REPLICATION attribute on RDS", () => {

@@ -14,12 +14,14 @@ const FORMS: Record<string, (value: Json, row: { [key: string]: Json }) => boole
   __txId: isCount,
   // A commit or snapshot time in milliseconds, later than 2020.
   __source_ts_ms: (value) => Number.isSafeInteger(value) && (value as number) > 1_577_836_800_000,
-  // [last commit LSN or null, this change's LSN], both as decimal strings.
+  // [last commit LSN or null, this change's LSN], both as decimal strings; an incremental snapshot's read has
+  // no LSN of its own and carries the last commit twice.
   __sequence: (value, row) => {
     const parsed = typeof value === "string" ? (JSON.parse(value) as Json) : null;
     if (!Array.isArray(parsed) || parsed.length !== 2) return false;
     const [last, lsn] = parsed;
-    return (last === null || (typeof last === "string" && LSN.test(last))) && lsn === String(row.__lsn);
+    const position = row.__lsn === null ? lsn === last : lsn === String(row.__lsn);
+    return (last === null || (typeof last === "string" && LSN.test(last))) && position;
   },
 };
 
@@ -37,7 +39,8 @@ export function byForm(record: EnvelopeRecord): EnvelopeRecord {
   const normalized: { [key: string]: Json } = {};
   for (const [field, value] of Object.entries(payload)) {
     const form = FORMS[field];
-    if (!form) normalized[field] = value;
+    // A null (an incremental read's __lsn and __txId) is compared as it is.
+    if (!form || value === null) normalized[field] = value;
     else
       normalized[field] = form(value, payload)
         ? token(field, value)
