@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { z } from "zod";
+import { WRITTEN_PER_INPUT_BYTE } from "../analytics/src/disk";
 import { DEFAULT_MEMORY_LIMIT } from "../analytics/src/duck";
 import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
@@ -49,6 +50,10 @@ interface Measured extends ChildResult {
   events: number;
   /** Largest size the DuckDB spill directory reached while the run went on. */
   peakSpillBytes: number;
+  /** Largest size the whole work dir reached: spill plus the files written before upload. */
+  peakWorkDirBytes: number;
+  /** Size of the change files the run read: what it downloads into the work dir from S3. */
+  sourceBytes: number;
 }
 
 function directorySize(dir: string): number {
@@ -78,15 +83,20 @@ function measure(name: string, events: number, args: ChildArgs): Promise<Measure
     );
     let stdout = "";
     let peakSpillBytes = 0;
+    let peakWorkDirBytes = 0;
     const spill = path.join(args.workDir, "duckdb-spill");
-    const poll = setInterval(() => (peakSpillBytes = Math.max(peakSpillBytes, directorySize(spill))), 200);
+    const poll = setInterval(() => {
+      peakSpillBytes = Math.max(peakSpillBytes, directorySize(spill));
+      peakWorkDirBytes = Math.max(peakWorkDirBytes, directorySize(args.workDir));
+    }, 200);
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.once("error", reject);
     child.once("close", (code) => {
       clearInterval(poll);
       if (code !== 0) return reject(new Error(`${name}: the child process exited with ${code}`));
       const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as ChildResult;
-      resolve({ name, events, peakSpillBytes, ...result });
+      const sourceBytes = directorySize(args.source);
+      resolve({ name, events, peakSpillBytes, peakWorkDirBytes, sourceBytes, ...result });
     });
   });
 }
@@ -222,6 +232,12 @@ async function main(): Promise<void> {
       peakRssBytes: Math.max(full.maxRssBytes, incremental.maxRssBytes),
       lowMemoryPeakSpillBytes: low.peakSpillBytes,
       lowMemorySameResult: versions(low) === versions(full) && lowChecksum === fullChecksum,
+      // Reading from S3, the job downloads every change file into the work dir and keeps it there until
+      // the run ends: its peak local disk is that plus the work dir's own peak (measured here, where the
+      // source is a local directory it reads in place).
+      fullPeakLocalDiskFromS3Bytes: full.sourceBytes + full.peakWorkDirBytes,
+      fullWrittenPerInputByte: full.peakWorkDirBytes / full.sourceBytes,
+      fullEstimatedLocalDiskBytes: full.sourceBytes * (1 + WRITTEN_PER_INPUT_BYTE),
     },
   };
   printReport(report, o["low-memory-limit"], profiled?.slowest);

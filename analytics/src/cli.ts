@@ -12,6 +12,8 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { DEFAULT_MEMORY_LIMIT } from "./duck";
 import { makeDirsSync, unusableDirReason } from "./mkdirs";
+import { launchedThroughNpm, watchParent } from "./parent";
+import { messageOf } from "./errors";
 import { Scd2Error, runScd2 } from "./job";
 import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
 import { LOCK_KEY, parseLockBody } from "./state/lock";
@@ -314,21 +316,30 @@ async function run(raw: RawRunOptions): Promise<number> {
 
   const reporter =
     process.stdout.isTTY && process.stderr.isTTY ? terminalReporter(logLevel) : jsonReporter(logLevel);
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (signal: NodeJS.Signals, why = `stopped by ${signal}`): void => {
     // The job only replaces output through atomic renames/PUTs and a manifest written last, so
     // stopping at any point leaves the previous output intact; the next run picks up from there.
     // Its run lock is released here: on Fargate the next task runs on another host and could not tell
     // that this process is gone, so it would wait for the lock to go stale.
     const code = signal === "SIGINT" ? 130 : 143;
     void releaseOwnLock(output)
-      .catch((error: unknown) => reporter.logger.warn({ err: error }, "could not release the run lock"))
+      .catch((error: unknown) =>
+        reporter.logger.warn({ error: messageOf(error) }, "could not release the run lock"),
+      )
       .finally(() => {
-        reporter.fail(`stopped by ${signal}; the previous output is left intact`);
+        reporter.fail(`${why}; the previous output is left intact`);
         cleanUp();
         process.exit(code);
       });
   };
-  process.once("SIGINT", stop).once("SIGTERM", stop);
+  // Node passes the signal's number as a second argument: not a reason.
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  const stopWatching = launchedThroughNpm(process.env)
+    ? watchParent((pid) =>
+        stop("SIGTERM", `stopped: the npm/npx process that started it (pid ${pid}) went away`),
+      )
+    : () => undefined;
 
   reporter.logger.info(
     {
@@ -363,7 +374,8 @@ async function run(raw: RawRunOptions): Promise<number> {
     reporter.fail(error instanceof Error ? error.message : String(error));
     return EXIT.failed;
   } finally {
-    process.removeListener("SIGINT", stop).removeListener("SIGTERM", stop);
+    process.removeListener("SIGINT", onSignal).removeListener("SIGTERM", onSignal);
+    stopWatching();
     cleanUp();
   }
 }

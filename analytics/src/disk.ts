@@ -13,7 +13,7 @@ export const DISK_CONFIG_KEY = "scd2EphemeralStorageGiB";
  * their peak. Measured with `npm run bench:scd2` (docs/analytics-operations.md, Local disk): 0.55 for the
  * 10M-event full build under the default 1GB memory limit; rounded up for margin.
  */
-export const WRITTEN_PER_INPUT_BYTE = 1;
+export const WRITTEN_PER_INPUT_BYTE = 2;
 
 /** What a run will put on the work dir's file system, in bytes. */
 export interface DiskNeed {

@@ -22,20 +22,30 @@ interface Report {
     incrementalFiles: number;
     keys: number;
   };
-  runs: { name: string; events: number; durationMs: number; maxRssBytes: number; peakSpillBytes: number }[];
+  runs: {
+    name: string;
+    events: number;
+    durationMs: number;
+    maxRssBytes: number;
+    peakSpillBytes: number;
+    peakWorkDirBytes: number;
+  }[];
   figures: {
     fullVsBaseline: number;
     incrementalVsFull: number;
     peakRssBytes: number;
     lowMemoryPeakSpillBytes: number;
     lowMemorySameResult: boolean;
+    fullPeakLocalDiskFromS3Bytes: number;
+    fullWrittenPerInputByte: number;
+    fullEstimatedLocalDiskBytes: number;
   };
 }
 
 export function printReport(report: Report, lowMemoryLimit: string, slowest?: StatementProfile[]): void {
   const { machine, data, figures: f } = report;
   const table = [
-    ["run", "events", "time", "events/s", "peak RSS", "peak spill"],
+    ["run", "events", "time", "events/s", "peak RSS", "peak spill", "peak work dir"],
     ...report.runs.map((r) => [
       r.name,
       fmt(r.events, 0),
@@ -43,6 +53,7 @@ export function printReport(report: Report, lowMemoryLimit: string, slowest?: St
       fmt(r.events / (r.durationMs / 1000), 0),
       `${fmt(r.maxRssBytes / MiB, 0)} MiB`,
       `${fmt(r.peakSpillBytes / MiB, 0)} MiB`,
+      `${fmt(r.peakWorkDirBytes / MiB, 0)} MiB`,
     ]),
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
@@ -71,6 +82,12 @@ export function printReport(report: Report, lowMemoryLimit: string, slowest?: St
       `${fmt(f.lowMemoryPeakSpillBytes / MiB, 0)} MiB spilled, same rows (count and hash of every row): ${f.lowMemorySameResult}`,
     ],
   ];
+  targets.push([
+    "full build's local disk from S3 (downloads + peak work dir) within the job's pre-run estimate",
+    f.fullPeakLocalDiskFromS3Bytes <= f.fullEstimatedLocalDiskBytes,
+    `${fmt(f.fullPeakLocalDiskFromS3Bytes / MiB, 0)} MiB peak (work dir ${fmt(f.fullWrittenPerInputByte, 2)}x the input), ` +
+      `estimate ${fmt(f.fullEstimatedLocalDiskBytes / MiB, 0)} MiB`,
+  ]);
   console.log("");
   for (const [name, ok, value] of targets) console.log(`${ok ? "PASS" : "MISS"}  ${name}: ${value}`);
   if (slowest) {
