@@ -26,7 +26,7 @@ export interface EmbeddedPostgresOptions {
   settings?: Record<string, string>;
   /** Receives the server's log lines. Default: kept in memory and shown only when start fails. */
   onLog?: (line: string) => void;
-  /** How long initdb plus start-up may take before the attempt fails. Default 60 s. */
+  /** How long initdb, and then the server's start-up, may each take before the attempt fails. Default 60 s. */
   startTimeoutMs?: number;
 }
 
@@ -157,15 +157,21 @@ function stopServersOnExit(): void {
   }
 }
 
-/** Runs `file` to completion; rejects naming it, its exit code and its output. */
+/** Runs `file` to completion; rejects naming it, its exit code and its output, or after `timeoutMs`. */
 function run(
   file: string,
   args: string[],
   user: OsUser | undefined,
   onLog: (line: string) => void,
+  timeoutMs: number,
 ): Promise<void> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(file, args, { ...user, env: { ...process.env, LC_MESSAGES: "C" } });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${file} did not finish within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.once("close", () => clearTimeout(timer));
     let output = "";
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
@@ -187,6 +193,7 @@ async function initdb(
   dataDir: string,
   user: OsUser | undefined,
   onLog: (line: string) => void,
+  timeoutMs: number,
 ) {
   await mkdir(dataDir, { recursive: true });
   const passwordFile = join(tmpdir(), `cdc-pg-password-${randomBytes(6).toString("hex")}`);
@@ -207,6 +214,7 @@ async function initdb(
       ],
       user,
       onLog,
+      timeoutMs,
     );
   } finally {
     rmSync(passwordFile, { force: true });
@@ -272,6 +280,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     });
   const settings = { ...REPLICATION_SETTINGS, ...options.settings };
   const flags = Object.entries(settings).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
   stopServersOnExit();
 
   let child: ChildProcess | undefined;
@@ -279,18 +288,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (user) assertReachable(dataDir, user);
     const bin = postgresBinaries(user !== undefined);
     if (action === "init") {
-      await initdb(bin, dataDir, user, onLog);
+      await initdb(bin, dataDir, user, onLog, timeoutMs);
     } else if (user) {
       // A reused directory may have been touched by root (e.g. copied): give it back to the server user.
       execFileSync("chown", ["-R", `${user.uid}:${user.gid}`, dataDir]);
     }
-    child = await startServer(
-      bin,
-      ["-D", dataDir, "-p", String(port), ...flags],
-      user,
-      onLog,
-      options.startTimeoutMs ?? 60_000,
-    );
+    child = await startServer(bin, ["-D", dataDir, "-p", String(port), ...flags], user, onLog, timeoutMs);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
