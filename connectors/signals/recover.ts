@@ -59,7 +59,8 @@ export async function recoverLocalSlot(
   } else if (!before) slotAction = "created";
   if (slotAction !== "none") await client.query(createSlotSql({ name: options.slot, plugin: "pgoutput" }));
   const confirmed = parseLsn((await slotRow(client, options.slot))!.confirmed_flush_lsn!);
-  if (confirmed <= stored && slotAction === "none")
+  // An acknowledged position reads one past the stored offset (the replication protocol's "last byte + 1").
+  if (confirmed <= stored + 1n && slotAction === "none")
     return { slot: options.slot, slotAction, from: formatLsn(stored), to: formatLsn(stored) };
   const gap = { from: offset.lsn, to: confirmed.toString(), recoveredAt: new Date().toISOString() };
   await file.write({ ...offset, lsn: confirmed.toString(), slot_gap: gap });
