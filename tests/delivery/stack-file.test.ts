@@ -146,6 +146,7 @@ describe("Pulumi.pr.yaml", () => {
       "cdc-pipeline:tags": { env: "review", "pull-request": "42" },
       "cdc-pipeline:existingVpcId": "vpc-0123456789abcdef0",
       "cdc-pipeline:existingPrivateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+      "cdc-pipeline:existingVpcAwsApiCidrs": ["0.0.0.0/0"],
       "cdc-pipeline:deployerCidrs": ["10.200.0.0/24"],
       "cdc-pipeline:kafkaMode": "serverless",
       "cdc-pipeline:rdsInstanceClass": "db.t4g.micro",
