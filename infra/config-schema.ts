@@ -2,6 +2,7 @@
 // values as JSON text), so each key parses its string and states the rule it enforces.
 import { z } from "zod";
 import { MAX_GAP_MINUTES, scheduleGapMinutes } from "./schedule-interval";
+import { vpcCidrProblem } from "./vpc-cidr";
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -37,34 +38,6 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
 const text = (pattern: RegExp, message: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? "required" : message) }).regex(pattern, message);
 
-/** The stack splits its VPC's CIDR into 2^SUBNET_NEW_BITS equal blocks and uses the first as subnets. */
-export const SUBNET_NEW_BITS = 4;
-/** AWS accepts VPC and subnet blocks from /16 to /28. */
-const AWS_BLOCK_PREFIX = { largest: 16, smallest: 28 };
-const VPC_CIDR_RULE = `must be an IPv4 CIDR block from /${AWS_BLOCK_PREFIX.largest} to /${AWS_BLOCK_PREFIX.smallest - SUBNET_NEW_BITS} (its subnets are ${SUBNET_NEW_BITS} bits smaller and AWS's smallest subnet is a /${AWS_BLOCK_PREFIX.smallest}), e.g. 10.42.0.0/16`;
-
-/** Why `cidr` cannot be the stack's VPC block, or undefined when it can. */
-export function vpcCidrProblem(cidr: string): string | undefined {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  const octets = match ? match.slice(1, 5).map(Number) : [];
-  const prefix = Number(match?.[5]);
-  if (
-    !match ||
-    octets.some((o) => o > 255) ||
-    prefix < AWS_BLOCK_PREFIX.largest ||
-    prefix > AWS_BLOCK_PREFIX.smallest - SUBNET_NEW_BITS
-  ) {
-    return VPC_CIDR_RULE;
-  }
-  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  if (address % size !== 0) {
-    const base = address - (address % size);
-    const start = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
-    return `must start at its block's first address (${start}/${prefix}): AWS rejects host bits`;
-  }
-  return undefined;
-}
 const awsId = (prefix: string) => text(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must be a ${prefix}-… id`);
 const arn = (service: string, label: string) =>
   text(new RegExp(`^arn:aws[a-z-]*:${service}:`), `must be ${label} ARN (arn:aws:${service}:…)`);

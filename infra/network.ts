@@ -3,7 +3,7 @@
 // interface endpoints (or NAT) the tasks reach over HTTPS (`awsApiCidrs`).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SUBNET_NEW_BITS } from "./config-schema";
+import { SUBNET_NEW_BITS } from "./vpc-cidr";
 import { allowedFlows, createSecurityGroups, type SecurityGroupRole } from "./security-groups";
 
 /** Interface endpoints the Fargate tasks need without a NAT gateway. */

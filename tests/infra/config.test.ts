@@ -30,7 +30,7 @@ describe("stack config validation", () => {
   });
 
   it("has a case for every message the schema and the loader can give", () => {
-    const sources = ["infra/config-schema.ts", "infra/config.ts"]
+    const sources = ["infra/config-schema.ts", "infra/config.ts", "infra/vpc-cidr.ts"]
       .map((file) => readFileSync(path.join(ROOT, file), "utf8"))
       .join("\n");
     // The fixed text of each message literal, up to its first interpolation.

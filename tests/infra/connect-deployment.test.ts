@@ -1,7 +1,7 @@
 // The Connect service's deployment bounds against ECS's rounding: every configured worker count
 // can roll, replacements start before old workers stop, and the old bounds deadlock one worker.
 import { describe, expect, it } from "vitest";
-import { CONNECT_DEPLOYMENT, deploymentRoom } from "../../infra/connect";
+import { CONNECT_DEPLOYMENT, deploymentRoom } from "../../infra/connect-deployment";
 
 describe("Connect deployment bounds", () => {
   it.each([

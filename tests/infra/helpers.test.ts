@@ -8,7 +8,7 @@ import { heartbeatTopicName, planTopics } from "../../infra/kafka-topics";
 import { mskResourceArn, s3ObjectsArn } from "../../infra/lib";
 import { parameterFamily } from "../../infra/database";
 import { subnetCidr } from "../../infra/network";
-import { alarmSpecs } from "../../infra/observability";
+import { alarmSpecs } from "../../infra/alarm-specs";
 import { allowedFlows } from "../../infra/security-groups";
 
 describe("subnetCidr", () => {
