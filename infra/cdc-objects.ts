@@ -45,12 +45,13 @@ export function ddlChecks(setup: SourceSetup, createCommerceTables: boolean): st
   ];
 }
 
-/** The DDL the stack runs: schemas and the heartbeat table always, the captured tables on request. */
+/** The DDL the stack runs: schemas, the heartbeat and signalling tables always, the captured tables on request. */
 export function ddlStatements(setup: SourceSetup, createCommerceTables: boolean): string[] {
   return [
     ...setup.schemas.map(createSchemaSql),
     ...(createCommerceTables ? setup.tables.map(createTableSql) : []),
     createTableSql(setup.heartbeatTable),
+    createTableSql(setup.signalTable),
     ...(createCommerceTables ? setup.tables.map(replicaIdentitySql) : []),
   ];
 }

@@ -3,6 +3,8 @@
 // database, and the providers Pulumi reaches them with.
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
+import { sourceSetup } from "../../connectors/database";
+import { ddlChecks } from "../../infra/cdc-objects";
 import { CA_BUNDLE_ENV } from "../../infra/database-tls";
 import { ACCOUNT, REGION, SECRET_VALUES, isSecret, json, reveal } from "./harness";
 import { sourceDatabase, subnetIds, type StackContext } from "./stack-scenario";
@@ -242,16 +244,19 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
         g.inputs.schema,
         g.inputs.objects,
         g.inputs.privileges,
-      ]);
+      ])
+      // Registered once the DDL resource is known: in no fixed order.
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     expect(grants).toEqual([
       [database, "schema", "commerce", [], ["USAGE"]],
-      [database, "table", "commerce", ["products", "users"], ["SELECT"]],
       [database, "table", "commerce", ["cdc_heartbeat"], ["INSERT", "SELECT", "UPDATE"]],
+      [database, "table", "commerce", ["cdc_signal"], ["INSERT", "SELECT"]],
+      [database, "table", "commerce", ["products", "users"], ["SELECT"]],
     ]);
     expect(input("postgresql:index/publication:Publication", "cdc-objects-publication")).toMatchObject({
       name: "cdc_publication",
       database,
-      tables: ["commerce.products", "commerce.users", "commerce.cdc_heartbeat"],
+      tables: ["commerce.products", "commerce.users", "commerce.cdc_heartbeat", "commerce.cdc_signal"],
     });
     expect(input("postgresql:index/replicationSlot:ReplicationSlot", "cdc-objects-slot")).toMatchObject({
       name: "cdc_slot",
@@ -275,6 +280,15 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
         ? { caBundle: readFileSync(String(process.env[CA_BUNDLE_ENV]), "utf8") }
         : {}),
     });
+    // The checks run before anything is created: every other CDC object waits for the DDL resource.
+    expect(ddl.checks).toEqual(ddlChecks(sourceSetup({ target: "rds" }), s.createCommerceTables));
+    const ddlUrn = run().one("pulumi-nodejs:dynamic/cdc:SqlStatements", "cdc-objects-ddl").urn;
+    const slot = run().one("postgresql:index/replicationSlot:ReplicationSlot", "cdc-objects-slot");
+    const publication = run().one("postgresql:index/publication:Publication", "cdc-objects-publication");
+    expect(slot.dependencies).toEqual([publication.urn]);
+    for (const r of run().resources.filter((x) => x.type.startsWith("postgresql:index/") && x !== slot)) {
+      expect(r.dependencies, r.name).toContain(ddlUrn);
+    }
     const created = (ddl.statements as string[]).map((sql) => sql.split("\n")[0]);
     expect(created).toEqual([
       'CREATE SCHEMA IF NOT EXISTS "commerce"',
@@ -285,6 +299,7 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
           ]
         : []),
       'CREATE TABLE IF NOT EXISTS "commerce"."cdc_heartbeat" (',
+      'CREATE TABLE IF NOT EXISTS "commerce"."cdc_signal" (',
       ...(s.createCommerceTables
         ? [
             'ALTER TABLE "commerce"."products" REPLICA IDENTITY DEFAULT',
