@@ -122,7 +122,7 @@ export class ConnectorHealth extends pulumi.ComponentResource {
       `${name}-check`,
       {
         description: "Runs the connector health check",
-        scheduleExpression: `rate(${CHECK_EVERY_MINUTES} minute)`,
+        scheduleExpression: `rate(${CHECK_EVERY_MINUTES} minute${CHECK_EVERY_MINUTES === 1 ? "" : "s"})`,
         tags,
       },
       { parent: this },
