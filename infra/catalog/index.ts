@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { sourceSetup, type TableDefinition } from "../../connectors/database";
 import { physicalName, policyDocument } from "../lib";
+import { queryResultsBucket, RESULTS_PREFIX } from "./results";
 import { analystStatements, analystTrustPolicy } from "./analyst-policy";
 import { athenaViews, FILE_SET_COLUMN, FILE_SETS, prestoViewText } from "./athena-views";
 import { scd2CatalogColumns } from "./columns";
@@ -29,14 +30,14 @@ export interface CatalogArgs {
   bytesScannedCutoffPerQuery?: number;
   /** Principals (ARNs) allowed to assume the analyst role. Defaults to this account's root (its IAM policies decide). */
   analystPrincipalArns?: pulumi.Input<string>[];
-  /** Ephemeral stack: the results bucket and the workgroup are deleted with their contents. Defaults to false. */
+  /**
+   * Ephemeral stack: the results bucket and the workgroup are deleted with their contents; otherwise the
+   * results bucket is protected and versioned, as the policy pack requires of every bucket. Defaults to false.
+   */
   ephemeral?: boolean;
   /** Tags for every resource. Defaults to none. */
   tags?: Record<string, string>;
 }
-
-/** Prefix of the query results in the results bucket. */
-export const RESULTS_PREFIX = "athena-results";
 
 export class Catalog extends pulumi.ComponentResource {
   readonly databaseName: pulumi.Output<string>;
@@ -123,63 +124,12 @@ export class Catalog extends pulumi.ComponentResource {
     }
     this.tableNames = tableNames;
 
-    const results = new aws.s3.Bucket(
+    const results = queryResultsBucket(
       `${name}-results`,
-      {
-        bucketPrefix: physicalName([pulumi.getProject(), pulumi.getStack(), "athena"], 37) + "-",
-        forceDestroy: ephemeral,
-        tags,
-      },
-      { parent: this },
+      { expirationDays: resultsExpirationDays, kmsKeyArn: args.bucketKmsKeyArn, ephemeral, tags },
+      this,
     );
     this.resultsBucketName = results.bucket;
-    new aws.s3.BucketPublicAccessBlock(
-      `${name}-results-public-access`,
-      {
-        bucket: results.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-results-ownership`,
-      { bucket: results.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-results-encryption`,
-      {
-        bucket: results.id,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: args.bucketKmsKeyArn
-              ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.bucketKmsKeyArn }
-              : { sseAlgorithm: "AES256" },
-            bucketKeyEnabled: args.bucketKmsKeyArn ? true : undefined,
-          },
-        ],
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-results-lifecycle`,
-      {
-        bucket: results.id,
-        rules: [
-          {
-            id: "expire-query-results",
-            status: "Enabled",
-            filter: { prefix: `${RESULTS_PREFIX}/` },
-            expiration: { days: resultsExpirationDays },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-          },
-        ],
-      },
-      { parent: this },
-    );
 
     const workgroup = new aws.athena.Workgroup(
       `${name}-workgroup`,

@@ -128,7 +128,22 @@ describe("the Athena workgroup and its results", () => {
         encryptionConfiguration: { encryptionOption: "SSE_S3" },
       },
     });
-    expect(bucket.forceDestroy).toBe(false);
+    // dev is long-lived: the bucket is protected and versioned (the policy pack's rules for every bucket).
+    expect([bucket.forceDestroy, stack.one("aws:s3/bucket:Bucket", "catalog-results").protect]).toEqual([
+      false,
+      true,
+    ]);
+    expect(
+      inputs("aws:s3/bucketVersioning:BucketVersioning", "catalog-results-versioning")
+        .versioningConfiguration,
+    ).toEqual({ status: "Enabled" });
+    const tls = JSON.parse(
+      inputs("aws:s3/bucketPolicy:BucketPolicy", "catalog-results-policy").policy as string,
+    );
+    expect(tls.Statement[0]).toMatchObject({
+      Effect: "Deny",
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
     expect(
       inputs("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "catalog-results-lifecycle")
         .rules,
@@ -138,6 +153,7 @@ describe("the Athena workgroup and its results", () => {
         status: "Enabled",
         filter: { prefix: "athena-results/" },
         expiration: { days: 7 },
+        noncurrentVersionExpiration: { noncurrentDays: 7 },
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
       },
     ]);

@@ -105,7 +105,9 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
     expect(keys.map((k) => [k.inputs.enableKeyRotation, k.inputs.deletionWindowInDays])).toEqual(
       s.kms ? [[true, s.ephemeral ? 7 : 30]] : [],
     );
-    const versioning = run().ofType("aws:s3/bucketVersioning:BucketVersioning");
+    const versioning = run()
+      .ofType("aws:s3/bucketVersioning:BucketVersioning")
+      .filter((v) => v.name === "storage-versioning");
     expect(versioning.map((v) => v.inputs.versioningConfiguration)).toEqual(
       s.ephemeral ? [] : [{ status: "Enabled" }],
     );

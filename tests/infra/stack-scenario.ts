@@ -332,6 +332,28 @@ export function expectedResources(s: Scenario): string[] {
     ["aws:sqs/queue:Queue", ["analytics-undelivered"]],
   ]);
 
+  root("cdc:catalog:Catalog", "catalog");
+  under("cdc:catalog:Catalog", [
+    ["aws:glue/catalogDatabase:CatalogDatabase", ["catalog-database"]],
+    [
+      "aws:glue/catalogTable:CatalogTable",
+      ["products", "users"].flatMap((t) => [`catalog-${t}`, `catalog-${t}_current`, `catalog-${t}_history`]),
+    ],
+    ["aws:s3/bucket:Bucket", ["catalog-results"]],
+    ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", ["catalog-results-public-access"]],
+    ["aws:s3/bucketOwnershipControls:BucketOwnershipControls", ["catalog-results-ownership"]],
+    [
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      ["catalog-results-encryption"],
+    ],
+    ["aws:s3/bucketPolicy:BucketPolicy", ["catalog-results-policy"]],
+    ["aws:s3/bucketVersioning:BucketVersioning", when(!f.ephemeral, ["catalog-results-versioning"])],
+    ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", ["catalog-results-lifecycle"]],
+    ["aws:athena/workgroup:Workgroup", ["catalog-workgroup"]],
+    ["aws:iam/role:Role", ["catalog-analyst"]],
+    ["aws:iam/rolePolicy:RolePolicy", ["catalog-analyst"]],
+  ]);
+
   root("cdc:observability:Observability", "observability");
   under("cdc:observability:Observability", [
     ["aws:sns/topic:Topic", ["observability-alarms"]],

@@ -40,6 +40,7 @@ export function stackSuite(s: Scenario): void {
         ? []
         : [
             "aws:s3/bucket:Bucket storage-bucket",
+            "aws:s3/bucket:Bucket catalog-results",
             ...(s.kms ? ["aws:kms/key:Key storage-key"] : []),
             ...(s.rds ? ["aws:rds/instance:Instance database-instance"] : []),
             ...(s.endpoints
@@ -95,6 +96,9 @@ export function stackSuite(s: Scenario): void {
         dashboardName: `cdc-pipeline-${s.stack}`,
         tunnelInstanceId: s.features.tunnelHost ? "tunnel-instance-id" : undefined,
         replicationSlot: "cdc_slot",
+        glueDatabase: `cdc_${s.stack.replace(/[^a-z0-9_]/g, "_")}`,
+        athenaWorkgroup: `cdc-pipeline-${s.stack}`,
+        analystRoleArn: "arn:aws:iam::123456789012:role/catalog-analyst",
       });
     });
 
