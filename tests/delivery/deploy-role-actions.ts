@@ -583,12 +583,10 @@ export const INVOKE_NEEDS: Record<string, Needs> = {
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": { actions: ["ecr:GetAuthorizationToken"] },
   "aws:secretsmanager/getSecretVersion:getSecretVersion": {
     actions: ["secretsmanager:GetSecretValue"],
-    arns: () => [arn("secretsmanager", "secret:rds!db-0a1b2c3d-AbCdEf")],
+    arns: (r) => [String(r.inputs.secretId)],
   },
   "aws:ssm/getParameter:getParameter": {
     actions: ["ssm:GetParameter"],
-    arns: () => [
-      `arn:aws:ssm:${REGION}::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64`,
-    ],
+    arns: (r) => [`arn:aws:ssm:${REGION}::parameter${String(r.inputs.name)}`],
   },
 };

@@ -32,14 +32,32 @@ function globMatch(pattern: string, value: string, ignoreCase = false): boolean 
 }
 const resources = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 
-/** Whether an Allow statement grants `action` on `resource` (conditions only narrow further: checked below). */
-function allowed(action: string, resource: string): boolean {
-  return statements.some(
+/**
+ * Whether an Allow statement grants `action` on `resource` (conditions only narrow further: checked below).
+ * `extra`: what the setup adds for one stack (an existing database's master secret, first-deploy.md step 3).
+ */
+function allowed(action: string, resource: string, extra: Statement[] = []): boolean {
+  return [...statements, ...extra].some(
     (s) =>
       s.Effect === "Allow" &&
       s.Action.some((a) => globMatch(a, action, true)) &&
       (resource === "*" ? resources(s).length > 0 : resources(s).some((r) => globMatch(r, resource))),
   );
+}
+
+/** The documented addition for a stack on an existing database: reading its master secret. */
+function extraFor(stack: string): Statement[] {
+  const existing = STACK_CONFIGS[stack]!["cdc-pipeline:existingDatabase"];
+  if (!existing) return [];
+  const { masterSecretArn } = JSON.parse(existing) as { masterSecretArn: string };
+  return [
+    {
+      Sid: "ExistingDatabaseSecret",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: masterSecretArn,
+    },
+  ];
 }
 
 function missing(needs: Needs, r: MockResource, stack: string, all: MockResource[]): string[] {
@@ -49,7 +67,9 @@ function missing(needs: Needs, r: MockResource, stack: string, all: MockResource
   ];
   return checks.flatMap(({ actions, arns }) =>
     actions.flatMap((action) =>
-      arns.filter((a) => !allowed(action, a)).map((a) => `${r.type} ${r.name} (${stack}): ${action} on ${a}`),
+      arns
+        .filter((a) => !allowed(action, a, extraFor(stack)))
+        .map((a) => `${r.type} ${r.name} (${stack}): ${action} on ${a}`),
     ),
   );
 }
@@ -70,7 +90,7 @@ describe("the deploy role's policy", () => {
     const types = new Set(runs.flatMap(([, run]) => run.resources.map((r) => r.type)));
     const unknown = [...types].filter((t) => !NO_AWS_RIGHTS.test(t) && !(t in RESOURCE_NEEDS));
     expect(unknown).toEqual([]);
-    const invokes = new Set(runs.flatMap(([, run]) => run.invokes));
+    const invokes = new Set(runs.flatMap(([, run]) => run.invokes.map((i) => i.token)));
     expect([...invokes].filter((t) => !(t in INVOKE_NEEDS))).toEqual([]);
   });
 
@@ -79,10 +99,10 @@ describe("the deploy role's policy", () => {
       ...run.resources
         .filter((r) => r.type in RESOURCE_NEEDS)
         .flatMap((r) => missing(RESOURCE_NEEDS[r.type]!, r, stack, run.resources)),
-      ...run.invokes.flatMap((token) =>
+      ...run.invokes.flatMap(({ token, inputs }) =>
         missing(
           INVOKE_NEEDS[token]!,
-          { type: token, name: "invoke", urn: "", inputs: {}, custom: false },
+          { type: token, name: "invoke", urn: "", inputs, custom: false },
           stack,
           [],
         ),

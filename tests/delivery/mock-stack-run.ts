@@ -9,14 +9,17 @@ type Mocks = Parameters<typeof pulumi.runtime.setMocks>[0];
 async function main(): Promise<void> {
   const { stack, config } = JSON.parse(process.argv[2]!) as { stack: string; config: Record<string, string> };
   // The harness answers invokes from its table; record which ones the program makes (they need IAM rights too).
-  const invokes = new Set<string>();
+  const invokes = new Map<string, Record<string, unknown>>();
   const setMocks = pulumi.runtime.setMocks;
   pulumi.runtime.setMocks = (mocks: Mocks, ...rest) =>
     setMocks(
       {
         newResource: (args) => mocks.newResource(args),
         call: (args) => {
-          invokes.add(args.token);
+          invokes.set(`${args.token} ${JSON.stringify(args.inputs)}`, {
+            token: args.token,
+            inputs: args.inputs,
+          });
           return mocks.call(args);
         },
       },
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
     inputs,
     custom,
   }));
-  process.stdout.write(JSON.stringify({ resources, outputs: run.outputs, invokes: [...invokes].sort() }));
+  process.stdout.write(JSON.stringify({ resources, outputs: run.outputs, invokes: [...invokes.values()] }));
 }
 
 main().catch((error: unknown) => {

@@ -26,8 +26,8 @@ export interface MockResource {
 export interface MockStackRun {
   resources: MockResource[];
   outputs: Record<string, unknown>;
-  /** Invoke tokens the program called, e.g. `aws:ec2/getVpc:getVpc`. */
-  invokes: string[];
+  /** The invokes the program called, e.g. `aws:ec2/getVpc:getVpc`, with their arguments. */
+  invokes: { token: string; inputs: Record<string, unknown> }[];
 }
 
 /** One run of the program under mocks, in its own process. */
