@@ -8,7 +8,6 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSinkConnector, PIPELINE_DEFAULTS, type ConnectorConfig } from "../../../connectors/config";
@@ -20,6 +19,7 @@ import { readTopic } from "../../../engines/kafka-records";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
 import { CAPTURED_TABLES, startWorkloadDatabase, type WorkloadDatabase } from "./debezium-capture";
 import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { listTopics, readRecords, settled, topicEnd } from "./topic-reads";
 import {
   CHUNK_SIZE,
   EXPECTED_ITEMS,
@@ -41,41 +41,6 @@ const projection = (r: EnvelopeRecord) => {
   const p = payloadOf(r);
   return [p.__op, p.id, p.__op === "d" ? null : p.n];
 };
-
-/** Waits until `count()` has not changed for `quietMs` (and is above 0), at most `timeoutMs`. */
-async function settled(count: () => Promise<number> | number, quietMs: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    const now = await count();
-    if (now !== last) [last, since] = [now, Date.now()];
-    else if (now > 0 && Date.now() - since >= quietMs) return now;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no settled count within ${timeoutMs / 1000} s (last ${last})`);
-}
-
-async function topicEnd(kafka: KafkaConnect, topic: string): Promise<number> {
-  const admin = new Kafka({ brokers: [kafka.broker.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function listTopics(kafka: KafkaConnect): Promise<string[]> {
-  const admin = new Kafka({ brokers: [kafka.broker.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).sort();
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** The project's config for the items table, on `slot`. */
 function itemsConfig(db: WorkloadDatabase, slot: string): ConnectorConfig {
@@ -161,12 +126,7 @@ describe("incremental snapshot: the local runtime against real Debezium", () => 
       value: r.value as EnvelopeRecord["value"],
     }));
     debeziumTopics = await listTopics(kafka);
-    if (debeziumTopics.includes(SIGNAL_TOPIC)) {
-      const signals = await topicEnd(kafka, SIGNAL_TOPIC);
-      signalRecords.debezium = (
-        await readTopic(kafka.broker.bootstrapServers, SIGNAL_TOPIC, { count: signals })
-      ).map((r) => ({ topic: SIGNAL_TOPIC, offset: r.offset, value: r.value as EnvelopeRecord["value"] }));
-    }
+    signalRecords.debezium = await readRecords(kafka, SIGNAL_TOPIC);
     await fetch(`${kafka.worker.url}/connectors/${dbz.name}`, { method: "DELETE" });
     finalRows.debezium = await tableRows();
 
