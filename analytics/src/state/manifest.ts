@@ -80,9 +80,18 @@ export async function readManifest(storage: Storage): Promise<Manifest | undefin
   } catch (error) {
     throw new Scd2Error(`${storage.uri}/${MANIFEST_KEY} is not JSON: ${(error as Error).message}`);
   }
-  const parsed = z.union([manifestSchema, manifestV1]).safeParse(json);
+  const v1 = typeof json === "object" && json !== null && (json as { version?: unknown }).version === 1;
+  const parsed = (v1 ? manifestV1 : manifestSchema).safeParse(json);
   if (!parsed.success) {
-    throw new Scd2Error(`${storage.uri}/${MANIFEST_KEY} is not a valid manifest: ${parsed.error.message}`);
+    // Name the first fields at fault, not zod's JSON dump of its issues.
+    const issues = parsed.error.issues;
+    const shown = issues
+      .slice(0, 3)
+      .map((i) => `${i.path.length > 0 ? i.path.join(".") : "the top level"}: ${i.message}`);
+    const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
+    throw new Scd2Error(
+      `${storage.uri}/${MANIFEST_KEY} is not a valid manifest: ${shown.join("; ")}${more}; restore it (e.g. an earlier version of the object)`,
+    );
   }
   return parsed.data;
 }
