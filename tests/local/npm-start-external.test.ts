@@ -288,7 +288,7 @@ describe("npm start with DATABASE_URL (an external PostgreSQL, non-superuser rol
       {
         pubname: "cdc_publication",
         owner: ADMIN,
-        tables: ["commerce.cdc_heartbeat", "commerce.products", "commerce.users"],
+        tables: ["commerce.cdc_heartbeat", "commerce.cdc_signal", "commerce.products", "commerce.users"],
       },
     ]);
     const role = await su!.query(
