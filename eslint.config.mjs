@@ -28,4 +28,32 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  {
+    // Imports flow one way; the SCD2 job stands alone and shares only common/ with the other parts.
+    files: ["analytics/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              // Two or more levels up (out of analytics/src) to anything but common/, or a workspace.
+              regex: "^\\.\\./(\\.\\./)+(?!\\.\\./|common/)|^@cdc/",
+              message: "analytics may import common/ and nothing else of the other parts",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // common/ is imported by every part and imports none of them.
+    files: ["common/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["../*", "@cdc/*"], message: "common/ imports no other part" }] },
+      ],
+    },
+  },
 );

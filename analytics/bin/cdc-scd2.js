@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Committed shim so npm links the bin at install time; the CLI itself is built into dist/.
-require("../dist/cli.js");
+require("../dist/analytics/src/cli.js");

@@ -1,27 +1,24 @@
 #!/usr/bin/env node
 // `cdc-scd2`: the command line of the SCD2 job. Exit codes: 0 success, 1 the job failed (the message
 // names the file or table), 2 bad arguments (the message names the flag), 130/143 stopped by a signal.
-import { MultiBar, Presets } from "cli-progress";
-import type { SingleBar } from "cli-progress";
 import { Command, CommanderError } from "commander";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
-import pino from "pino";
-import type { Logger } from "pino";
 import { z } from "zod";
+import { DEFAULT_TABLES, DEFAULT_TOPIC_PREFIX } from "../../common/pipeline";
 import { DEFAULT_MEMORY_LIMIT } from "./duck";
 import { makeDirsSync, unusableDirReason } from "./mkdirs";
 import { launchedThroughNpm, watchParent } from "./parent";
 import { messageOf } from "./errors";
 import { Scd2Error, runScd2 } from "./job";
-import type { ColumnEncoding, ProgressEvent, RunSummary, TableSpec, TableSummary } from "./job";
+import type { ColumnEncoding, TableSpec } from "./job";
+import { createReporter } from "./report";
 import { LOCK_KEY, parseLockBody } from "./state/lock";
 import { DirectoryStorage, StorageError, openStorage } from "./storage";
 import type { Storage } from "./storage";
 import { createWorkDir } from "./workdir";
 
-const DEFAULT_TABLES = ["commerce.products", "commerce.users"];
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A bad command-line value; the message names the flag and the value. */
@@ -177,107 +174,6 @@ function buildTableSpecs(raw: RawRunOptions): TableSpec[] {
   return [...specs.values()];
 }
 
-// ---- output: progress bars and a summary table on a terminal, JSON lines elsewhere ----
-
-const COLUMNS: [string, (s: TableSummary) => string][] = [
-  ["table", (s) => s.table],
-  ["files", (s) => s.files.toLocaleString("en-US")],
-  ["events", (s) => s.events.toLocaleString("en-US")],
-  ["versions", (s) => s.versions.toLocaleString("en-US")],
-  ["current", (s) => s.current.toLocaleString("en-US")],
-  ["deleted", (s) => s.deleted.toLocaleString("en-US")],
-  ["duration", (s) => `${(s.durationMs / 1000).toFixed(1)}s`],
-];
-
-/** The per-table summary as an aligned text table (numbers right-aligned). */
-function formatSummary(summary: RunSummary): string {
-  const rows = [
-    COLUMNS.map(([name]) => name),
-    ...summary.tables.map((t) => COLUMNS.map(([, cell]) => cell(t))),
-  ];
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
-  const warnings = summary.tables.flatMap((t) => (t.warning ? [`warning: ${t.table}: ${t.warning}`] : []));
-  return [
-    line(rows[0]!),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...rows.slice(1).map(line),
-    ...(warnings.length > 0 ? ["", ...warnings] : []),
-  ].join("\n");
-}
-
-interface Reporter {
-  logger: Logger;
-  onProgress(event: ProgressEvent): void;
-  finish(summary: RunSummary): void;
-  fail(message: string): void;
-}
-
-function terminalReporter(level: string): Reporter {
-  const bars = new MultiBar(
-    {
-      format: " {table} [{bar}] {value}/{total} files {status}",
-      hideCursor: true,
-      clearOnComplete: false,
-      stream: process.stderr,
-    },
-    Presets.shades_classic,
-  );
-  const byTable = new Map<string, SingleBar>();
-  // On a terminal only warnings and errors are logged, so they do not tear up the bars.
-  const quiet = ["fatal", "error", "silent"].includes(level) ? level : "warn";
-  return {
-    logger: pino({ level: quiet }, pino.destination(2)),
-    onProgress(event) {
-      if (event.type === "table-started")
-        byTable.set(event.table, bars.create(event.files, 0, { table: event.table, status: "" }));
-      else if (event.type === "files-read") byTable.get(event.table)?.update(event.done);
-      else if (event.type === "step") byTable.get(event.table)?.update({ status: event.step });
-      else byTable.get(event.summary.table)?.update({ status: "done" });
-    },
-    finish(summary) {
-      bars.stop();
-      process.stdout.write(
-        `\n${formatSummary(summary)}\n\nfinished in ${(summary.durationMs / 1000).toFixed(1)}s\n`,
-      );
-    },
-    fail(message) {
-      bars.stop();
-      process.stderr.write(`cdc-scd2: ${message}\n`);
-    },
-  };
-}
-
-function jsonReporter(level: string): Reporter {
-  const logger = pino({ level, base: { app: "cdc-scd2" }, timestamp: pino.stdTimeFunctions.isoTime });
-  // Node prints process warnings (e.g. the AWS SDK's Node version notice) as plain text on stderr;
-  // log them as JSON lines instead, so every line CloudWatch receives parses.
-  process.removeAllListeners("warning").on("warning", (warning) => {
-    logger.warn({ event: "process-warning", warning: warning.name }, warning.message);
-  });
-  return {
-    logger,
-    // The job logs table-started and table-done itself (with its run id); file progress is ours.
-    onProgress(event) {
-      if (event.type === "files-read") {
-        logger.info(
-          { event: event.type, table: event.table, done: event.done, total: event.total },
-          "files read",
-        );
-      } else if (event.type === "step") {
-        logger.info({ event: event.type, table: event.table, step: event.step }, "step");
-      }
-    },
-    finish(summary) {
-      logger.info({ event: "run-done", durationMs: summary.durationMs, tables: summary.tables }, "run done");
-    },
-    fail(message) {
-      logger.error({ event: "run-failed" }, message);
-    },
-  };
-}
-
 // ---- the run command ----
 
 async function run(raw: RawRunOptions): Promise<number> {
@@ -314,8 +210,7 @@ async function run(raw: RawRunOptions): Promise<number> {
     if (ownWorkDir) rmSync(workDir, { recursive: true, force: true });
   };
 
-  const reporter =
-    process.stdout.isTTY && process.stderr.isTTY ? terminalReporter(logLevel) : jsonReporter(logLevel);
+  const reporter = createReporter(logLevel);
   const stop = (signal: NodeJS.Signals, why = `stopped by ${signal}`): void => {
     // The job only replaces output through atomic renames/PUTs and a manifest written last, so
     // stopping at any point leaves the previous output intact; the next run picks up from there.
@@ -410,10 +305,19 @@ function isDirectory(dir: string): boolean {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** The package's version: its package.json is above src/ (from source) and dist/analytics/src/ (built). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version: string };
+    if (manifest.name === "@cdc/analytics") return manifest.version;
+  }
+  throw new Error(`the @cdc/analytics package.json is not above ${__dirname}`);
+}
+
 function program(): Command {
-  const version = (
-    JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }
-  ).version;
+  const version = packageVersion();
   const cli = new Command("cdc-scd2")
     .description(
       "Builds SCD Type 2 history tables from CDC change files (Debezium + S3 sink layout) with DuckDB.",
@@ -427,7 +331,7 @@ function program(): Command {
     .requiredOption("--source <dir|s3://bucket/prefix>", "the S3 sink's topics dir")
     .requiredOption("--output <dir|s3://bucket/prefix>", "where <table>/ SCD2 tables and _state/ are written")
     .option("--tables <list>", `comma-separated <schema>.<table> list (default: ${DEFAULT_TABLES.join(",")})`)
-    .option("--topic-prefix <prefix>", "Debezium topic.prefix", "cdc")
+    .option("--topic-prefix <prefix>", "Debezium topic.prefix", DEFAULT_TOPIC_PREFIX)
     .option("--full-refresh", "rebuild from all source files instead of only new ones", false)
     .option(
       "--require-files",

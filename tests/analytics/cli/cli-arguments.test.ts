@@ -139,8 +139,10 @@ describe("cdc-scd2 argument errors (exit 2)", () => {
 describe("cdc-scd2 help", () => {
   it("is linked as the workspace bin and runs from the build (npx cdc-scd2)", () => {
     // `npm test` builds before it tests; run on its own, vitest may have no dist/ to run.
-    if (!existsSync(path.join(REPO_ROOT, "analytics", "dist", "cli.js"))) {
-      throw new Error("analytics/dist/cli.js is missing: run `npm run build` first (npm test does)");
+    if (!existsSync(path.join(REPO_ROOT, "analytics", "dist", "analytics", "src", "cli.js"))) {
+      throw new Error(
+        "analytics/dist/analytics/src/cli.js is missing: run `npm run build` first (npm test does)",
+      );
     }
     const bin = path.join(REPO_ROOT, "node_modules", ".bin", "cdc-scd2");
     const help = execFileSync(bin, ["--help"], { cwd: REPO_ROOT, encoding: "utf8" });

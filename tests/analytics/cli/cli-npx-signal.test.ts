@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { launchedThroughNpm, watchParent } from "../../../analytics/src/parent";
 import { REPO_ROOT, fileContents, jsonLines, readScd2, runCli, useFixtureCases } from "./cli-helpers";
 
-const BUILT_CLI = path.join(REPO_ROOT, "analytics", "dist", "cli.js");
+const BUILT_CLI = path.join(REPO_ROOT, "analytics", "dist", "analytics", "src", "cli.js");
 const cases = useFixtureCases("cli-npx-");
 
 /** A change file large enough that the run is still reading or building when the test stops it. */
