@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startS3Server, type S3TestServer } from "../analytics/storage/s3-server";
 import { startGitHubEmulator } from "./github-emulator";
 import { stackFileConfig } from "../../delivery/stack-file";
 import type { RealPulumiProject } from "./real-pulumi";
@@ -121,6 +122,37 @@ describe("stack:init of the long-lived stacks", () => {
         expect(readFileSync(path, "utf8")).toBe(before);
       }
       expect((await project().stackList()).stacks.map((s) => s.name).sort()).toEqual(["dev", "prod"]);
+    },
+    SLOW,
+  );
+});
+
+describe("stack:init on an S3 backend (s3rver)", () => {
+  const { project, cli } = useRealProject();
+  let s3: S3TestServer;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    s3 = await startS3Server(["acme-pulumi-state"]);
+    env = {
+      ...s3.env,
+      AWS_EC2_METADATA_DISABLED: "true",
+      PULUMI_BACKEND_URL: `s3://acme-pulumi-state?endpoint=${s3.endpoint}&use_path_style=true&region=us-east-1`,
+    };
+  }, SLOW);
+  afterAll(() => s3?.stop());
+
+  it.each([[[]], [["--secrets-provider", "passphrase"]]])(
+    "refuses to create dev with %j: a bucket backend needs a KMS key (exit 2, nothing created)",
+    async (extra) => {
+      const committed = readFileSync(join(project().dir, "Pulumi.dev.yaml"), "utf8");
+      const result = await cli(["init", "dev", ...extra], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `the backend ${env.PULUMI_BACKEND_URL} is a bucket: create dev with a KMS key, --secrets-provider awskms://alias/<alias>?region=<region> (or PULUMI_SECRETS_PROVIDER); the passphrase provider is for a local file:// backend\n`,
+      );
+      expect(readFileSync(join(project().dir, "Pulumi.dev.yaml"), "utf8")).toBe(committed);
+      const list = await project().pulumi(["stack", "ls", "--json"], env);
+      expect([list.code, JSON.parse(list.stdout)]).toEqual([0, []]);
     },
     SLOW,
   );
