@@ -8,6 +8,7 @@ import { LOCK_KEY } from "../../analytics/src/state/lock";
 import { MANIFEST_KEY, referencedKeys } from "../../analytics/src/state/manifest";
 import type { Manifest } from "../../analytics/src/state/manifest";
 import { DirectoryStorage, S3Storage } from "../../analytics/src/storage";
+import { VIEWS_KEY } from "../../analytics/src/views";
 import type { Storage, StoredObject, VersionedText } from "../../analytics/src/storage";
 import {
   PRODUCT_COLUMNS,
@@ -145,10 +146,13 @@ async function lateChangeScenario() {
   return { source, base, before, after };
 }
 
-/** Every file under the output but the manifest: exactly the ones its state references when nothing is stale. */
+/**
+ * Every file under the output but the manifest and the views file: exactly the ones its state
+ * references when nothing is stale.
+ */
 async function storedKeys(output: string): Promise<string[]> {
   const keys = (await new DirectoryStorage(output).list("")).map((o) => o.key);
-  return keys.filter((key) => key !== MANIFEST_KEY).sort();
+  return keys.filter((key) => key !== MANIFEST_KEY && key !== VIEWS_KEY).sort();
 }
 
 async function expectNothingStale(output: string): Promise<void> {
@@ -270,7 +274,9 @@ describe("publication: table files become visible to a glob only after the commi
       expect(await query(`SELECT * FROM read_parquet([${list}]) ORDER BY ALL`)).toEqual(after);
       const manifest = JSON.parse((await output.readText(MANIFEST_KEY))!) as Manifest;
       expect(manifest.publication).toBeUndefined();
-      const stored = (await output.list("")).map((o) => o.key).filter((key) => key !== MANIFEST_KEY);
+      const stored = (await output.list(""))
+        .map((o) => o.key)
+        .filter((key) => key !== MANIFEST_KEY && key !== VIEWS_KEY);
       expect(stored).toEqual(referencedKeys(manifest.tables[TABLE]!).sort());
     } finally {
       await server.stop();

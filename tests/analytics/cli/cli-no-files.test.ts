@@ -82,7 +82,7 @@ describe("cdc-scd2 run that finds no change files", () => {
       versions: 0,
       warning,
     });
-    expect(readdirSync(output).sort()).toEqual(["_state", "products"]);
+    expect(readdirSync(output).sort()).toEqual(["_state", "products", "views.sql"]);
     expect(readdirSync(path.join(output, "_state")).sort()).toEqual(["commerce.products", "manifest.json"]);
   });
 
