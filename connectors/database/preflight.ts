@@ -1,6 +1,7 @@
 /**
  * What the user applying the source setup must be allowed to do, checked before anything is
- * created. Off a superuser (the RDS master user is not one) PostgreSQL requires:
+ * created. The server must run with wal_level=logical (the slot). Off a superuser (the RDS master
+ * user is not one) PostgreSQL requires:
  * - CREATE on the database (schemas, the publication) and CREATEROLE (the CDC role);
  * - on a schema that already exists: CREATE (the heartbeat and signalling tables) and USAGE WITH
  *   GRANT OPTION (the CDC role's USAGE grant);
@@ -46,7 +47,10 @@ export function preflightSql(setup: SourceSetup, options: PreflightOptions): str
 tables(qualified, schema_name, table_name) AS (SELECT * FROM captured UNION ALL VALUES ${values(own)}),
 me AS (SELECT r.rolname, r.rolsuper, r.rolcreaterole FROM pg_roles r WHERE r.rolname = current_user)
 SELECT problem FROM (
-  SELECT 0 AS ord, '' AS object, format('role %I cannot create roles (the CDC role): it needs CREATEROLE', me.rolname) AS problem
+  SELECT -1 AS ord, '' AS object, format('wal_level is %s: the slot needs wal_level=logical (on RDS: rds.logical_replication=1 in the parameter group, then a reboot)', current_setting('wal_level')) AS problem
+  WHERE current_setting('wal_level') <> 'logical'
+  UNION ALL
+  SELECT 0, '', format('role %I cannot create roles (the CDC role): it needs CREATEROLE', me.rolname) AS problem
   FROM me WHERE NOT (me.rolsuper OR me.rolcreaterole)
   UNION ALL
   SELECT 0, '', format('role %I lacks CREATE on database %I (schemas, the publication): GRANT CREATE ON DATABASE %I TO %I;',

@@ -161,6 +161,39 @@ describe("the DDL resource's checks, as a non-superuser admin", () => {
     ]);
   }, 60_000);
 
+  it("refuses a server without wal_level=logical before creating anything", async () => {
+    const replica = await startEmbeddedPostgres({
+      dataDir: join(root, "replica"),
+      settings: { wal_level: "replica" },
+    });
+    try {
+      const setup = sourceSetup({ target: "rds" });
+      const inputs = {
+        connection: { ...connection("postgres"), port: replica.port },
+        checks: ddlChecks(setup, true),
+        statements: ddlStatements(setup, true),
+      };
+      await expect(provider.create(inputs)).rejects.toThrow(
+        "cannot run the statements on 127.0.0.1/postgres, nothing was changed:\n" +
+          "  - wal_level is replica: the slot needs wal_level=logical (on RDS: rds.logical_replication=1 in the " +
+          "parameter group, then a reboot)",
+      );
+      const client = new Client({
+        host: "127.0.0.1",
+        port: replica.port,
+        user: "postgres",
+        password: "password",
+      });
+      await client.connect();
+      const schemas = (await client.query("SELECT nspname FROM pg_namespace WHERE nspname = 'commerce'"))
+        .rows;
+      await client.end();
+      expect(schemas).toEqual([]);
+    } finally {
+      await replica.stop();
+    }
+  }, 60_000);
+
   it("on an empty database: fails naming the missing tables and the step, then captures once they exist", async () => {
     await newDatabase("fresh", "admin_fresh");
     await sql("postgres", "GRANT app_owner TO admin_fresh");
