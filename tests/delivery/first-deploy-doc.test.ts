@@ -145,7 +145,8 @@ describe.each(Object.entries(SOURCES))("%s", (source, text) => {
   }, 300_000);
 
   it("names only config keys the stack reads", () => {
-    const keys = [...text.matchAll(/cdc-pipeline:([A-Za-z]+)/g)].map((m) => m[1]!);
+    // A repository slug (owner/cdc-pipeline:…) is not a config key.
+    const keys = [...text.matchAll(/(?<![/\w-])cdc-pipeline:([A-Za-z]+)/g)].map((m) => m[1]!);
     expect(keys.filter((k) => !configKeys.includes(k))).toEqual([]);
   });
 
