@@ -1,6 +1,7 @@
 // The zod schema of the stack config keys. Values arrive as strings (Pulumi stores structured
 // values as JSON text), so each key parses its string and states the rule it enforces.
 import { z } from "zod";
+import { PIPELINE_DEFAULTS } from "../connectors/config";
 import { MAX_GAP_MINUTES, scheduleGapMinutes } from "./schedule-interval";
 import { vpcCidrProblem } from "./vpc-cidr";
 
@@ -62,7 +63,7 @@ export const DEFAULTS = {
   connectMemory: 4096,
   analyticsCpu: 1024,
   analyticsMemory: 4096,
-  topicsDir: "cdc_data",
+  topicsDir: PIPELINE_DEFAULTS.topicsDir,
   analyticsPrefix: "analytics",
 } as const;
 

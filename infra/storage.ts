@@ -1,11 +1,12 @@
 // Storage: the bucket holding raw change files (written by the S3 sink) and SCD2 output.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PIPELINE_DEFAULTS } from "../connectors/config";
 
 export interface StorageArgs {
   /** Bucket name. Defaults to an auto-generated name from the component name. */
   bucketName?: string;
-  /** Key prefix the S3 sink writes raw change files under (its `topics.dir`). Defaults to "cdc_data". */
+  /** Key prefix the S3 sink writes raw change files under (its `topics.dir`). Defaults to the sink's default, "cdc_data". */
   topicsDir?: string;
   /** Key prefix of the SCD2 output. Defaults to "analytics". */
   analyticsPrefix?: string;
@@ -35,7 +36,7 @@ export class Storage extends pulumi.ComponentResource {
   constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc:storage:Storage", name, {}, opts);
     const { topicsDir, analyticsPrefix, rawInfrequentAccessDays, ephemeral, tags } = {
-      topicsDir: "cdc_data",
+      topicsDir: PIPELINE_DEFAULTS.topicsDir,
       analyticsPrefix: "analytics",
       rawInfrequentAccessDays: 30,
       ephemeral: false,

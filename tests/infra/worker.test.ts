@@ -55,6 +55,7 @@ describe("connect worker entrypoint", () => {
         "com.amazonaws.kafka.config.providers.SecretsManagerConfigProvider",
       "config.providers.secretsmanager.param.region": "eu-west-1",
       "connector.client.config.override.policy": "None",
+      "scheduled.rebalance.max.delay.ms": "60000",
     });
     for (const prefix of ["", "producer.", "consumer.", "admin."]) {
       expect([
