@@ -148,3 +148,52 @@ describe("a JSON column that is null in every record the table has seen", () => 
     ]);
   });
 });
+
+describe("NUMERIC decimals in JSON beyond a double's 15 digits", () => {
+  const spec: TableSpec = { table: "commerce.products", columnTypes: { price: "decimal(38,2)" } };
+  const line = (id: number, lsn: number, price: string, extra = "") =>
+    `{"id":${id},${extra}"price":${price},"__op":"c","__lsn":${lsn},"__source_ts_ms":${1709251200000 + lsn}}`;
+
+  it("keep every digit", async () => {
+    const prices = [
+      "123456789012345678901234567890123456.78",
+      "-99999999999999999999.99",
+      "12345678901234567.89",
+      "0.01",
+      "1E+3",
+      "null",
+    ];
+    const source = await SourceBucket.create();
+    await source.json("commerce.products", 0, 0, [
+      ...prices.map((p, i) => line(i + 1, i + 1, p)),
+      // A nested member of the same name after the top-level one does not mislead it.
+      line(7, 7, "98765432109876543210.12", "").replace('"__op"', '"dims":{"price":1.5},"__op"'),
+    ]);
+    const output = await tempDir("scd2-json-exact-");
+    await run(source.root, output, { tables: [spec] });
+    const rows = await query(
+      `SELECT CAST(price AS VARCHAR) AS price FROM read_parquet('${output}/products/**/*.parquet') ORDER BY id`,
+    );
+    expect(rows.map((r) => r.price)).toEqual([
+      "123456789012345678901234567890123456.78",
+      "-99999999999999999999.99",
+      "12345678901234567.89",
+      "0.01",
+      "1000.00",
+      null,
+      "98765432109876543210.12",
+    ]);
+  });
+
+  it("a value whose exact text cannot be told apart fails naming the column and file", async () => {
+    const source = await SourceBucket.create();
+    // The nested member comes first: its text does not parse to the value DuckDB read, so no guess.
+    await source.json("commerce.products", 0, 0, [
+      `{"id":1,"dims":{"price":1.5},"price":12345678901234567890.12,"__op":"c","__lsn":1,"__source_ts_ms":1709251200001}`,
+    ]);
+    const output = await tempDir("scd2-json-exact-");
+    await expect(run(source.root, output, { tables: [spec] })).rejects.toThrow(
+      /column price in cdc\.commerce\.products\/partition=0\/cdc\.commerce\.products\+0\+0000000000\.json: cannot find the exact text of the number/,
+    );
+  });
+});

@@ -52,7 +52,34 @@ function scaled(unscaled: string, precision: number, scale: number): string {
   return `CAST(CAST(${unscaled} AS DECIMAL(38,0)) * CAST('${factor}' AS DECIMAL(${Math.max(scale, 1)},${scale})) AS DECIMAL(${precision},${scale}))`;
 }
 
-function decodeDecimal(c: string, rawType: string, encoding: string, what: string): string {
+/** Significant digits a DOUBLE holds exactly: JSON numbers with more are taken from the line's text. */
+export const DOUBLE_DIGITS = 15;
+
+/**
+ * DuckDB parses every JSON number as a double, so a NUMERIC decimal of more than 15 digits loses its last
+ * ones. The exact value is the number's text in the record's line (`rawLine`): the top-level `"name":`
+ * member. It is used only when it parses to the same double DuckDB read (a nested member of the same name
+ * would not), else the row fails naming the column and file, rather than keep a rounded value.
+ */
+function exactJsonNumber(c: string, name: string, rawLine: string, target: string, what: string): string {
+  const member = `[{,]"${name.replaceAll("$", "\\$")}":(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)[,}]`;
+  const text = `regexp_extract(${rawLine}, ${literal(member)}, 1)`;
+  return `CASE WHEN ${text} <> '' AND CAST(${text} AS DOUBLE) = CAST(${c} AS DOUBLE) THEN CAST(${text} AS ${target})
+    ELSE error(concat(${what}, ': cannot find the exact text of the number ', CAST(${c} AS VARCHAR), ' in its line')) END`;
+}
+
+export function decimalPrecisionOf(encoding: ColumnEncoding | undefined): number | undefined {
+  return encoding === undefined ? undefined : decimalType(encoding)?.precision;
+}
+
+function decodeDecimal(
+  c: string,
+  rawType: string,
+  encoding: string,
+  what: string,
+  name: string,
+  rawLine: string | undefined,
+): string {
   const { precision, scale } = decimalType(encoding) ?? { precision: 38, scale: 0 };
   const target = `DECIMAL(${precision},${scale})`;
   if (NUMERIC.test(rawType) || rawType === "VARCHAR") return `CAST(${c} AS ${target})`;
@@ -60,7 +87,11 @@ function decodeDecimal(c: string, rawType: string, encoding: string, what: strin
   if (rawType === "JSON") {
     // The sink's JsonFormat writes decimals as base64 strings, or as numbers with json.decimal.format=NUMERIC.
     const fromBase64 = scaled(`scd2_unscaled(from_base64(${c}->>'$'), ${what})`, precision, scale);
-    return `CASE json_type(${c}) WHEN 'NULL' THEN NULL WHEN 'VARCHAR' THEN ${fromBase64} ELSE CAST(CAST(${c} AS VARCHAR) AS ${target}) END`;
+    const number =
+      precision > DOUBLE_DIGITS && rawLine !== undefined
+        ? exactJsonNumber(c, name, rawLine, target, what)
+        : `CAST(CAST(${c} AS VARCHAR) AS ${target})`;
+    return `CASE WHEN ${c} IS NULL OR json_type(${c}) = 'NULL' THEN NULL WHEN json_type(${c}) = 'VARCHAR' THEN ${fromBase64} ELSE ${number} END`;
   }
   throw new Error(`is ${rawType}: cannot decode it as ${encoding}`);
 }
@@ -90,13 +121,15 @@ const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string) => strin
  * Without an encoding the column stays as delivered. A column already delivered in the target type
  * (e.g. Parquet-native TIMESTAMP) is kept. Throws a plain Error (the caller names the file) when the
  * delivered type cannot carry the encoding. `fileKey` is a SQL expression for the row's source file, named
- * in the errors raised while decoding (a decimal too wide for DuckDB).
+ * in the errors raised while decoding (a decimal too wide for DuckDB). `rawLine` is a SQL expression for
+ * a JSON record's text, for decimals of more than DOUBLE_DIGITS digits (see exactJsonNumber).
  */
 export function decodeExpression(
   name: string,
   rawType: string,
   encoding: ColumnEncoding | undefined,
   fileKey?: string,
+  rawLine?: string,
 ): string {
   const c = ident(name);
   const what =
@@ -109,7 +142,7 @@ export function decodeExpression(
     throw new Error(`is ${rawType}: cannot decode it as zoned-timestamp`);
   }
   if (encoding === "variable-scale-decimal") return decodeVariableScale(c, rawType, what);
-  if (DECIMAL.test(encoding)) return decodeDecimal(c, rawType, encoding, what);
+  if (DECIMAL.test(encoding)) return decodeDecimal(c, rawType, encoding, what, name, rawLine);
   const [target, fromInteger] = FROM_INTEGER[encoding] ?? [];
   if (target === undefined || fromInteger === undefined) throw new Error(`has unknown encoding ${encoding}`);
   if (INTEGER.test(rawType)) return fromInteger(c);

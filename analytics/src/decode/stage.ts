@@ -4,7 +4,7 @@ import { Scd2Error, messageOf } from "../errors";
 import { ident, literal, literalList, readParquet } from "../sql";
 import type { ColumnEncoding } from "../types";
 import { AVRO_SCHEMA_KEY, encodingsFromAvroSchema } from "./avro";
-import { decodeExpression, jsonReadType } from "./columns";
+import { DOUBLE_DIGITS, decimalPrecisionOf, decodeExpression, jsonReadType } from "./columns";
 import { firstBadJsonLine } from "./json-lines";
 
 /** A source file with the local path DuckDB reads it from. */
@@ -199,6 +199,19 @@ async function jsonFileError(
   });
 }
 
+/** The column holding a JSON record's text, when a decimal needs it (see exactJsonNumber in columns.ts). */
+const RAW_LINE = "__cdc_raw_line";
+
+/** A JSON group with a decimal column wider than a double holds exactly. */
+function needsRawLines(group: ReadGroup): boolean {
+  return (
+    group.files[0]!.local.file.format === "json" &&
+    group.columns.some(
+      (c) => c.type === "JSON" && (decimalPrecisionOf(group.encodings.get(c.name)) ?? 0) > DOUBLE_DIGITS,
+    )
+  );
+}
+
 /** The rows of one group's files (`r`, with `filename` and `file_row_number`), joined to their file (`f`). */
 function groupRows(group: ReadGroup): string {
   const first = group.files[0]!.local;
@@ -209,9 +222,14 @@ function groupRows(group: ReadGroup): string {
     )
     .join(", ");
   const columnsArg = group.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(", ");
+  const file = literal(first.path);
+  // Each record's text beside it (both reads keep the file's order), where a number needs its exact text.
+  const raw = needsRawLines(group)
+    ? ` POSITIONAL JOIN (SELECT json AS ${RAW_LINE} FROM read_json_objects(${file}, format='newline_delimited'))`
+    : "";
   const from =
     first.file.format === "json"
-      ? `(SELECT *, ${literal(first.path)} AS filename, row_number() OVER () - 1 AS file_row_number FROM read_json(${literal(first.path)}, format='newline_delimited', hive_partitioning = false, columns={${columnsArg}}))`
+      ? `(SELECT * FROM (SELECT *, ${file} AS filename, row_number() OVER () - 1 AS file_row_number FROM read_json(${file}, format='newline_delimited', hive_partitioning = false, columns={${columnsArg}}))${raw})`
       : readParquet(group.files.map((f) => f.local.path));
   return `${from} r JOIN (VALUES ${fileRows}) f(path, key, part, start, idx) ON r.filename = f.path`;
 }
@@ -232,7 +250,8 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
     .filter((c) => !c.name.startsWith("__"))
     .map((c) => {
       try {
-        const decoded = decodeExpression(c.name, c.type, group.encodings.get(c.name), "f.key");
+        const rawLine = needsRawLines(group) ? `r.${RAW_LINE}` : undefined;
+        const decoded = decodeExpression(c.name, c.type, group.encodings.get(c.name), "f.key", rawLine);
         // A delete's non-key values are filler (REPLICA IDENTITY DEFAULT), not data: never decode them.
         const value = request.primaryKey.includes(c.name)
           ? decoded
