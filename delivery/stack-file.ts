@@ -3,6 +3,7 @@
  * delivery commands act on. Pure: the callers read and write the files.
  */
 import { dump, load } from "js-yaml";
+import { isDeepStrictEqual } from "node:util";
 import { settingsSchema } from "../infra/config-schema";
 
 /** Keys Pulumi writes into a stack file to find the stack's secrets: bound to its state, kept as they are. */
@@ -165,6 +166,7 @@ export function stackFileSecrets(text: string, source: string): Record<string, u
  */
 export function withSecretsSettings(text: string, secrets: Record<string, unknown>): string {
   if (Object.keys(secrets).length === 0) return text;
+  if (isDeepStrictEqual(stackFileSecrets(text, "stack file"), secrets)) return text;
   const kept = text.replace(new RegExp(`^(${SECRETS_KEYS.join("|")}):.*\\n`, "gm"), "");
   const block = dump(secrets, { lineWidth: -1 });
   const config = /^config:/m.exec(kept);

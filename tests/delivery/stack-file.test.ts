@@ -248,6 +248,12 @@ describe("withSecretsSettings", () => {
       "# dev: long-lived\nsecretsprovider: awskms://alias/pulumi?region=eu-west-1\nencryptedkey: AQICAHh\nconfig:\n  aws:region: eu-west-1 # the region\n",
     ],
     ["a file without config", "# empty", { encryptionsalt: "v1:x" }, "# empty\nencryptionsalt: v1:x\n"],
+    [
+      "settings already there, wherever they are: unchanged",
+      "encryptionsalt: v1:x\n# dev\nconfig:\n  aws:region: eu-west-1\n",
+      { encryptionsalt: "v1:x" },
+      "encryptionsalt: v1:x\n# dev\nconfig:\n  aws:region: eu-west-1\n",
+    ],
   ])("%s", (_what, text, secrets, expected) => {
     const result = withSecretsSettings(text, secrets);
     expect(result).toBe(expected);
