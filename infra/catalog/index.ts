@@ -44,8 +44,6 @@ export class Catalog extends pulumi.ComponentResource {
   readonly workgroupName: pulumi.Output<string>;
   readonly resultsBucketName: pulumi.Output<string>;
   readonly analystRoleArn: pulumi.Output<string>;
-  /** Glue table names: per captured table the table and its `_current` and `_history` views. */
-  readonly tableNames: string[];
 
   constructor(name: string, args: CatalogArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc:catalog:Catalog", name, {}, opts);
@@ -67,7 +65,6 @@ export class Catalog extends pulumi.ComponentResource {
     );
     this.databaseName = database.name;
 
-    const tableNames: string[] = [];
     for (const table of tables) {
       const columns = scd2CatalogColumns(table);
       const glueColumns = columns.map((c) => ({ name: c.name, type: c.glueType }));
@@ -103,7 +100,6 @@ export class Catalog extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      tableNames.push(table.name);
       for (const view of athenaViews(databaseName, table.name, columns)) {
         new aws.glue.CatalogTable(
           `${name}-${view.name}`,
@@ -119,10 +115,8 @@ export class Catalog extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: [base] },
         );
-        tableNames.push(view.name);
       }
     }
-    this.tableNames = tableNames;
 
     const results = queryResultsBucket(
       `${name}-results`,
