@@ -7,12 +7,7 @@ export {
   placeholderSplitProblem,
   type ConfigPlaceholder,
 } from "./validation";
-export {
-  AVRO_CONVERTER_CLASS,
-  JSON_CONVERTER_CLASS,
-  converterSettingsSchema,
-  type ConverterSettings,
-} from "./converters";
+export { JSON_CONVERTER_CLASS } from "./converters";
 export {
   buildSourceConnector,
   executeSnapshotSignal,
@@ -34,20 +29,6 @@ export {
   PARQUET_FORMAT_CLASS,
   JSON_FORMAT_CLASS,
   DEFAULT_PARTITIONER_CLASS,
-  TIME_BASED_PARTITIONER_CLASS,
   type SinkSettings,
   type SinkSettingsInput,
 } from "./sink";
-export {
-  undocumentedKeys,
-  type ConnectorKind,
-  KAFKA_CONNECT_COMMON_KEYS,
-  KAFKA_CONNECT_SOURCE_KEYS,
-  KAFKA_CONNECT_SINK_KEYS,
-  DEBEZIUM_POSTGRES_KEYS,
-  DEBEZIUM_POSTGRES_KEY_PATTERNS,
-  EXTRACT_NEW_RECORD_STATE_KEYS,
-  S3_SINK_KEYS,
-  CONVERTER_KEYS,
-  TRANSFORM_KEYS,
-} from "./documented-keys";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { bucketNameProblem } from "./bucket-name";
-import { converterConfig, converterSettingsSchema, DEFAULT_CONVERTER } from "./converters";
+import { converterConfig } from "./converters";
 import { PIPELINE_DEFAULTS, topicForTable } from "./defaults";
 import type { ConnectorConfig } from "./types";
 import { parseSettings, positiveInt, tableList, topicName } from "./validation";
@@ -10,7 +10,6 @@ export const S3_STORAGE_CLASS = "io.confluent.connect.s3.storage.S3Storage";
 export const PARQUET_FORMAT_CLASS = "io.confluent.connect.s3.format.parquet.ParquetFormat";
 export const JSON_FORMAT_CLASS = "io.confluent.connect.s3.format.json.JsonFormat";
 export const DEFAULT_PARTITIONER_CLASS = "io.confluent.connect.storage.partitioner.DefaultPartitioner";
-export const TIME_BASED_PARTITIONER_CLASS = "io.confluent.connect.storage.partitioner.TimeBasedPartitioner";
 
 /** S3 bucket naming rules (general purpose buckets). */
 const bucketName = z.string().superRefine((name, ctx) => {
@@ -43,37 +42,6 @@ const formatSchema = z.discriminatedUnion("type", [
     decimalFormat: z.enum(["BASE64", "NUMERIC"]).default("NUMERIC"),
     /** `s3.compression.type`. Defaults to `none` (`.json`); `gzip` writes `.json.gz`. */
     compression: z.enum(["none", "gzip"]).default("none"),
-  }),
-]);
-
-/**
- * Partitioners that keep the sink exactly-once: re-processing a record always yields the same
- * object key. `time` uses the record timestamp (never the wall clock), which is also the only
- * setting under which `rotate.interval.ms` rotates files. (Wall-clock rotation, which gives up
- * deterministic file boundaries, is the separate `scheduledRotationMs`.)
- */
-const partitionerSchema = z.discriminatedUnion("type", [
-  z.strictObject(
-    { type: z.literal("default") },
-    {
-      error: (issue) =>
-        issue.code === "unrecognized_keys"
-          ? `${issue.keys.join(", ")} is not allowed with the default partitioner: rotation on record time needs type "time" (for wall-clock rotation, set scheduledRotationMs)`
-          : undefined,
-    },
-  ),
-  z.strictObject({
-    type: z.literal("time"),
-    /** `partition.duration.ms`, e.g. 3600000 for hourly directories. */
-    partitionDurationMs: positiveInt,
-    /** `path.format`, e.g. `'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH`. */
-    pathFormat: z.string().min(1, "must not be empty"),
-    /** Defaults to `UTC`. */
-    timezone: z.string().min(1).default("UTC"),
-    /** Defaults to `en-US`. */
-    locale: z.string().min(1).default("en-US"),
-    /** `rotate.interval.ms` on record time, so a quiet partition is committed. Unset by default. */
-    rotateIntervalMs: positiveInt.optional(),
   }),
 ]);
 
@@ -127,11 +95,9 @@ export const sinkSettingsSchema = z.strictObject({
   format: formatSchema.default({ type: "parquet", codec: "snappy" }),
   /** Records per file. Defaults to 1000. */
   flushSize: positiveInt.default(PIPELINE_DEFAULTS.flushSize),
-  /** Defaults to the DefaultPartitioner (`<topic>/partition=<n>/`). */
-  partitioner: partitionerSchema.default({ type: "default" }),
   /**
-   * `rotate.schedule.interval.ms` (wall clock), with `timezone=UTC` (the partitioner's timezone
-   * with the time partitioner), which the sink requires alongside it. Unset by default: with it,
+   * `rotate.schedule.interval.ms` (wall clock), with `timezone=UTC`, which the sink requires
+   * alongside it. Unset by default: with it,
    * file boundaries depend on timing, so a replay after a failure can cut files differently and
    * write a record into two files (at-least-once in S3; the SCD2 job counts a change once).
    */
@@ -142,8 +108,6 @@ export const sinkSettingsSchema = z.strictObject({
   tasksMax: positiveInt.default(1),
   /** `store.url`: endpoint of an S3-compatible store. Unset (AWS S3) by default. */
   storeUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
-  /** Must equal the source's. Defaults to JSON with embedded schemas. */
-  converter: converterSettingsSchema.default(DEFAULT_CONVERTER),
 });
 
 export type SinkSettingsInput = z.input<typeof sinkSettingsSchema>;
@@ -160,34 +124,14 @@ function formatConfig(format: SinkSettings["format"]): Record<string, string> {
   };
 }
 
-function partitionerConfig(partitioner: SinkSettings["partitioner"]): Record<string, string> {
-  if (partitioner.type === "default") return { "partitioner.class": DEFAULT_PARTITIONER_CLASS };
-  return {
-    "partitioner.class": TIME_BASED_PARTITIONER_CLASS,
-    "partition.duration.ms": String(partitioner.partitionDurationMs),
-    "path.format": partitioner.pathFormat,
-    timezone: partitioner.timezone,
-    locale: partitioner.locale,
-    // Record time, not wall clock: a replay writes the same keys (exactly-once).
-    "timestamp.extractor": "Record",
-    ...(partitioner.rotateIntervalMs === undefined
-      ? {}
-      : { "rotate.interval.ms": String(partitioner.rotateIntervalMs) }),
-  };
-}
-
 /**
  * Scheduled rotation. The sink refuses `rotate.schedule.interval.ms` without `timezone`
  * (S3SinkConnectorConfig: "timezone configuration must be set when using
- * rotate.schedule.interval.ms"); the time partitioner already sets one, which then also anchors
- * the schedule.
+ * rotate.schedule.interval.ms"), which also anchors the schedule.
  */
 function scheduledRotationConfig(s: SinkSettings): Record<string, string> {
   if (s.scheduledRotationMs === undefined) return {};
-  return {
-    "rotate.schedule.interval.ms": String(s.scheduledRotationMs),
-    ...(s.partitioner.type === "time" ? {} : { timezone: "UTC" }),
-  };
+  return { "rotate.schedule.interval.ms": String(s.scheduledRotationMs), timezone: "UTC" };
 }
 
 /** The Confluent S3 sink connector that writes the unwrapped change records as files. */
@@ -209,13 +153,14 @@ export function buildSinkConnector(input: SinkSettingsInput): ConnectorConfig {
       "storage.class": S3_STORAGE_CLASS,
       "topics.dir": s.topicsDir,
       ...formatConfig(s.format),
-      ...partitionerConfig(s.partitioner),
+      // Deterministic object keys (exactly-once into S3), in the layout the SCD2 job reads.
+      "partitioner.class": DEFAULT_PARTITIONER_CLASS,
       "flush.size": String(s.flushSize),
       ...scheduledRotationConfig(s),
       "schema.compatibility": s.schemaCompatibility,
       // Deletes arrive as rows (__deleted=true); a stray null value is not data, not a failure.
       "behavior.on.null.values": "ignore",
-      ...converterConfig(s.converter),
+      ...converterConfig(),
       "errors.tolerance": "none",
     },
   };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { converterConfig, converterSettingsSchema, DEFAULT_CONVERTER } from "./converters";
+import { converterConfig } from "./converters";
 import { PIPELINE_DEFAULTS } from "./defaults";
 import type { ConnectorConfig } from "./types";
 import {
@@ -97,8 +97,6 @@ export const sourceSettingsSchema = z
     decimalHandlingMode: z.enum(["precise", "double", "string"]).default("precise"),
     /** Defaults to `adaptive` (micro-second timestamps as INT64). */
     timePrecisionMode: z.enum(["adaptive", "adaptive_time_microseconds", "connect"]).default("adaptive"),
-    /** Defaults to JSON with embedded schemas. */
-    converter: converterSettingsSchema.default(DEFAULT_CONVERTER),
   })
   .refine((s) => !s.tables.includes(s.heartbeat.table), {
     path: ["heartbeat", "table"],
@@ -153,7 +151,7 @@ export function buildSourceConnector(input: SourceSettingsInput): ConnectorConfi
       "signal.data.collection": s.signal.table,
       "incremental.snapshot.chunk.size": String(s.signal.chunkSize),
       "incremental.snapshot.watermarking.strategy": WATERMARKING_STRATEGY,
-      ...converterConfig(s.converter),
+      ...converterConfig(),
       transforms: "unwrap",
       "transforms.unwrap.type": EXTRACT_NEW_RECORD_STATE_CLASS,
       // Debezium 3.2+ defaults to `tombstone`, which turns deletes into null values that the

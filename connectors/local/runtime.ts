@@ -141,7 +141,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     private readonly observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord">,
   ) {
     this.snapshotDone = stored?.snapshot_completed ?? false;
-    this.topicHop = new TopicHop(source.valueConverter === "json" && source.valueSchemas);
+    this.topicHop = new TopicHop(source.valueSchemas);
     this.catalog = new pg.Client({ ...clientConfig(source), options: SESSION_OPTIONS });
     this.tracker = new DurabilityTracker((tx) => this.onDurable(tx));
     this.committer = new SourceCommitter(

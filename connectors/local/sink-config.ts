@@ -1,6 +1,5 @@
 /** The Confluent S3 sink config, as far as the local runtime interprets it. */
 import {
-  AVRO_CONVERTER_CLASS,
   JSON_CONVERTER_CLASS,
   DEFAULT_PARTITIONER_CLASS,
   JSON_FORMAT_CLASS,
@@ -57,8 +56,6 @@ export const SINK_NO_EFFECT_KEYS = [
   "errors.log.include.messages",
   "key.converter",
   "key.converter.schemas.enable",
-  "key.converter.schema.registry.url",
-  "value.converter.schema.registry.url",
   "locale",
 ] as const;
 export const SINK_NO_EFFECT_PREFIXES = ["consumer.override."] as const;
@@ -143,12 +140,9 @@ export function parseSinkConfig(input: unknown): SinkSettings {
     r.fail('exactly one of "topics" and "topics.regex" must be set');
   const listed = new Set((topicList ?? "").split(",").map((t) => t.trim()));
   const pattern = topicsRegex === undefined ? undefined : new RegExp(`^(?:${topicsRegex})$`);
-  const valueConverter = r.oneOf(
-    "value.converter",
-    [JSON_CONVERTER_CLASS, AVRO_CONVERTER_CLASS],
-    JSON_CONVERTER_CLASS,
-  );
-  const jsonSchemas = r.bool("value.converter.schemas.enable", true);
+  // JsonConverter only: the pipeline runs no schema registry, which the other converters need.
+  r.oneOf("value.converter", [JSON_CONVERTER_CLASS], JSON_CONVERTER_CLASS);
+  const valueSchemas = r.bool("value.converter.schemas.enable", true);
   const settings: SinkSettings = {
     name,
     topics: (topic) => (pattern ? pattern.test(topic) : listed.has(topic)),
@@ -162,7 +156,7 @@ export function parseSinkConfig(input: unknown): SinkSettings {
     directoryDelim: r.string("directory.delim", "/"),
     fileDelim: r.string("file.delim", "+"),
     offsetZeroPadWidth: r.int("filename.offset.zero.pad.width", 10, 1),
-    valueSchemas: valueConverter === AVRO_CONVERTER_CLASS || jsonSchemas,
+    valueSchemas,
   };
   assertKeysStayInBucket(r, settings);
   if (settings.format.type === "parquet" && !settings.valueSchemas) {

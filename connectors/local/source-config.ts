@@ -1,6 +1,5 @@
 /** The Debezium PostgreSQL source config, as far as the local runtime interprets it. */
 import {
-  AVRO_CONVERTER_CLASS,
   DEBEZIUM_POSTGRES_CONNECTOR_CLASS,
   EXTRACT_NEW_RECORD_STATE_CLASS,
   JSON_CONVERTER_CLASS,
@@ -26,9 +25,7 @@ export interface SourceSettings {
   heartbeatTopic: string;
   skippedOperations: Set<string>;
   unwrap: UnwrapSettings;
-  /** The value converter: JsonConverter or AvroConverter. */
-  valueConverter: "json" | "avro";
-  /** Whether the value converter carries a Connect schema (needed by ParquetFormat). */
+  /** Whether the JsonConverter carries a Connect schema (needed by ParquetFormat). */
   valueSchemas: boolean;
   snapshotFetchSize: number;
   /** `signal.data.collection` (`schema.table`), read through the stream; undefined: no signals. */
@@ -54,8 +51,6 @@ export const SOURCE_NO_EFFECT_KEYS = [
   "status.update.interval.ms",
   "key.converter",
   "key.converter.schemas.enable",
-  "key.converter.schema.registry.url",
-  "value.converter.schema.registry.url",
 ] as const;
 export const SOURCE_NO_EFFECT_PREFIXES = ["topic.creation."] as const;
 
@@ -171,13 +166,9 @@ export function parseSourceConfig(input: unknown): SourceSettings {
   r.oneOf("include.unknown.datatypes", ["false"], "false");
   r.oneOf("slot.drop.on.stop", ["false"], "false");
   r.oneOf("errors.tolerance", ["none", "all"], "none");
-  const valueConverter = r.oneOf(
-    "value.converter",
-    [JSON_CONVERTER_CLASS, AVRO_CONVERTER_CLASS],
-    JSON_CONVERTER_CLASS,
-  );
-  const jsonSchemas = r.bool("value.converter.schemas.enable", true);
-  const valueSchemas = valueConverter === AVRO_CONVERTER_CLASS || jsonSchemas;
+  // JsonConverter only: the pipeline runs no schema registry, which the other converters need.
+  r.oneOf("value.converter", [JSON_CONVERTER_CLASS], JSON_CONVERTER_CLASS);
+  const valueSchemas = r.bool("value.converter.schemas.enable", true);
   const skipped = r.string("skipped.operations", "t");
   const skippedOperations = new Set(skipped === "none" ? [] : skipped.split(",").map((s) => s.trim()));
   for (const op of skippedOperations)
@@ -226,7 +217,6 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     heartbeatTopic: `${r.string("topic.heartbeat.prefix", "__debezium-heartbeat")}.${topicPrefix}`,
     skippedOperations,
     unwrap: parseUnwrap(r, tombstonesOnDelete, placeholder),
-    valueConverter: valueConverter === AVRO_CONVERTER_CLASS ? "avro" : "json",
     valueSchemas,
     snapshotFetchSize: r.int("snapshot.fetch.size", 10240, 1),
     signalTable: parseSignalTable(r),

@@ -65,28 +65,6 @@ describe("buildSinkConnector", () => {
     `);
   });
 
-  it("uses a record-time partitioner, the only one under which rotate.interval.ms stays exactly-once", () => {
-    const { config } = buildSinkConnector({
-      ...base,
-      partitioner: {
-        type: "time",
-        partitionDurationMs: 3_600_000,
-        pathFormat: "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
-        rotateIntervalMs: 60_000,
-      },
-    });
-    expect(config).toMatchObject({
-      "partitioner.class": "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
-      "partition.duration.ms": "3600000",
-      "path.format": "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
-      "timestamp.extractor": "Record",
-      timezone: "UTC",
-      locale: "en-US",
-      "rotate.interval.ms": "60000",
-    });
-    expect(config).not.toHaveProperty("rotate.schedule.interval.ms");
-  });
-
   it("rotates on the wall clock when scheduledRotationMs is set, with the timezone the sink requires", () => {
     expect(buildSinkConnector({ ...base, scheduledRotationMs: 600_000 })).toMatchInlineSnapshot(`
       {
@@ -117,20 +95,6 @@ describe("buildSinkConnector", () => {
     `);
   });
 
-  it("anchors scheduled rotation on the time partitioner's own timezone", () => {
-    const { config } = buildSinkConnector({
-      ...base,
-      scheduledRotationMs: 3_600_000,
-      partitioner: {
-        type: "time",
-        partitionDurationMs: 3_600_000,
-        pathFormat: "YYYY",
-        timezone: "Europe/Paris",
-      },
-    });
-    expect([config["rotate.schedule.interval.ms"], config.timezone]).toEqual(["3600000", "Europe/Paris"]);
-  });
-
   it("generates no scheduled rotation by default", () => {
     const { config } = buildSinkConnector(base);
     expect(config).not.toHaveProperty("rotate.schedule.interval.ms");
@@ -151,12 +115,6 @@ describe("buildSinkConnector", () => {
     ["schema compatibility", { schemaCompatibility: "BACKWARD" }, "schema.compatibility", "BACKWARD"],
     ["S3-compatible endpoint", { storeUrl: "http://127.0.0.1:4569" }, "store.url", "http://127.0.0.1:4569"],
     ["tasks", { tasksMax: 2 }, "tasks.max", "2"],
-    [
-      "Avro converter",
-      { converter: { format: "avro", schemaRegistryUrl: "https://registry:8081" } },
-      "value.converter.schema.registry.url",
-      "https://registry:8081",
-    ],
   ])("maps the %s setting", (_what, override, key, value) => {
     expect(buildSinkConnector({ ...base, ...(override as object) }).config[key]).toBe(value);
   });
@@ -182,16 +140,16 @@ describe("buildSinkConnector", () => {
     ["an invalid regex", { topicsRegex: "cdc.(" }, "topicsRegex", "valid regular expression"],
     ["a table without schema", { tables: ["users"] }, "tables[0]", "schema.table"],
     [
-      "rotate.interval.ms on the default partitioner",
-      { partitioner: { type: "default", rotateIntervalMs: 1000 } },
+      "a partitioner setting (the default partitioner is the layout the SCD2 job reads)",
+      { partitioner: { type: "time", partitionDurationMs: 3_600_000, pathFormat: "YYYY" } },
+      "",
       "partitioner",
-      'rotateIntervalMs is not allowed with the default partitioner: rotation on record time needs type "time"',
     ],
     [
-      "a time partitioner without duration",
-      { partitioner: { type: "time", pathFormat: "YYYY" } },
-      "partitioner.partitionDurationMs",
+      "a converter setting (JSON with schemas is the only converter: no schema registry)",
+      { converter: { format: "avro", schemaRegistryUrl: "https://registry:8081" } },
       "",
+      "converter",
     ],
     ["a non-http store URL", { storeUrl: "ftp://x" }, "storeUrl", "http(s) URL"],
     [

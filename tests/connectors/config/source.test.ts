@@ -56,19 +56,6 @@ describe("buildSourceConnector", () => {
     `);
   });
 
-  it("switches both converters to Avro with the schema registry", () => {
-    const { config } = buildSourceConnector({
-      ...base,
-      converter: { format: "avro", schemaRegistryUrl: "http://registry:8081" },
-    });
-    expect(Object.fromEntries(Object.entries(config).filter(([k]) => k.includes("converter")))).toEqual({
-      "key.converter": "io.confluent.connect.avro.AvroConverter",
-      "key.converter.schema.registry.url": "http://registry:8081",
-      "value.converter": "io.confluent.connect.avro.AvroConverter",
-      "value.converter.schema.registry.url": "http://registry:8081",
-    });
-  });
-
   it.each([
     ["tables", { tables: ["commerce.orders"] }, "table.include.list", "commerce.orders"],
     ["topic prefix", { topicPrefix: "shop" }, "topic.prefix", "shop"],
@@ -171,10 +158,10 @@ describe("buildSourceConnector", () => {
     ["a bad port", { database: { ...base.database, port: 70000 } }, "database.port", ""],
     ["an unknown setting", { tabels: ["commerce.p"] }, "", "tabels"],
     [
-      "Avro without a registry URL",
-      { converter: { format: "avro", schemaRegistryUrl: "registry:8081" } },
-      "converter.schemaRegistryUrl",
-      "http(s) URL",
+      "a converter setting (JSON with schemas is the only converter: no schema registry)",
+      { converter: { format: "avro", schemaRegistryUrl: "http://registry:8081" } },
+      "",
+      "converter",
     ],
   ])("rejects %s, naming the field", (_what, override, path, message) => {
     const error = buildError({ ...base, ...override });

@@ -2,8 +2,7 @@
  * The configuration keys each component documents, kept as data so a test (and anyone else) can
  * check that a generated config holds no key the real connector would reject or silently ignore.
  */
-import { AVRO_CONVERTER_CLASS, JSON_CONVERTER_CLASS } from "./converters";
-import { EXTRACT_NEW_RECORD_STATE_CLASS } from "./source";
+import { EXTRACT_NEW_RECORD_STATE_CLASS, JSON_CONVERTER_CLASS } from "../../../connectors/config";
 
 /**
  * Kafka Connect connector-level configs (Apache Kafka `ConnectorConfig`, `SourceConnectorConfig`,
@@ -236,8 +235,7 @@ export const S3_SINK_KEYS = [
 
 /**
  * Converter options, passed as `key.converter.<option>` / `value.converter.<option>`.
- * JsonConverter: Apache Kafka `JsonConverterConfig`. AvroConverter: Confluent Schema Registry
- * client/serde configs, https://docs.confluent.io/platform/current/schema-registry/connect.html
+ * JsonConverter: Apache Kafka `JsonConverterConfig` (the only converter the pipeline uses).
  */
 export const CONVERTER_KEYS: Record<string, readonly string[]> = {
   [JSON_CONVERTER_CLASS]: [
@@ -245,15 +243,6 @@ export const CONVERTER_KEYS: Record<string, readonly string[]> = {
     "schemas.cache.size",
     "decimal.format",
     "replace.null.with.default",
-  ],
-  [AVRO_CONVERTER_CLASS]: [
-    "schema.registry.url",
-    "auto.register.schemas",
-    "use.latest.version",
-    "basic.auth.credentials.source",
-    "basic.auth.user.info",
-    "key.subject.name.strategy",
-    "value.subject.name.strategy",
   ],
 };
 
