@@ -82,6 +82,25 @@ describe.each(Object.keys(COLUMNS))("the DuckDB views of %s", (table) => {
     },
   );
 
+  it("<table>_as_of is half-open: at a change's commit time the new version, a microsecond before the old", async () => {
+    // A key's consecutive versions [from, to) and [to, …): the instant `to` belongs to the second only.
+    const [pair] = await rows(
+      `SELECT CAST(id AS VARCHAR) AS id, CAST(effective_to AS VARCHAR) AS at FROM ${name}_history h
+       WHERE NOT is_deleted AND effective_to IS NOT NULL ORDER BY id, effective_from LIMIT 1`,
+    );
+    const at = `TIMESTAMPTZ '${pair!.at!}'`;
+    const version = (instant: string) =>
+      rows(
+        `SELECT CAST(effective_from AS VARCHAR) AS from_, CAST(effective_to AS VARCHAR) AS to_ FROM ${name}_as_of(${instant}) WHERE id = ${pair!.id!}`,
+      );
+    const atChange = await version(at);
+    const justBefore = await version(`${at} - INTERVAL 1 MICROSECOND`);
+    expect([atChange.length, justBefore.length]).toEqual([1, 1]);
+    const [after, before] = [atChange[0], justBefore[0]];
+    expect(after!.from_).toBe(pair!.at);
+    expect(before!.to_).toBe(pair!.at);
+  });
+
   it("<table>_as_of before the first commit is empty; <table>_history holds every version the job made", async () => {
     expect(
       await rows(`SELECT count(*)::INT AS n FROM ${name}_as_of(TIMESTAMPTZ '2000-01-01 00:00:00+00')`),
