@@ -5,30 +5,9 @@ import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConnectionOptions } from "node:tls";
-
-/** libpq's sslmode values the stack can ask for (`allow`/`prefer` may fall back to plain text). */
-export type DatabaseSslMode = "disable" | "require" | "verify-ca" | "verify-full";
 
 /** Environment variable naming a PEM file to use instead of downloading the RDS bundle. */
 export const CA_BUNDLE_ENV = "CDC_DATABASE_CA_BUNDLE";
-
-/**
- * node-postgres `ssl` for a libpq sslmode:
- * - `disable`: no TLS;
- * - `require`: TLS, no certificate check (libpq's meaning when no root certificate is given);
- * - `verify-ca`: the chain must lead to `ca`, any host name;
- * - `verify-full`: the chain must lead to `ca` and the certificate must name the host connected to.
- */
-export function nodePostgresSsl(mode: DatabaseSslMode, ca?: string): false | ConnectionOptions {
-  if (mode === "disable") return false;
-  if (mode === "require") return { rejectUnauthorized: false };
-  if (!ca)
-    throw new Error(`sslmode ${mode} needs the certificate authorities to verify against (none given)`);
-  return mode === "verify-ca"
-    ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
-    : { ca, rejectUnauthorized: true };
-}
 
 /** AWS's bundle of the RDS root and intermediate CAs for one region. */
 export function rdsCaBundleUrl(region: string): string {

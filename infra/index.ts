@@ -219,6 +219,7 @@ if (cdcObjects && topics && connectorsDeployed) {
     databaseHost: database.host,
     databasePort: database.port,
     databaseName: database.databaseName,
+    databaseSslMode: cfg.endpoints.databaseSslMode,
     passwordPlaceholder: credentials.passwordPlaceholder,
     bucketName: storage.bucketName,
     region: cfg.region,

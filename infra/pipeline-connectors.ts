@@ -3,6 +3,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildSinkConnector, buildSourceConnector, type ConnectorConfig } from "../connectors/config";
 import { KafkaConnector } from "../connectors/connect-api";
+import type { DatabaseSslMode } from "../connectors/database";
+
+/** Where the worker image keeps the RDS certificate authorities (connectors/worker/Dockerfile). */
+export const WORKER_RDS_CA_BUNDLE = "/opt/kafka/config/cdc/rds-ca-bundle.pem";
 
 export interface PipelineConnectorsArgs {
   /** Connect REST URL Pulumi calls (load balancer, or a tunnel). */
@@ -13,6 +17,11 @@ export interface PipelineConnectorsArgs {
   databasePort: pulumi.Input<number>;
   /** The database holding the captured tables. */
   databaseName: pulumi.Input<string>;
+  /**
+   * The connector's `database.sslmode`, the stack's `databaseSslMode`; verify-ca and verify-full check
+   * the server against the RDS CAs the worker image ships. Defaults to "require".
+   */
+  databaseSslMode?: DatabaseSslMode;
   /**
    * `${secretsmanager:<secret name>:password}`: resolved by the workers, never by Pulumi. The secret's
    * name, not its ARN: Kafka reads the path only up to the placeholder's second colon.
@@ -44,7 +53,16 @@ export class PipelineConnectors extends pulumi.ComponentResource {
     const sourceConfig: pulumi.Output<ConnectorConfig> = pulumi
       .all([args.databaseHost, args.databasePort, args.databaseName, args.passwordPlaceholder])
       .apply(([hostname, port, dbname, password]) =>
-        buildSourceConnector({ database: { hostname, port, dbname, password, sslMode: "require" } }),
+        buildSourceConnector({
+          database: {
+            hostname,
+            port,
+            dbname,
+            password,
+            sslMode: args.databaseSslMode ?? "require",
+            ...(args.databaseSslMode?.startsWith("verify-") ? { sslRootCert: WORKER_RDS_CA_BUNDLE } : {}),
+          },
+        }),
       );
     const sinkConfig: pulumi.Output<ConnectorConfig> = pulumi.output(args.bucketName).apply((bucket) =>
       buildSinkConnector({

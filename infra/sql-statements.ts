@@ -3,7 +3,7 @@
 // and, where the stack owns them, the commerce tables, from connectors/database's definition.
 import * as pulumi from "@pulumi/pulumi";
 import type * as Pg from "pg";
-import { nodePostgresSsl, type DatabaseSslMode } from "./database-tls";
+import { nodePostgresSsl, type DatabaseSslMode } from "../connectors/database";
 
 export interface SqlConnection {
   host: string;

@@ -60,6 +60,11 @@ export const sourceSettingsSchema = z
       sslMode: z
         .enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
         .default("require"),
+      /**
+       * `database.sslrootcert`: a PEM file of the certificate authorities on the worker, which
+       * verify-ca and verify-full check the server against. Unset by default.
+       */
+      sslRootCert: z.string().startsWith("/", "must be an absolute path on the worker").optional(),
     }),
     /** Captured tables, `schema.table`. Defaults to `commerce.products`, `commerce.users`. */
     tables: tableList.default([...PIPELINE_DEFAULTS.tables]),
@@ -105,6 +110,10 @@ export const sourceSettingsSchema = z
   .refine((s) => !s.tables.includes(s.signal.table) && s.signal.table !== s.heartbeat.table, {
     path: ["signal", "table"],
     error: "must be a table of its own, neither captured nor the heartbeat table",
+  })
+  .refine((s) => !s.database.sslMode.startsWith("verify-") || s.database.sslRootCert !== undefined, {
+    path: ["database", "sslRootCert"],
+    error: "is needed with sslMode verify-ca or verify-full (the CAs to verify the server against)",
   });
 
 export type SourceSettingsInput = z.input<typeof sourceSettingsSchema>;
@@ -134,6 +143,7 @@ export function buildSourceConnector(input: SourceSettingsInput): ConnectorConfi
       "database.password": s.database.password,
       "database.dbname": s.database.dbname,
       "database.sslmode": s.database.sslMode,
+      ...(s.database.sslRootCert === undefined ? {} : { "database.sslrootcert": s.database.sslRootCert }),
       "topic.prefix": s.topicPrefix,
       "table.include.list": s.tables.join(","),
       "slot.name": s.slotName,

@@ -31,3 +31,4 @@ export {
   sourceSetupStatements,
 } from "./sql";
 export { applySourceSetup, SourceSetupError, type ApplySourceSetupOptions } from "./apply";
+export { nodePostgresSsl, type DatabaseSslMode } from "./tls";

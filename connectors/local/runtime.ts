@@ -3,9 +3,11 @@
  * the S3 sink emulation directly, without Kafka. The slot is acknowledged only up to what is in
  * durable files, so a crash replays (at-least-once) and loses nothing.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import pino, { type Logger } from "pino";
+import { nodePostgresSsl } from "../database";
 import { SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { ConnectorInput } from "./connector-input";
 import { OffsetFile } from "./durable";
@@ -86,6 +88,16 @@ const HEARTBEAT_SEQ = -1;
  */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+/** The CAs of `database.sslrootcert`, read once per connection (a missing file names the key). */
+function caBundle(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read database.sslrootcert ${file}: ${(err as Error).message}`);
+  }
+}
+
 function clientConfig(settings: SourceSettings): pg.ClientConfig {
   const db = settings.database;
   return {
@@ -94,7 +106,7 @@ function clientConfig(settings: SourceSettings): pg.ClientConfig {
     user: db.user,
     password: db.password,
     database: db.dbname,
-    ssl: db.ssl ? { rejectUnauthorized: false } : undefined,
+    ssl: nodePostgresSsl(db.sslMode, caBundle(db.sslRootCert)),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // Debezium's database.tcpKeepAlive default: a vanished server is noticed on an idle connection too.
     keepAlive: true,

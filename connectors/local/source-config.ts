@@ -4,6 +4,7 @@ import {
   EXTRACT_NEW_RECORD_STATE_CLASS,
   JSON_CONVERTER_CLASS,
 } from "../config";
+import type { DatabaseSslMode } from "../database";
 import { ConfigReader, normalizeConnectorInput } from "./connector-input";
 import type { TypeModes } from "./pg-types";
 import type { DeleteHandling, UnwrapSettings } from "./unwrap";
@@ -12,7 +13,17 @@ export type SnapshotMode = "initial" | "no_data" | "always" | "initial_only" | "
 
 export interface SourceSettings {
   name: string;
-  database: { host: string; port: number; user: string; password: string; dbname: string; ssl: boolean };
+  database: {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    dbname: string;
+    /** `allow`/`prefer` connect without TLS here (a fallback Debezium's driver may also take). */
+    sslMode: DatabaseSslMode;
+    /** `database.sslrootcert`: the PEM file verify-ca/verify-full check the server against. */
+    sslRootCert: string | undefined;
+  };
   topicPrefix: string;
   tableInclude: RegExp[];
   slotName: string;
@@ -152,6 +163,11 @@ function parseSignalTable(r: ConfigReader): string | undefined {
   return table;
 }
 
+/** libpq's `allow` and `prefer` try without TLS first: here they mean no TLS. */
+function sslModeOf(mode: string): DatabaseSslMode {
+  return mode === "allow" || mode === "prefer" ? "disable" : (mode as DatabaseSslMode);
+}
+
 export function parseSourceConfig(input: unknown): SourceSettings {
   const { name, config } = normalizeConnectorInput(input, "source connector");
   const r = new ConfigReader(name, config);
@@ -185,7 +201,14 @@ export function parseSourceConfig(input: unknown): SourceSettings {
       user: r.string("database.user"),
       password: r.string("database.password", ""),
       dbname: r.string("database.dbname"),
-      ssl: r.oneOf("database.sslmode", ["disable", "prefer", "require", "allow"], "prefer") === "require",
+      sslMode: sslModeOf(
+        r.oneOf(
+          "database.sslmode",
+          ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+          "prefer",
+        ),
+      ),
+      sslRootCert: r.optional("database.sslrootcert"),
     },
     topicPrefix,
     tableInclude: includeList(r.string("table.include.list", ".*")),
@@ -224,6 +247,11 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     slotMaxRetries: r.int("slot.max.retries", 6),
     slotRetryDelayMs: r.int("slot.retry.delay.ms", 10_000),
   };
+  if (settings.database.sslMode.startsWith("verify-") && settings.database.sslRootCert === undefined)
+    r.fail(
+      `config key "database.sslmode" = "${settings.database.sslMode}" needs "database.sslrootcert" ` +
+        "(the certificate authorities to verify the server against)",
+    );
   r.accept(SOURCE_NO_EFFECT_KEYS, SOURCE_NO_EFFECT_PREFIXES);
   r.rejectUnknown();
   return settings;

@@ -8,13 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CA_BUNDLE_ENV,
-  loadCaBundle,
-  nodePostgresSsl,
-  rdsCaBundleUrl,
-  type DatabaseSslMode,
-} from "../../infra/database-tls";
+import { nodePostgresSsl, type DatabaseSslMode } from "../../connectors/database";
+import { CA_BUNDLE_ENV, loadCaBundle, rdsCaBundleUrl } from "../../infra/database-tls";
 import { sqlStatementsProvider, type SqlConnection } from "../../infra/sql-statements";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../local/postgres";
 

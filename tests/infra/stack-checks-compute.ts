@@ -1,6 +1,7 @@
 // Stack checks for what runs: the Connect workers (image, service, load balancer, autoscaling),
 // the scheduled SCD2 job, the connectors, and their logs.
 import { expect, it } from "vitest";
+import { WORKER_RDS_CA_BUNDLE } from "../../infra/pipeline-connectors";
 import { ACCOUNT, REGION, json } from "./harness";
 import {
   sourceDatabase,
@@ -290,7 +291,12 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       "slot.name": "cdc_slot",
       "publication.name": "cdc_publication",
       "plugin.name": "pgoutput",
+      // The stack's TLS mode; the verifying modes check the server against the CAs the image ships.
+      "database.sslmode": endpoints.sslMode ?? "require",
     });
+    expect((source.inputs.config as Record<string, unknown>)["database.sslrootcert"]).toBe(
+      endpoints.sslMode?.startsWith("verify") ? WORKER_RDS_CA_BUNDLE : undefined,
+    );
     // The placeholder names the secret (its `name` output), never its ARN: Kafka's ConfigTransformer ends
     // the path at the second colon, so `${secretsmanager:arn:aws:...:password}` would look up the path "arn".
     expect((source.inputs.config as Record<string, unknown>)["database.password"]).toBe(

@@ -385,6 +385,8 @@ export function expectedResources(s: Scenario): string[] {
           "cdc-objects-grant-schema-commerce-usage",
           "cdc-objects-grant-table-commerce-products-users",
           "cdc-objects-grant-table-commerce-cdc_heartbeat",
+          // Debezium writes its incremental snapshots' watermarks into the signalling table.
+          "cdc-objects-grant-table-commerce-cdc_signal",
         ],
       ],
       ["postgresql:index/publication:Publication", ["cdc-objects-publication"]],

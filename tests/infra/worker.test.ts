@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { engineVersions } from "../../engines/versions";
+import { WORKER_RDS_CA_BUNDLE } from "../../infra/pipeline-connectors";
 import { ROOT } from "./harness";
 
 const WORKER = path.join(ROOT, "connectors/worker");
@@ -102,5 +103,16 @@ describe("connect worker entrypoint", () => {
       expect(dockerfile).toContain(artifact);
     }
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/opt\/kafka\/bin\/cdc-entrypoint\.sh"\]$/m);
+  });
+
+  it("ships the RDS certificate authorities where the source connector's sslrootcert points", () => {
+    const dockerfile = readFileSync(path.join(WORKER, "Dockerfile"), "utf8");
+    expect(dockerfile).toContain("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
+    expect(dockerfile).toMatch(
+      new RegExp(
+        `^COPY --from=plugins /certs/rds-ca-bundle\\.pem ${WORKER_RDS_CA_BUNDLE.replace(/\./g, "\\.")}$`,
+        "m",
+      ),
+    );
   });
 });

@@ -75,9 +75,15 @@ describe("buildSourceConnector", () => {
     ],
     [
       "database port and TLS",
-      { database: { ...base.database, port: 6432, sslMode: "verify-full" } },
+      { database: { ...base.database, port: 6432, sslMode: "verify-full", sslRootCert: "/etc/ca.pem" } },
       "database.sslmode",
       "verify-full",
+    ],
+    [
+      "certificate authorities",
+      { database: { ...base.database, sslMode: "verify-ca", sslRootCert: "/etc/ca.pem" } },
+      "database.sslrootcert",
+      "/etc/ca.pem",
     ],
   ])("maps the %s setting", (_what, override, key, value) => {
     expect(buildSourceConnector({ ...base, ...(override as object) }).config[key]).toBe(value);
@@ -157,6 +163,18 @@ describe("buildSourceConnector", () => {
     ["an unknown snapshot mode", { snapshotMode: "sometimes" }, "snapshotMode", ""],
     ["a bad port", { database: { ...base.database, port: 70000 } }, "database.port", ""],
     ["an unknown setting", { tabels: ["commerce.p"] }, "", "tabels"],
+    [
+      "verify-full without certificate authorities",
+      { database: { ...base.database, sslMode: "verify-full" } },
+      "database.sslRootCert",
+      "is needed with sslMode verify-ca or verify-full",
+    ],
+    [
+      "a relative sslRootCert",
+      { database: { ...base.database, sslMode: "verify-ca", sslRootCert: "ca.pem" } },
+      "database.sslRootCert",
+      "must be an absolute path on the worker",
+    ],
     [
       "a converter setting (JSON with schemas is the only converter: no schema registry)",
       { converter: { format: "avro", schemaRegistryUrl: "http://registry:8081" } },

@@ -59,7 +59,8 @@ describe("connector configs", () => {
       user: "cdc_connector",
       password: "s3cret",
       dbname: "app",
-      ssl: false,
+      sslMode: "disable",
+      sslRootCert: undefined,
     });
     expect(parsed.unwrap.deleteHandling).toBe("rewrite");
     expect(parsed.unwrap.addFields).toEqual(["op", "table", "lsn", "txId", "source.ts_ms", "sequence"]);
@@ -144,6 +145,11 @@ describe("connector configs", () => {
       /"partitioner.class"/,
     ],
     [
+      "a verifying sslmode without the certificate authorities",
+      () => parseSourceConfig(source({ "database.sslmode": "verify-full" })),
+      /"database.sslmode" = "verify-full" needs "database.sslrootcert"/,
+    ],
+    [
       "a converter that needs a schema registry",
       () => parseSourceConfig(source({ "value.converter": "io.confluent.connect.avro.AvroConverter" })),
       /"value.converter" = "io.confluent.connect.avro.AvroConverter"/,
@@ -171,6 +177,18 @@ describe("connector configs", () => {
     ],
   ])("rejects %s with an error naming the key", (_what, parse, message) => {
     expect(parse).toThrow(message);
+  });
+
+  it.each([
+    ["disable", {}, "disable", undefined],
+    ["allow", {}, "disable", undefined],
+    ["prefer", {}, "disable", undefined],
+    ["require", {}, "require", undefined],
+    ["verify-ca", { "database.sslrootcert": "/ca.pem" }, "verify-ca", "/ca.pem"],
+    ["verify-full", { "database.sslrootcert": "/ca.pem" }, "verify-full", "/ca.pem"],
+  ])("reads database.sslmode %s as libpq means it here", (mode, extra, sslMode, sslRootCert) => {
+    const { database } = parseSourceConfig(source({ "database.sslmode": mode, ...extra }));
+    expect([database.sslMode, database.sslRootCert]).toEqual([sslMode, sslRootCert]);
   });
 
   it.each([
