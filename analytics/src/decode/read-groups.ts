@@ -165,20 +165,32 @@ export async function jsonGroups(
   });
   const encodings = encodingsFor(request, undefined, undefined);
   const required = new Set<string>([...request.primaryKey, ...REQUIRED_META]);
+  const readType = (name: string, type: string) => {
+    const encoding = encodings.get(name);
+    return (encoding && jsonReadType(encoding)) ?? type;
+  };
+  // Which columns read as JSON for want of a type (not by their encoding) hold any value, in one pass.
+  const asDelivered = (name: string) => [undefined, "as-is"].includes(encodings.get(name));
+  const jsonTyped = detected.filter((c) => asDelivered(c.name) && c.type === "JSON");
+  const counts = jsonTyped.length
+    ? ((
+        await duck.rows(
+          `SELECT ${jsonTyped.map((c, i) => `count(${ident(c.name)}) AS c${i}`).join(", ")} FROM ${read(
+            `, columns = {${jsonTyped.map((c) => `${literal(c.name)}: 'JSON'`).join(", ")}}`,
+          )}`,
+        )
+      )[0] ?? {})
+    : {};
   const columns: { name: string; type: string }[] = [];
   for (const { name, type } of detected) {
-    const encoding = encodings.get(name);
-    const known = request.tableColumns.get(name);
-    let readType = (encoding && jsonReadType(encoding)) ?? type;
-    if (readType === "JSON" && (encoding === undefined || encoding === "as-is")) {
-      const [row] = await duck.rows(
-        `SELECT count(${ident(name)}) AS n FROM ${read(`, columns = {${literal(name)}: 'JSON'}`)}`,
-      );
-      const allNull = Number(row?.n) === 0;
-      if (allNull && known !== undefined) readType = known;
-      else if (allNull && !required.has(name)) continue;
+    let read = readType(name, type);
+    const index = jsonTyped.findIndex((c) => c.name === name);
+    if (index >= 0 && Number(counts[`c${index}`]) === 0) {
+      const known = request.tableColumns.get(name);
+      if (known !== undefined) read = known;
+      else if (!required.has(name)) continue;
     }
-    columns.push({ name, type: readType });
+    columns.push({ name, type: read });
   }
   return files.map((file) => ({ files: [file], columns, encodings }));
 }
