@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, truncateSync, unlinkSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { S3Storage } from "../../../analytics/src/storage";
+import { startS3Server } from "../storage/s3-server";
 import { META_COLUMNS, PRODUCT_COLUMNS, product, sinkRow, u, writeParquetFile } from "../helpers/fixtures";
 import {
   REPO_ROOT,
@@ -395,5 +397,45 @@ describe("on a terminal", () => {
     expect(lines).toEqual([
       `cdc-scd2: commerce.products: ${NEW}.json line 2 (Kafka offset 6) is not a JSON object: Unexpected end of JSON input`,
     ]);
+  });
+});
+
+describe("cdc-scd2 stopped by SIGTERM while downloading from S3", () => {
+  it("exit 143, the output as before, and its staged downloads removed", async () => {
+    const server = await startS3Server(["raw"]);
+    try {
+      const dirs = fixtures.fixture();
+      expect((await runCli(["run", "--source", dirs.source, "--output", dirs.output])).code).toBe(0);
+      writeLargeFile(dirs.source);
+      const bucket = new S3Storage({ bucket: "raw", prefix: "topics/" }, { client: server.client() });
+      for (const entry of readdirSync(dirs.source, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const file = path.join(entry.parentPath, entry.name);
+        await bucket.upload(file, path.relative(dirs.source, file).split(path.sep).join("/"));
+      }
+      const before = await snapshot(dirs.output);
+      const tmp = path.join(fixtures.scratch(), `tmp-${Date.now()}`);
+      mkdirSync(tmp);
+      let signalled = 0;
+      const result = await runCli(["run", "--source", "s3://raw/topics", "--output", dirs.output], {
+        env: { ...server.env, TMPDIR: tmp },
+        onStdout: (text, kill) => {
+          // The new file's download starts right after this line.
+          if (signalled === 0 && text.includes('"table started"')) {
+            signalled = Date.now();
+            kill("SIGTERM");
+          }
+        },
+      });
+      expect(signalled).toBeGreaterThan(0);
+      expect(Date.now() - signalled).toBeLessThan(5_000);
+      expect(result.code).toBe(143);
+      expect(failureLine(result.stdout)).toBe("stopped by SIGTERM; the previous output is left intact");
+      expect(await snapshot(dirs.output)).toEqual(before);
+      // The work dir, downloads included, is gone (tsx keeps its own cache there).
+      expect(readdirSync(tmp).filter((d) => d.startsWith("cdc-scd2-"))).toEqual([]);
+    } finally {
+      await server.stop();
+    }
   });
 });
