@@ -3,9 +3,10 @@
  * Exit codes: 0 success, 1 the pipeline failed (the message says where), 2 bad options,
  * 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (what was started is stopped first).
  */
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { parseCommandLine } from "../common/cli";
 import { runLocalPipeline } from "./pipeline";
 import { createReporter } from "./progress";
 import { REPO_ROOT } from "./scd2";
@@ -38,21 +39,12 @@ function parseOptions(argv: string[]): z.output<typeof optionsSchema> {
       false,
     )
     .option("--fresh", "wipe the local directory (database, bucket, SCD2 output) first", false)
-    .option("--local-dir <dir>", "where the database, bucket and SCD2 output live", join(REPO_ROOT, ".local"))
-    .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (error) {
-    // Commander has printed its message; help exits 0, any usage error is a bad option.
-    process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
-  }
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);
-    process.stderr.write(`npm start: invalid options\n  ${issues.join("\n  ")}\n`);
-    process.exit(2);
-  }
-  return parsed.data;
+    .option(
+      "--local-dir <dir>",
+      "where the database, bucket and SCD2 output live",
+      join(REPO_ROOT, ".local"),
+    );
+  return parseCommandLine(program, argv, "npm start", optionsSchema);
 }
 
 async function main(): Promise<void> {

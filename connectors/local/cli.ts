@@ -7,7 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, Option } from "commander";
+import { z } from "zod";
+import { parseCommandLine } from "../../common/cli";
 import { createProgress, type ProgressBar } from "../../common/progress";
 import type { ConnectorInput } from "./connector-input";
 import { startConnectorRuntime, type ConnectorRuntime } from "./runtime";
@@ -27,6 +29,14 @@ function readJson(path: string, what: string): ConnectorInput {
   }
 }
 
+/** What commander hands over; its own checks (required options, --log-level choices) come first. */
+const optionsSchema = z.object({
+  source: z.string(),
+  sink: z.string(),
+  bucketRoot: z.string(),
+  logLevel: z.string(),
+});
+
 async function main(argv: string[]): Promise<void> {
   const program = new Command("cdc-connect-local")
     .description("Run a Debezium PostgreSQL source and a Confluent S3 sink config locally, without Kafka")
@@ -40,15 +50,8 @@ async function main(argv: string[]): Promise<void> {
       new Option("--log-level <level>", "log level of the JSON log (off a terminal)")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
         .default("info"),
-    )
-    .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (error) {
-    // Commander has printed its message; help exits 0, any usage error is a bad option.
-    process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
-  }
-  const opts = program.opts() as { source: string; sink: string; bucketRoot: string; logLevel: string };
+    );
+  const opts = parseCommandLine(program, argv, "cdc-connect-local", optionsSchema);
   // A running count on a terminal; a JSON line every 10 s otherwise.
   const progress = createProgress({
     component: "cdc-connect-local",

@@ -17,6 +17,7 @@ const ANSWER_WITHIN_MS = 15_000;
 interface Outcome {
   code: number | null;
   firstLine: string;
+  stderr: string;
   ms: number;
 }
 
@@ -28,7 +29,7 @@ function run(command: string, args: string[]): Promise<Outcome> {
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.once("error", reject);
     child.once("close", (code) =>
-      resolve({ code, firstLine: stderr.split("\n")[0] ?? "", ms: Date.now() - started }),
+      resolve({ code, firstLine: stderr.split("\n")[0] ?? "", stderr, ms: Date.now() - started }),
     );
   });
 }
@@ -64,6 +65,13 @@ describe("npm start with bad options", () => {
     expect({ code: outcome.code, firstLine: outcome.firstLine }).toEqual({ code: 2, firstLine });
     expect(outcome.ms).toBeLessThan(ANSWER_WITHIN_MS);
     expect(readdirSync(localDir)).toEqual(["keep.txt"]);
+  });
+
+  it("names each refused option as it is typed, one line each", async () => {
+    const outcome = await run("npm", ["start", "--silent", "--", "--local-dir", "", "--rate", "0"]);
+    expect(outcome.stderr).toBe(
+      "npm start: invalid options\n  --rate: must be positive\n  --local-dir: must not be empty\n",
+    );
   });
 });
 
