@@ -1,4 +1,4 @@
-// `npx tsx bench/scd2-queries.ts [-- --events N --keys K]`: how fast analysts' queries run on the SCD2
+// `npm run bench:queries [-- --events N --keys K]`: how fast analysts' queries run on the SCD2
 // output of the bench:scd2 change stream (generated or reused under .bench/scd2/). Builds the table
 // (full build, then an incremental run adding 1%: the layout after real runs), opens the job's
 // views.sql in DuckDB and times, median of 5 after a warm-up, the current state and a point in time,
