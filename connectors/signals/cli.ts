@@ -4,7 +4,7 @@
  * connector for an incremental snapshot of the tables through the signalling table, then waits until its
  * offsets show the snapshot done. Exit 0 done (a JSON line on stdout), 1 failed or timed out, 2 bad options.
  * PostgreSQL: `--database-url`, else the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
- * PGSSLMODE); the role needs INSERT on the signalling table. `--recover-slot` (local runtime, stopped) first
+ * PGSSLMODE); the role needs INSERT on the signalling table. `--recover-slot` (the local runtime, stopped) first
  * re-creates a lost slot and moves the offsets to it (docs/day-two.md); it needs a role that may manage slots.
  */
 import { resolve } from "node:path";
@@ -39,8 +39,7 @@ const optionsSchema = z
   })
   .refine((o) => !o.recoverSlot || o.bucketRoot !== undefined, {
     path: ["recover-slot"],
-    error:
-      "recovers the local runtime's slot (needs --bucket-root); for a deployed stack see docs/day-two.md",
+    error: "recovers the local runtime (needs --bucket-root); for a deployed stack see docs/day-two.md",
   })
   .refine((o) => !o.wait || (o.bucketRoot === undefined) !== (o.connectUrl === undefined), {
     path: ["bucket-root"],
@@ -85,15 +84,18 @@ function parseOptions(argv: string[]): Options {
   return parsed.data;
 }
 
+function connectAuth(): string | undefined {
+  const user = process.env.KAFKA_CONNECT_USER;
+  const password = process.env.KAFKA_CONNECT_PASSWORD;
+  return user ? `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}` : undefined;
+}
+
 function offsetReader(o: Options): () => Promise<OffsetView | undefined> {
   if (o.bucketRoot !== undefined) {
     const root = resolve(o.bucketRoot);
     return () => readLocalOffset(root, o.connector);
   }
-  const user = process.env.KAFKA_CONNECT_USER;
-  const password = process.env.KAFKA_CONNECT_PASSWORD;
-  const auth = user ? `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}` : undefined;
-  return () => readConnectOffset(o.connectUrl!, o.connector, auth);
+  return () => readConnectOffset(o.connectUrl!, o.connector, connectAuth());
 }
 
 async function main(): Promise<void> {
@@ -104,11 +106,8 @@ async function main(): Promise<void> {
   let recovery: SlotRecovery | undefined;
   try {
     if (o.recoverSlot) {
-      recovery = await recoverLocalSlot(client, {
-        slot: o.slot,
-        bucketRoot: resolve(o.bucketRoot!),
-        connector: o.connector,
-      });
+      const bucketRoot = resolve(o.bucketRoot!);
+      recovery = await recoverLocalSlot(client, { slot: o.slot, bucketRoot, connector: o.connector });
       process.stderr.write(
         `cdc-resnapshot: slot ${recovery.slot} ${recovery.slotAction === "none" ? "kept" : recovery.slotAction}; ` +
           `streaming continues at ${recovery.to} (stored offset was ${recovery.from})\n`,

@@ -35,6 +35,33 @@ async function slotRow(client: pg.ClientBase, slot: string): Promise<SlotRow | u
 }
 
 /**
+ * Makes the slot usable: created if gone, dropped and created if invalidated. Returns what was done and where
+ * the slot starts. `holder` names what must be stopped when the slot is still in use.
+ */
+async function ensureSlot(
+  client: pg.ClientBase,
+  slot: string,
+  holder: string,
+): Promise<{ slotAction: SlotRecovery["slotAction"]; confirmed: bigint }> {
+  const before = await slotRow(client, slot);
+  if (before?.active) throw new Error(`replication slot "${slot}" is in use: stop ${holder} first`);
+  let slotAction: SlotRecovery["slotAction"] = "none";
+  if (before?.wal_status === "lost") {
+    await client.query(`SELECT pg_drop_replication_slot(${quoteLiteral(slot)})`);
+    slotAction = "recreated";
+  } else if (!before) slotAction = "created";
+  if (slotAction !== "none") await client.query(createSlotSql({ name: slot, plugin: "pgoutput" }));
+  return { slotAction, confirmed: parseLsn((await slotRow(client, slot))!.confirmed_flush_lsn!) };
+}
+
+/**
+ * Whether the offsets must move to the slot: it was re-created, or it starts past them (an acknowledged
+ * position reads one past the stored offset: the replication protocol's "last byte + 1").
+ */
+const gapToClose = (stored: bigint, confirmed: bigint, slotAction: SlotRecovery["slotAction"]): boolean =>
+  slotAction !== "none" || confirmed > stored + 1n;
+
+/**
  * `client` must be allowed to create and drop replication slots. Fails, changing nothing, when the runtime
  * still holds the slot or has never stored offsets (a first start snapshots by itself).
  */
@@ -49,18 +76,8 @@ export async function recoverLocalSlot(
   if (!offset || typeof offset.lsn !== "string")
     throw new Error(`no source offsets at ${file.path}: nothing to recover (a first start takes a snapshot)`);
   const stored = BigInt(offset.lsn);
-  const before = await slotRow(client, options.slot);
-  if (before?.active)
-    throw new Error(`replication slot "${options.slot}" is in use: stop cdc-connect-local first`);
-  let slotAction: SlotRecovery["slotAction"] = "none";
-  if (before?.wal_status === "lost") {
-    await client.query(`SELECT pg_drop_replication_slot(${quoteLiteral(options.slot)})`);
-    slotAction = "recreated";
-  } else if (!before) slotAction = "created";
-  if (slotAction !== "none") await client.query(createSlotSql({ name: options.slot, plugin: "pgoutput" }));
-  const confirmed = parseLsn((await slotRow(client, options.slot))!.confirmed_flush_lsn!);
-  // An acknowledged position reads one past the stored offset (the replication protocol's "last byte + 1").
-  if (confirmed <= stored + 1n && slotAction === "none")
+  const { slotAction, confirmed } = await ensureSlot(client, options.slot, "cdc-connect-local");
+  if (!gapToClose(stored, confirmed, slotAction))
     return { slot: options.slot, slotAction, from: formatLsn(stored), to: formatLsn(stored) };
   const gap = { from: offset.lsn, to: confirmed.toString(), recoveredAt: new Date().toISOString() };
   await file.write({ ...offset, lsn: confirmed.toString(), slot_gap: gap });

@@ -186,7 +186,7 @@ describe("cdc-resnapshot with the local runtime", () => {
     ],
     [
       ["--table", "public.items", "--connect-url", "http://c:8083", "--recover-slot"],
-      "--recover-slot: recovers the local runtime's slot (needs --bucket-root)",
+      "--recover-slot: recovers the local runtime (needs --bucket-root)",
     ],
   ])("bad options %j exit 2 naming the option", async (args, message) => {
     const result = await runCli(args);
