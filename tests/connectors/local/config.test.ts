@@ -135,6 +135,21 @@ describe("connector configs", () => {
       /removed in Debezium 3.2/,
     ],
     [
+      "a signal channel not emulated",
+      () => parseSourceConfig(source({ "signal.enabled.channels": "source,kafka" })),
+      /"signal.enabled.channels" = "source,kafka" is not supported locally \(supported: source\)/,
+    ],
+    [
+      "the insert_delete watermarks",
+      () => parseSourceConfig(source({ "incremental.snapshot.watermarking.strategy": "insert_delete" })),
+      /"incremental.snapshot.watermarking.strategy" = "insert_delete" is not supported locally/,
+    ],
+    [
+      "a signalling table without its schema",
+      () => parseSourceConfig(source({ "signal.data.collection": "cdc_signal" })),
+      /"signal.data.collection" = "cdc_signal" must be <schema>.<table>/,
+    ],
+    [
       "a second transform",
       () => parseSourceConfig(source({ transforms: "unwrap,route" })),
       /exactly one transform/,
