@@ -137,7 +137,7 @@ const connect = new Connect("connect", {
   groupId: connectGroupId,
   internalTopics: topicPlan.connectTopics,
   internalTopicReplicationFactor: cfg.kafka.topicReplicationFactor,
-  dataTopics: [...topicPlan.changeTopics, topicPlan.heartbeatTopic],
+  dataTopics: [...topicPlan.changeTopics, topicPlan.heartbeatTopic, topicPlan.signalTopic],
   sinkConsumerGroups: [`connect-${PIPELINE_DEFAULTS.sinkConnectorName}`],
   bucketArn: storage.bucketArn,
   topicsDir: cfg.storage.topicsDir,

@@ -1,4 +1,4 @@
-// Topics: the change topics, Debezium's heartbeat topic and Kafka Connect's internal topics,
+// Topics: the change topics, Debezium's heartbeat and signalling topics and Kafka Connect's internal topics,
 // declared through the kafka provider (the brokers never create topics on their own).
 import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +14,12 @@ export interface TopicPlan {
   /** `cdc.commerce.products`, `cdc.commerce.users`. */
   changeTopics: string[];
   heartbeatTopic: string;
+  /**
+   * `cdc.commerce.cdc_signal`: Debezium writes the signalling table's rows (re-snapshot requests,
+   * incremental-snapshot watermarks) to a topic of their own although the table is not captured; the
+   * brokers create no topic on their own, so without it the first request would fail the source task.
+   */
+  signalTopic: string;
   /** Kafka Connect's `config.storage.topic`, `offset.storage.topic`, `status.storage.topic`. */
   connectTopics: { config: string; offset: string; status: string };
   topics: TopicSpec[];
@@ -34,10 +40,13 @@ export function planTopics(options: {
   retentionHours: number;
   topicPrefix?: string;
   tables?: readonly string[];
+  /** `signal.data.collection`. Defaults to `commerce.cdc_signal`. */
+  signalTable?: string;
 }): TopicPlan {
   const prefix = options.topicPrefix ?? PIPELINE_DEFAULTS.topicPrefix;
   const changeTopics = (options.tables ?? PIPELINE_DEFAULTS.tables).map((t) => topicForTable(prefix, t));
   const heartbeatTopic = heartbeatTopicName(prefix);
+  const signalTopic = topicForTable(prefix, options.signalTable ?? PIPELINE_DEFAULTS.signalTable);
   const connectTopics = {
     config: `${options.connectGroupId}-configs`,
     offset: `${options.connectGroupId}-offsets`,
@@ -51,11 +60,18 @@ export function planTopics(options: {
   return {
     changeTopics,
     heartbeatTopic,
+    signalTopic,
     connectTopics,
     topics: [
       ...changeTopics.map((name) => ({ name, partitions: options.partitions, config: retention })),
       {
         name: heartbeatTopic,
+        partitions: 1,
+        config: { "cleanup.policy": "delete", "retention.ms": "86400000" },
+      },
+      // Nothing reads it back: a day is enough to look at a request's rows.
+      {
+        name: signalTopic,
         partitions: 1,
         config: { "cleanup.policy": "delete", "retention.ms": "86400000" },
       },

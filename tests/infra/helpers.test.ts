@@ -78,6 +78,12 @@ describe("planTopics", () => {
     expect(plan.changeTopics).toEqual(["cdc.commerce.products", "cdc.commerce.users"]);
     expect(plan.heartbeatTopic).toBe(heartbeatTopicName("cdc"));
     expect(plan.heartbeatTopic).toBe("__debezium-heartbeat.cdc");
+    expect(plan.signalTopic).toBe("cdc.commerce.cdc_signal");
+    expect(plan.topics.find((t) => t.name === plan.signalTopic)).toEqual({
+      name: "cdc.commerce.cdc_signal",
+      partitions: 1,
+      config: { "cleanup.policy": "delete", "retention.ms": "86400000" },
+    });
     expect(plan.connectTopics).toEqual({ config: "g-configs", offset: "g-offsets", status: "g-status" });
     expect(plan.topics[0]).toEqual({
       name: "cdc.commerce.products",

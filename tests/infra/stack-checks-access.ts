@@ -192,6 +192,7 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
           "cdc.commerce.products",
           "cdc.commerce.users",
           "__debezium-heartbeat.cdc",
+          "cdc.commerce.cdc_signal",
           `${connectGroup}-configs`,
           `${connectGroup}-offsets`,
           `${connectGroup}-status`,

@@ -325,6 +325,7 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
         ["cdc.commerce.products", s.kafka.partitions, rf, retention],
         ["cdc.commerce.users", s.kafka.partitions, rf, retention],
         ["__debezium-heartbeat.cdc", 1, rf, { "cleanup.policy": "delete", "retention.ms": "86400000" }],
+        ["cdc.commerce.cdc_signal", 1, rf, { "cleanup.policy": "delete", "retention.ms": "86400000" }],
         [`cdc-connect-${s.stack}-configs`, 1, rf, { "cleanup.policy": "compact" }],
         [`cdc-connect-${s.stack}-offsets`, 25, rf, { "cleanup.policy": "compact" }],
         [`cdc-connect-${s.stack}-status`, 5, rf, { "cleanup.policy": "compact" }],

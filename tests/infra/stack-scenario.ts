@@ -183,6 +183,7 @@ export function topicNames(s: Scenario): string[] {
     "cdc.commerce.products",
     "cdc.commerce.users",
     "__debezium-heartbeat.cdc",
+    "cdc.commerce.cdc_signal",
     ...["configs", "offsets", "status"].map((x) => `cdc-connect-${s.stack}-${x}`),
   ];
 }

@@ -125,6 +125,7 @@ describe("KafkaConnector under the real engine, on real Kafka Connect", () => {
         "cdc-connect-configs",
         "cdc-connect-offsets",
         "cdc-connect-status",
+        "cdc.commerce.cdc_signal",
         "cdc.commerce.products",
         "cdc.commerce.users",
       ].sort(),
