@@ -3,7 +3,9 @@
 // and, where the stack owns them, the commerce tables, from connectors/database's definition.
 import * as pulumi from "@pulumi/pulumi";
 import type * as Pg from "pg";
-import { nodePostgresSsl, type DatabaseSslMode } from "../connectors/database";
+// The module itself, not the folder's index: the provider is serialized, and the index would bring the
+// table definitions (objects with a `default` key, which Pulumi's closure serializer mistakes for modules).
+import { nodePostgresSsl, type DatabaseSslMode } from "../connectors/database/tls";
 
 export interface SqlConnection {
   host: string;

@@ -8,9 +8,10 @@
  * re-creates a lost slot and moves the offsets to it (docs/day-two.md); it needs a role that may manage slots.
  */
 import { resolve } from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import pg from "pg";
 import { z } from "zod";
+import { parseCommandLine } from "../../common/cli";
 import { PIPELINE_DEFAULTS } from "../config";
 import { qualifiedTable } from "../config/validation";
 import { formatLsn } from "../local/lsn";
@@ -68,20 +69,8 @@ function parseOptions(argv: string[]): Options {
     .option("--no-wait", "insert the request and exit")
     .option("--recover-slot", "first re-create a lost slot and move the local runtime's offsets to it", false)
     .option("--slot <name>", "the replication slot (with --recover-slot)", PIPELINE_DEFAULTS.slotName)
-    .option("--timeout <seconds>", "how long to wait for the snapshot", "3600")
-    .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (error) {
-    process.exit(error instanceof CommanderError && error.exitCode === 0 ? 0 : 2);
-  }
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`);
-    process.stderr.write(`cdc-resnapshot: invalid options\n  ${issues.join("\n  ")}\n`);
-    process.exit(2);
-  }
-  return parsed.data;
+    .option("--timeout <seconds>", "how long to wait for the snapshot", "3600");
+  return parseCommandLine(program, argv, "cdc-resnapshot", optionsSchema);
 }
 
 function connectAuth(): string | undefined {
