@@ -65,6 +65,15 @@ function itemsConfig(db: WorkloadDatabase, slot: string): ConnectorConfig {
   };
 }
 
+/** Polls `check` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function prepare(db: WorkloadDatabase, slot: string): Promise<void> {
   for (const sql of ITEMS_RESET) await db.admin.query(sql);
   await db.createSlot(slot);
@@ -116,6 +125,14 @@ describe("incremental snapshot: the local runtime against real Debezium", () => 
       body: JSON.stringify(dbz.config),
     });
     if (put.status !== 201) throw new Error(`creating ${dbz.name}: HTTP ${put.status} ${await put.text()}`);
+    // The request goes in once the task streams: a task that a start-up rebalance restarts mid-snapshot
+    // replays from its last stored offset and opens windows again.
+    await until(`${dbz.name}'s task RUNNING`, 120_000, async () => {
+      const status = await fetch(`${kafka!.worker.url}/connectors/${dbz.name}/status`);
+      if (status.status !== 200) return false;
+      const body = (await status.json()) as { tasks: { state: string }[] };
+      return body.tasks[0]?.state === "RUNNING";
+    });
     await db.admin.query(snapshotRequestSql("resnapshot-debezium"));
     const count = await settled(() => topicEnd(kafka!, TOPIC), 8_000, 240_000).catch((err: Error) => {
       throw new Error(`${err.message}; worker log ${kafka!.worker.logFile}`);
@@ -128,6 +145,14 @@ describe("incremental snapshot: the local runtime against real Debezium", () => 
     debeziumTopics = await listTopics(kafka);
     signalRecords.debezium = await readRecords(kafka, SIGNAL_TOPIC);
     await fetch(`${kafka.worker.url}/connectors/${dbz.name}`, { method: "DELETE" });
+    // Its task stops after the DELETE answers: until its walsender is gone it would read the runtime's
+    // request from the same signalling table, run a snapshot of its own and move the trigger's counter.
+    await until("Debezium's slot released", 60_000, async () => {
+      const { rows } = await db!.admin.query<{ active: boolean }>(
+        "SELECT active FROM pg_replication_slots WHERE slot_name = 'inc_debezium'",
+      );
+      return rows[0]?.active !== true;
+    });
     finalRows.debezium = await tableRows();
 
     // Then the runtime, on the table as it was.
