@@ -21,12 +21,15 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { z } from "zod";
 import { WRITTEN_PER_INPUT_BYTE } from "../analytics/src/disk";
 import { DEFAULT_MEMORY_LIMIT } from "../analytics/src/duck";
+import { createProgress } from "../common/progress";
 import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
 import { generate } from "./scd2/generate";
 import { fmt, printReport } from "./scd2/report";
 
 const ROOT = path.resolve(__dirname, "..");
+/** Progress on stderr: plain lines on a terminal, JSON lines otherwise; the report goes to stdout. */
+const progress = createProgress({ component: "bench-scd2" });
 import { GiB, MiB } from "./scd2/report";
 
 const size = z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, "expected a size such as 512MB");
@@ -157,12 +160,15 @@ async function main(): Promise<void> {
     "scd2",
     `${o.events}-${o.keys}-${o.partitions}-${o["file-rows"]}`,
   );
-  console.error(
+  progress.step(
     `generating ${fmt(o.events, 0)} events over ${fmt(o.keys, 0)} keys in ${dataDir} (cached) ...`,
+    {
+      event: "generate",
+    },
   );
   const data = await generate(
     { events: o.events, keys: o.keys, partitions: o.partitions, fileRows: o["file-rows"], dir: dataDir },
-    (line) => console.error(`  ${line}`),
+    (line) => progress.step(`  ${line}`, { event: "generate" }),
   );
 
   const runs = path.join(dataDir, "runs");
@@ -171,10 +177,11 @@ async function main(): Promise<void> {
   const out = (name: string) => path.join(runs, name);
   const results: Measured[] = [];
   const step = async (name: string, events: number, args: Omit<ChildArgs, "workDir">) => {
-    console.error(`running ${name} ...`);
+    progress.step(`running ${name} ...`, { event: "run-started", run: name });
     const result = await measure(name, events, { ...args, workDir: out(`work-${results.length}`) });
-    console.error(
+    progress.step(
       `  ${name}: ${fmt(result.durationMs / 1000, 2)} s, peak RSS ${fmt(result.maxRssBytes / MiB, 0)} MiB`,
+      { event: "run-done", run: name, durationMs: result.durationMs, maxRssBytes: result.maxRssBytes },
     );
     results.push(result);
     return result;

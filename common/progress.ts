@@ -10,8 +10,13 @@ import pino, { type Logger } from "pino";
 export interface ProgressOptions {
   /** Names the tool in every JSON line (`component`). */
   component: string;
-  /** Level of the JSON log. Default "info". On a terminal only warnings and errors are logged. */
+  /** Level of the JSON log. Default "info". */
   level?: string;
+  /**
+   * Level of the log on a terminal, where each entry is a plain line (its message). Default "warn":
+   * tools with bars show only warnings and errors; a tool whose log is its output sets "info".
+   */
+  terminalLevel?: string;
   /** Bars or JSON lines. Default: bars when stderr is a terminal. */
   interactive?: boolean;
   /** Least time between two JSON lines of one bar. Default 1000 ms. */
@@ -29,7 +34,7 @@ export interface ProgressBar {
 }
 
 export interface Progress {
-  /** Structured logger: JSON lines off a terminal; on a terminal only warnings and errors. */
+  /** Structured logger: JSON lines off a terminal; plain lines on one (from `terminalLevel`). */
   readonly logger: Logger;
   readonly interactive: boolean;
   /** A step of the run: a line above the bars, or `{"event": "step", ...fields}` at info level. */
@@ -46,12 +51,19 @@ const formatFields = (fields: Record<string, string | number>): string =>
     .join(", ");
 
 function terminalProgress(options: ProgressOptions): Progress {
-  // Anything chattier than a warning would tear the bars.
-  const level = ["fatal", "error", "silent"].includes(options.level ?? "") ? options.level! : "warn";
+  // A level the tool asked to quieten further (error, silent) wins over the terminal's default.
+  const quieter = ["fatal", "error", "silent"].includes(options.level ?? "");
+  const level = quieter ? options.level! : (options.terminalLevel ?? "warn");
   const stream = options.stream ?? process.stderr;
+  // MultiBar.log only shows once a bar is drawn: before the first bar, lines are written directly.
+  let drawing = false;
+  const line = (text: string): void => {
+    if (drawing) bars.log(`${text}\n`);
+    else stream.write(`${text}\n`);
+  };
   const logger = pino(
-    { level, base: { component: options.component }, timestamp: pino.stdTimeFunctions.isoTime },
-    stream,
+    { level, base: undefined, timestamp: false },
+    { write: (entry: string) => line((JSON.parse(entry) as { msg?: string }).msg ?? "") },
   );
   const bars = new MultiBar(
     {
@@ -62,12 +74,10 @@ function terminalProgress(options: ProgressOptions): Progress {
     },
     Presets.shades_classic,
   );
-  // MultiBar.log only shows once a bar is drawn: before the first bar, steps are written directly.
-  let drawing = false;
   return {
     logger,
     interactive: true,
-    step: (message) => (drawing ? bars.log(`${message}\n`) : stream.write(`${message}\n`)),
+    step: line,
     bar(_event, label, total) {
       const bar: SingleBar =
         total === undefined
@@ -86,7 +96,8 @@ function terminalProgress(options: ProgressOptions): Progress {
       };
     },
     close: () => {
-      bars.stop();
+      // Stopping a MultiBar that never drew still writes terminal control codes.
+      if (drawing) bars.stop();
       drawing = false;
     },
   };

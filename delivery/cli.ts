@@ -5,22 +5,15 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
+import { createProgress } from "../common/progress";
 import { destroyStack, initStack, previewStack, sweepReviewStacks, upStack } from "./commands";
 import { UsageError } from "./errors";
 import { REVIEW_STACK_LABEL } from "./stack-names";
 
 /** JSON lines on stderr when it is not a terminal (CI logs), plain lines on a terminal. */
 function createLogger(): Logger {
-  if (process.stderr.isTTY) {
-    return pino(
-      { base: undefined, timestamp: false },
-      {
-        write: (line: string) => process.stderr.write(`${(JSON.parse(line) as { msg: string }).msg}\n`),
-      },
-    );
-  }
-  return pino({ base: { component: "cdc-stack" } }, pino.destination(2));
+  return createProgress({ component: "cdc-stack", terminalLevel: "info" }).logger;
 }
 
 function parseVar(value: string, previous: Record<string, string>): Record<string, string> {

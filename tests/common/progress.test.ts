@@ -93,4 +93,20 @@ describe("createProgress on a terminal", () => {
     expect(text).toContain("] 50/100 transactions 7");
     expect(text).not.toContain("not on a terminal");
   });
+
+  it("prints log entries as plain lines from the terminal level the tool asks for", async () => {
+    const out = capture(true);
+    const progress = createProgress({
+      component: "tool",
+      interactive: true,
+      terminalLevel: "info",
+      stream: out.stream,
+    });
+    progress.logger.debug("below the level");
+    progress.logger.info({ stack: "dev" }, "selected stack dev");
+    progress.logger.warn("careful");
+    progress.close();
+    await new Promise((r) => setImmediate(r));
+    expect(out.text()).toBe("selected stack dev\ncareful\n");
+  });
 });

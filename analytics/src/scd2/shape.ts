@@ -50,10 +50,6 @@ export const keyList = (shape: TableShape, prefix = ""): string => list(shape.pr
 export const valueColumns = (shape: TableShape): Column[] =>
   shape.columns.filter((c) => !shape.primaryKey.includes(c.name));
 
-/** `CAST(c AS type) AS c` for every source column: rows from any schema version, in the table's types. */
-export const castColumns = (shape: TableShape, prefix = ""): string =>
-  shape.columns.map((c) => `CAST(${prefix}${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(", ");
-
 /** Joins two relations on the key columns (`a.k = b.k AND ...`). */
 export const keyJoin = (shape: TableShape, a: string, b: string): string =>
   shape.primaryKey.map((k) => `${a}.${ident(k)} = ${b}.${ident(k)}`).join(" AND ");
