@@ -128,6 +128,18 @@ describe("adding a table: the local runtime against real Debezium", () => {
     await settled(() => topicEnd(kafka!, topic(ADDED)), 8_000, 180_000);
     for (const table of [KEPT, ADDED]) records.debezium[table] = await readRecords(kafka, topic(table));
     await fetch(url, { method: "DELETE" });
+    // Its task stops after the DELETE answers: until its walsender is gone it would still act on the
+    // runtime's snapshot request in the shared signalling table (and write its watermarks there).
+    const released = Date.now() + 60_000;
+    for (;;) {
+      const { rows } = await db.admin.query<{ active: boolean }>(
+        "SELECT active FROM pg_replication_slots WHERE slot_name = 'add_debezium'",
+      );
+      if (rows[0]?.active !== true) break;
+      if (Date.now() > released)
+        throw new Error("Debezium's slot add_debezium still active 60 s after DELETE");
+      await new Promise((r) => setTimeout(r, 250));
+    }
 
     await reset("add_local");
     const seen: UnwrappedRecord[] = [];
