@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { Kafka, logLevel, type Admin } from "kafkajs";
+import type pg from "pg";
 import type { ConnectorConfig } from "../../../connectors/config";
 import {
   startConnectWorker,
@@ -132,4 +133,23 @@ export async function startDebeziumCapture(kafka: KafkaConnect, config: Connecto
     },
     stop: async () => void (await fetch(`${worker.url}/connectors/${config.name}`, { method: "DELETE" })),
   };
+}
+
+/**
+ * Deletes a connector and waits until its task has let go of `slot`: Connect answers the DELETE before
+ * the task stops, and until its walsender is gone the task still acts on requests in a signalling table
+ * it shares with whatever runs next.
+ */
+export async function deleteConnector(workerUrl: string, name: string, admin: pg.Client, slot: string) {
+  await fetch(`${workerUrl}/connectors/${name}`, { method: "DELETE" });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await admin.query<{ active: boolean }>(
+      "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+    if (rows[0]?.active !== true) return;
+    if (Date.now() > deadline) throw new Error(`slot ${slot} still active 60 s after deleting ${name}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

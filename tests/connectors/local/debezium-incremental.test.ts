@@ -18,7 +18,7 @@ import { ensureKafkaEngines } from "../../../engines/provision";
 import { readTopic } from "../../../engines/kafka-records";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
 import { CAPTURED_TABLES, startWorkloadDatabase, type WorkloadDatabase } from "./debezium-capture";
-import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { deleteConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
 import { listTopics, readRecords, settled, topicEnd } from "./topic-reads";
 import {
   CHUNK_SIZE,
@@ -144,15 +144,7 @@ describe("incremental snapshot: the local runtime against real Debezium", () => 
     }));
     debeziumTopics = await listTopics(kafka);
     signalRecords.debezium = await readRecords(kafka, SIGNAL_TOPIC);
-    await fetch(`${kafka.worker.url}/connectors/${dbz.name}`, { method: "DELETE" });
-    // Its task stops after the DELETE answers: until its walsender is gone it would read the runtime's
-    // request from the same signalling table, run a snapshot of its own and move the trigger's counter.
-    await until("Debezium's slot released", 60_000, async () => {
-      const { rows } = await db!.admin.query<{ active: boolean }>(
-        "SELECT active FROM pg_replication_slots WHERE slot_name = 'inc_debezium'",
-      );
-      return rows[0]?.active !== true;
-    });
+    await deleteConnector(kafka.worker.url, dbz.name, db.admin, "inc_debezium");
     finalRows.debezium = await tableRows();
 
     // Then the runtime, on the table as it was.

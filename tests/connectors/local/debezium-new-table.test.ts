@@ -23,7 +23,7 @@ import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
 import { startWorkloadDatabase, type WorkloadDatabase } from "./debezium-capture";
-import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { deleteConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
 import { byForm } from "./record-forms";
 import { readRecords, settled, topicEnd } from "./topic-reads";
 
@@ -127,19 +127,7 @@ describe("adding a table: the local runtime against real Debezium", () => {
     });
     await settled(() => topicEnd(kafka!, topic(ADDED)), 8_000, 180_000);
     for (const table of [KEPT, ADDED]) records.debezium[table] = await readRecords(kafka, topic(table));
-    await fetch(url, { method: "DELETE" });
-    // Its task stops after the DELETE answers: until its walsender is gone it would still act on the
-    // runtime's snapshot request in the shared signalling table (and write its watermarks there).
-    const released = Date.now() + 60_000;
-    for (;;) {
-      const { rows } = await db.admin.query<{ active: boolean }>(
-        "SELECT active FROM pg_replication_slots WHERE slot_name = 'add_debezium'",
-      );
-      if (rows[0]?.active !== true) break;
-      if (Date.now() > released)
-        throw new Error("Debezium's slot add_debezium still active 60 s after DELETE");
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await deleteConnector(kafka.worker.url, "cdc-source-add", db.admin, "add_debezium");
 
     await reset("add_local");
     const seen: UnwrappedRecord[] = [];
