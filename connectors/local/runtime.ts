@@ -3,12 +3,11 @@
  * the S3 sink emulation directly, without Kafka. The slot is acknowledged only up to what is in
  * durable files, so a crash replays (at-least-once) and loses nothing.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import pino, { type Logger } from "pino";
-import { nodePostgresSsl } from "../database";
-import { SESSION_OPTIONS, type TableInfo } from "./catalog";
+import type { TableInfo } from "./catalog";
+import { clientConfig, connectTo, explainQueryTimeout, queryClient } from "./connection";
 import type { ConnectorInput } from "./connector-input";
 import { OffsetFile } from "./durable";
 import { heartbeatRecord } from "./heartbeat";
@@ -82,50 +81,6 @@ const MAX_QUEUED_FILES = 8;
 /** Tracker sequence of heartbeat records: in no transaction, so they never hold an acknowledgement back. */
 const HEARTBEAT_SEQ = -1;
 
-/**
- * How long connecting (TCP, TLS and login) may take, as pgjdbc's `connectTimeout` default under Debezium;
- * a server that accepts and never answers would otherwise hold the start-up forever.
- */
-export const CONNECT_TIMEOUT_MS = 10_000;
-
-/** The CAs of `database.sslrootcert`, read once per connection (a missing file names the key). */
-function caBundle(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read database.sslrootcert ${file}: ${(err as Error).message}`);
-  }
-}
-
-function clientConfig(settings: SourceSettings): pg.ClientConfig {
-  const db = settings.database;
-  return {
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.dbname,
-    ssl: nodePostgresSsl(db.sslMode, caBundle(db.sslRootCert)),
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    // Debezium's database.tcpKeepAlive default: a vanished server is noticed on an idle connection too.
-    keepAlive: true,
-  };
-}
-
-/** Connects `client`; a failure names the server, which pg's own messages do not. */
-async function connectTo(client: pg.Client, settings: SourceSettings): Promise<void> {
-  const { host, port } = settings.database;
-  try {
-    await client.connect();
-  } catch (err) {
-    const limit = `connect timeout ${CONNECT_TIMEOUT_MS / 1000} s`;
-    throw new Error(`cannot connect to PostgreSQL at ${host}:${port} (${limit}): ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
 class LocalConnectorRuntime implements ConnectorRuntime {
   private readonly counts = { snapshotRecords: 0, transactions: 0, records: 0 };
   private readonly catalog: pg.Client;
@@ -154,7 +109,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   ) {
     this.snapshotDone = stored?.snapshot_completed ?? false;
     this.topicHop = new TopicHop(source.valueSchemas);
-    this.catalog = new pg.Client({ ...clientConfig(source), options: SESSION_OPTIONS });
+    this.catalog = queryClient(source);
     this.tracker = new DurabilityTracker((tx) => this.onDurable(tx));
     this.committer = new SourceCommitter(
       (offset) => this.offsets.write(offset),
@@ -234,7 +189,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     } catch (err) {
       await this.catalog.end().catch(() => undefined);
       await this.sink.close();
-      throw err;
+      throw explainQueryTimeout(err as Error, this.source);
     }
     this.startTimers();
   }
@@ -340,9 +295,9 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private fail(err: Error): void {
     // Once the connections close, a chunk read they cut short is no failure (the offsets resume it).
     if (this.failed || this.closing) return;
-    this.failed = err;
-    this.logger.error({ err }, "connector runtime failed");
-    this.observers.onError?.(err);
+    this.failed = explainQueryTimeout(err, this.source);
+    this.logger.error({ err: this.failed }, "connector runtime failed");
+    this.observers.onError?.(this.failed);
   }
 
   async flush(): Promise<void> {

@@ -23,6 +23,8 @@ export interface SourceSettings {
     sslMode: DatabaseSslMode;
     /** `database.sslrootcert`: the PEM file verify-ca/verify-full check the server against. */
     sslRootCert: string | undefined;
+    /** `database.query.timeout.ms`: how long one query may take; 0 means no limit. */
+    queryTimeoutMs: number;
   };
   topicPrefix: string;
   tableInclude: RegExp[];
@@ -209,6 +211,7 @@ export function parseSourceConfig(input: unknown): SourceSettings {
         ),
       ),
       sslRootCert: r.optional("database.sslrootcert"),
+      queryTimeoutMs: r.int("database.query.timeout.ms", 600_000, 0),
     },
     topicPrefix,
     tableInclude: includeList(r.string("table.include.list", ".*")),
