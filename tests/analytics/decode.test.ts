@@ -57,12 +57,10 @@ describe("decodeExpression", () => {
     { encoding: "micro-time", type: "BIGINT", value: "3723000001", expected: "01:02:03.000001" },
     { encoding: "milli-time", type: "INTEGER", value: "3723001", expected: "01:02:03.001" },
     { encoding: "nano-time", type: "BIGINT", value: "3723000001000", expected: "01:02:03.000001" },
-    {
-      encoding: "micro-duration",
-      type: "BIGINT",
-      value: "90000000",
-      expected: { months: 0, days: 0, micros: "90000000" },
-    },
+    { encoding: "micro-duration", type: "BIGINT", value: "90000000", expected: "90000000" },
+    { encoding: "micro-duration", type: "BIGINT", value: "-5000000", expected: "-5000000" },
+    // 1 year as Debezium counts it (365.25 days): past what Parquet's INTERVAL milliseconds hold.
+    { encoding: "micro-duration", type: "BIGINT", value: "31557600000000", expected: "31557600000000" },
     { encoding: "decimal(10,2)", type: "BLOB", value: "'\\x04\\xE2'", expected: "12.50" },
     { encoding: "decimal(10,2)", type: "BLOB", value: "'\\xFF\\x38'", expected: "-2.00" },
     { encoding: "decimal(10,2)", type: "JSON", value: `'"BOI="'`, expected: "12.50" },

@@ -113,7 +113,9 @@ const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string) => strin
   "micro-time": ["TIME", (c) => `TIME '00:00:00' + to_microseconds(CAST(${c} AS BIGINT))`],
   "milli-time": ["TIME", (c) => `TIME '00:00:00' + to_milliseconds(CAST(${c} AS BIGINT))`],
   "nano-time": ["TIME", (c) => `TIME '00:00:00' + to_microseconds(CAST(${c} AS BIGINT) // 1000)`],
-  "micro-duration": ["INTERVAL", (c) => `to_microseconds(CAST(${c} AS BIGINT))`],
+  // Microseconds as delivered, not INTERVAL: Parquet's INTERVAL holds no negative value and only 32-bit
+  // milliseconds (a duration over 49.7 days would wrap silently).
+  "micro-duration": ["BIGINT", (c) => `CAST(${c} AS BIGINT)`],
 };
 
 /**
