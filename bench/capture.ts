@@ -5,7 +5,10 @@
  *     write: the capture path alone, not PostgreSQL's own update speed);
  *  2. real Debezium on Kafka Connect, on a second slot that holds the same committed updates: changes/s
  *     from the connector's creation to the last record in Kafka (skip with --no-debezium);
- *  3. latency: single-row inserts at a low rate, commit-to-durable-file latency (flush.size=1).
+ *  3. latency: single-row inserts at a low rate, commit-to-durable-file latency (flush.size=1);
+ *  4. the ceiling: the walsender decoding a third slot holding the same updates for a consumer that
+ *     discards them (as `pg_recvlogical -f /dev/null`), and the runtime's share of it.
+ * Each figure with a target says the target and whether it was met.
  * Options: --rows 100000 --transactions 10 --flush-size 1000 --latency-samples 50 --no-debezium --keep-data
  * Results as JSON on stdout; progress on stderr (a bar on a terminal, JSON log lines otherwise).
  */
@@ -19,6 +22,7 @@ import { createProgress } from "../common/progress";
 import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
 import { measureDebeziumCapture } from "./debezium-capture";
+import { measureWalsenderCeiling } from "./walsender-ceiling";
 
 /** The runtime's own logs: warnings only. */
 const logger = pino({ level: "warn" });
@@ -88,6 +92,8 @@ function configs(port: number, slot: string, publication: string, flushSize: num
   return { source, sink };
 }
 
+const target = (figure: string, goal: string, met: boolean) => ({ figure, target: goal, met });
+
 async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -116,17 +122,21 @@ async function withRuntime<T>(
     return await run(runtime, started);
   } finally {
     await runtime.stop();
-    // The walsender exits shortly after the runtime disconnects.
-    for (let i = 0; i < 100; i += 1) {
-      const { rows } = await db.query<{ active: boolean }>(
-        "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
-        [`slot_${name}`],
-      );
-      if (!rows[0]?.active) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await db.query(`SELECT pg_drop_replication_slot('slot_${name}')`);
+    await dropSlot(db, `slot_${name}`);
   }
+}
+
+/** Drops `slot` once its walsender, which exits shortly after its consumer disconnects, let go of it. */
+async function dropSlot(db: pg.Client, slot: string): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const { rows } = await db.query<{ active: boolean }>(
+      "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+    if (!rows[0]?.active) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await db.query("SELECT pg_drop_replication_slot($1)", [slot]);
 }
 
 async function main(): Promise<void> {
@@ -180,7 +190,9 @@ async function main(): Promise<void> {
       await withProgress("PostgreSQL updates", total, () => committed, updates());
       postgresMs = performance.now() - start;
     };
-    // Debezium's slot is made before the workload, so it holds the same committed changes.
+    // These slots are made before the workload, so they hold the same committed changes.
+    await db.query("CREATE PUBLICATION pub_ceiling FOR TABLE bench.items");
+    await db.query("SELECT pg_create_logical_replication_slot('slot_ceiling', 'pgoutput')");
     if (opts.debezium) {
       await db.query("CREATE PUBLICATION pub_debezium FOR TABLE bench.items");
       await db.query("SELECT pg_create_logical_replication_slot('slot_debezium', 'pgoutput')");
@@ -204,6 +216,14 @@ async function main(): Promise<void> {
       },
     );
     const seconds = bulk.seconds;
+    const ceiling = await withProgress(
+      "walsender ceiling",
+      1,
+      () => 0,
+      measureWalsenderCeiling(server.connectionString, "slot_ceiling", "pub_ceiling", total),
+    );
+    await db.query("SELECT pg_drop_replication_slot('slot_ceiling')");
+    const ceilingPerSecond = Math.round(ceiling.changes / ceiling.seconds);
 
     let debeziumRecords = 0;
     const debezium = opts.debezium
@@ -257,6 +277,12 @@ async function main(): Promise<void> {
         postgresUpdateSeconds: Number((postgresMs / 1000).toFixed(2)),
         captureSeconds: Number(seconds.toFixed(2)),
         changesPerSecond: Math.round(total / seconds),
+        shareOfCeiling: Number((total / seconds / ceilingPerSecond).toFixed(2)),
+      },
+      ceiling: {
+        changes: ceiling.changes,
+        seconds: Number(ceiling.seconds.toFixed(2)),
+        changesPerSecond: ceilingPerSecond,
       },
       debezium: debezium && {
         changes: total,
@@ -266,6 +292,15 @@ async function main(): Promise<void> {
         localRuntimeSpeedup: Number((debezium.seconds / seconds).toFixed(2)),
       },
       latencyMs: { samples, p50: pct(0.5), p95: pct(0.95), max: pct(1) },
+      targets: [
+        target("capture changes/s (flush.size 1000)", ">= 150000", total / seconds >= 150_000),
+        target(
+          "capture share of the walsender ceiling",
+          ">= 0.60",
+          total / seconds / ceilingPerSecond >= 0.6,
+        ),
+        target("commit-to-durable-file latency p50, ms", "< 10", Number(pct(0.5)) < 10),
+      ],
     };
     progress.close();
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
