@@ -49,6 +49,9 @@ export class SlotStream {
   private tx: { seq: number; xid: number; commitUs: number } | undefined;
   private txSeq: number;
   private lastCommitLsn: bigint | null;
+  /** Set by finish(): called once no transaction is partly taken; from then on messages are dropped. */
+  private finishing: (() => void) | undefined;
+  private finished = false;
 
   constructor(
     private readonly settings: SourceSettings,
@@ -115,8 +118,31 @@ export class SlotStream {
         );
       });
     });
-    service.on("error", (err: Error) => this.handlers.error(err));
+    service.on("error", (err: Error) => this.fail(err));
     this.service = service;
+  }
+
+  /**
+   * Takes no transaction after the one being received: resolves once that one's commit is processed, at once
+   * between transactions or after a failure. Later messages are dropped, never acknowledged: the next run
+   * reads them. So a clean stop hands the sink whole transactions only, each of which it can make durable.
+   */
+  finish(): Promise<void> {
+    return new Promise((resolve) => {
+      this.finishing = resolve;
+      if (this.tx === undefined || this.finished) this.halt();
+    });
+  }
+
+  /** Takes no more messages: after a failure nothing may be taken (nor acknowledged) past it. */
+  halt(): void {
+    this.finished = true;
+    this.finishing?.();
+  }
+
+  private fail(err: Error): void {
+    this.halt();
+    this.handlers.error(err);
   }
 
   /** Confirms to PostgreSQL that everything up to `lsn` is durable; also answers keepalives. */
@@ -155,6 +181,7 @@ export class SlotStream {
   }
 
   private onMessage(lsn: string, message: Pgoutput.Message): void {
+    if (this.finished) return;
     if (this.backlog) {
       this.backlog.push({ lsn, message });
       return;
@@ -162,13 +189,17 @@ export class SlotStream {
     try {
       this.process(lsn, message);
     } catch (err) {
-      this.handlers.error(err as Error);
+      this.fail(err as Error);
     }
   }
 
   private process(lsn: string, message: Pgoutput.Message): void {
     switch (message.tag) {
       case "begin":
+        if (this.finishing) {
+          this.halt();
+          return;
+        }
         this.txSeq += 1;
         this.tx = { seq: this.txSeq, xid: message.xid, commitUs: Number(message.commitTime) };
         return;
@@ -177,6 +208,7 @@ export class SlotStream {
         this.handlers.commit(this.tx!.seq, endLsn, this.tx!.xid);
         this.lastCommitLsn = endLsn;
         this.tx = undefined;
+        if (this.finishing) this.halt();
         return;
       }
       case "relation":
@@ -237,7 +269,7 @@ export class SlotStream {
         this.backlog = undefined;
         for (const { lsn, message } of pending) this.onMessage(lsn, message);
       })
-      .catch((err: Error) => this.handlers.error(err));
+      .catch((err: Error) => this.fail(err));
   }
 
   /**
