@@ -13,6 +13,8 @@ import { launchedThroughNpm, watchParent } from "./parent";
 import { messageOf } from "./errors";
 import { Scd2Error, runScd2 } from "./job";
 import type { ColumnEncoding, TableSpec } from "./job";
+import { parseReconcile } from "./scd2/reconcile";
+import type { ReconcileWindow } from "./scd2/reconcile";
 import { createReporter } from "./report";
 import { LOCK_KEY, parseLockBody } from "./state/lock";
 import { DirectoryStorage, StorageError, openStorage } from "./storage";
@@ -106,7 +108,25 @@ interface RawRunOptions {
   memoryLimit?: string;
   threads?: string;
   workDir?: string;
+  reconcile?: string[];
   logLevel: string;
+}
+
+/** --reconcile windows; each names one of the tables to build. */
+function reconcileWindows(values: readonly string[], tables: readonly TableSpec[]): ReconcileWindow[] {
+  return values.map((value) => {
+    let window: ReconcileWindow;
+    try {
+      window = parseReconcile(value);
+    } catch (error) {
+      throw new UsageError(`invalid --reconcile ${JSON.stringify(value)}: ${(error as Error).message}`);
+    }
+    if (!tables.some((t) => t.table === window.table))
+      throw new UsageError(
+        `invalid --reconcile ${JSON.stringify(value)}: ${window.table} is not in --tables`,
+      );
+    return window;
+  });
 }
 
 /** Table specs from --tables, --table-config, --primary-key and --column-type (flags win over the file). */
@@ -186,6 +206,7 @@ async function run(raw: RawRunOptions): Promise<number> {
   const threads =
     raw.threads === undefined ? undefined : check(flagSchemas["--threads"], "--threads", raw.threads);
   const tables = buildTableSpecs(raw);
+  const reconcile = reconcileWindows(raw.reconcile ?? [], tables);
   const source = openFlagStorage("--source", raw.source);
   const output = openFlagStorage("--output", raw.output);
   if (source instanceof DirectoryStorage && !isDirectory(source.root)) {
@@ -254,6 +275,7 @@ async function run(raw: RawRunOptions): Promise<number> {
       topicPrefix,
       fullRefresh: raw.fullRefresh,
       requireFiles: raw.requireFiles,
+      reconcile,
       workDir,
       staleWorkDirs: tmpdir(),
       memoryLimit,
@@ -356,6 +378,11 @@ function program(): Command {
     .option(
       "--work-dir <dir>",
       "scratch space for spills and staged downloads; kept, so S3 downloads are reused (default: a temp dir, removed)",
+    )
+    .option(
+      "--reconcile <table:requestedAt:doneAt>",
+      "after a lost slot: close as deleted the keys a complete snapshot in this WAL window (cdc-resnapshot's report) no longer shows (repeatable)",
+      collect,
     )
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent", "info")
     .action(async (options: RawRunOptions) => {

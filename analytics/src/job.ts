@@ -25,8 +25,13 @@ export type { ColumnEncoding, ProgressEvent, RunOptions, RunSummary, TableSpec, 
 const TABLE_NAME = /^[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*$/;
 
 /** Checks the table list and fills defaults: primary key `id`, output folder = table name without schema. */
-export function resolveTables(options: Pick<RunOptions, "tables" | "topicPrefix">): ResolvedTable[] {
+export function resolveTables(
+  options: Pick<RunOptions, "tables" | "topicPrefix" | "reconcile">,
+): ResolvedTable[] {
   if (options.tables.length === 0) throw new Scd2Error("no tables to build");
+  const unknown = options.reconcile?.find((w) => !options.tables.some((t) => t.table === w.table));
+  if (unknown)
+    throw new Scd2Error(`reconcile window for ${unknown.table}, which is not among the tables to build`);
   const dirs = new Map<string, string>();
   return options.tables.map((spec) => {
     if (!TABLE_NAME.test(spec.table))
@@ -208,6 +213,7 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         onProgress: options.onProgress,
         logger,
         freeBytes: options.freeBytes,
+        reconcile: options.reconcile,
       };
       const files = sourceFiles.get(spec.table) ?? [];
       const result = await runTable(context, spec, manifest.tables[spec.table], files).catch(

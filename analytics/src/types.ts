@@ -1,5 +1,8 @@
 import type { Logger } from "pino";
+import type { ReconcileWindow } from "./scd2/reconcile";
 import type { Storage } from "./storage/storage";
+
+export type { ReconcileWindow } from "./scd2/reconcile";
 
 /**
  * How a column is encoded in the change files, when it must be decoded into a proper type.
@@ -73,6 +76,12 @@ export interface RunOptions {
   freeBytes?: (dir: string) => Promise<number>;
   /** How often a run refreshes its lock; default a quarter of lockStaleAfterMs, 1 s to 5 min. */
   lockHeartbeatMs?: number;
+  /**
+   * Complete snapshots that followed a gap (a lost slot), one window per table and snapshot: keys current
+   * in the history but absent from the window are closed as deleted (`is_deleted_inferred`). Default none:
+   * without a window the job never infers a delete. Recorded in the state; a full refresh applies them again.
+   */
+  reconcile?: ReconcileWindow[];
 }
 
 export interface TableSummary {
@@ -88,6 +97,11 @@ export interface TableSummary {
   current: number;
   /** Rows with `is_deleted` (versions a delete ended). */
   deleted: number;
+  /**
+   * Keys this run closed as deleted by reconciliation (RunOptions.reconcile): current in the history but
+   * absent from a complete snapshot after a gap. Present only when the table had a window to apply.
+   */
+  inferredDeletes?: number;
   durationMs: number;
   /** Why the table may not be what was meant, e.g. its topic has no change files at all. */
   warning?: string;

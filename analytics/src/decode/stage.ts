@@ -51,8 +51,24 @@ function groupSelect(request: StageRequest, group: ReadGroup): string {
     CAST(r.__source_ts_ms AS BIGINT) AS __source_ts_ms,
     f.key AS __source_file, f.part AS __kafka_partition, f.start + r.file_row_number AS __kafka_offset,
     CAST(CASE WHEN r.__op = 'r' THEN 0 ELSE 1 END AS UTINYINT) AS _r,
+    ${placement(names.has("__sequence"))} AS _p,
     ${isDelete} AS _del, f.idx * ${ROWS_PER_FILE} + r.file_row_number AS ${ROW_ID}
   FROM ${groupRows(group)}`;
+}
+
+/** The first element of Debezium's `__sequence` (`["<last commit LSN>","<own LSN>"]`), NULL if null or malformed. */
+const lastCommit = (sequence: string) =>
+  `CASE WHEN ${sequence} LIKE '["%' THEN TRY_CAST(split_part(${sequence}, '"', 2) AS BIGINT) END`;
+
+/**
+ * `_p`, where a change sits in the stream (see ORDER in scd2/pipeline.ts): -1 for a read of the initial
+ * snapshot (it has an LSN: the snapshot's position; it comes before all streaming), else the last commit
+ * the stream had passed (`__sequence`'s first element; null, the first transaction after a snapshot, is 0).
+ * Without `__sequence` every change is 0, and LSN order alone places them (incremental reads are refused).
+ */
+function placement(hasSequence: boolean): string {
+  const passed = hasSequence ? `coalesce(${lastCommit("CAST(r.__sequence AS VARCHAR)")}, 0)` : "0";
+  return `CAST(CASE WHEN r.__op = 'r' AND r.__lsn IS NOT NULL THEN -1 ELSE ${passed} END AS BIGINT)`;
 }
 
 /** The operations the job knows: create, update, delete, snapshot read. */
@@ -83,15 +99,29 @@ async function checkChanges(duck: Duck, request: StageRequest, group: ReadGroup)
   const badKeyName = keyTypes.length
     ? `CASE ${keyTypes.map((k, i) => `WHEN ${badKey[i]} THEN ${literal(k.name)}`).join(" ")} END`
     : "NULL";
+  // An incremental-snapshot read has no LSN: only `__sequence` (the last commit passed) places it.
+  const hasSequence = group.columns.some((c) => c.name === "__sequence");
+  const sequence = hasSequence ? "CAST(r.__sequence AS VARCHAR)" : "NULL";
+  const unplaced = `(${op} = 'r' AND r.__lsn IS NULL AND ${lastCommit(sequence)} IS NULL)`;
+  const badSequence = `(${sequence} IS NOT NULL AND ${sequence} NOT LIKE '[null,%' AND ${lastCommit(sequence)} IS NULL)`;
   const [bad] = await duck.rows(
-    `SELECT f.key, f.start + r.file_row_number AS offset, ${op} AS op, trim(CAST(r.__lsn AS VARCHAR), '"') AS lsn, ${badOp} AS bad_op, ${badKeyName} AS bad_key
-     FROM ${groupRows(group)} WHERE ${[badOp, badLsn, ...badKey].join(" OR ")} ORDER BY f.idx, r.file_row_number LIMIT 1`,
+    `SELECT f.key, f.start + r.file_row_number AS offset, ${op} AS op, trim(CAST(r.__lsn AS VARCHAR), '"') AS lsn, ${badOp} AS bad_op, ${badKeyName} AS bad_key,
+       ${sequence} AS sequence, ${badSequence} AS bad_sequence, ${unplaced} AS unplaced
+     FROM ${groupRows(group)} WHERE ${[badOp, badLsn, badSequence, unplaced, ...badKey].join(" OR ")} ORDER BY f.idx, r.file_row_number LIMIT 1`,
   );
   if (!bad) return;
   const where = `${request.table}: ${String(bad.key)} has a row (offset ${String(bad.offset)})`;
   if (bad.bad_op === true)
     throw new Scd2Error(
       `${where} with unknown __op ${JSON.stringify(bad.op)} (expected one of ${KNOWN_OPS.join(", ")})`,
+    );
+  if (bad.bad_sequence === true)
+    throw new Scd2Error(
+      `${where} whose __sequence ${JSON.stringify(bad.sequence)} is not Debezium's ["<last commit LSN>","<LSN>"]`,
+    );
+  if (bad.unplaced === true)
+    throw new Scd2Error(
+      `${where} that is an incremental-snapshot read (__op "r", no __lsn) ${hasSequence ? "whose __sequence names no commit" : "and the file has no __sequence"}: the job cannot place it in its key's history (the unwrap's add.fields must include sequence)`,
     );
   const key = keyTypes.find((k) => k.name === bad.bad_key);
   if (key)
@@ -105,7 +135,7 @@ async function checkChanges(duck: Duck, request: StageRequest, group: ReadGroup)
  * Reads the given change files into temp tables (or, `inPlace`, views over the Parquet files) and
  * creates view `target` over them: every source column decoded, the union of all files' columns by
  * name (a column a file lacks is NULL), plus `__op, __lsn, __txId, __source_ts_ms, __source_file,
- * __kafka_partition, __kafka_offset, _r, _del`, and a unique `_row`.
+ * __kafka_partition, __kafka_offset, _r, _p, _del`, and a unique `_row`.
  * Throws Scd2Error naming the file for unreadable files or schemas, missing columns and NULL keys.
  */
 export async function stageEvents(duck: Duck, request: StageRequest): Promise<void> {
@@ -153,14 +183,18 @@ export async function stageEvents(duck: Duck, request: StageRequest): Promise<vo
   await checkNulls(duck, request, relations);
 }
 
-/** A row without key, LSN, commit time or op cannot be placed in history: name its file and offset. */
+/**
+ * A row without key, LSN, commit time or op cannot be placed in history: name its file and offset. (An
+ * incremental-snapshot read has no LSN: checkChanges made sure its `__sequence` places it.)
+ */
 async function checkNulls(duck: Duck, request: StageRequest, relations: string[]): Promise<void> {
   const required = [...request.primaryKey, ...REQUIRED_META];
-  const test = required.map((c) => `${ident(c)} IS NULL`).join(" OR ");
+  const isNull = (c: string) => (c === "__lsn" ? "(__lsn IS NULL AND __op <> 'r')" : `${ident(c)} IS NULL`);
+  const test = required.map(isNull).join(" OR ");
   for (const relation of relations) {
     const [bad] = await duck.rows(
       `SELECT __source_file, __kafka_offset, ${required
-        .map((c) => `${ident(c)} IS NULL AS ${ident(c)}`)
+        .map((c) => `${isNull(c)} AS ${ident(c)}`)
         .join(", ")} FROM ${relation} WHERE ${test} LIMIT 1`,
     );
     if (bad) {

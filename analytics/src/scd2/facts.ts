@@ -1,6 +1,6 @@
 import { placeholderTest } from "../decode/columns";
 import { ident } from "../sql";
-import { changeOf, ORDER, over, sameTransaction } from "./pipeline";
+import { CHANGE_ORDER, changeOf, ORDER, over, sameTransaction } from "./pipeline";
 import type { TableShape } from "./shape";
 import { EVENT_META, keyList, list, valueColumns } from "./shape";
 
@@ -12,6 +12,7 @@ import { EVENT_META, keyList, list, valueColumns } from "./shape";
  */
 const FACTS = [
   "_row",
+  "_p",
   "_r",
   "__lsn",
   "__kafka_partition",
@@ -22,7 +23,7 @@ const FACTS = [
 ];
 
 /** The facts a version keeps: its row, and the key state (KEY_STATE) should it be the key's last change. */
-const KEPT = ["_row", "_r", "__lsn", "__txId", "__source_ts_ms", "_del"];
+const KEPT = ["_row", "_p", "_r", "__lsn", "__txId", "__source_ts_ms", "_del"];
 
 /** A column whose placeholder is carried forward. */
 export interface Carried {
@@ -75,8 +76,9 @@ export function collapseFacts(shape: TableShape, facts: string, carried: readonl
   const hashes = carried.map((c, i) => `coalesce(_rv${i}.h, ${nullHash(c)})`);
   const sources = carried.map((_, i) => `, CASE WHEN _v${i} IS NULL THEN _rv${i}.row END AS _c${i}`);
   // One struct-valued lead is markedly cheaper than four scalar ones.
-  const next = `lead({'r': _r, 'lsn': __lsn, 'txId': __txId, 'ts': __source_ts_ms}) ${over(shape)} AS _next`;
-  const supersedes = `_next IS NOT NULL AND ((_next.r = _r AND _next.lsn = __lsn) OR ${sameTransaction(changeOf("e"), { txId: "_next.txId", ts: "_next.ts" })})`;
+  const next = `lead({'p': _p, 'r': _r, 'lsn': __lsn, 'txId': __txId, 'ts': __source_ts_ms}) ${over(shape)} AS _next`;
+  // A re-delivery has the same position (an incremental read has no LSN: its `_p` says it all).
+  const supersedes = `_next IS NOT NULL AND ((_next.p = _p AND _next.r = _r AND _next.lsn IS NOT DISTINCT FROM __lsn) OR ${sameTransaction(changeOf("e"), { r: "_next.r", txId: "_next.txId", ts: "_next.ts" })})`;
   return `SELECT ${keyList(shape)}, ${list(FACTS)}, hash(${["_h", ...hashes].join(", ")}) AS _h${sources.join("")}
   FROM (SELECT *, ${[next, ...resolved].join(", ")} FROM ${facts}) e
   WHERE NOT (${supersedes})`;
@@ -89,11 +91,11 @@ export function collapseFacts(shape: TableShape, facts: string, carried: readonl
  * what later steps read is kept (the join back to the values holds it in memory).
  */
 export function versionFacts(shape: TableShape, facts: string, carried: readonly Carried[]): string {
-  const w = over(shape, "_r, __lsn");
+  const w = over(shape, CHANGE_ORDER);
   const kept = [...KEPT, ...carried.map((_, i) => `_c${i}`)];
-  return `SELECT ${keyList(shape)}, ${list(kept)}, _next.ts AS n_ts, _next.del AS n_del, _next IS NULL AS _last,
+  return `SELECT ${keyList(shape)}, ${list(kept)}, _next.ts AS n_ts, _next.del AS n_del, _next.r AS n_r, _next IS NULL AS _last,
     (NOT _del AND coalesce(NOT _prev.del, false) AND _h = _prev.h) AS _complex
-  FROM (SELECT *, lead({'ts': __source_ts_ms, 'del': _del}) ${w} AS _next, lag({'h': _h, 'del': _del}) ${w} AS _prev
+  FROM (SELECT *, lead({'ts': __source_ts_ms, 'del': _del, 'r': _r}) ${w} AS _next, lag({'h': _h, 'del': _del}) ${w} AS _prev
     FROM ${facts})`;
 }
 
@@ -129,7 +131,7 @@ export function widenFacts(
     return `CASE WHEN ${carried[i]!.isPlaceholder("e")} THEN c${i}.${ident(c.name)} ELSE ${own} END AS ${ident(c.name)}`;
   });
   const joins = pointed.map((table, i) => ` LEFT JOIN ${table} c${i} ON c${i}._row = f._c${i}`).join("");
-  return `SELECT ${values.join(", ")}, ${list(EVENT_META, "e.")}, f.n_ts, f.n_del, f._last, f._complex
+  return `SELECT ${values.join(", ")}, ${list(EVENT_META, "e.")}, f.n_ts, f.n_del, f.n_r, f._last, f._complex
   FROM ${facts} f JOIN ${input} e ON e._row = f._row${joins}`;
 }
 

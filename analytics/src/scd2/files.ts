@@ -21,9 +21,13 @@ export async function localCopies(
   return paths;
 }
 
+/** Output columns that files of an earlier job version lack, and what they mean there. */
+const ADDED_LATER: Record<string, string> = { is_deleted_inferred: "false" };
+
 /**
  * A view over Parquet files written under any earlier schema, in the table's current columns and types
- * (a column a file lacks reads as NULL), followed by `extra` columns as they are.
+ * (a column a file lacks reads as NULL), followed by `extra` columns as they are (one added to the output
+ * later reads as its ADDED_LATER value). Returns whether the files had every `extra` column.
  */
 export async function alignedView(
   duck: Duck,
@@ -31,7 +35,7 @@ export async function alignedView(
   paths: readonly string[],
   shape: TableShape,
   extra: readonly string[],
-): Promise<void> {
+): Promise<boolean> {
   const source = readParquet(paths, true);
   const present = new Set(
     (await duck.rows(`DESCRIBE SELECT * FROM ${source}`)).map((r) => String(r.column_name)),
@@ -39,9 +43,11 @@ export async function alignedView(
   const columns = shape.columns.map(
     (c) => `CAST(${present.has(c.name) ? ident(c.name) : "NULL"} AS ${c.type}) AS ${ident(c.name)}`,
   );
+  const extras = extra.map((c) => (present.has(c) ? ident(c) : `${ADDED_LATER[c] ?? "NULL"} AS ${ident(c)}`));
   await duck.run(
-    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT ${[...columns, ...extra.map(ident)].join(", ")} FROM ${source}`,
+    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT ${[...columns, ...extras].join(", ")} FROM ${source}`,
   );
+  return extra.every((c) => present.has(c));
 }
 
 /** A file written locally, to be uploaded to `key` before the manifest that references it is committed. */

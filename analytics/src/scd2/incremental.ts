@@ -12,19 +12,26 @@ import { EVENT_META, KEY_STATE, keyJoin, keyList, list, valueColumns } from "./s
  * the change is an exact re-delivery of an applied one, which is dropped.
  */
 
+/** A change's place in its key's history (CHANGE_ORDER in pipeline.ts) as one comparable row. */
+const position = (alias: string) => `(${alias}._p, ${alias}._r, coalesce(${alias}.__lsn, -1))`;
+
+/** The same change: same place in the key's history (an incremental read has no LSN). */
+const sameChange = (a: string, b: string) =>
+  `${a}._p = ${b}._p AND ${a}._r = ${b}._r AND ${a}.__lsn IS NOT DISTINCT FROM ${b}.__lsn`;
+
 /** New changes at or before their key's last applied change, or in the same transaction as it. */
 export function lateChanges(shape: TableShape, newEvents: string, keys: string): string {
   return `SELECT n.* FROM ${newEvents} n JOIN ${keys} k ON ${keyJoin(shape, "n", "k")}
-  WHERE (n._r, n.__lsn) <= (k._r, k.__lsn) OR ${sameTransaction(changeOf("n"), changeOf("k"))}`;
+  WHERE ${position("n")} <= ${position("k")} OR ${sameTransaction(changeOf("n"), changeOf("k"))}`;
 }
 
 const samePosition = (shape: TableShape, a: string, b: string) =>
-  `${keyJoin(shape, a, b)} AND ${a}._r = ${b}._r AND ${a}.__lsn = ${b}.__lsn AND ${a}.__kafka_partition = ${b}.__kafka_partition AND ${a}.__kafka_offset = ${b}.__kafka_offset`;
+  `${keyJoin(shape, a, b)} AND ${sameChange(a, b)} AND ${a}.__kafka_partition = ${b}.__kafka_partition AND ${a}.__kafka_offset = ${b}.__kafka_offset`;
 
 /** Late changes that are re-deliveries of an applied change at an earlier (or the same) Kafka position. */
 export function redeliveries(shape: TableShape, late: string, applied: string): string {
-  return `SELECT ${keyList(shape)}, _r, __lsn, __kafka_partition, __kafka_offset FROM ${late} l
-  WHERE EXISTS (SELECT 1 FROM ${applied} e WHERE ${keyJoin(shape, "e", "l")} AND e._r = l._r AND e.__lsn = l.__lsn
+  return `SELECT ${keyList(shape)}, _p, _r, __lsn, __kafka_partition, __kafka_offset FROM ${late} l
+  WHERE EXISTS (SELECT 1 FROM ${applied} e WHERE ${keyJoin(shape, "e", "l")} AND ${sameChange("e", "l")}
     AND (e.__kafka_partition, e.__kafka_offset) <= (l.__kafka_partition, l.__kafka_offset))`;
 }
 
@@ -51,6 +58,8 @@ export function whereKeys(shape: TableShape, relation: string, keys: string, neg
 /**
  * One event row per affected key that moves forward, standing for its state before this run: the
  * current version (values and lineage), or, for a deleted key, a delete at its last applied position.
+ * It sorts at the last applied change's place (which may be later than the current version's own
+ * change: an unchanged update or read after it made no version).
  */
 export function priorRows(
   shape: TableShape,
@@ -67,8 +76,7 @@ export function priorRows(
     CASE WHEN k._del THEN k.__txId ELSE c.__txId END AS __txId,
     CASE WHEN k._del THEN k.__source_ts_ms ELSE epoch_ms(c.effective_from) END AS __source_ts_ms,
     c.__source_file, c.__kafka_partition, c.__kafka_offset,
-    CAST(CASE WHEN k._del THEN k._r WHEN c.__op = 'r' THEN 0 ELSE 1 END AS UTINYINT) AS _r,
-    k._del
+    k._r, k._p, k._del
   FROM ${keys} k LEFT JOIN ${current} c ON ${keyJoin(shape, "k", "c")}
   WHERE ${keyIn(shape, "k", affected)} AND ${keyIn(shape, "k", recomputed, true)}`;
 }

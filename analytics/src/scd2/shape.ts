@@ -14,8 +14,10 @@ export interface TableShape {
 }
 
 /**
- * Metadata every event row carries through the pipeline. `__source_ts_ms` is the commit time; `_r` is 0
- * for snapshot reads (they sort first) and 1 otherwise; `_del` marks deletes.
+ * Metadata every event row carries through the pipeline. `__source_ts_ms` is the commit time (a read's:
+ * when it was read). Where the change sits in its key's history (ORDER in pipeline.ts): `_p`, the last
+ * commit the stream had passed (-1 for initial-snapshot reads), then `_r`: 0 for snapshot reads, 1 for
+ * changes, 2 for a delete a reconciliation inferred (reconcile.ts). `_del` marks deletes.
  */
 export const EVENT_META = [
   "__op",
@@ -26,6 +28,7 @@ export const EVENT_META = [
   "__kafka_partition",
   "__kafka_offset",
   "_r",
+  "_p",
   "_del",
 ] as const;
 
@@ -40,7 +43,10 @@ export const LINEAGE = [
 ] as const;
 
 /** The per-key state kept between runs: the position and kind of the last change applied. */
-export const KEY_STATE = ["_r", "__lsn", "__txId", "__source_ts_ms", "_del"] as const;
+export const KEY_STATE = ["_p", "_r", "__lsn", "__txId", "__source_ts_ms", "_del"] as const;
+
+/** `_r` of a delete that a reconciliation inferred from a key's absence (reconcile.ts). */
+export const INFERRED = 2;
 
 export const list = (names: readonly string[], prefix = ""): string =>
   names.map((n) => `${prefix}${ident(n)}`).join(", ");
@@ -61,5 +67,6 @@ export const outputColumns = (shape: TableShape): string[] => [
   "effective_to",
   "is_current",
   "is_deleted",
+  "is_deleted_inferred",
   ...LINEAGE,
 ];

@@ -1,18 +1,18 @@
 import * as path from "node:path";
 import type { Logger } from "pino";
 import type { SourceFile } from "../discovery";
-import { checkDiskSpace } from "../disk";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
 import { Scd2Error } from "../errors";
-import { ident, readParquet } from "../sql";
+import { ident } from "../sql";
 import type { FileEntry, TableState } from "../state/manifest";
 import { STATE_DIR, referencedKeys } from "../state/manifest";
 import type { Storage } from "../storage/storage";
 import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
+import { appliedColumns, appliedView, classify, rewriteHistory } from "./classify";
 import { compactApplied, compactHistory } from "./compact";
 import { alignStaged, mergeColumns, stage } from "./inputs";
-import { alignedView, entryOf, localCopies, writeParquet } from "./files";
+import { entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { JOIN_BYTES_PER_FACT, joinChunks } from "./join-chunks";
@@ -27,6 +27,8 @@ import {
   widenFacts,
 } from "./facts";
 import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
+import type { ReconcileWindow } from "./reconcile";
+import { mergeWindows, noEvents, reconcileEvents } from "./reconcile";
 import type { TableShape } from "./shape";
 import { KEY_STATE, keyList, list, outputColumns } from "./shape";
 
@@ -44,6 +46,8 @@ export interface TableRunContext {
   logger?: Logger;
   /** Free bytes of a directory's file system (see RunOptions.freeBytes). */
   freeBytes?: (dir: string) => Promise<number>;
+  /** Reconciliation windows to apply this run (RunOptions.reconcile), all tables'. */
+  reconcile?: readonly ReconcileWindow[];
 }
 
 export interface ResolvedTable {
@@ -112,19 +116,27 @@ export async function runTable(
   const fresh = prev ? files.filter((f) => prev.processed[f.key] !== f.etag) : files;
   ctx.onProgress?.({ type: "table-started", table: spec.table, files: fresh.length });
   ctx.logger?.info({ table: spec.table, files: fresh.length, fullRefresh: ctx.fullRefresh }, "table started");
-  if (fresh.length === 0) {
+  // Windows already applied are kept in the state: a full refresh applies them again.
+  const stored = (ctx.fullRefresh ? previous?.reconciled : undefined) ?? [];
+  const given = (ctx.reconcile ?? []).filter((w) => w.table === spec.table);
+  const windows = [
+    ...stored.map((w) => ({ table: spec.table, from: BigInt(w.from), to: BigInt(w.to) })),
+    ...given,
+  ];
+  if (fresh.length === 0 && given.length === 0) {
     // Only an incremental run gets here (a full refresh takes every file): nothing to do.
     return { state: prev, uploads: [], superseded: [], summary: summarize(spec.table, prev, 0, 0, started) };
   }
   const duck = await Duck.open(ctx.duck);
   try {
-    const built = await build(ctx, duck, spec, prev, { all: files, fresh });
+    const built = await build(ctx, duck, spec, prev, { all: files, fresh }, windows);
     const superseded = prev ? built.superseded : previous ? referencedKeys(previous) : [];
+    const summary = summarize(spec.table, built.state, fresh.length, built.events, started);
     return {
-      state: built.state,
+      state: withWindows(built.state, mergeWindows(previous?.reconciled, given)),
       uploads: built.uploads,
       superseded,
-      summary: summarize(spec.table, built.state, fresh.length, built.events, started),
+      summary: windows.length > 0 ? { ...summary, inferredDeletes: built.inferred } : summary,
     };
   } finally {
     duck.close();
@@ -137,26 +149,66 @@ async function build(
   spec: ResolvedTable,
   prev: TableState | undefined,
   files: { all: SourceFile[]; fresh: SourceFile[] },
-): Promise<{ state: TableState; uploads: PendingFile[]; superseded: string[]; events: number }> {
-  const staged = await stage(ctx, duck, spec, files.fresh, "scd2_new0", {
-    progress: true,
-    inPlace: !prev,
-    tableColumns: prev?.columns ?? [],
-  });
+  windows: readonly ReconcileWindow[],
+): Promise<{
+  state: TableState;
+  uploads: PendingFile[];
+  superseded: string[];
+  events: number;
+  inferred: number;
+}> {
+  const staged =
+    files.fresh.length > 0
+      ? await stage(ctx, duck, spec, files.fresh, "scd2_new0", {
+          progress: true,
+          inPlace: !prev,
+          tableColumns: prev?.columns ?? [],
+        })
+      : [];
   const merged = await mergeColumns(duck, spec.table, prev?.columns ?? [], staged);
   const shape: TableShape = { primaryKey: spec.primaryKey, columns: merged.columns };
-  await alignStaged(duck, shape, staged, "scd2_new0");
+  if (files.fresh.length > 0) await alignStaged(duck, shape, staged, "scd2_new0");
+  else await duck.run(`CREATE TEMP VIEW scd2_new0 AS ${noEvents(shape)}`);
   const eventCount = await duck.count("SELECT count(*) FROM scd2_new0");
   const step = (name: string) => ctx.onProgress?.({ type: "step", table: spec.table, step: name });
+  let appliedPositions: Promise<string> | undefined;
+  const loadApplied = () =>
+    (appliedPositions ??= localCopies(ctx.output, prev!.applied, ctx.stagingDir)
+      .then((paths) => appliedView(duck, shape, "scd2_applied", paths))
+      .then(() => "scd2_applied"));
 
+  let events = "scd2_new0";
+  let inferred = 0;
+  if (windows.length > 0) {
+    step("reconciling");
+    inferred = await reconcileEvents(
+      duck,
+      shape,
+      windows,
+      prev ? await loadApplied() : undefined,
+      events,
+      "scd2_events",
+    );
+    events = "scd2_events";
+  }
   let recomputed = 0;
+  let layoutComplete = true;
   if (prev) {
     step("comparing with the stored state");
-    recomputed = await classify(ctx, duck, spec, shape, prev, files);
+    ({ recomputed, layoutComplete } = await classify(
+      ctx,
+      duck,
+      spec,
+      shape,
+      prev,
+      files,
+      events,
+      loadApplied,
+    ));
   }
   step("ordering changes");
   // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
-  const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : "scd2_new0";
+  const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : events;
   const fast = await fastFacts(duck, shape, input);
   await duck.run(
     `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_vfacts WHERE _complex`,
@@ -192,7 +244,8 @@ async function build(
       duck,
       shape,
       prev,
-      merged.changed,
+      // Files of an earlier job version lack an output column: all are rewritten with it.
+      merged.changed || !layoutComplete,
       recomputed,
       outKey("history", "-rewrite"),
     );
@@ -253,10 +306,7 @@ async function build(
     ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_vfacts")
     : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last`;
   await write(keys, stateKey("keys"));
-  await write(
-    `SELECT ${keyList(shape)}, _r, __lsn, __kafka_partition, __kafka_offset FROM ${prev ? "scd2_new" : "scd2_new0"}`,
-    stateKey("applied"),
-  );
+  await write(`SELECT ${appliedColumns(shape)} FROM ${prev ? "scd2_new" : events}`, stateKey("applied"));
 
   ctx.logger?.info(
     {
@@ -264,6 +314,7 @@ async function build(
       events: eventCount,
       complexKeys: complex,
       recomputedKeys: recomputed,
+      inferredDeletes: inferred,
       schemaChanged: merged.changed && !!prev,
     },
     "table built",
@@ -278,7 +329,7 @@ async function build(
     keys: stateKey("keys"),
     applied: [...applied.files, stateKey("applied")],
   };
-  return { state, uploads, superseded, events: eventCount };
+  return { state, uploads, superseded, events: eventCount, inferred };
 }
 
 interface FastPass {
@@ -325,121 +376,7 @@ async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<
   };
 }
 
-/**
- * Incremental input: loads the stored key state and current versions, drops exact re-deliveries, finds
- * the keys to recompute (replaying their earlier changes from the source files), and creates `scd2_new`,
- * `scd2_affected` and `scd2_input`. Returns how many keys are recomputed.
- */
-async function classify(
-  ctx: TableRunContext,
-  duck: Duck,
-  spec: ResolvedTable,
-  shape: TableShape,
-  prev: TableState,
-  files: { all: SourceFile[]; fresh: SourceFile[] },
-): Promise<number> {
-  const [keysPath, currentPath] = await localCopies(
-    ctx.output,
-    [prev.keys, prev.current.key],
-    ctx.stagingDir,
-  );
-  await duck.run(`CREATE TEMP VIEW scd2_keys AS SELECT * FROM ${readParquet([keysPath as string])}`);
-  await alignedView(
-    duck,
-    "scd2_cur",
-    [currentPath as string],
-    shape,
-    outputColumns(shape).slice(shape.columns.length),
-  );
-  await duck.run(`CREATE TEMP TABLE scd2_late AS ${inc.lateChanges(shape, "scd2_new0", "scd2_keys")}`);
-  if ((await duck.count("SELECT count(*) FROM scd2_late")) > 0) {
-    // Only now are the applied positions needed: to tell re-deliveries from late changes.
-    const applied = readParquet(await localCopies(ctx.output, prev.applied, ctx.stagingDir), true);
-    await duck.run(`CREATE TEMP TABLE scd2_dup AS ${inc.redeliveries(shape, "scd2_late", applied)}`);
-    await duck.run(`CREATE TEMP TABLE scd2_new AS ${inc.keptChanges(shape, "scd2_new0", "scd2_dup")}`);
-    await duck.run(`CREATE TEMP TABLE scd2_slow AS ${inc.recomputedKeys(shape, "scd2_late", "scd2_dup")}`);
-  } else {
-    await duck.run("CREATE TEMP VIEW scd2_new AS SELECT * FROM scd2_new0");
-    await duck.run(`CREATE TEMP TABLE scd2_slow AS SELECT DISTINCT ${keyList(shape)} FROM scd2_late`);
-  }
-  await duck.run(`CREATE TEMP TABLE scd2_affected AS SELECT DISTINCT ${keyList(shape)} FROM scd2_new`);
-  const recomputed = await duck.count("SELECT count(*) FROM scd2_slow");
-  let replay = "(SELECT * FROM scd2_new WHERE false)";
-  if (recomputed > 0) {
-    // A late change reorders a key's history: replay every earlier change of the key from the source files.
-    // Every file applied before, even one written again since (it is also new: its copies of applied
-    // changes were just dropped as re-deliveries, so only the replay still holds them).
-    const earlier = files.all.filter((f) => prev.processed[f.key] !== undefined);
-    const listed = new Set(files.all.map((f) => f.key));
-    const gone = Object.keys(prev.processed).filter((key) => !listed.has(key));
-    if (gone.length > 0) {
-      throw new Scd2Error(
-        `${spec.table}: a late change needs the key's earlier changes, but source file ${gone[0]} (and ${gone.length - 1} more) is gone`,
-      );
-    }
-    if (earlier.length > 0) {
-      // Not known before the run: it downloads earlier change files again (S3).
-      const downloads = await ctx.source.stagedBytes(earlier, ctx.stagingDir);
-      await checkDiskSpace({ downloads, written: 0 }, ctx.stagingDir, ctx.freeBytes);
-      await alignStaged(
-        duck,
-        shape,
-        await stage(ctx, duck, spec, earlier, "scd2_old", {
-          progress: false,
-          inPlace: false,
-          tableColumns: shape.columns,
-        }),
-        "scd2_old",
-      );
-      replay = "scd2_old";
-    }
-  }
-  const prior = inc.priorRows(shape, "scd2_keys", "scd2_cur", "scd2_affected", "scd2_slow");
-  await duck.run(
-    `CREATE TEMP TABLE scd2_input AS ${inc.incrementalInput(shape, { kept: "scd2_new", replay, prior, recomputed: "scd2_slow" })}`,
-  );
-  return recomputed;
-}
-
-/**
- * Closed versions of recomputed keys are replaced: history files holding such keys are rewritten without
- * them (all files, in the new columns, when the schema changed). Other history files stay as they are.
- */
-async function rewriteHistory(
-  ctx: TableRunContext,
-  duck: Duck,
-  shape: TableShape,
-  prev: TableState,
-  schemaChanged: boolean,
-  recomputed: number,
-  key: string,
-): Promise<{ kept: FileEntry[]; written: PendingFile[]; superseded: string[] }> {
-  if (prev.history.length === 0 || (!schemaChanged && recomputed === 0)) {
-    return { kept: prev.history, written: [], superseded: [] };
-  }
-  const paths = await localCopies(
-    ctx.output,
-    prev.history.map((f) => f.key),
-    ctx.stagingDir,
-  );
-  const hit = new Set<string>(paths);
-  if (!schemaChanged) {
-    hit.clear();
-    const rows = await duck.rows(
-      `SELECT DISTINCT r.filename FROM ${readParquet(paths)} r WHERE ${inc.keyIn(shape, "r", "scd2_slow")}`,
-    );
-    for (const row of rows) hit.add(String(row.filename));
-  }
-  const affected = prev.history.filter((_, i) => hit.has(paths[i] as string));
-  if (affected.length === 0) return { kept: prev.history, written: [], superseded: [] };
-  await alignedView(duck, "scd2_hist", [...hit], shape, outputColumns(shape).slice(shape.columns.length));
-  const query = `SELECT ${list(outputColumns(shape))} FROM (${inc.whereKeys(shape, "scd2_hist", "scd2_slow", true)})`;
-  const written = await writeParquet(duck, query, key, ctx.scratchDir);
-  return {
-    kept: prev.history.filter((f) => !affected.includes(f)),
-    written: written.rows > 0 ? [written] : [],
-    superseded: affected.map((f) => f.key),
-  };
-}
+const withWindows = (state: TableState, reconciled: TableState["reconciled"] & object): TableState =>
+  reconciled.length > 0 ? { ...state, reconciled } : state;
 
 export const scratchPath = (workDir: string, runId: string): string => path.join(workDir, `run-${runId}`);

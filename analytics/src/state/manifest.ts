@@ -23,6 +23,11 @@ const tableState = z.object({
   keys: z.string(),
   /** Position of every applied change (`_state/<table>/applied/...`), to recognise re-deliveries. */
   applied: z.array(z.string()),
+  /**
+   * Reconciliation windows applied (`--reconcile`), WAL positions as decimal text: a full refresh, which
+   * rebuilds from the source files alone, applies them again. Absent: none.
+   */
+  reconciled: z.array(z.object({ from: z.string(), to: z.string() })).optional(),
 });
 
 /**

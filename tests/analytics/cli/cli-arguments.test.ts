@@ -125,6 +125,26 @@ describe("cdc-scd2 argument errors (exit 2)", () => {
       () => [...base(), "--table-config", path.join(scratch, "unknown-key.json")],
       /commerce\.products: Unrecognized key: "primarykey"/,
     ],
+    [
+      "a reconcile window that is not table:requestedAt:doneAt",
+      () => [...base(), "--reconcile", "commerce.products:0/16C0420"],
+      /invalid --reconcile "commerce\.products:0\/16C0420": expected <schema>\.<table>:<requestedAt LSN>:<doneAt LSN>/,
+    ],
+    [
+      "a reconcile window with a bad LSN",
+      () => [...base(), "--reconcile", "commerce.products:0/16C0420:16C13F8"],
+      /invalid --reconcile ".*": doneAt "16C13F8" is not an LSN like 0\/16C13F8/,
+    ],
+    [
+      "a reconcile window that ends before it starts",
+      () => [...base(), "--reconcile", "commerce.products:0/16C13F8:0/16C0420"],
+      /invalid --reconcile ".*": doneAt 0\/16C0420 is before requestedAt 0\/16C13F8/,
+    ],
+    [
+      "a reconcile window for a table not built",
+      () => [...base(), "--tables", "commerce.users", "--reconcile", "commerce.products:0/1:0/2"],
+      /invalid --reconcile "commerce\.products:0\/1:0\/2": commerce\.products is not in --tables/,
+    ],
   ];
 
   it.each(cases)("rejects %s", async (_name, args, message) => {

@@ -75,10 +75,13 @@ export type Values = Record<string, string | number | boolean | null | string[]>
 /** A change event: op, lsn, tx and commit time, plus row values. Deletes get REPLICA IDENTITY DEFAULT filler. */
 export interface Change {
   op: "r" | "c" | "u" | "d";
-  lsn: number;
+  /** null: an incremental-snapshot read. */
+  lsn: number | null;
   tx?: number | null;
   ts: number;
   row: Values;
+  /** `__sequence` as Debezium writes it; default `[null, "<lsn>"]`. */
+  sequence?: string | null;
 }
 
 export const at = (iso: string): number => Date.parse(iso);
@@ -121,9 +124,9 @@ export function sinkRow(change: Change, table: string, columns: readonly Fixture
     __op: change.op,
     __table: table.split(".")[1] ?? table,
     __lsn: change.lsn,
-    __txId: change.tx === undefined ? 1000 + change.lsn : change.tx,
+    __txId: change.tx === undefined ? 1000 + (change.lsn ?? 0) : change.tx,
     __source_ts_ms: change.ts,
-    __sequence: JSON.stringify([null, String(change.lsn)]),
+    __sequence: change.sequence !== undefined ? change.sequence : JSON.stringify([null, String(change.lsn)]),
   };
 }
 
