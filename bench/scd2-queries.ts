@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { runScd2 } from "../analytics/src/job";
 import { DirectoryStorage } from "../analytics/src/storage";
 import { VIEWS_KEY, viewsSql } from "../analytics/src/views";
-import { generate } from "./scd2/generate";
+import { DEFAULT_INCREMENT_PERCENTS, generate, incrementOf } from "./scd2/generate";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -53,9 +53,11 @@ async function main(): Promise<void> {
   const events = Number(values.events ?? 10_000_000);
   const keys = Number(values.keys ?? 1_000_000);
   const dir = path.join(ROOT, ".bench", "scd2", `${events}-${keys}-4-100000`);
-  const data = await generate({ events, keys, partitions: 4, fileRows: 100_000, dir }, (l) =>
-    console.error(l),
+  const data = await generate(
+    { events, keys, partitions: 4, fileRows: 100_000, incrementPercents: DEFAULT_INCREMENT_PERCENTS, dir },
+    (l) => console.error(l),
   );
+  const increment = incrementOf(data, 1);
   const out = path.join(dir, "queries");
   const output = path.join(out, "scd2");
   // --reuse: time the queries again on the output of an earlier run (builds take minutes at 10M).
@@ -67,8 +69,7 @@ async function main(): Promise<void> {
     fullMs = await build(data.base, output, path.join(out, "work"), true);
     // The incremental run reads base + incremental files: a topics dir holding both.
     const both = path.join(out, "source-plus-1pct");
-    cpSync(data.base, both, { recursive: true });
-    cpSync(data.incremental, both, { recursive: true });
+    for (const source of [data.base, ...increment.dirs]) cpSync(source, both, { recursive: true });
     incrementalMs = await build(both, output, path.join(out, "work"), false);
   }
 
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
           load: os.loadavg(),
           memoryGiB: Math.round(os.totalmem() / 2 ** 30),
         },
-        events: data.baseEvents + data.incrementalEvents,
+        events: data.baseEvents + increment.events,
         fullBuildMs: Math.round(fullMs),
         incrementalMs: Math.round(incrementalMs),
         instant: mid!.t,

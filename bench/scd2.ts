@@ -1,9 +1,13 @@
-// `npm run bench:scd2 [-- --events N --keys K --memory-limit X --low-memory-limit Y --threads T]`
+// `npm run bench:scd2 [-- --events N --keys K --increments 0.1,1,10 --memory-limit X --low-memory-limit Y --threads T]`
 // Generates (or reuses, under .bench/) a change stream in the sink's Parquet layout, then measures in
 // separate processes: the full build with runScd2, the plain baseline query over the same files, an
-// incremental run adding 1% new events, and a full build under a low memory limit (DuckDB must spill).
+// incremental run per increment (each on a copy of the full build's output: the percentages of the base
+// events it adds), and a full build under a low memory limit (DuckDB must spill). The same number of new
+// events on a history ten times larger: `--events 100000000 --keys 10000000 --increments 0.1` against
+// the default run's +1%.
 import { spawn } from "node:child_process";
 import {
+  cpSync,
   existsSync,
   linkSync,
   copyFileSync,
@@ -24,7 +28,7 @@ import { DEFAULT_MEMORY_LIMIT } from "../analytics/src/duck";
 import { createProgress } from "../common/progress";
 import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
-import { generate } from "./scd2/generate";
+import { DEFAULT_INCREMENT_PERCENTS, generate } from "./scd2/generate";
 import { fmt, printReport } from "./scd2/report";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -43,6 +47,13 @@ const Options = z.object({
   "memory-limit": size.default(DEFAULT_MEMORY_LIMIT),
   "low-memory-limit": size.default("512MB"),
   threads: count.optional(),
+  /** Incremental runs, as percentages of the base events (comma-separated). */
+  increments: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, "expected percentages such as 0.1,1,10")
+    .transform((text) => [...new Set(text.split(",").map(Number))].sort((a, b) => a - b))
+    .refine((percents) => percents.every((p) => p > 0 && p <= 100), "each percentage must be in (0, 100]")
+    .default([...DEFAULT_INCREMENT_PERCENTS]),
   /** Profile the full build's SQL statements (adds some overhead; for finding where time goes). */
   profile: z.boolean().default(false),
 });
@@ -167,7 +178,14 @@ async function main(): Promise<void> {
     },
   );
   const data = await generate(
-    { events: o.events, keys: o.keys, partitions: o.partitions, fileRows: o["file-rows"], dir: dataDir },
+    {
+      events: o.events,
+      keys: o.keys,
+      partitions: o.partitions,
+      fileRows: o["file-rows"],
+      incrementPercents: o.increments,
+      dir: dataDir,
+    },
     (line) => progress.step(`  ${line}`, { event: "generate" }),
   );
 
@@ -197,12 +215,27 @@ async function main(): Promise<void> {
   const full = await step("full build", data.baseEvents, job(data.base, "scd2", true));
   // Taken now: the incremental run below changes this output.
   const fullChecksum = await tableChecksum(path.join(out("scd2"), "products"));
-  combine(out("source-plus-1pct"), data.base, data.incremental);
-  const incremental = await step(
-    "incremental +1%",
-    data.incrementalEvents,
-    job(out("source-plus-1pct"), "scd2", false),
-  );
+  const incrementals = [];
+  for (const increment of data.increments) {
+    const name = `plus-${increment.percent}pct`;
+    combine(out(`source-${name}`), data.base, ...increment.dirs);
+    // Each increment starts from the full build's output; the copy is dropped after its run.
+    cpSync(out("scd2"), out(`scd2-${name}`), { recursive: true });
+    const run = await step(
+      `incremental +${increment.percent}%`,
+      increment.events,
+      job(out(`source-${name}`), `scd2-${name}`, false),
+    );
+    rmSync(out(`scd2-${name}`), { recursive: true, force: true });
+    rmSync(out(`source-${name}`), { recursive: true, force: true });
+    incrementals.push({
+      percent: increment.percent,
+      events: increment.events,
+      durationMs: run.durationMs,
+      maxRssBytes: run.maxRssBytes,
+      vsFull: run.durationMs / full.durationMs,
+    });
+  }
   const low = await step(`full build, memory_limit ${o["low-memory-limit"]}`, data.baseEvents, {
     ...job(data.base, "scd2-low-memory", true),
     memoryLimit: o["low-memory-limit"],
@@ -235,8 +268,8 @@ async function main(): Promise<void> {
       fullEventsPerSecond: Math.round(data.baseEvents / (full.durationMs / 1000)),
       baselineEventsPerSecond: Math.round(data.baseEvents / (baselineRun.durationMs / 1000)),
       fullVsBaseline: full.durationMs / baselineRun.durationMs,
-      incrementalVsFull: incremental.durationMs / full.durationMs,
-      peakRssBytes: Math.max(full.maxRssBytes, incremental.maxRssBytes),
+      increments: incrementals,
+      peakRssBytes: Math.max(full.maxRssBytes, ...incrementals.map((r) => r.maxRssBytes)),
       lowMemoryPeakSpillBytes: low.peakSpillBytes,
       lowMemorySameResult: versions(low) === versions(full) && lowChecksum === fullChecksum,
       // Reading from S3, the job downloads every change file into the work dir and keeps it there until

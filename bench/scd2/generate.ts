@@ -12,23 +12,36 @@ export interface GenerateOptions {
   keys: number;
   partitions: number;
   fileRows: number;
-  /** Where `base/` (the full build's files) and `incremental/` (+1% events) are written. */
+  /**
+   * The incremental runs, as percentages of `events` added to the base (ascending): each one's stream
+   * extends the smaller one's, so +1% holds the +0.1% events and more.
+   */
+  incrementPercents: readonly number[];
+  /** Where `base/` (the full build's files) and `increment-<i>/` (each increment's own segment) go. */
   dir: string;
+}
+
+/** The events an incremental run adds after the base: its segment plus every smaller increment's. */
+export interface Increment {
+  percent: number;
+  /** Topics dirs to add to the base for this run: the segments of this and every smaller increment. */
+  dirs: string[];
+  events: number;
+  files: number;
 }
 
 export interface GeneratedData {
   /** Topics dir with the files of the full build. */
   base: string;
-  /** Topics dir with only the files the incremental run adds. */
-  incremental: string;
   baseEvents: number;
   baseFiles: number;
-  incrementalEvents: number;
-  incrementalFiles: number;
+  increments: Increment[];
   generateMs: number;
 }
 
 export const TOPIC = "cdc.commerce.products";
+/** The incremental runs `bench:scd2` measures, as percentages of the base events. */
+export const DEFAULT_INCREMENT_PERCENTS = [0.1, 1, 10] as const;
 const T0_MS = Date.UTC(2026, 0, 1);
 /** Three connector "restarts" per partition, each re-delivering the last REPLAY_COUNT events. */
 const RESTARTS = 3;
@@ -136,12 +149,14 @@ ORDER BY "offset"`;
 
 /** Generates the data set, or reuses it when `dir/complete.json` says it was generated with `o`. */
 export async function generate(o: GenerateOptions, log: (line: string) => void): Promise<GeneratedData> {
+  const percents = [...o.incrementPercents].sort((a, b) => a - b);
   const marker = path.join(o.dir, "complete.json");
   const params = JSON.stringify({
     events: o.events,
     keys: o.keys,
     partitions: o.partitions,
     fileRows: o.fileRows,
+    percents,
   });
   if (existsSync(marker)) {
     const cached = JSON.parse(readFileSync(marker, "utf8")) as GeneratedData & { params: string };
@@ -152,53 +167,69 @@ export async function generate(o: GenerateOptions, log: (line: string) => void):
   const started = Date.now();
   const instance = await DuckDBInstance.create(":memory:", { temp_directory: path.join(o.dir, "tmp") });
   const duck = await instance.connect();
-  const result: GeneratedData = {
-    base: path.join(o.dir, "base"),
-    incremental: path.join(o.dir, "incremental"),
-    baseEvents: 0,
-    baseFiles: 0,
-    incrementalEvents: 0,
-    incrementalFiles: 0,
-    generateMs: 0,
-  };
+  const segments = percents.map((_, i) => ({
+    dir: path.join(o.dir, `increment-${i}`),
+    events: 0,
+    files: 0,
+  }));
+  const result = { base: path.join(o.dir, "base"), baseEvents: 0, baseFiles: 0 };
   const count = async (query: string): Promise<number> =>
     Number(Object.values((await duck.runAndReadAll(query)).getRowObjectsJS()[0] ?? {})[0] ?? 0);
 
   for (let p = 0; p < o.partitions; p++) {
     const share = (n: number) => Math.floor(n / o.partitions) + (p < n % o.partitions ? 1 : 0);
     const baseEvents = share(o.events);
-    const total = baseEvents + Math.max(1, Math.round(baseEvents / 100));
-    await duck.run(partitionSql(o, p, total, share(o.keys)));
-    // Base files hold every record delivered before the first event of the incremental 1%.
-    const baseRecords = await count(`SELECT count(*) FROM stream WHERE sort_pos < ${baseEvents}`);
-    const records = await count("SELECT count(*) FROM stream");
-    const files: [string, number, number][] = [];
-    for (let start = 0; start < baseRecords; start += o.fileRows) {
-      files.push([result.base, start, Math.min(start + o.fileRows, baseRecords)]);
+    // Events up to the end of each increment's segment; the stream runs to the largest.
+    const ends = percents.map((pct) => baseEvents + Math.max(1, Math.round((baseEvents * pct) / 100)));
+    await duck.run(partitionSql(o, p, ends.at(-1) ?? baseEvents, share(o.keys)));
+    // A segment holds every record delivered (re-deliveries included) before the first event of the next.
+    const bounds = [0];
+    for (const end of [baseEvents, ...ends.slice(0, -1)])
+      bounds.push(await count(`SELECT count(*) FROM stream WHERE sort_pos < ${end}`));
+    bounds.push(await count("SELECT count(*) FROM stream"));
+    for (let segment = 0; segment + 1 < bounds.length; segment++) {
+      const root = segment === 0 ? result.base : segments[segment - 1]!.dir;
+      for (let start = bounds[segment]!; start < bounds[segment + 1]!; start += o.fileRows) {
+        const end = Math.min(start + o.fileRows, bounds[segment + 1]!);
+        const name = `${TOPIC}+${p}+${String(start).padStart(10, "0")}.snappy.parquet`;
+        const dir = path.join(root, TOPIC, `partition=${p}`);
+        mkdirSync(dir, { recursive: true });
+        await duck.run(
+          `COPY (SELECT * EXCLUDE ("offset", e, sort_pos) FROM stream WHERE "offset" >= ${start} AND "offset" < ${end} ORDER BY "offset")
+           TO ${sql(path.join(dir, name))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 100000,
+           KV_METADATA {'parquet.avro.schema': ${sql(AVRO_SCHEMA)}})`,
+        );
+        if (segment === 0) result.baseFiles++;
+        else segments[segment - 1]!.files++;
+      }
+      const records = bounds[segment + 1]! - bounds[segment]!;
+      if (segment === 0) result.baseEvents += records;
+      else segments[segment - 1]!.events += records;
     }
-    for (let start = baseRecords; start < records; start += o.fileRows) {
-      files.push([result.incremental, start, Math.min(start + o.fileRows, records)]);
-    }
-    for (const [root, start, end] of files) {
-      const name = `${TOPIC}+${p}+${String(start).padStart(10, "0")}.snappy.parquet`;
-      const dir = path.join(root, TOPIC, `partition=${p}`);
-      mkdirSync(dir, { recursive: true });
-      await duck.run(
-        `COPY (SELECT * EXCLUDE ("offset", e, sort_pos) FROM stream WHERE "offset" >= ${start} AND "offset" < ${end} ORDER BY "offset")
-         TO ${sql(path.join(dir, name))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 100000,
-         KV_METADATA {'parquet.avro.schema': ${sql(AVRO_SCHEMA)}})`,
-      );
-      if (root === result.base) result.baseFiles++;
-      else result.incrementalFiles++;
-    }
-    result.baseEvents += baseRecords;
-    result.incrementalEvents += records - baseRecords;
-    log(`partition ${p}: ${baseRecords} + ${records - baseRecords} records`);
+    log(
+      `partition ${p}: ${bounds
+        .slice(1)
+        .map((b, i) => b - bounds[i]!)
+        .join(" + ")} records`,
+    );
   }
   duck.closeSync();
   instance.closeSync();
   rmSync(path.join(o.dir, "tmp"), { recursive: true, force: true });
-  result.generateMs = Date.now() - started;
-  writeFileSync(marker, JSON.stringify({ ...result, params }, null, 2));
-  return result;
+  const increments = percents.map((percent, i) => ({
+    percent,
+    dirs: segments.slice(0, i + 1).map((s) => s.dir),
+    events: segments.slice(0, i + 1).reduce((n, s) => n + s.events, 0),
+    files: segments.slice(0, i + 1).reduce((n, s) => n + s.files, 0),
+  }));
+  const data: GeneratedData = { ...result, increments, generateMs: Date.now() - started };
+  writeFileSync(marker, JSON.stringify({ ...data, params }, null, 2));
+  return data;
+}
+
+/** The increment of `percent` (it must have been generated). */
+export function incrementOf(data: GeneratedData, percent: number): Increment {
+  const increment = data.increments.find((i) => i.percent === percent);
+  if (!increment) throw new Error(`no +${percent}% increment was generated`);
+  return increment;
 }
