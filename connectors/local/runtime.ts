@@ -97,6 +97,9 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private paused = false;
   private snapshotDone: boolean;
   private failed: Error | undefined;
+  private onFailure = (): void => undefined;
+  /** Resolved by the first failure: a stop waiting for the stream's transaction goes on without it. */
+  private readonly failure = new Promise<void>((resolve) => (this.onFailure = resolve));
   private stopped = false;
 
   constructor(
@@ -296,8 +299,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     // Once the connections close, a chunk read they cut short is no failure (the offsets resume it).
     if (this.failed || this.closing) return;
     this.failed = explainQueryTimeout(err, this.source);
-    // The source task is dead: it takes nothing more (a stop waiting for a transaction's end goes on).
-    this.stream.halt();
+    this.onFailure();
     this.logger.error({ err: this.failed }, "connector runtime failed");
     this.observers.onError?.(this.failed);
   }
@@ -314,7 +316,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     try {
       // A clean stop loses and duplicates nothing: the transaction being received is taken whole and none
       // after it (records taken after the flush would be lost with the open files, and delivered again).
-      if (!this.failed) await this.stream.finish();
+      if (!this.failed) await Promise.race([this.stream.finish(), this.failure]);
       if (!this.failed) await this.sink.flush();
     } finally {
       // The last source offsets are stored and acknowledged before the replication connection closes.

@@ -118,31 +118,25 @@ export class SlotStream {
         );
       });
     });
-    service.on("error", (err: Error) => this.fail(err));
+    service.on("error", (err: Error) => this.handlers.error(err));
     this.service = service;
   }
 
   /**
-   * Takes no transaction after the one being received: resolves once that one's commit is processed, at once
-   * between transactions or after a failure. Later messages are dropped, never acknowledged: the next run
-   * reads them. So a clean stop hands the sink whole transactions only, each of which it can make durable.
+   * Takes no transaction after the one being received: resolves once that one's commit is processed (at once
+   * between transactions). Later messages are dropped, never acknowledged: the next run reads them. So a
+   * clean stop hands the sink whole transactions only, each of which it can make durable.
    */
   finish(): Promise<void> {
     return new Promise((resolve) => {
       this.finishing = resolve;
-      if (this.tx === undefined || this.finished) this.halt();
+      if (this.tx === undefined) this.end();
     });
   }
 
-  /** Takes no more messages: after a failure nothing may be taken (nor acknowledged) past it. */
-  halt(): void {
+  private end(): void {
     this.finished = true;
     this.finishing?.();
-  }
-
-  private fail(err: Error): void {
-    this.halt();
-    this.handlers.error(err);
   }
 
   /** Confirms to PostgreSQL that everything up to `lsn` is durable; also answers keepalives. */
@@ -189,7 +183,7 @@ export class SlotStream {
     try {
       this.process(lsn, message);
     } catch (err) {
-      this.fail(err as Error);
+      this.handlers.error(err as Error);
     }
   }
 
@@ -197,7 +191,7 @@ export class SlotStream {
     switch (message.tag) {
       case "begin":
         if (this.finishing) {
-          this.halt();
+          this.end();
           return;
         }
         this.txSeq += 1;
@@ -208,7 +202,7 @@ export class SlotStream {
         this.handlers.commit(this.tx!.seq, endLsn, this.tx!.xid);
         this.lastCommitLsn = endLsn;
         this.tx = undefined;
-        if (this.finishing) this.halt();
+        if (this.finishing) this.end();
         return;
       }
       case "relation":
@@ -269,7 +263,7 @@ export class SlotStream {
         this.backlog = undefined;
         for (const { lsn, message } of pending) this.onMessage(lsn, message);
       })
-      .catch((err: Error) => this.fail(err));
+      .catch((err: Error) => this.handlers.error(err));
   }
 
   /**

@@ -4,9 +4,11 @@
  * streams on from there. Seen in CI under load: `stop()` right after a change (the new-table comparison, the
  * NewTableSnapshots test) delivered records it never made durable, and the restart delivered them again.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { createTableSql, sourceSetup } from "../../../connectors/database";
 import {
   startConnectorRuntime,
   type ConnectorRuntime,
@@ -23,6 +25,8 @@ import {
 } from "./harness";
 
 const TOPIC = "cdc.public.batch";
+const SIGNALS = "public.cdc_signal";
+const QUERY_TIMEOUT_MS = 5000;
 /** Rows of the first transaction: more than one file (flush.size 1000) and not a whole number of them. */
 const ROWS = 2500;
 
@@ -88,4 +92,62 @@ describe("a clean stop", () => {
     ]);
     expect(await written()).toEqual([...inserts, "u1=1", "u2=2"]);
   }, 120_000);
+
+  it("a failure while it waits for the transaction's end: the stop goes on and fails with it", async () => {
+    await h.db.query("CREATE TABLE public.locked (id int PRIMARY KEY)");
+    await h.db.query("INSERT INTO public.locked VALUES (1)");
+    await h.db.query(createTableSql(sourceSetup({ signalTable: SIGNALS }).signalTable));
+    const setup = await captureSetup(h, ["public.locked", SIGNALS], {
+      source: {
+        "table.include.list": "public.locked",
+        "snapshot.mode": "no_data",
+        "signal.data.collection": SIGNALS,
+        "database.query.timeout.ms": String(QUERY_TIMEOUT_MS),
+      },
+    });
+    const errors: string[] = [];
+    const runtime = await startConnectorRuntime({
+      source: setup.source,
+      sink: setup.sink,
+      bucketRoot: setup.bucketRoot,
+      logger: quietLogger,
+      onError: (err) => errors.push(err.message),
+    });
+    const holder = new pg.Client(h.pg.connectionString);
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE public.locked IN ACCESS EXCLUSIVE MODE");
+      // The request's first chunk waits on the lock; the stream holds the rest of its transaction (the commit).
+      await h.db.query(`INSERT INTO ${SIGNALS} VALUES ('req-1', 'execute-snapshot', $1)`, [
+        JSON.stringify({ "data-collections": ["public.locked"], type: "incremental" }),
+      ]);
+      const waiting = async () =>
+        Number(
+          (
+            await h.db.query<{ n: string }>(
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+            )
+          ).rows[0]!.n,
+        );
+      await waitFor(async () => (await waiting()) === 1);
+      expect(errors).toEqual([]);
+      const startedAt = Date.now();
+      // The server's statement_timeout or pg's own query_timeout, the same limit: whichever fires first.
+      await expect(runtime.stop()).rejects.toThrow(
+        new RegExp(
+          `^PostgreSQL at 127\\.0\\.0\\.1:${h.pg.port} did not answer a query within 5 s \\(database\\.query\\.timeout\\.ms = 5000\\): ` +
+            "(canceling statement due to statement timeout|Query read timeout)$",
+        ),
+      );
+      expect(Date.now() - startedAt).toBeLessThan(QUERY_TIMEOUT_MS + 10_000);
+      // The transaction was never taken whole: no offset stored, the next run reads it again.
+      expect(existsSync(join(setup.bucketRoot, ".connect-offsets", `source-${setup.source.name}.json`))).toBe(
+        false,
+      );
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  }, 60_000);
 });
