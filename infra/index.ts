@@ -1,5 +1,6 @@
 // The stack: validated config in, components composed, the outputs a user needs out.
 import { PIPELINE_DEFAULTS } from "../connectors/config";
+import { NewTableSnapshots } from "../connectors/signals/resource";
 import * as pulumi from "@pulumi/pulumi";
 import { Analytics } from "./analytics";
 import { Catalog } from "./catalog";
@@ -213,8 +214,8 @@ const observability = new Observability("observability", {
   tags,
 });
 
-if (cdcObjects && topics && connectorsDeployed) {
-  new PipelineConnectors("connectors", {
+if (endpoints && cdcObjects && topics && connectorsDeployed) {
+  const connectors = new PipelineConnectors("connectors", {
     connectUrl: cfg.endpoints.connectUrl ?? connect.restUrl,
     databaseHost: database.host,
     databasePort: database.port,
@@ -229,6 +230,17 @@ if (cdcObjects && topics && connectorsDeployed) {
     dependsOn: [connect.service, topics, ...cdcObjects.ready],
     connectService: connect.service,
   });
+  // A table added to the list: an incremental snapshot of it alone, once the source connector's update
+  // has returned (its task runs the longer table.include.list; an older task would skip the request).
+  new NewTableSnapshots(
+    "new-table-snapshots",
+    {
+      connection: endpoints.adminConnection,
+      signalTable: PIPELINE_DEFAULTS.signalTable,
+      tables: [...PIPELINE_DEFAULTS.tables],
+    },
+    { dependsOn: [connectors.source] },
+  );
   // Reads the workers' REST API through the load balancer, never the endpoint override Pulumi uses.
   new ConnectorHealth("connector-health", {
     region: cfg.region,

@@ -8,9 +8,9 @@ export {
   type ConfigPlaceholder,
 } from "./validation";
 export { JSON_CONVERTER_CLASS } from "./converters";
+export { executeSnapshotSignal } from "./signal";
 export {
   buildSourceConnector,
-  executeSnapshotSignal,
   heartbeatActionQuery,
   INCREMENTAL_SNAPSHOT_CHUNK_SIZE,
   WATERMARKING_STRATEGY,

@@ -28,17 +28,6 @@ export const INCREMENTAL_SNAPSHOT_CHUNK_SIZE = 1024;
  */
 export const WATERMARKING_STRATEGY = "insert_insert";
 
-/**
- * The signal text Debezium reads from the signalling table to start an incremental snapshot of
- * `tables` (`schema.table` each): the row's `type` and `data` columns.
- */
-export function executeSnapshotSignal(tables: readonly string[]): { type: string; data: string } {
-  return {
-    type: "execute-snapshot",
-    data: JSON.stringify({ "data-collections": tables, type: "incremental" }),
-  };
-}
-
 export const UNWRAP_ADD_FIELDS = ["op", "table", "lsn", "txId", "source.ts_ms", "sequence"] as const;
 
 export const sourceSettingsSchema = z

@@ -4,11 +4,13 @@
  * for real Debezium (offsets through the Kafka Connect REST API) and for the local runtime (its offset
  * file), since both keep an incremental snapshot in progress in the source offset.
  */
-import { randomUUID } from "node:crypto";
+import type * as Crypto from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type pg from "pg";
-import { executeSnapshotSignal } from "../config";
+// The module, not the folder's index: NewTableSnapshots' provider serializes requestSnapshot with what it
+// reaches, and the index brings the settings schemas (zod), which do not serialize.
+import { executeSnapshotSignal } from "../config/signal";
 import { quoteQualified } from "../database/sql";
 import { parseLsn } from "../local/lsn";
 
@@ -25,8 +27,10 @@ export async function requestSnapshot(
   client: pg.ClientBase,
   signalTable: string,
   tables: string[],
-  // The id column holds 42 characters (a watermark's UUID plus "-close"): a UUID fits.
-  id = randomUUID(),
+  // The id column holds 42 characters (a watermark's UUID plus "-close"): a UUID fits. Required, not
+  // imported: NewTableSnapshots' Pulumi provider serializes this function, and would capture an import by value.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  id = (require("node:crypto") as typeof Crypto).randomUUID(),
 ): Promise<SnapshotRequest> {
   const { type, data } = executeSnapshotSignal(tables);
   await client.query(`INSERT INTO ${quoteQualified(signalTable)} (id, type, data) VALUES ($1, $2, $3)`, [

@@ -8,17 +8,37 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as Pg from "pg";
+// The module itself, not connectors/database's index: the provider is serialized, and the index would bring
+// the table definitions (objects with a `default` key, which Pulumi's closure serializer mistakes for modules).
+import { nodePostgresSsl, type DatabaseSslMode } from "../database/tls";
 import { requestSnapshot } from "./request";
 
-/** Where to insert the request: a role with INSERT on the signalling table; pass it as a secret. */
+/** Where to insert the request: a role with INSERT on the signalling table. Held as a secret. */
 export interface SignalConnection {
   host: string;
   port: number;
   database: string;
   user: string;
   password: string;
-  /** TLS to the server (RDS forces it). */
-  ssl: boolean;
+  /** libpq sslmode, mapped by `nodePostgresSsl` (RDS forces TLS: the stack never asks for `disable`). */
+  sslMode: DatabaseSslMode;
+  /** PEM of the CAs the server's certificate must lead to: required by verify-ca and verify-full. */
+  caBundle?: string;
+}
+
+const SSL_MODES: readonly string[] = ["disable", "require", "verify-ca", "verify-full"];
+/** A value not known yet (a preview before the database exists); a string, so the provider captures no module. */
+const UNKNOWN: string = pulumi.runtime.unknownValue;
+
+/** What is wrong with a connection input, if anything; nothing to say yet while it is unknown (a preview). */
+function connectionProblem(connection: SignalConnection | string | undefined): string | undefined {
+  if (connection === UNKNOWN) return undefined;
+  if (typeof connection !== "object" || !connection.host) return "must name the host to connect to";
+  if (!SSL_MODES.includes(connection.sslMode))
+    return `sslMode must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(connection.sslMode)})`;
+  if (connection.sslMode.startsWith("verify-") && !connection.caBundle)
+    return `sslMode ${connection.sslMode} needs caBundle, the CAs to verify the server against`;
+  return undefined;
 }
 
 export interface NewTableSnapshotsInputs {
@@ -48,19 +68,21 @@ async function insertRequest(
 ): Promise<{ id: string; tables: string[] }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client } = require("pg") as typeof Pg;
-  const { ssl, ...connection } = inputs.connection;
-  const client = new Client({ ...connection, ssl: ssl ? { rejectUnauthorized: false } : false });
-  await client.connect();
+  const { sslMode, caBundle, ...connection } = inputs.connection;
+  const where = `${connection.host}:${connection.port}/${connection.database}`;
+  let client: Pg.Client | undefined;
   try {
+    client = new Client({ ...connection, ssl: nodePostgresSsl(sslMode, caBundle) });
+    await client.connect();
     const request = await requestSnapshot(client, inputs.signalTable, tables);
     return { id: request.id, tables };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `cannot request a snapshot of ${tables.join(", ")} through ${inputs.signalTable}: ${reason}`,
+      `cannot request a snapshot of ${tables.join(", ")} through ${inputs.signalTable} on ${where}: ${reason}`,
     );
   } finally {
-    await client.end();
+    await client?.end().catch(() => undefined);
   }
 }
 
@@ -74,8 +96,8 @@ export const newTableSnapshotsProvider: pulumi.dynamic.ResourceProvider<
       failures.push({ property: "tables", reason: "must list at least one table" });
     if (typeof news.signalTable !== "string" || news.signalTable.split(".").length !== 2)
       failures.push({ property: "signalTable", reason: "must be schema.table" });
-    if (!news.connection?.host)
-      failures.push({ property: "connection", reason: "must name the host to connect to" });
+    const problem = connectionProblem(news.connection);
+    if (problem) failures.push({ property: "connection", reason: problem });
     return { inputs: news, failures };
   },
   async diff(_id, olds, news) {
@@ -102,7 +124,7 @@ export const newTableSnapshotsProvider: pulumi.dynamic.ResourceProvider<
 };
 
 export interface NewTableSnapshotsArgs {
-  /** Where to insert requests; a secret. Required. */
+  /** Where to insert requests (the stack's admin connection). Required; kept as a secret in the state. */
   connection: pulumi.Input<SignalConnection>;
   /** `signal.data.collection`. Required (`PIPELINE_DEFAULTS.signalTable` in this stack). */
   signalTable: pulumi.Input<string>;
@@ -118,7 +140,12 @@ export class NewTableSnapshots extends pulumi.dynamic.Resource {
     super(
       newTableSnapshotsProvider,
       name,
-      { ...args, lastRequest: undefined },
+      {
+        connection: pulumi.secret(args.connection),
+        signalTable: args.signalTable,
+        tables: args.tables,
+        lastRequest: undefined,
+      },
       opts,
       "signals",
       "NewTableSnapshots",

@@ -1,6 +1,6 @@
 // Child process of mock-stacks.ts: runs infra/index.ts once under the Pulumi mocks of tests/infra/harness.ts
 // (one run per process: Pulumi's runtime state is global) and prints what it registered, the invokes it made
-// and its outputs as one JSON document on stdout. Argument: {"stack": ..., "config": {...}} as JSON.
+// and its outputs as one JSON document, the last line on stdout. Argument: {"stack": ..., "config": {...}} as JSON.
 import * as pulumi from "@pulumi/pulumi";
 import { runStack } from "../infra/harness";
 
@@ -34,7 +34,10 @@ async function main(): Promise<void> {
     inputs,
     custom,
   }));
-  process.stdout.write(JSON.stringify({ resources, outputs: run.outputs, invokes: [...invokes.values()] }));
+  // On a line of its own, last: the program's log lines (pulumi.log under mocks) go to stdout before it.
+  process.stdout.write(
+    `\n${JSON.stringify({ resources, outputs: run.outputs, invokes: [...invokes.values()] })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

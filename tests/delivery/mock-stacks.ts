@@ -39,7 +39,17 @@ export function runMockStack(stack: string, config: Record<string, string>): Pro
       { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`the ${stack} program under mocks failed: ${stderr || error.message}`));
-        else resolve(JSON.parse(stdout) as MockStackRun);
+        else {
+          // The result is the last line; log lines of the program may come before it.
+          const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+          try {
+            resolve(JSON.parse(last) as MockStackRun);
+          } catch {
+            reject(
+              new Error(`the ${stack} program under mocks printed no result line: ${stdout.slice(0, 2000)}`),
+            );
+          }
+        }
       },
     );
   });

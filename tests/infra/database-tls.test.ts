@@ -1,9 +1,8 @@
 // TLS from the DDL resource to the database: the sslmode mapping onto node-postgres, table-driven,
 // then each mode for real against an embedded PostgreSQL serving a certificate from a test CA
-// (openssl): verify-full passes with that CA and the host the certificate names, and fails with
+// (openssl, tls-server.ts): verify-full passes with that CA and the host the certificate names, and fails with
 // another CA or another host name. Also where the CAs come from (loadCaBundle), without network.
-import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
@@ -11,78 +10,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodePostgresSsl, type DatabaseSslMode } from "../../connectors/database";
 import { CA_BUNDLE_ENV, loadCaBundle, rdsCaBundleUrl } from "../../infra/database-tls";
 import { sqlStatementsProvider, type SqlConnection } from "../../infra/sql-statements";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../local/postgres";
+import type { EmbeddedPostgres } from "../../local/postgres";
+import { TLS_POSTGRES_PASSWORD, startTlsPostgres, type TlsPostgres } from "./tls-server";
 
 const provider = sqlStatementsProvider as Required<typeof sqlStatementsProvider>;
-const root = mkdtempSync(join(tmpdir(), "cdc-tls-"));
-chmodSync(root, 0o755);
-const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: root, stdio: "pipe" });
 
-/** A CA (key + self-signed certificate) named `name`. */
-function makeCa(name: string): string {
-  openssl(
-    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${name}`],
-    ...["-keyout", `${name}.key`, "-out", `${name}.pem`],
-    ...["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-  );
-  return readFileSync(join(root, `${name}.pem`), "utf8");
-}
-
+let tls: TlsPostgres;
 let server: EmbeddedPostgres;
+let root: string;
 let rightCa: string;
 let wrongCa: string;
 
 beforeAll(async () => {
-  rightCa = makeCa("test-ca");
-  wrongCa = makeCa("other-ca");
-  // The server's certificate, signed by test-ca, naming localhost only.
-  openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  );
-  writeFileSync(join(root, "server.ext"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n");
-  openssl(
-    ...[
-      "x509",
-      "-req",
-      "-in",
-      "server.csr",
-      "-CA",
-      "test-ca.pem",
-      "-CAkey",
-      "test-ca.key",
-      "-CAcreateserial",
-    ],
-    ...["-days", "2", "-extfile", "server.ext", "-out", "server.pem"],
-  );
-  // PostgreSQL wants its key private to the user it runs as (`postgres` when the tests run as root).
-  chmodSync(join(root, "server.key"), 0o600);
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
-    chownSync(join(root, "server.key"), uid, 0);
-  }
-  server = await startEmbeddedPostgres({
-    dataDir: join(root, "pg"),
-    settings: {
-      listen_addresses: "localhost",
-      ssl: "on",
-      ssl_cert_file: join(root, "server.pem"),
-      ssl_key_file: join(root, "server.key"),
-    },
-  });
+  tls = await startTlsPostgres();
+  ({ server, rightCa, wrongCa, dir: root } = tls);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.stop();
-  rmSync(root, { recursive: true, force: true });
+  await tls?.stop();
 });
 
 describe("nodePostgresSsl", () => {
@@ -117,7 +62,7 @@ describe("the DDL resource against a TLS server", () => {
     port: server.port,
     database: "postgres",
     user: "postgres",
-    password: "password",
+    password: TLS_POSTGRES_PASSWORD,
     sslMode,
     ...(caBundle ? { caBundle } : {}),
   });
@@ -134,7 +79,7 @@ describe("the DDL resource against a TLS server", () => {
       host: "localhost",
       port: server.port,
       user: "postgres",
-      password: "password",
+      password: TLS_POSTGRES_PASSWORD,
       database: "postgres",
     });
     await client.connect();

@@ -1,13 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON-like data */
 // Stack checks for the data stores: RDS, the bucket, MSK and its topics, the CDC objects in the
 // database, and the providers Pulumi reaches them with.
-import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import { sourceSetup } from "../../connectors/database";
 import { ddlChecks } from "../../infra/cdc-objects";
 import { CA_BUNDLE_ENV } from "../../infra/database-tls";
 import { ACCOUNT, REGION, SECRET_VALUES, isSecret, json, reveal } from "./harness";
-import { sourceDatabase, subnetIds, type StackContext } from "./stack-scenario";
+import { adminConnection, sourceDatabase, subnetIds, type StackContext } from "./stack-scenario";
 
 export function dataChecks({ s, m, run, input }: StackContext): void {
   if (s.rds) {
@@ -270,18 +269,7 @@ export function dataChecks({ s, m, run, input }: StackContext): void {
       any
     >;
     expect(isSecret(ddl.connection)).toBe(true);
-    expect(reveal(ddl.connection)).toEqual({
-      host: endpoints.databaseHost,
-      port: endpoints.databasePort,
-      database,
-      user: "cdc_admin",
-      password: SECRET_VALUES.masterPassword,
-      sslMode: endpoints.sslMode ?? "require",
-      // verify-ca/verify-full: the CAs the scenario points CDC_DATABASE_CA_BUNDLE at.
-      ...(endpoints.sslMode?.startsWith("verify")
-        ? { caBundle: readFileSync(String(process.env[CA_BUNDLE_ENV]), "utf8") }
-        : {}),
-    });
+    expect(reveal(ddl.connection)).toEqual(adminConnection(s));
     // The checks run before anything is created: every other CDC object waits for the DDL resource.
     expect(ddl.checks).toEqual(ddlChecks(sourceSetup({ target: "rds" }), s.createCommerceTables));
     const ddlUrn = run().one("pulumi-nodejs:dynamic/cdc:SqlStatements", "cdc-objects-ddl").urn;

@@ -2,7 +2,9 @@
 // What a stack scenario must produce, as data: the scenario files (stack-dev, stack-prod, ...) fill
 // it in, `expectedResources` turns its features into the exact list of resources and parents, and
 // `mockValues` gives the values the mocks hand out for it (harness.ts).
-import { ACCOUNT, REGION, json, type StackRun } from "./harness";
+import { readFileSync } from "node:fs";
+import { CA_BUNDLE_ENV } from "../../infra/database-tls";
+import { ACCOUNT, REGION, SECRET_VALUES, json, type StackRun } from "./harness";
 
 export interface Scenario {
   stack: string;
@@ -132,6 +134,27 @@ export function sourceDatabase(s: Scenario): {
   }
   const parsed = JSON.parse(existing) as { host: string; port?: number; masterSecretArn: string };
   return { host: parsed.host, port: parsed.port ?? 5432, name, masterSecretArn: parsed.masterSecretArn };
+}
+
+/**
+ * The master-user connection Pulumi's own database resources (the DDL, NewTableSnapshots) receive as a
+ * secret: the configured endpoint, the stack's sslmode, and with verify-ca/verify-full the CAs the
+ * scenario points CDC_DATABASE_CA_BUNDLE at.
+ */
+export function adminConnection(s: Scenario): Record<string, unknown> {
+  const endpoints = s.endpoints;
+  if (!endpoints) throw new Error(`stack ${s.stack} has no in-cluster endpoints`);
+  return {
+    host: endpoints.databaseHost,
+    port: endpoints.databasePort,
+    database: sourceDatabase(s).name,
+    user: "cdc_admin",
+    password: SECRET_VALUES.masterPassword,
+    sslMode: endpoints.sslMode ?? "require",
+    ...(endpoints.sslMode?.startsWith("verify")
+      ? { caBundle: readFileSync(String(process.env[CA_BUNDLE_ENV]), "utf8") }
+      : {}),
+  };
 }
 
 /** The names the mocks give a scenario's resources (harness.ts `computedState`). */
@@ -399,6 +422,7 @@ export function expectedResources(s: Scenario): string[] {
     under("cdc:connect:PipelineConnectors", [
       ["pulumi-nodejs:dynamic/connect:KafkaConnector", ["connectors-source", "connectors-sink"]],
     ]);
+    root("pulumi-nodejs:dynamic/signals:NewTableSnapshots", "new-table-snapshots");
     root("cdc:connect:ConnectorHealth", "connector-health");
     under("cdc:connect:ConnectorHealth", [
       ["aws:cloudwatch/logGroup:LogGroup", ["connector-health-check"]],

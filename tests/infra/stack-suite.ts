@@ -10,6 +10,7 @@ import { accessChecks } from "./stack-checks-access";
 import { computeChecks } from "./stack-checks-compute";
 import { dataChecks } from "./stack-checks-data";
 import { observabilityChecks } from "./stack-checks-observability";
+import { signalChecks } from "./stack-checks-signals";
 import {
   expectedResources,
   sourceDatabase,
@@ -106,6 +107,7 @@ export function stackSuite(s: Scenario): void {
     accessChecks(ctx);
     computeChecks(ctx);
     observabilityChecks(ctx);
+    signalChecks(ctx);
   });
 }
 

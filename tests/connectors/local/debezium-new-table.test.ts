@@ -58,7 +58,7 @@ describe("adding a table: the local runtime against real Debezium", () => {
       database: "postgres",
       user: "postgres",
       password: new URL(db!.server.connectionString).password,
-      ssl: false,
+      sslMode: "disable",
     },
     signalTable: PIPELINE_DEFAULTS.signalTable,
     tables,

@@ -1,16 +1,21 @@
 /**
  * NewTableSnapshots' provider on a real PostgreSQL, and the path it serves with the local runtime: a table is
  * added to a running capture (publication, then the connector restarted on the longer table.include.list, then
- * the request): its rows arrive as reads, the other table streams on without a gap or a duplicate.
+ * the request): its rows arrive as reads, the other table streams on without a gap or a duplicate. Its TLS, each
+ * sslmode against a server whose certificate a test CA signed (tests/infra/tls-server.ts).
  */
-import { describe, expect, it } from "vitest";
-import { createTableSql, sourceSetup } from "../../../connectors/database";
+import * as pulumi from "@pulumi/pulumi";
+import { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTableSql, sourceSetup, type DatabaseSslMode } from "../../../connectors/database";
 import {
   addedTables,
   newTableSnapshotsProvider as provider,
   type NewTableSnapshotsInputs,
   type NewTableSnapshotsOutputs,
+  type SignalConnection,
 } from "../../../connectors/signals/resource";
+import { TLS_POSTGRES_PASSWORD, startTlsPostgres, type TlsPostgres } from "../../infra/tls-server";
 import { captureSetup, readParquet, runtimeFor, topicFiles, useHarness } from "../local/harness";
 
 const SIGNALS = "public.cdc_signal";
@@ -35,19 +40,24 @@ describe("NewTableSnapshots", () => {
       database: "postgres",
       user: "postgres",
       password: new URL(h.pg.connectionString).password,
-      ssl: false,
+      sslMode: "disable",
     },
     signalTable: SIGNALS,
     tables,
   });
   const requests = async () =>
     (
-      await h.db.query<{ type: string; data: string }>(
-        `SELECT type, data FROM ${SIGNALS} WHERE type = 'execute-snapshot'`,
+      await h.db.query<{ id: string; type: string; data: string }>(
+        `SELECT id, type, data FROM ${SIGNALS} WHERE type = 'execute-snapshot' ORDER BY data`,
       )
     ).rows;
+  const request = (id: string | undefined, tables: string[]) => ({
+    id,
+    type: "execute-snapshot",
+    data: JSON.stringify({ "data-collections": tables, type: "incremental" }),
+  });
 
-  it("requests nothing on create, a snapshot of the added tables alone on update", async () => {
+  it("requests nothing on create, one request naming only the added tables on update, nothing on removal", async () => {
     await h.db.query(createTableSql(sourceSetup({ signalTable: SIGNALS }).signalTable));
     const created = await provider.create(inputs(["public.a"]));
     expect(created.outs).toEqual({ signalTable: SIGNALS, tables: ["public.a"] });
@@ -56,25 +66,53 @@ describe("NewTableSnapshots", () => {
     const olds = created.outs as NewTableSnapshotsOutputs;
     expect((await provider.diff!(created.id, olds, inputs(["public.a"]))).changes).toBe(false);
     expect((await provider.diff!(created.id, olds, inputs(["public.a", "public.b"]))).changes).toBe(true);
-    const updated = await provider.update!(created.id, olds, inputs(["public.a", "public.b", "public.c"]));
-    expect(updated.outs).toMatchObject({
-      tables: ["public.a", "public.b", "public.c"],
-      lastRequest: { tables: ["public.b", "public.c"] },
+    // One table added: exactly one request, naming that table alone.
+    const one = await provider.update!(created.id, olds, inputs(["public.a", "public.b"]));
+    const first = (one.outs as NewTableSnapshotsOutputs).lastRequest;
+    expect(one.outs).toEqual({
+      signalTable: SIGNALS,
+      tables: ["public.a", "public.b"],
+      lastRequest: { id: first?.id, tables: ["public.b"] },
     });
+    expect(await requests()).toEqual([request(first?.id, ["public.b"])]);
+    // Two added in one up: one more request, naming both.
+    const two = await provider.update!(
+      created.id,
+      one.outs as NewTableSnapshotsOutputs,
+      inputs(["public.a", "public.b", "public.c", "public.d"]),
+    );
+    const second = (two.outs as NewTableSnapshotsOutputs).lastRequest;
+    expect(second?.tables).toEqual(["public.c", "public.d"]);
     expect(await requests()).toEqual([
-      { type: "execute-snapshot", data: '{"data-collections":["public.b","public.c"],"type":"incremental"}' },
+      request(first?.id, ["public.b"]),
+      request(second?.id, ["public.c", "public.d"]),
     ]);
-    // A removal requests nothing.
-    await provider.update!(created.id, updated.outs as NewTableSnapshotsOutputs, inputs(["public.a"]));
-    expect(await requests()).toHaveLength(1);
+    // A removal, then a reordering: nothing requested, the last request kept in the state.
+    const removed = await provider.update!(
+      created.id,
+      two.outs as NewTableSnapshotsOutputs,
+      inputs(["public.a", "public.c"]),
+    );
+    expect(removed.outs).toEqual({
+      signalTable: SIGNALS,
+      tables: ["public.a", "public.c"],
+      lastRequest: second,
+    });
+    await provider.update!(
+      created.id,
+      removed.outs as NewTableSnapshotsOutputs,
+      inputs(["public.c", "public.a"]),
+    );
+    expect(await requests()).toHaveLength(2);
   });
 
-  it("fails naming the table when the request cannot be inserted", async () => {
+  it("fails naming the tables, the signalling table and the server when the request cannot be inserted", async () => {
     const bad = { ...inputs(["public.a", "public.b"]), signalTable: "public.no_such_table" };
     await expect(
       provider.update!("x", { signalTable: "public.no_such_table", tables: ["public.a"] }, bad),
     ).rejects.toThrow(
-      /cannot request a snapshot of public.b through public.no_such_table: relation .* does not exist/,
+      `cannot request a snapshot of public.b through public.no_such_table on 127.0.0.1:${h.pg.port}/postgres: ` +
+        'relation "public.no_such_table" does not exist',
     );
   });
 
@@ -138,4 +176,168 @@ describe("NewTableSnapshots", () => {
       await runtime.stop();
     }
   }, 120_000);
+});
+
+describe("NewTableSnapshots' check", () => {
+  const connection: SignalConnection = {
+    host: "db.internal",
+    port: 5432,
+    database: "app",
+    user: "cdc_admin",
+    password: "secret",
+    sslMode: "require",
+  };
+  const news = (overrides: Partial<NewTableSnapshotsInputs>): NewTableSnapshotsInputs => ({
+    connection,
+    signalTable: "commerce.cdc_signal",
+    tables: ["commerce.users"],
+    ...overrides,
+  });
+
+  it.each<[string, Partial<NewTableSnapshotsInputs>, pulumi.dynamic.CheckFailure[]]>([
+    ["a valid input", {}, []],
+    [
+      "verify-full with its CAs",
+      { connection: { ...connection, sslMode: "verify-full", caBundle: "PEM" } },
+      [],
+    ],
+    // A preview before the database exists: the connection is not known yet, nothing to say about it.
+    ["an unknown connection", { connection: pulumi.runtime.unknownValue as unknown as SignalConnection }, []],
+    [
+      "verify-full without CAs",
+      { connection: { ...connection, sslMode: "verify-full" } },
+      [
+        {
+          property: "connection",
+          reason: "sslMode verify-full needs caBundle, the CAs to verify the server against",
+        },
+      ],
+    ],
+    [
+      "verify-ca without CAs",
+      { connection: { ...connection, sslMode: "verify-ca" } },
+      [
+        {
+          property: "connection",
+          reason: "sslMode verify-ca needs caBundle, the CAs to verify the server against",
+        },
+      ],
+    ],
+    [
+      "an sslmode the stack does not know",
+      { connection: { ...connection, sslMode: "prefer" as DatabaseSslMode } },
+      [
+        {
+          property: "connection",
+          reason: 'sslMode must be one of disable, require, verify-ca, verify-full (got "prefer")',
+        },
+      ],
+    ],
+    [
+      "no host",
+      { connection: { ...connection, host: "" } },
+      [{ property: "connection", reason: "must name the host to connect to" }],
+    ],
+    [
+      "no table, a signalling table without schema",
+      { tables: [], signalTable: "cdc_signal" },
+      [
+        { property: "tables", reason: "must list at least one table" },
+        { property: "signalTable", reason: "must be schema.table" },
+      ],
+    ],
+  ])("%s", async (_case, overrides, failures) => {
+    const checked = await provider.check!(news({}), news(overrides));
+    expect(checked.failures).toEqual(failures);
+  });
+});
+
+describe("NewTableSnapshots over TLS, per sslmode", () => {
+  const SIGNAL_TABLE = "public.cdc_signal";
+  let tls: TlsPostgres;
+  let admin: Client;
+
+  beforeAll(async () => {
+    tls = await startTlsPostgres();
+    admin = new Client({
+      host: "localhost",
+      port: tls.server.port,
+      user: "postgres",
+      password: TLS_POSTGRES_PASSWORD,
+      database: "postgres",
+    });
+    await admin.connect();
+    // Which session inserted each request, and whether it was encrypted.
+    for (const sql of [
+      createTableSql(sourceSetup({ signalTable: SIGNAL_TABLE }).signalTable),
+      "CREATE TABLE public.request_sessions (id varchar(42) PRIMARY KEY, ssl boolean NOT NULL)",
+      `CREATE FUNCTION public.note_session() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         INSERT INTO public.request_sessions SELECT NEW.id, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();
+         RETURN NEW;
+       END $$`,
+      `CREATE TRIGGER note_session AFTER INSERT ON ${SIGNAL_TABLE} FOR EACH ROW EXECUTE FUNCTION public.note_session()`,
+    ])
+      await admin.query(sql);
+  }, 120_000);
+
+  afterAll(async () => {
+    await admin?.end();
+    await tls?.stop();
+  });
+
+  const addTable = (host: string, sslMode: DatabaseSslMode, ca: "right" | "wrong" | "none") =>
+    provider.update!(
+      "x",
+      { signalTable: SIGNAL_TABLE, tables: ["public.a"] },
+      {
+        connection: {
+          host,
+          port: tls.server.port,
+          database: "postgres",
+          user: "postgres",
+          password: TLS_POSTGRES_PASSWORD,
+          sslMode,
+          ...(ca === "none" ? {} : { caBundle: ca === "right" ? tls.rightCa : tls.wrongCa }),
+        },
+        signalTable: SIGNAL_TABLE,
+        tables: ["public.a", "public.b"],
+      },
+    );
+  const requestCount = async () =>
+    Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${SIGNAL_TABLE}`)).rows[0]!.n);
+
+  it.each<[string, DatabaseSslMode, "right" | "wrong" | "none", boolean]>([
+    ["localhost", "verify-full", "right", true],
+    ["127.0.0.1", "verify-ca", "right", true],
+    ["localhost", "verify-ca", "right", true],
+    ["localhost", "require", "wrong", true],
+    ["127.0.0.1", "require", "none", true],
+    ["localhost", "disable", "none", false],
+  ])("to %s with %s (%s CA): the request inserted, encrypted %s", async (host, mode, ca, encrypted) => {
+    const updated = await addTable(host, mode, ca);
+    const id = (updated.outs as NewTableSnapshotsOutputs).lastRequest?.id;
+    const sessions = await admin.query<{ ssl: boolean }>(
+      "SELECT ssl FROM public.request_sessions WHERE id = $1",
+      [id],
+    );
+    expect(sessions.rows).toEqual([{ ssl: encrypted }]);
+  });
+
+  it.each<[string, DatabaseSslMode, "right" | "wrong", string]>([
+    [
+      "127.0.0.1",
+      "verify-full",
+      "right",
+      "Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list",
+    ],
+    ["localhost", "verify-full", "wrong", "unable to verify the first certificate"],
+    ["127.0.0.1", "verify-ca", "wrong", "unable to verify the first certificate"],
+  ])("to %s with %s (%s CA): refused, nothing inserted", async (host, mode, ca, reason) => {
+    const before = await requestCount();
+    await expect(addTable(host, mode, ca)).rejects.toThrow(
+      `cannot request a snapshot of public.b through ${SIGNAL_TABLE} on ${host}:${tls.server.port}/postgres: ${reason}`,
+    );
+    expect(await requestCount()).toBe(before);
+  });
 });
