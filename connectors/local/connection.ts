@@ -41,17 +41,23 @@ export function clientConfig(settings: SourceSettings): pg.ClientConfig {
 }
 
 /**
+ * How long after `database.query.timeout.ms` the client stops waiting for the server's own cancel: the
+ * server's answer names the cause, and a query it cancelled does not run on after the runtime gave up.
+ */
+export const QUERY_CANCEL_GRACE_MS = 5_000;
+
+/**
  * The connection for catalog reads, snapshots and signals. `database.query.timeout.ms` bounds each
  * query twice, as pgjdbc's query timeout does: the server cancels it (`statement_timeout`, so a query
- * blocked on a lock does not linger after the runtime gave up) and the client stops waiting (a server
- * that went silent answers no cancel).
+ * blocked on a lock does not linger), and the client stops waiting a little later (a server that went
+ * silent answers no cancel).
  */
 export function queryClient(settings: SourceSettings): pg.Client {
   const timeout = settings.database.queryTimeoutMs;
   return new pg.Client({
     ...clientConfig(settings),
     options: SESSION_OPTIONS,
-    ...(timeout > 0 ? { statement_timeout: timeout, query_timeout: timeout } : {}),
+    ...(timeout > 0 ? { statement_timeout: timeout, query_timeout: timeout + QUERY_CANCEL_GRACE_MS } : {}),
   });
 }
 

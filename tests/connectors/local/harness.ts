@@ -123,6 +123,17 @@ export async function runtimeFor(setup: Awaited<ReturnType<typeof captureSetup>>
   });
 }
 
+/** Starts the runtime on `setup` and stops it again: "started", or the message start-up failed with. */
+export async function startOutcome(setup: Awaited<ReturnType<typeof captureSetup>>): Promise<string> {
+  return runtimeFor(setup).then(
+    async (runtime) => {
+      await runtime.stop();
+      return "started";
+    },
+    (err: Error) => err.message,
+  );
+}
+
 /** The connector JSON files the CLI takes: the source as `{name, config}`, the sink as a flat map. */
 export function writeConfigFiles(
   h: Harness,

@@ -5,8 +5,7 @@
  */
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { startConnectorRuntime } from "../../../connectors/local";
-import { captureSetup, quietLogger, useHarness } from "./harness";
+import { captureSetup, runtimeFor, startOutcome, useHarness } from "./harness";
 
 const QUERY_TIMEOUT_MS = 1500;
 
@@ -25,18 +24,7 @@ describe("database.query.timeout.ms", () => {
       await holder.query("BEGIN");
       await holder.query("LOCK TABLE public.locked IN ACCESS EXCLUSIVE MODE");
       const startedAt = Date.now();
-      const outcome = await startConnectorRuntime({
-        source: setup.source,
-        sink: setup.sink,
-        bucketRoot: setup.bucketRoot,
-        logger: quietLogger,
-      }).then(
-        async (runtime) => {
-          await runtime.stop();
-          return "started";
-        },
-        (err: Error) => err.message,
-      );
+      const outcome = await startOutcome(setup);
       const waited = Date.now() - startedAt;
       expect(outcome).toBe(
         `PostgreSQL at 127.0.0.1:${h.pg.port} did not answer a query within 1.5 s ` +
@@ -66,12 +54,7 @@ describe("database.query.timeout.ms", () => {
     await holder.query("LOCK TABLE public.unlimited IN ACCESS EXCLUSIVE MODE");
     const release = setTimeout(() => void holder.query("COMMIT").then(() => holder.end()), 2500);
     try {
-      const runtime = await startConnectorRuntime({
-        source: setup.source,
-        sink: setup.sink,
-        bucketRoot: setup.bucketRoot,
-        logger: quietLogger,
-      });
+      const runtime = await runtimeFor(setup);
       const stats = runtime.stats();
       await runtime.stop();
       expect(stats.snapshotRecords).toBe(1);
@@ -81,14 +64,7 @@ describe("database.query.timeout.ms", () => {
     const negative = await captureSetup(h, ["public.unlimited"], {
       source: { "database.query.timeout.ms": "-1" },
     });
-    await expect(
-      startConnectorRuntime({
-        source: negative.source,
-        sink: negative.sink,
-        bucketRoot: negative.bucketRoot,
-        logger: quietLogger,
-      }),
-    ).rejects.toThrow(
+    expect(await startOutcome(negative)).toBe(
       `${negative.source.name}: config key "database.query.timeout.ms" = "-1" must be an integer >= 0`,
     );
   });

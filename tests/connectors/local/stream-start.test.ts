@@ -5,9 +5,8 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConnectorRuntime } from "../../../connectors/local";
 import { STREAM_START_TIMEOUT_MS } from "../../../connectors/local/stream";
-import { captureSetup, quietLogger, useHarness } from "./harness";
+import { captureSetup, startOutcome, useHarness } from "./harness";
 
 /** Forwards to `target`; once a client sends START_REPLICATION, the server's answers to it are dropped. */
 function startReplicationBlackhole(
@@ -54,18 +53,7 @@ describe("the replication stream's start", () => {
       source: { "database.port": String(proxy.port), "snapshot.mode": "no_data" },
     });
     const startedAt = Date.now();
-    const outcome = await startConnectorRuntime({
-      source: setup.source,
-      sink: setup.sink,
-      bucketRoot: setup.bucketRoot,
-      logger: quietLogger,
-    }).then(
-      async (runtime) => {
-        await runtime.stop();
-        return "started";
-      },
-      (err: Error) => err.message,
-    );
+    const outcome = await startOutcome(setup);
     const waited = Date.now() - startedAt;
     expect(outcome).toBe(
       `the replication stream from PostgreSQL at 127.0.0.1:${proxy.port} did not start within ${STREAM_START_TIMEOUT_MS / 1000} s`,
