@@ -5,3 +5,4 @@ export * from "./provision";
 export * from "./pulumi-engine";
 export * from "./versions";
 export * from "./kafka-records";
+export * from "./moto";

@@ -35,6 +35,11 @@ export interface AnalyticsArgs {
   analyticsPrefix: string;
   /** The bucket's KMS key, when it has one. Defaults to none (S3-managed keys). */
   bucketKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Glue database of the SCD2 tables (the catalog's): after each run the job adds the columns its files
+   * gained to those tables and rewrites their Athena views (`--glue-database`). Defaults to none.
+   */
+  glueDatabase?: pulumi.Input<string>;
   /** Scheduler expression. Defaults to "rate(1 hour)". */
   schedule?: string;
   /** Time zone of cron expressions. Defaults to "UTC". */
@@ -68,7 +73,9 @@ export function scd2Command(
   topicsDir: string,
   analyticsPrefix: string,
   taskMemoryMiB: number,
+  glueDatabase?: string,
 ): string[] {
+  const catalog = glueDatabase === undefined ? [] : ["--glue-database", glueDatabase];
   return [
     "run",
     "--source",
@@ -77,6 +84,7 @@ export function scd2Command(
     `s3://${bucket}/${analyticsPrefix}`,
     "--memory-limit",
     jobMemoryLimit(taskMemoryMiB),
+    ...catalog,
   ];
 }
 
@@ -87,12 +95,17 @@ export function clusterTasksArn(clusterArn: string): string {
   return `${match[1]}task/${match[2]}/*`;
 }
 
-/** Read-only on the raw prefix, read/write on the analytics prefix, listing of those two only. */
+/**
+ * Read-only on the raw prefix, read/write on the analytics prefix, listing of those two only; with a
+ * Glue database, reading and updating its tables (the job adds columns and rewrites the views; it
+ * creates and deletes nothing, and no other database's tables).
+ */
 export function analyticsTaskStatements(a: {
   bucketArn: string;
   topicsDir: string;
   analyticsPrefix: string;
   kmsKeyArn?: string;
+  glue?: { region: string; accountId: string; databaseName: string };
 }): StatementInput[] {
   const statements: StatementInput[] = [
     {
@@ -123,6 +136,18 @@ export function analyticsTaskStatements(a: {
       Resource: [s3ObjectsArn(a.bucketArn, a.analyticsPrefix)],
     },
   ];
+  if (a.glue) {
+    const glue = `arn:aws:glue:${a.glue.region}:${a.glue.accountId}`;
+    statements.push({
+      Sid: "KeepCatalogColumns",
+      Action: ["glue:GetTable", "glue:UpdateTable"],
+      Resource: [
+        `${glue}:catalog`,
+        `${glue}:database/${a.glue.databaseName}`,
+        `${glue}:table/${a.glue.databaseName}/*`,
+      ],
+    });
+  }
   return a.kmsKeyArn ? [...statements, bucketKeyStatement(a.kmsKeyArn)] : statements;
 }
 
@@ -153,16 +178,23 @@ export class Analytics extends pulumi.ComponentResource {
       tags,
       this,
     );
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const role = taskRole(
       `${name}-task`,
-      pulumi.all([args.bucketArn, args.bucketKmsKeyArn]).apply(([bucketArn, kmsKeyArn]) =>
-        analyticsTaskStatements({
-          bucketArn,
-          topicsDir: args.topicsDir,
-          analyticsPrefix: args.analyticsPrefix,
-          kmsKeyArn,
-        }),
-      ),
+      pulumi
+        .all([args.bucketArn, args.bucketKmsKeyArn, args.glueDatabase, accountId])
+        .apply(([bucketArn, kmsKeyArn, databaseName, account]) =>
+          analyticsTaskStatements({
+            bucketArn,
+            topicsDir: args.topicsDir,
+            analyticsPrefix: args.analyticsPrefix,
+            kmsKeyArn,
+            glue:
+              databaseName === undefined
+                ? undefined
+                : { region: args.region, accountId: account, databaseName },
+          }),
+        ),
       tags,
       this,
     );
@@ -170,8 +202,10 @@ export class Analytics extends pulumi.ComponentResource {
     this.taskFamily = `${pulumi.getProject()}-${pulumi.getStack()}-scd2`;
     const memory = args.memory ?? 4096;
     this.command = pulumi
-      .output(args.bucketName)
-      .apply((bucket) => scd2Command(bucket, args.topicsDir, args.analyticsPrefix, memory));
+      .all([args.bucketName, args.glueDatabase])
+      .apply(([bucket, glueDatabase]) =>
+        scd2Command(bucket, args.topicsDir, args.analyticsPrefix, memory, glueDatabase),
+      );
     const taskDefinition = fargateTaskDefinition(
       `${name}-task`,
       {
@@ -207,10 +241,7 @@ export class Analytics extends pulumi.ComponentResource {
     const schedulerRole = new aws.iam.Role(
       `${name}-scheduler`,
       {
-        assumeRolePolicy: assumeRolePolicy(
-          "scheduler.amazonaws.com",
-          aws.getCallerIdentityOutput({}, { parent: this }).accountId,
-        ),
+        assumeRolePolicy: assumeRolePolicy("scheduler.amazonaws.com", accountId),
         tags,
       },
       { parent: this },

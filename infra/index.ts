@@ -161,6 +161,16 @@ const connect = new Connect("connect", {
   tags,
 });
 
+const catalog = new Catalog("catalog", {
+  region: cfg.region,
+  bucketName: storage.bucketName,
+  bucketArn: storage.bucketArn,
+  analyticsPrefix: cfg.storage.analyticsPrefix,
+  bucketKmsKeyArn: storage.kmsKeyArn,
+  ephemeral: cfg.ephemeral,
+  tags,
+});
+
 const analytics = new Analytics("analytics", {
   region: cfg.region,
   clusterArn: connect.clusterArn,
@@ -171,6 +181,7 @@ const analytics = new Analytics("analytics", {
   topicsDir: cfg.storage.topicsDir,
   analyticsPrefix: cfg.storage.analyticsPrefix,
   bucketKmsKeyArn: storage.kmsKeyArn,
+  glueDatabase: catalog.databaseName,
   schedule: cfg.analytics.schedule,
   timezone: cfg.analytics.timezone,
   cpu: cfg.analytics.cpu,
@@ -178,16 +189,6 @@ const analytics = new Analytics("analytics", {
   ephemeralStorageGiB: cfg.analytics.ephemeralStorageGiB,
   ephemeral: cfg.ephemeral,
   logs,
-  tags,
-});
-
-const catalog = new Catalog("catalog", {
-  region: cfg.region,
-  bucketName: storage.bucketName,
-  bucketArn: storage.bucketArn,
-  analyticsPrefix: cfg.storage.analyticsPrefix,
-  bucketKmsKeyArn: storage.kmsKeyArn,
-  ephemeral: cfg.ephemeral,
   tags,
 });
 

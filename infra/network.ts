@@ -6,8 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { SUBNET_NEW_BITS } from "./vpc-cidr";
 import { allowedFlows, createSecurityGroups, type SecurityGroupRole } from "./security-groups";
 
-/** Interface endpoints the Fargate tasks need without a NAT gateway. */
-export const TASK_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"];
+/** Interface endpoints the Fargate tasks need without a NAT gateway (glue: the SCD2 job's catalog updates). */
+export const TASK_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "glue"];
 /** Interface endpoints the SSM agent of the tunnel host needs. */
 export const SSM_ENDPOINT_SERVICES = ["ssm", "ssmmessages", "ec2messages"];
 

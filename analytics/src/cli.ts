@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `cdc-scd2`: the command line of the SCD2 job. Exit codes: 0 success, 1 the job failed (the message
-// names the file or table), 2 bad arguments (the message names the flag), 130/143 stopped by a signal.
+// names the file or table), 2 bad arguments (the message names the flag), 3 the run is committed but
+// the Glue catalog (--glue-database) could not be brought up to date, 130/143 stopped by a signal.
 import { Command, CommanderError } from "commander";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { DEFAULT_TABLES, DEFAULT_TOPIC_PREFIX } from "../../common/pipeline";
+import { glueClientFromEnvironment, updateCatalog } from "./catalog";
 import { DEFAULT_MEMORY_LIMIT } from "./duck";
 import { makeDirsSync, unusableDirReason } from "./mkdirs";
 import { launchedThroughNpm, watchParent } from "./parent";
@@ -21,7 +23,7 @@ import { DirectoryStorage, StorageError, openStorage } from "./storage";
 import type { Storage } from "./storage";
 import { createWorkDir } from "./workdir";
 
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+const EXIT = { ok: 0, failed: 1, usage: 2, catalog: 3 } as const;
 
 /** A bad command-line value; the message names the flag and the value. */
 class UsageError extends Error {}
@@ -73,6 +75,9 @@ const flagSchemas = {
     .string()
     .regex(/^[1-9][0-9]{0,3}$/, "expected a whole number from 1 to 9999")
     .transform(Number),
+  "--glue-database": z
+    .string()
+    .regex(/^[a-z0-9_]{1,255}$/, "expected a Glue database name: lower-case letters, digits and _"),
   "--log-level": z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 };
 
@@ -108,6 +113,7 @@ interface RawRunOptions {
   memoryLimit?: string;
   threads?: string;
   workDir?: string;
+  glueDatabase?: string;
   reconcile?: string[];
   logLevel: string;
 }
@@ -205,6 +211,10 @@ async function run(raw: RawRunOptions): Promise<number> {
       : check(flagSchemas["--memory-limit"], "--memory-limit", raw.memoryLimit);
   const threads =
     raw.threads === undefined ? undefined : check(flagSchemas["--threads"], "--threads", raw.threads);
+  const glueDatabase =
+    raw.glueDatabase === undefined
+      ? undefined
+      : check(flagSchemas["--glue-database"], "--glue-database", raw.glueDatabase);
   const tables = buildTableSpecs(raw);
   const reconcile = reconcileWindows(raw.reconcile ?? [], tables);
   const source = openFlagStorage("--source", raw.source);
@@ -284,7 +294,9 @@ async function run(raw: RawRunOptions): Promise<number> {
       logger: reporter.logger,
     });
     reporter.finish(summary);
-    return EXIT.ok;
+    if (glueDatabase === undefined) return EXIT.ok;
+    const problems = await updateCatalog(output, glueDatabase, glueClientFromEnvironment(), reporter.logger);
+    return problems.length === 0 ? EXIT.ok : EXIT.catalog;
   } catch (error) {
     if (!(error instanceof Scd2Error || error instanceof StorageError))
       reporter.logger.debug({ err: error }, "unexpected error");
@@ -378,6 +390,10 @@ function program(): Command {
     .option(
       "--work-dir <dir>",
       "scratch space for spills and staged downloads; kept, so S3 downloads are reused (default: a temp dir, removed)",
+    )
+    .option(
+      "--glue-database <name>",
+      "after the run, add the columns the SCD2 files gained to their Glue tables in this database and rewrite their Athena views",
     )
     .option(
       "--reconcile <table:requestedAt:doneAt>",

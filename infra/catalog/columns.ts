@@ -3,32 +3,11 @@
  * (connectors/database/tables.ts): each PostgreSQL type goes through Debezium's mapping under the
  * source connector's defaults (`decimal.handling.mode=precise`, `time.precision.mode=adaptive`,
  * docs/data-contract.md §3) and the job's decoding (docs/analytics.md, "Decoding") to a DuckDB type,
- * which the Glue table declares as its Hive type. tests/infra/catalog-columns.test.ts holds the result
- * to the schema of real job output.
+ * which the Glue table declares as its Hive type (common/catalog.ts, shared with the job).
+ * tests/infra/catalog.test.ts holds the result to the schema of real job output.
  */
+import { catalogColumn, SCD2_COLUMNS, type CatalogColumn } from "../../common/catalog";
 import type { ColumnDefinition, TableDefinition } from "../../connectors/database";
-
-/** A column with the DuckDB type the job writes and the Glue (Hive) type the catalog declares. */
-export interface CatalogColumn {
-  /** As Glue stores it: lower case (Glue lowercases every column name; Athena matches Parquet by name, ignoring case). */
-  readonly name: string;
-  readonly duckType: string;
-  readonly glueType: string;
-}
-
-/** The SCD2 and lineage columns after the source columns (docs/analytics.md, "Output"). */
-export const SCD2_COLUMNS: readonly { name: string; duckType: string }[] = [
-  { name: "effective_from", duckType: "TIMESTAMP WITH TIME ZONE" },
-  { name: "effective_to", duckType: "TIMESTAMP WITH TIME ZONE" },
-  { name: "is_current", duckType: "BOOLEAN" },
-  { name: "is_deleted", duckType: "BOOLEAN" },
-  { name: "__op", duckType: "VARCHAR" },
-  { name: "__lsn", duckType: "BIGINT" },
-  { name: "__txId", duckType: "BIGINT" },
-  { name: "__source_file", duckType: "VARCHAR" },
-  { name: "__kafka_partition", duckType: "INTEGER" },
-  { name: "__kafka_offset", duckType: "BIGINT" },
-];
 
 /** PostgreSQL type (as written in DDL, lower case, without modifiers after the name) → DuckDB output type. */
 const BY_POSTGRES_TYPE: Record<string, string> = {
@@ -78,34 +57,6 @@ export function outputTypeOfPostgres(pgType: string): string {
   }
   return duckType;
 }
-
-const GLUE_TYPES: Record<string, string> = {
-  BIGINT: "bigint",
-  INTEGER: "int",
-  BOOLEAN: "boolean",
-  DOUBLE: "double",
-  VARCHAR: "string",
-  DATE: "date",
-  // Both are Parquet INT64 micros; Athena reads them as timestamp (UTC for the adjusted one).
-  TIMESTAMP: "timestamp",
-  "TIMESTAMP WITH TIME ZONE": "timestamp",
-};
-
-/** The Hive type Glue declares for a DuckDB type the job writes. */
-export function glueTypeOf(duckType: string): string {
-  const decimal = /^DECIMAL\((\d+),(\d+)\)$/.exec(duckType);
-  if (decimal) return `decimal(${decimal[1]},${decimal[2]})`;
-  const glue = GLUE_TYPES[duckType];
-  if (glue === undefined)
-    throw new Error(`DuckDB type ${duckType} has no Glue type (infra/catalog/columns.ts)`);
-  return glue;
-}
-
-const catalogColumn = (name: string, duckType: string): CatalogColumn => ({
-  name: name.toLowerCase(),
-  duckType,
-  glueType: glueTypeOf(duckType),
-});
 
 /** Every column of the SCD2 table of `table`, in the order of the files. */
 export function scd2CatalogColumns(

@@ -6,8 +6,26 @@ import { sourceSetup, type TableDefinition } from "../../connectors/database";
 import { physicalName, policyDocument } from "../lib";
 import { queryResultsBucket, RESULTS_PREFIX } from "./results";
 import { analystStatements, analystTrustPolicy } from "./analyst-policy";
-import { athenaViews, FILE_SET_COLUMN, FILE_SETS, prestoViewText } from "./athena-views";
+import {
+  athenaViews,
+  FILE_SET_COLUMN,
+  FILE_SETS,
+  PRESTO_VIEW_EXPANDED_TEXT,
+  PRESTO_VIEW_PARAMETERS,
+  prestoViewText,
+} from "../../common/catalog";
 import { scd2CatalogColumns } from "./columns";
+
+/**
+ * What the SCD2 job keeps up to date after each run (analytics/src/catalog/): a column a source table
+ * gained is appended to its Glue table and the views are written again over it. The stack creates these
+ * from the table definitions and then leaves them to the job, so a deploy never takes back a column the
+ * job added (docs/analytics-catalog.md, "Schema changes").
+ */
+export const JOB_MAINTAINED = {
+  table: ["storageDescriptor.columns"],
+  view: ["storageDescriptor.columns", "viewOriginalText"],
+};
 
 export interface CatalogArgs {
   /** AWS region (ARNs of the workgroup and the catalog). */
@@ -98,7 +116,7 @@ export class Catalog extends pulumi.ComponentResource {
             columns: glueColumns,
           },
         },
-        { parent: this },
+        { parent: this, ignoreChanges: JOB_MAINTAINED.table },
       );
       for (const view of athenaViews(databaseName, table.name, columns)) {
         new aws.glue.CatalogTable(
@@ -108,12 +126,12 @@ export class Catalog extends pulumi.ComponentResource {
             name: view.name,
             description: view.description,
             tableType: "VIRTUAL_VIEW",
-            parameters: { presto_view: "true", comment: "Presto View" },
+            parameters: { ...PRESTO_VIEW_PARAMETERS },
             viewOriginalText: prestoViewText(databaseName, view, columns),
-            viewExpandedText: "/* Presto View */",
+            viewExpandedText: PRESTO_VIEW_EXPANDED_TEXT,
             storageDescriptor: { columns: glueColumns },
           },
-          { parent: this, dependsOn: [base] },
+          { parent: this, dependsOn: [base], ignoreChanges: JOB_MAINTAINED.view },
         );
       }
     }

@@ -10,7 +10,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { PRODUCTS_COLUMNS } from "../../connectors/database";
-import { scd2CatalogColumns, glueTypeOf } from "../../infra/catalog/columns";
+import { glueTypeOf } from "../../common/catalog";
+import { scd2CatalogColumns } from "../../infra/catalog/columns";
 import { VIEWS_KEY } from "../../analytics/src/views";
 import { captureAndBuild, type CapturedRun } from "./helpers/captured-run";
 

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { PRODUCTS_COLUMNS } from "../../connectors/database";
 import { analystStatements } from "../../infra/catalog/analyst-policy";
-import { athenaViews, prestoViewText } from "../../infra/catalog/athena-views";
-import { glueTypeOf, outputTypeOfPostgres, scd2CatalogColumns } from "../../infra/catalog/columns";
+import { athenaViews, glueTypeOf, prestoViewText } from "../../common/catalog";
+import { outputTypeOfPostgres, scd2CatalogColumns } from "../../infra/catalog/columns";
 import { policyDocument } from "../../infra/lib";
 import { allowed, type PolicyDocument } from "./iam-evaluate";
 
@@ -54,7 +54,7 @@ describe("glueTypeOf", () => {
   });
 
   it("names a type it does not map", () => {
-    expect(() => glueTypeOf("TIME")).toThrow("DuckDB type TIME has no Glue type");
+    expect(() => glueTypeOf("TIME")).toThrow("DuckDB type TIME has no Glue type (common/catalog.ts)");
   });
 });
 
@@ -81,6 +81,7 @@ describe("scd2CatalogColumns", () => {
       "effective_to timestamp",
       "is_current boolean",
       "is_deleted boolean",
+      "is_deleted_inferred boolean",
       "__op string",
       "__lsn bigint",
       "__txid bigint",

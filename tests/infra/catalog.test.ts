@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { duckQuery } from "../../local/bucket";
-import { glueTypeOf } from "../../infra/catalog/columns";
+import { glueTypeOf } from "../../common/catalog";
 import { captureAndBuild, CAPTURED, shortName, type CapturedRun } from "../analytics/helpers/captured-run";
 import { ACCOUNT, readStackFile, REGION, runStack, type StackRun } from "./harness";
 import { allowed, type PolicyDocument } from "./iam-evaluate";
@@ -68,6 +68,15 @@ describe.each(CAPTURED.map(shortName))("the Glue table %s", (name) => {
       ),
     );
     expect(declared).toEqual(fromParquet);
+  });
+
+  it("leaves the columns and the views' text to the SCD2 job once created (it adds the columns the files gain)", () => {
+    expect(stack.one(TABLE, `catalog-${name}`).ignoreChanges).toEqual(["storageDescriptor.columns"]);
+    for (const kind of ["current", "history"])
+      expect(stack.one(TABLE, `catalog-${name}_${kind}`).ignoreChanges).toEqual([
+        "storageDescriptor.columns",
+        "viewOriginalText",
+      ]);
   });
 
   it("projects the partition file_set over the history and current folders", () => {

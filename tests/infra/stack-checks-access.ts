@@ -2,6 +2,7 @@
 // and every IAM statement of the task, execution and scheduler roles.
 import { expect, it } from "vitest";
 import { REGION, ACCOUNT, json } from "./harness";
+import { allowed, type PolicyDocument } from "./iam-evaluate";
 import { hasS3GatewayEndpoint, subnetIds, type Scenario, type StackContext } from "./stack-scenario";
 
 const S3_PREFIX_LIST = "pl-6da54004";
@@ -44,6 +45,8 @@ export function expectedRule(s: Scenario, rule: string): Record<string, unknown>
 
 export function accessChecks({ s, m, run, input, policy }: StackContext): void {
   const vpcId = s.config["cdc-pipeline:existingVpcId"] ?? "network-vpc-id";
+  const glueDatabase = `cdc_${s.stack}`.replace(/[^a-z0-9_]/g, "_");
+  const glue = (resource: string) => `arn:aws:glue:${REGION}:${ACCOUNT}:${resource}`;
 
   it("opens exactly the security group flows the pipeline needs, rule by rule", () => {
     const rules = [
@@ -97,6 +100,7 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
           "ecr.dkr",
           "logs",
           "secretsmanager",
+          "glue",
           ...(s.features.tunnelHost ? ["ssm", "ssmmessages", "ec2messages"] : []),
         ]
       : [];
@@ -220,7 +224,7 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
     ]);
   });
 
-  it("gives the analytics task read on raw changes and read/write on the SCD2 prefix only", () => {
+  it("gives the analytics task read on raw changes, read/write on the SCD2 prefix, its Glue tables' update only", () => {
     expect(policy("analytics-task")).toEqual([
       {
         Sid: "ListOwnPrefixes",
@@ -247,8 +251,28 @@ export function accessChecks({ s, m, run, input, policy }: StackContext): void {
         ],
         Resource: [`${m.bucketArn}/analytics/*`],
       },
+      {
+        Sid: "KeepCatalogColumns",
+        Effect: "Allow",
+        Action: ["glue:GetTable", "glue:UpdateTable"],
+        Resource: [glue("catalog"), glue(`database/${glueDatabase}`), glue(`table/${glueDatabase}/*`)],
+      },
       ...bucketKey(s, m.kmsKeyArn),
     ]);
+  });
+
+  it.each([
+    ["glue:GetTable", "table/DB/products", "allow"],
+    ["glue:UpdateTable", "table/DB/products_current", "allow"],
+    ["glue:UpdateTable", "table/other_db/products", "implicit"],
+    ["glue:CreateTable", "database/DB", "implicit"],
+    ["glue:DeleteTable", "table/DB/products", "implicit"],
+    ["glue:UpdateDatabase", "database/DB", "implicit"],
+    ["glue:GetTables", "database/DB", "implicit"],
+    ["glue:BatchDeleteTableVersion", "table/DB/products", "implicit"],
+  ])("lets the analytics task %s on %s: %s", (action, resource, expected) => {
+    const document = { Version: "2012-10-17", Statement: policy("analytics-task") } as PolicyDocument;
+    expect(allowed(document, action, glue(resource.replace("DB", glueDatabase)))).toBe(expected);
   });
 
   it("lets the execution roles pull their own image and write their own logs only", () => {

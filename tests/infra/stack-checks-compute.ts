@@ -240,6 +240,9 @@ export function computeChecks({ s, m, run, input }: StackContext): void {
       "--memory-limit",
       // 60% of the task memory: 4096 MiB by default, 8192 on prod.
       memory === "8192" ? "4915MiB" : "2457MiB",
+      // After each run the job adds the columns its files gained to the stack's Glue tables.
+      "--glue-database",
+      `cdc_${s.stack}`.replace(/[^a-z0-9_]/g, "_"),
     ]);
     expect(job.environment).toEqual([{ name: "AWS_REGION", value: REGION }]);
     expect(job.image).toMatch(/analytics-job-repo@sha256:[0-9a-f]{64}$/);

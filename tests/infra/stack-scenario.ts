@@ -257,6 +257,7 @@ export function expectedResources(s: Scenario): string[] {
     "ecr-dkr",
     "logs",
     "secretsmanager",
+    "glue",
     ...when(f.tunnelHost, ["ssm", "ssmmessages", "ec2messages"]),
   ]);
   const rules = s.securityGroupRules.map((r) => `network-${r}`);

@@ -89,6 +89,8 @@ export function stackSuite(s: Scenario): void {
           `s3://${m.bucket}/analytics`,
           "--memory-limit",
           s.config["cdc-pipeline:analyticsMemory"] === "8192" ? "4915MiB" : "2457MiB",
+          "--glue-database",
+          `cdc_${s.stack.replace(/[^a-z0-9_]/g, "_")}`,
         ],
         ecsClusterName: m.ecsClusterName,
         privateSubnetIds: subnetIds(s),

@@ -25,6 +25,8 @@ export const CAPTURED: readonly CapturedTable[] = PIPELINE_DEFAULTS.tables as re
 export const shortName = (table: string): string => table.slice(table.indexOf(".") + 1);
 
 export interface CapturedRun {
+  /** The change files (the sink's topics dir): the job's --source. */
+  sourceDir: string;
   scd2Dir: string;
   admin: pg.Client;
   /** The instants PostgreSQL recorded, as `YYYY-MM-DD HH:MI:SS.US+00` (UTC), oldest first. */
@@ -105,6 +107,7 @@ export async function captureAndBuild(options: {
     const topicsDirPath = join(root, "bucket", LOCAL_BUCKET, sink.config["topics.dir"]!);
     const scd2Dir = join(root, "scd2");
     const run: CapturedRun = {
+      sourceDir: topicsDirPath,
       scd2Dir,
       admin: db,
       instants: [],
