@@ -34,6 +34,9 @@ export interface SqlStatementsOutputs {
   statements: string[];
 }
 
+/** Pulumi's value for an input not known yet; a string, so the serialized provider captures no module. */
+const UNKNOWN: string = pulumi.runtime.unknownValue;
+
 /** Run the statements in one transaction; the first failure rolls back and names the statement. */
 async function runStatements(news: SqlStatementsInputs): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -84,7 +87,8 @@ export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider<
     if (!Array.isArray(news.statements) || news.statements.length === 0) {
       failures.push({ property: "statements", reason: "must list at least one SQL statement" });
     }
-    if (!news.connection?.host) {
+    // A preview before the database exists passes the connection as unknown: nothing to say about it yet.
+    if ((news.connection as unknown) !== UNKNOWN && !news.connection?.host) {
       failures.push({ property: "connection", reason: "must name the host to connect to" });
     }
     return { inputs: news, failures };

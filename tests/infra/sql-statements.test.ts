@@ -3,6 +3,7 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceSetup } from "../../connectors/database";
@@ -143,6 +144,12 @@ describe("SqlStatements provider", () => {
       { property: "statements", reason: "must list at least one SQL statement" },
       { property: "connection", reason: "must name the host to connect to" },
     ]);
+    // A preview of a first deploy: the connection is not known until the database exists.
+    const unknown = pulumi.runtime.unknownValue as unknown as SqlConnection;
+    expect(
+      (await provider.check({} as SqlStatementsInputs, { connection: unknown, statements: ["SELECT 1"] }))
+        .failures,
+    ).toEqual([]);
     const news = { connection, statements: ["SELECT 1"] };
     expect(await provider.diff("id", { statements: ["SELECT 1"] }, news)).toEqual({
       changes: false,
