@@ -3,7 +3,8 @@
  * `ALTER TABLE commerce.products ADD COLUMN colour`, the capture and the next (incremental) job run,
  * the views file the job rewrote shows the column, with PostgreSQL's values now and NULL as of before
  * the change. The Glue columns the stack derives once the table definition lists the column equal
- * the new files' schema (what the next `pulumi up` declares).
+ * the new files' schema (what a stack creates its tables with; existing Glue tables get the column from
+ * the job after its run, catalog-glue.test.ts).
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
