@@ -4,8 +4,9 @@
  * connector for an incremental snapshot of the tables through the signalling table, then waits until its
  * offsets show the snapshot done. Exit 0 done (a JSON line on stdout), 1 failed or timed out, 2 bad options.
  * PostgreSQL: `--database-url`, else the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
- * PGSSLMODE); the role needs INSERT on the signalling table. `--recover-slot` (the local runtime, stopped) first
- * re-creates a lost slot and moves the offsets to it (docs/day-two.md); it needs a role that may manage slots.
+ * PGSSLMODE); the role needs INSERT on the signalling table. `--recover-slot` first re-creates a lost slot and
+ * moves the connector's offsets to it (docs/day-two.md): the local runtime's file (stopped), or through Kafka
+ * Connect's offsets API (the command stops and resumes the connector); it needs a role that may manage slots.
  */
 import { resolve } from "node:path";
 import { Command } from "commander";
@@ -15,7 +16,7 @@ import { parseCommandLine } from "../../common/cli";
 import { PIPELINE_DEFAULTS } from "../config";
 import { qualifiedTable } from "../config/validation";
 import { formatLsn } from "../local/lsn";
-import { recoverLocalSlot, type SlotRecovery } from "./recover";
+import { recoverConnectSlot, recoverLocalSlot, type SlotRecovery } from "./recover";
 import {
   readConnectOffset,
   readLocalOffset,
@@ -38,9 +39,9 @@ const optionsSchema = z
     slot: z.string().min(1, "must not be empty"),
     timeout: z.coerce.number().positive("must be a positive number of seconds"),
   })
-  .refine((o) => !o.recoverSlot || o.bucketRoot !== undefined, {
+  .refine((o) => !o.recoverSlot || o.bucketRoot !== undefined || o.connectUrl !== undefined, {
     path: ["recover-slot"],
-    error: "recovers the local runtime (needs --bucket-root); for a deployed stack see docs/day-two.md",
+    error: "needs --bucket-root (the local runtime) or --connect-url (Debezium on Kafka Connect)",
   })
   .refine((o) => !o.wait || (o.bucketRoot === undefined) !== (o.connectUrl === undefined), {
     path: ["bucket-root"],
@@ -67,7 +68,7 @@ function parseOptions(argv: string[]): Options {
     .option("--bucket-root <dir>", "the local runtime's bucket root: its offsets tell progress")
     .option("--connect-url <url>", "Kafka Connect REST URL: the connector's offsets tell progress")
     .option("--no-wait", "insert the request and exit")
-    .option("--recover-slot", "first re-create a lost slot and move the local runtime's offsets to it", false)
+    .option("--recover-slot", "first re-create a lost slot and move the connector's offsets to it", false)
     .option("--slot <name>", "the replication slot (with --recover-slot)", PIPELINE_DEFAULTS.slotName)
     .option("--timeout <seconds>", "how long to wait for the snapshot", "3600");
   return parseCommandLine(program, argv, "cdc-resnapshot", optionsSchema);
@@ -95,8 +96,19 @@ async function main(): Promise<void> {
   let recovery: SlotRecovery | undefined;
   try {
     if (o.recoverSlot) {
-      const bucketRoot = resolve(o.bucketRoot!);
-      recovery = await recoverLocalSlot(client, { slot: o.slot, bucketRoot, connector: o.connector });
+      recovery =
+        o.bucketRoot !== undefined
+          ? await recoverLocalSlot(client, {
+              slot: o.slot,
+              bucketRoot: resolve(o.bucketRoot),
+              connector: o.connector,
+            })
+          : await recoverConnectSlot(client, {
+              slot: o.slot,
+              connectUrl: o.connectUrl!,
+              connector: o.connector,
+              authorization: connectAuth(),
+            });
       process.stderr.write(
         `cdc-resnapshot: slot ${recovery.slot} ${recovery.slotAction === "none" ? "kept" : recovery.slotAction}; ` +
           `streaming continues at ${recovery.to} (stored offset was ${recovery.from})\n`,

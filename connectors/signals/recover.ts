@@ -1,7 +1,8 @@
 /**
- * Lost-slot recovery for the local runtime: re-create the slot when it is gone or invalidated, and move the
- * runtime's stored offsets to where the slot now starts, recording the gap. What happened inside the gap is
- * not in any WAL any more; the re-snapshot that follows gives every row's current state, and the SCD2 job's
+ * Lost-slot recovery, for the local runtime and for Debezium on Kafka Connect: re-create the slot when it is
+ * gone or invalidated, and move the connector's stored offsets to where the slot now starts. What happened
+ * inside the gap is not in any WAL any more; the re-snapshot requested after this (a signal later in the WAL
+ * than the new position, so the connector reads it) gives every row's current state, and the SCD2 job's
  * reconciliation closes the keys the snapshot no longer shows (docs/day-two.md).
  */
 import { join } from "node:path";
@@ -82,4 +83,114 @@ export async function recoverLocalSlot(
   const gap = { from: offset.lsn, to: confirmed.toString(), recoveredAt: new Date().toISOString() };
   await file.write({ ...offset, lsn: confirmed.toString(), slot_gap: gap });
   return { slot: options.slot, slotAction, from: formatLsn(stored), to: formatLsn(confirmed) };
+}
+
+/** Kafka Connect's REST API for one connector: the JSON answer, or an error naming the call. */
+function connectorApi(connectUrl: string, connector: string, authorization?: string) {
+  const base = `${connectUrl.replace(/\/+$/, "")}/connectors/${encodeURIComponent(connector)}`;
+  return async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        Accept: "application/json",
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...(authorization ? { Authorization: authorization } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status >= 300)
+      throw new Error(`${method} ${base}${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  };
+}
+
+interface ConnectorStatus {
+  connector: { state: string };
+  tasks: { id: number; state: string; trace?: string }[];
+}
+
+interface StoredOffset {
+  partition: Record<string, unknown>;
+  offset: Record<string, unknown>;
+}
+
+async function until(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * The same for a Debezium source connector on Kafka Connect (3.6+: stop and the offsets API): stops it, makes
+ * the slot usable, sets the offset's `lsn`, `lsn_proc` and `lsn_commit` to where the slot starts and resumes
+ * it. Debezium then streams from there: it resumes at the first transaction committed after `lsn_commit`, so a
+ * signal inserted after this returns is read, and its incremental snapshot runs. Fails, changing nothing, when
+ * the connector has no offsets; a failure after the stop leaves it stopped, naming the step.
+ */
+export async function recoverConnectSlot(
+  client: pg.ClientBase,
+  options: {
+    slot: string;
+    connectUrl: string;
+    connector: string;
+    authorization?: string;
+    timeoutMs?: number;
+  },
+): Promise<SlotRecovery> {
+  const api = connectorApi(options.connectUrl, options.connector, options.authorization);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const storedOffset = async (): Promise<StoredOffset> => {
+    const { offsets } = (await api("GET", "/offsets")) as { offsets: StoredOffset[] };
+    const stored = offsets[0];
+    const lsn = stored?.offset.lsn;
+    if (typeof lsn !== "number" && typeof lsn !== "string")
+      throw new Error(
+        `connector ${options.connector} has no source offsets: nothing to recover (a first start takes a snapshot)`,
+      );
+    return stored!;
+  };
+  await storedOffset();
+  const status = async () => (await api("GET", "/status")) as ConnectorStatus;
+  await api("PUT", "/stop");
+  await until(
+    `connector ${options.connector} STOPPED`,
+    timeoutMs,
+    async () => (await status()).connector.state === "STOPPED",
+  );
+  // The stopped task's walsender may take a moment to let the slot go.
+  await until(
+    `replication slot "${options.slot}" released`,
+    timeoutMs,
+    async () => !(await slotRow(client, options.slot))?.active,
+  );
+  const stored = await storedOffset(); // as the stop committed it
+  const from = BigInt(stored.offset.lsn as number | string);
+  const { slotAction, confirmed } = await ensureSlot(client, options.slot, `connector ${options.connector}`);
+  const move = gapToClose(from, confirmed, slotAction);
+  if (move) {
+    if (confirmed > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new Error(
+        `the slot's position ${formatLsn(confirmed)} does not fit a JSON number: move the offsets by hand`,
+      );
+    const lsn = Number(confirmed);
+    await api("PATCH", "/offsets", {
+      offsets: [
+        { partition: stored.partition, offset: { ...stored.offset, lsn, lsn_proc: lsn, lsn_commit: lsn } },
+      ],
+    });
+  }
+  await api("PUT", "/resume");
+  await until(`connector ${options.connector} RUNNING`, timeoutMs, async () => {
+    const { connector, tasks } = await status();
+    const failed = tasks.find((t) => t.state === "FAILED");
+    if (failed)
+      throw new Error(
+        `task ${failed.id} of ${options.connector} FAILED after the recovery: ${failed.trace ?? "(no trace)"}`,
+      );
+    return connector.state === "RUNNING" && tasks.length > 0 && tasks.every((t) => t.state === "RUNNING");
+  });
+  return { slot: options.slot, slotAction, from: formatLsn(from), to: formatLsn(move ? confirmed : from) };
 }

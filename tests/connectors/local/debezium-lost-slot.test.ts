@@ -2,7 +2,9 @@
  * A lost slot under real Debezium 3.6.1 (docs/day-two.md): the connector is stopped, changes are made, the
  * slot is dropped, the connector is resumed. Debezium's task fails (its offset is no longer available on the
  * server) and does not create the slot again; the local runtime, in the same situation, refuses to start and
- * names the recovery. Neither streams on past the gap as if nothing was lost.
+ * names the recovery. Neither streams on past the gap as if nothing was lost. Then `cdc-resnapshot
+ * --recover-slot --connect-url` recovers Debezium: the slot back, the offsets moved to it through Connect's
+ * API, the task running, and the incremental snapshot it requests reads every row's current state.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,9 +13,12 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSinkConnector, PIPELINE_DEFAULTS } from "../../../connectors/config";
 import { grantSql, sourceSetup } from "../../../connectors/database";
+import { formatLsn } from "../../../connectors/local/lsn";
+import { readConnectOffset } from "../../../connectors/signals/request";
 import { startConnectorRuntime } from "../../../connectors/local";
 import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
+import { runResnapshot, type CliResult } from "../signals/run-cli";
 import type { EnvelopeRecord, Json } from "./connect-json";
 import { startWorkloadDatabase, type WorkloadDatabase } from "./debezium-capture";
 import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
@@ -37,6 +42,9 @@ describe("a lost slot: real Debezium's task fails, the local runtime refuses", (
   let taskTrace: string;
   let slotBack: boolean;
   let localError: string;
+  let storedAtFailure: string;
+  let recovery: CliResult;
+  let afterRecovery: EnvelopeRecord[];
 
   beforeAll(async () => {
     const engines = await ensureKafkaEngines(createProgress("debezium-lost-slot-test"));
@@ -129,6 +137,25 @@ describe("a lost slot: real Debezium's task fails, the local runtime refuses", (
       (await db.admin.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [SLOT])).rowCount ===
       1;
     beforeRecovery = await readRecords(kafka, TOPIC);
+
+    // Recovery through Connect's REST API, as on a deployed stack; then a change made after it streams.
+    storedAtFailure = formatLsn((await readConnectOffset(kafka.worker.url, name))!.lsn);
+    recovery = await runResnapshot([
+      ...["--recover-slot", "--slot", SLOT, "--table", TABLE, "--connector", name],
+      ...[
+        "--connect-url",
+        kafka.worker.url,
+        "--database-url",
+        db.server.connectionString,
+        "--timeout",
+        "180",
+      ],
+    ]);
+    if (recovery.code === 0) {
+      await db.admin.query(`UPDATE ${TABLE} SET n = 21 WHERE id = 2`);
+      await settled(() => topicEnd(kafka!, TOPIC), 3_000, 60_000);
+    }
+    afterRecovery = (await readRecords(kafka, TOPIC)).slice(beforeRecovery.length);
     await fetch(url, { method: "DELETE" });
   }, 900_000);
 
@@ -158,5 +185,32 @@ describe("a lost slot: real Debezium's task fails, the local runtime refuses", (
       /replication slot "lost_local" does not exist, but the offsets say streaming reached/,
     );
     expect(localError).toContain("cdc-resnapshot --recover-slot");
+  });
+
+  it("cdc-resnapshot --recover-slot --connect-url: the slot back, streaming on, every row's state read again", () => {
+    expect([recovery.code, recovery.stderr]).toEqual([0, expect.stringContaining("cdc-resnapshot: done")]);
+    const report = JSON.parse(recovery.stdout) as { slotRecovery: { to: string } };
+    expect(report).toMatchObject({
+      tables: [TABLE],
+      status: "done",
+      slotRecovery: { slot: SLOT, slotAction: "created", from: storedAtFailure },
+      reconcile: true,
+    });
+    expect(recovery.stderr).toContain(
+      `slot ${SLOT} created; streaming continues at ${report.slotRecovery.to} (stored offset was ${storedAtFailure})`,
+    );
+    // The current state of every row as reads (the update of 1 to 11 and everything in the gap were never
+    // streamed; 3, deleted in the gap, has no read), then the change made after the recovery.
+    expect(afterRecovery.map(projection)).toEqual([
+      ["r", 1, 11],
+      ["r", 2, 20],
+      ["r", 4, 4],
+      ["u", 2, 21],
+    ]);
+    expect(afterRecovery.slice(0, 3).map((r) => (r.value.payload as { __lsn: Json }).__lsn)).toEqual([
+      null,
+      null,
+      null,
+    ]);
   });
 });

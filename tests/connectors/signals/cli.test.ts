@@ -3,28 +3,12 @@
  * exits 0 once the runtime's offsets show the snapshot done, and by then every row is in the bucket as a read.
  * Also: an incremental snapshot interrupted by a stop resumes after the last row emitted, and bad options.
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createTableSql, sourceSetup } from "../../../connectors/database";
 import { captureSetup, readParquet, runtimeFor, topicFiles, useHarness } from "../local/harness";
+import { runResnapshot as runCli } from "./run-cli";
 
-const REPO = join(__dirname, "../../..");
 const SIGNALS = "public.cdc_signal";
-
-function runCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", "connectors/signals/cli.ts", ...args], {
-    cwd: REPO,
-    env: { ...process.env, ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once("exit", (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 describe("cdc-resnapshot with the local runtime", () => {
   const h = useHarness();
@@ -185,8 +169,8 @@ describe("cdc-resnapshot with the local runtime", () => {
       "give exactly one of --bucket-root",
     ],
     [
-      ["--table", "public.items", "--connect-url", "http://c:8083", "--recover-slot"],
-      "--recover-slot: recovers the local runtime (needs --bucket-root)",
+      ["--table", "public.items", "--no-wait", "--recover-slot"],
+      "--recover-slot: needs --bucket-root (the local runtime) or --connect-url (Debezium on Kafka Connect)",
     ],
   ])("bad options %j exit 2 naming the option", async (args, message) => {
     const result = await runCli(args);
