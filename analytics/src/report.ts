@@ -27,11 +27,19 @@ export function formatSummary(summary: RunSummary): string {
   const line = (r: string[]): string =>
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   const warnings = summary.tables.flatMap((t) => (t.warning ? [`warning: ${t.table}: ${t.warning}`] : []));
+  const reconciled = summary.tables.flatMap((t) =>
+    t.inferredDeletes === undefined
+      ? []
+      : [
+          `reconciled: ${t.table}: ${t.inferredDeletes} keys absent from the snapshot closed as deleted (is_deleted_inferred)`,
+        ],
+  );
+  const notes = [...reconciled, ...warnings];
   return [
     line(rows[0]!),
     widths.map((w) => "-".repeat(w)).join("  "),
     ...rows.slice(1).map(line),
-    ...(warnings.length > 0 ? ["", ...warnings] : []),
+    ...(notes.length > 0 ? ["", ...notes] : []),
   ].join("\n");
 }
 
