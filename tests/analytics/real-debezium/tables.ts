@@ -19,6 +19,7 @@ export const JOB_COLUMNS = [
   "effective_to",
   "is_current",
   "is_deleted",
+  "is_deleted_inferred",
   "__op",
   "__lsn",
   "__txId",
@@ -30,7 +31,7 @@ export const JOB_COLUMNS = [
 export type OutputRow = Record<string, string | boolean | null>;
 
 const LINEAGE = `CAST(epoch_ms(effective_from) AS VARCHAR) AS effective_from,
-  CAST(epoch_ms(effective_to) AS VARCHAR) AS effective_to, is_current, is_deleted, __op,
+  CAST(epoch_ms(effective_to) AS VARCHAR) AS effective_to, is_current, is_deleted, is_deleted_inferred, __op,
   CAST(__lsn AS VARCHAR) AS __lsn, CAST(__txId AS VARCHAR) AS __txId, __source_file,
   CAST(__kafka_partition AS VARCHAR) AS __kafka_partition, CAST(__kafka_offset AS VARCHAR) AS __kafka_offset`;
 
@@ -95,6 +96,8 @@ export function expectedRows(
       effective_to: version.toMs === null ? null : String(version.toMs),
       is_current: version.toMs === null,
       is_deleted: version.deleted,
+      // Without a reconciliation window no delete is inferred.
+      is_deleted_inferred: false,
       __op: version.op,
       __lsn: version.lsn,
       __txId: version.txId,
