@@ -1,0 +1,58 @@
+import type { Duck } from "../duck";
+import { ident } from "../sql";
+import {
+  carriedColumns,
+  collapseFacts,
+  collapsibleGroups,
+  eventFacts,
+  placeholderColumns,
+  pointedValues,
+  versionFacts,
+  widenFacts,
+} from "./facts";
+import { JOIN_BYTES_PER_FACT } from "./join-chunks";
+import type { TableShape } from "./shape";
+
+export interface FastPass {
+  /** The join of `facts` back to the changes' values, for the keys `inChunk` (a predicate on the key) holds. */
+  widen(facts: string, inChunk: string): string;
+  /** Memory the placeholder values take in that join. */
+  pointedBytes: number;
+}
+
+/**
+ * The fast pass over `input`: creates `scd2_vfacts`, one row of facts per change that survives the
+ * collapse (re-deliveries and all but the last change of each transaction removed, placeholders resolved),
+ * with its next change. Returns how to join a relation of such facts back to the changes' values. The
+ * collapse pass is skipped when there is nothing to collapse.
+ */
+export async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<FastPass> {
+  const query = placeholderColumns(shape, input);
+  const [found] = query ? await duck.rows(query) : [];
+  const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
+  const carried = carriedColumns(shape, names);
+  const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
+  const facts = `(${eventFacts(shape, input, carried)})`;
+  const collapsed = collapse ? `(${collapseFacts(shape, facts, carried)})` : facts;
+  await duck.run(`CREATE TEMP TABLE scd2_vfacts AS ${versionFacts(shape, collapsed, carried)}`);
+  const pointed = carried.map((_, i) => `scd2_pointed${i}`);
+  let pointedBytes = 0;
+  for (const [i, table] of pointed.entries()) {
+    await duck.run(`CREATE TEMP TABLE ${table} AS ${pointedValues(shape, "scd2_vfacts", input, carried, i)}`);
+    const value = ident(carried[i]!.name);
+    pointedBytes += await duck.count(
+      `SELECT count(*) * ${JOIN_BYTES_PER_FACT} + coalesce(sum(strlen(CAST(${value} AS VARCHAR))), 0) FROM ${table}`,
+    );
+  }
+  return {
+    widen: (facts, inChunk) =>
+      widenFacts(
+        shape,
+        facts,
+        input,
+        carried,
+        pointed.map((table) => `(SELECT * FROM ${table} WHERE ${inChunk})`),
+      ),
+    pointedBytes,
+  };
+}
