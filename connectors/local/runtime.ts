@@ -275,6 +275,10 @@ class LocalConnectorRuntime implements ConnectorRuntime {
    * new snapshot, streamed on from its own, later LSN, so the transactions up to it were skipped.
    */
   private onDurable(tx: CommittedTx): void {
+    // After a failure a transaction can become durable without the change that failed (a record that was
+    // never built or put): storing its offset would skip that change for good. Nothing is stored after
+    // one: a restart reads again from the last offset stored before it, as after a crash.
+    if (this.failed) return;
     // The snapshot is transaction 0, committed before any streamed one; the tracker reports only the
     // last of the transactions that became durable together, so any durable one means it is done.
     this.snapshotDone = true;

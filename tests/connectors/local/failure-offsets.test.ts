@@ -1,0 +1,67 @@
+/**
+ * A failure while a transaction is processed stores no offset past it: the runtime stops acknowledging,
+ * so the change that failed (and its transaction) is read again after the restart, never skipped.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startConnectorRuntime, type UnwrappedRecord } from "../../../connectors/local";
+import { captureSetup, quietLogger, useHarness, waitFor } from "./harness";
+
+describe("a failure in the middle of a transaction", () => {
+  const h = useHarness();
+
+  it("stores no offset past the transaction, and the restart delivers all of it", async () => {
+    await h.db.query("CREATE TABLE public.fragile (id int PRIMARY KEY)");
+    await h.db.query("INSERT INTO public.fragile VALUES (0)");
+    // flush.size 1: each record is in a durable file at once, so the transaction becomes durable by itself.
+    const setup = await captureSetup(h, ["public.fragile"], { sink: { "flush.size": "1" } });
+    const offsets = join(setup.bucketRoot, ".connect-offsets", `source-${setup.source.name}.json`);
+    const start = (onRecord: (record: UnwrappedRecord) => void) =>
+      startConnectorRuntime({
+        source: setup.source,
+        sink: setup.sink,
+        bucketRoot: setup.bucketRoot,
+        logger: quietLogger,
+        onRecord,
+      });
+
+    const firstIds: number[] = [];
+    const failure = new Error("the consumer of id 2 failed");
+    let failed: Error | undefined;
+    const first = await startConnectorRuntime({
+      source: setup.source,
+      sink: setup.sink,
+      bucketRoot: setup.bucketRoot,
+      logger: quietLogger,
+      onError: (err) => (failed = err),
+      onRecord: (record) => {
+        const id = (record.value as { id: number }).id;
+        if (id === 2) throw failure;
+        firstIds.push(id);
+      },
+    });
+    await first.flush();
+    await waitFor(() => existsSync(offsets));
+    const afterSnapshot = readFileSync(offsets, "utf8");
+    await h.db.query("INSERT INTO public.fragile VALUES (1), (2), (3)");
+    await waitFor(() => failed !== undefined);
+    // The transaction is committed and each record it delivered is in a durable file.
+    await waitFor(() => first.stats().transactions >= 1 && first.stats().pendingRecords === 0);
+    await expect(first.stop()).rejects.toThrow("the consumer of id 2 failed");
+    // The change after the failed one still reaches the sink (the runtime fails, it does not pause), but
+    // nothing after the failure is stored as done.
+    expect(firstIds).toEqual([0, 1, 3]);
+    expect(readFileSync(offsets, "utf8")).toBe(afterSnapshot);
+
+    const secondIds: number[] = [];
+    const second = await start((record) => secondIds.push((record.value as { id: number }).id));
+    try {
+      await waitFor(() => secondIds.length >= 3);
+      await second.flush();
+    } finally {
+      await second.stop();
+    }
+    expect(secondIds).toEqual([1, 2, 3]);
+  });
+});
