@@ -2,6 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PIPELINE_DEFAULTS } from "../connectors/config";
+import { guardBucket } from "./lib";
 
 export interface StorageArgs {
   /** Bucket name. Defaults to an auto-generated name from the component name. */
@@ -61,23 +62,6 @@ export class Storage extends pulumi.ComponentResource {
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
 
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
-    );
-
     if (args.kms) {
       const key = new aws.kms.Key(
         `${name}-key`,
@@ -91,30 +75,8 @@ export class Storage extends pulumi.ComponentResource {
       );
       this.kmsKeyArn = key.arn;
     }
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: this.kmsKeyArn
-              ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKeyArn }
-              : { sseAlgorithm: "AES256" },
-            bucketKeyEnabled: this.kmsKeyArn ? true : undefined,
-          },
-        ],
-      },
-      { parent: this },
-    );
-
     // Long-lived stacks keep overwritten/deleted objects for a while; ephemeral ones never version.
-    if (!ephemeral) {
-      new aws.s3.BucketVersioning(
-        `${name}-versioning`,
-        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-        { parent: this },
-      );
-    }
+    guardBucket(name, bucket, { kmsKeyArn: this.kmsKeyArn, versioned: !ephemeral }, this);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {
@@ -147,13 +109,6 @@ export class Storage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    new aws.s3.BucketPolicy(
-      `${name}-policy`,
-      { bucket: bucket.id, policy: tlsOnlyBucketPolicy(bucket.arn) },
-      // A policy put before the public access block would be judged public and rejected.
-      { parent: this, dependsOn: [publicAccess] },
-    );
-
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
   }
 
@@ -161,31 +116,4 @@ export class Storage extends pulumi.ComponentResource {
   uri(prefix: string): pulumi.Output<string> {
     return pulumi.interpolate`s3://${this.bucketName}/${prefix}`;
   }
-}
-
-/** Deny every request that does not use TLS (and TLS below 1.2). */
-export function tlsOnlyBucketPolicy(bucketArn: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.output(bucketArn).apply((arn) =>
-    JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: [arn, `${arn}/*`],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-        {
-          Sid: "DenyOutdatedTls",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: [arn, `${arn}/*`],
-          Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
-        },
-      ],
-    }),
-  );
 }

@@ -2,8 +2,7 @@
 // copies of data the analyst could read anyway; kept a few days for re-downloads, then deleted).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { physicalName } from "../lib";
-import { tlsOnlyBucketPolicy } from "../storage";
+import { guardBucket, physicalName } from "../lib";
 
 /** Prefix of the query results in the results bucket. */
 export const RESULTS_PREFIX = "athena-results";
@@ -23,7 +22,6 @@ export function queryResultsBucket(
   s: ResultsBucketSettings,
   parent: pulumi.Resource,
 ): aws.s3.Bucket {
-  const opts = { parent };
   const bucket = new aws.s3.Bucket(
     name,
     {
@@ -33,50 +31,8 @@ export function queryResultsBucket(
     },
     { parent, protect: !s.ephemeral },
   );
-  const publicAccess = new aws.s3.BucketPublicAccessBlock(
-    `${name}-public-access`,
-    {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    },
-    opts,
-  );
-  new aws.s3.BucketOwnershipControls(
-    `${name}-ownership`,
-    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-    opts,
-  );
-  new aws.s3.BucketServerSideEncryptionConfiguration(
-    `${name}-encryption`,
-    {
-      bucket: bucket.id,
-      rules: [
-        {
-          applyServerSideEncryptionByDefault: s.kmsKeyArn
-            ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: s.kmsKeyArn }
-            : { sseAlgorithm: "AES256" },
-          bucketKeyEnabled: s.kmsKeyArn ? true : undefined,
-        },
-      ],
-    },
-    opts,
-  );
-  new aws.s3.BucketPolicy(
-    `${name}-policy`,
-    { bucket: bucket.id, policy: tlsOnlyBucketPolicy(bucket.arn) },
-    // A policy put before the public access block would be judged public and rejected.
-    { parent, dependsOn: [publicAccess] },
-  );
-  if (!s.ephemeral) {
-    new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      opts,
-    );
-  }
+  // Versioned like every long-lived bucket (replaced versions expire after the same days, below).
+  guardBucket(name, bucket, { kmsKeyArn: s.kmsKeyArn, versioned: !s.ephemeral }, parent);
   new aws.s3.BucketLifecycleConfiguration(
     `${name}-lifecycle`,
     {
@@ -92,7 +48,7 @@ export function queryResultsBucket(
         },
       ],
     },
-    opts,
+    { parent },
   );
   return bucket;
 }
