@@ -35,6 +35,9 @@ const BY_POSTGRES_TYPE: Record<string, string> = {
   "timestamp without time zone": "TIMESTAMP",
   // numeric without (p,s) is Debezium's VariableScaleDecimal: no single DECIMAL fits, the job writes DOUBLE.
   numeric: "DOUBLE",
+  // MicroDuration (interval.handling.mode=numeric): microseconds, written as BIGINT (Parquet's INTERVAL
+  // holds no negative value and wraps past 49.7 days).
+  interval: "BIGINT",
 };
 
 /**

@@ -27,13 +27,14 @@ describe("outputTypeOfPostgres", () => {
     ["timestamptz", "TIMESTAMP WITH TIME ZONE"],
     ["timestamp(6)", "TIMESTAMP"],
     ["timestamp(3) without time zone", "TIMESTAMP"],
+    ["interval", "BIGINT"],
   ])("%s → %s", (pg, duck) => {
     expect(outputTypeOfPostgres(pg)).toBe(duck);
   });
 
   it("names a type it does not map", () => {
-    expect(() => outputTypeOfPostgres("interval")).toThrow(
-      'PostgreSQL type "interval" has no catalog mapping (infra/catalog/columns.ts)',
+    expect(() => outputTypeOfPostgres("point")).toThrow(
+      'PostgreSQL type "point" has no catalog mapping (infra/catalog/columns.ts)',
     );
   });
 });
@@ -95,9 +96,9 @@ describe("scd2CatalogColumns", () => {
     expect(() =>
       scd2CatalogColumns({
         qualifiedName: "commerce.products",
-        columns: [{ name: "ttl", type: "interval", nullable: true }],
+        columns: [{ name: "spot", type: "point", nullable: true }],
       }),
-    ).toThrow(/^commerce\.products\.ttl: PostgreSQL type "interval" has no catalog mapping/);
+    ).toThrow(/^commerce\.products\.spot: PostgreSQL type "point" has no catalog mapping/);
   });
 });
 
