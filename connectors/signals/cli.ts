@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   // After a slot recovery the snapshot is complete for its tables: the SCD2 job reconciles with it.
   const recovered = recovery ? { slotRecovery: recovery, reconcile: true } : {};
   const report = (status: SnapshotProgress, extra: Record<string, unknown> = {}) =>
-    `${JSON.stringify({ id: request.id, tables: request.tables, requestedAt: formatLsn(request.lsn), status, ...recovered, ...extra })}\n`;
+    `${JSON.stringify({ id: request.id, tables: request.tables, requestedAt: formatLsn(request.before), status, ...recovered, ...extra })}\n`;
   process.stderr.write(`cdc-resnapshot: requested ${request.id} for ${o.table.join(", ")}\n`);
   if (!o.wait) {
     process.stdout.write(report("waiting"));

@@ -18,11 +18,16 @@ export interface SnapshotRequest {
   /** The signal's id (the signalling table's primary key). */
   id: string;
   tables: string[];
+  /**
+   * The WAL position just before the request was inserted: every record the snapshot makes (its reads,
+   * and the changes streamed while it runs) is placed after it, so it starts a reconciliation window.
+   */
+  before: bigint;
   /** The WAL position right after the request committed: an offset at or past it has seen the request. */
   lsn: bigint;
 }
 
-/** Inserts the request (its own transaction) and returns where the WAL was once it committed. */
+/** Inserts the request (its own transaction) and returns where the WAL was before and once it committed. */
 export async function requestSnapshot(
   client: pg.ClientBase,
   signalTable: string,
@@ -33,13 +38,15 @@ export async function requestSnapshot(
   id = (require("node:crypto") as typeof Crypto).randomUUID(),
 ): Promise<SnapshotRequest> {
   const { type, data } = executeSnapshotSignal(tables);
+  const walNow = async () =>
+    parseLsn((await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn);
+  const before = await walNow();
   await client.query(`INSERT INTO ${quoteQualified(signalTable)} (id, type, data) VALUES ($1, $2, $3)`, [
     id,
     type,
     data,
   ]);
-  const { rows } = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
-  return { id, tables, lsn: parseLsn(rows[0]!.lsn) };
+  return { id, tables, before, lsn: await walNow() };
 }
 
 /** A source offset reduced to what tells a snapshot's progress. */

@@ -192,7 +192,7 @@ describe("SCD2 history through re-snapshots and a lost slot (local runtime)", ()
     try {
       const request = await requestSnapshot(h.db, SIGNALS, ["public.gap"]);
       await done(request);
-      window = `public.gap:${formatLsn(request.lsn)}:${formatLsn(BigInt((await offset())!.lsn))}`;
+      window = `public.gap:${formatLsn(request.before)}:${formatLsn(BigInt((await offset())!.lsn))}`;
       await h.db.query("UPDATE public.gap SET n = 90 WHERE id = 9");
       await h.db.query("DELETE FROM public.gap WHERE id = 10");
       await written(15);
