@@ -1,3 +1,4 @@
+import { SCD2_COLUMNS } from "../../../common/catalog";
 import { ident } from "../sql";
 
 /** A decoded source column of a table, with its DuckDB type. */
@@ -32,16 +33,6 @@ export const EVENT_META = [
   "_del",
 ] as const;
 
-/** Lineage columns each SCD2 row keeps, from the change that made the version. */
-export const LINEAGE = [
-  "__op",
-  "__lsn",
-  "__txId",
-  "__source_file",
-  "__kafka_partition",
-  "__kafka_offset",
-] as const;
-
 /** The per-key state kept between runs: the position and kind of the last change applied. */
 export const KEY_STATE = ["_p", "_r", "__lsn", "__txId", "__source_ts_ms", "_del"] as const;
 
@@ -60,13 +51,11 @@ export const valueColumns = (shape: TableShape): Column[] =>
 export const keyJoin = (shape: TableShape, a: string, b: string): string =>
   shape.primaryKey.map((k) => `${a}.${ident(k)} = ${b}.${ident(k)}`).join(" AND ");
 
-/** Every column of an SCD2 output row, in order. */
+/**
+ * Every column of an SCD2 output row, in order: the source columns, then the SCD2 and lineage columns as
+ * the Glue catalog declares them (one list for the job and the stack).
+ */
 export const outputColumns = (shape: TableShape): string[] => [
   ...shape.columns.map((c) => c.name),
-  "effective_from",
-  "effective_to",
-  "is_current",
-  "is_deleted",
-  "is_deleted_inferred",
-  ...LINEAGE,
+  ...SCD2_COLUMNS.map((c) => c.name),
 ];
