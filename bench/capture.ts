@@ -22,7 +22,7 @@ import { createProgress } from "../common/progress";
 import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
 import { measureDebeziumCapture } from "./debezium-capture";
-import { measureWalsenderCeiling } from "./walsender-ceiling";
+import { measureWalsenderCeiling, waitForSlotRelease } from "./walsender-ceiling";
 
 /** The runtime's own logs: warnings only. */
 const logger = pino({ level: "warn" });
@@ -126,16 +126,9 @@ async function withRuntime<T>(
   }
 }
 
-/** Drops `slot` once its walsender, which exits shortly after its consumer disconnects, let go of it. */
+/** Drops `slot` once its walsender let go of it. */
 async function dropSlot(db: pg.Client, slot: string): Promise<void> {
-  for (let i = 0; i < 100; i += 1) {
-    const { rows } = await db.query<{ active: boolean }>(
-      "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
-      [slot],
-    );
-    if (!rows[0]?.active) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForSlotRelease(db, slot);
   await db.query("SELECT pg_drop_replication_slot($1)", [slot]);
 }
 

@@ -87,19 +87,23 @@ export async function measureWalsenderCeiling(
 }
 
 /** Returns once no walsender holds `slot` (one exits shortly after its consumer disconnects). */
+export async function waitForSlotRelease(db: pg.ClientBase, slot: string): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const { rows } = await db.query<{ active: boolean }>(
+      "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+    if (!rows[0]?.active) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`replication slot ${slot} still in use 10 s after its consumer left`);
+}
+
 async function slotReleased(connectionString: string, slot: string): Promise<void> {
   const db = new pg.Client(connectionString);
   await db.connect();
   try {
-    for (let i = 0; i < 100; i += 1) {
-      const { rows } = await db.query<{ active: boolean }>(
-        "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
-        [slot],
-      );
-      if (!rows[0]?.active) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`replication slot ${slot} still in use 10 s after the ceiling consumer left`);
+    await waitForSlotRelease(db, slot);
   } finally {
     await db.end();
   }
