@@ -1,10 +1,12 @@
 /**
  * NewTableSnapshots' provider on a real PostgreSQL, and the path it serves with the local runtime: a table is
  * added to a running capture (publication, then the connector restarted on the longer table.include.list, then
- * the request): its rows arrive as reads, the other table streams on without a gap or a duplicate. Its TLS, each
+ * the request): its rows arrive as reads, the other table streams on without a gap or a duplicate, and the SCD2
+ * history of the new table equals PostgreSQL's rows from its snapshot on. Its TLS, each
  * sslmode against a server whose certificate a test CA signed (tests/infra/tls-server.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableSql, sourceSetup, type DatabaseSslMode } from "../../../connectors/database";
@@ -15,6 +17,7 @@ import {
   type NewTableSnapshotsOutputs,
   type SignalConnection,
 } from "../../../connectors/signals/resource";
+import { readTable, run } from "../../analytics/helpers/fixtures";
 import { TLS_POSTGRES_PASSWORD, startTlsPostgres, type TlsPostgres } from "../../infra/tls-server";
 import { captureSetup, readParquet, runtimeFor, topicFiles, useHarness } from "../local/harness";
 
@@ -172,6 +175,30 @@ describe("NewTableSnapshots", () => {
       expect(reads.filter((id) => id !== 5)).toEqual([1, 2, 3, 4]);
       expect(added.rows.filter((r) => r.__op === "u")).toEqual([{ __op: "u", id: 5, n: 50 }]);
       expect(added.rows.filter((r) => r.id === 5).at(-1)).toMatchObject({ n: 50 });
+
+      // The SCD2 history: the new table's current rows are PostgreSQL's, one version per row its snapshot
+      // read (5 ends at its update), and the kept table has each change once.
+      const output = join(setup.bucketRoot, "scd2");
+      await run(join(setup.bucketRoot, "bucket", "cdc_data"), output, {
+        tables: [{ table: "public.kept" }, { table: "public.added" }],
+      });
+      const current = (dir: string) =>
+        readTable(output, dir).then((rows) =>
+          rows.filter((r) => r.is_current === true).map((r) => ({ id: r.id, n: r.n })),
+        );
+      const truth = await h.db.query<{ id: number; n: number }>("SELECT id, n FROM public.added ORDER BY id");
+      expect(await current("added")).toEqual(truth.rows);
+      const addedVersions = (await readTable(output, "added")).filter((r) => r.id !== 5);
+      expect(addedVersions.map((r) => [r.id, r.n, r.__op])).toEqual([1, 2, 3, 4].map((id) => [id, id, "r"]));
+      const keptVersions = await readTable(output, "kept");
+      expect(keptVersions.map((r) => [r.id, r.n, r.is_current])).toEqual([
+        [1, 0, false],
+        [1, 1, true],
+        [2, 0, false],
+        [2, 2, true],
+        [3, 0, false],
+        [3, 3, true],
+      ]);
     } finally {
       await runtime.stop();
     }
