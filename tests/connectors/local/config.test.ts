@@ -61,6 +61,7 @@ describe("connector configs", () => {
       dbname: "app",
       sslMode: "disable",
       sslRootCert: undefined,
+      queryTimeoutMs: 600_000,
     });
     expect(parsed.unwrap.deleteHandling).toBe("rewrite");
     expect(parsed.unwrap.addFields).toEqual(["op", "table", "lsn", "txId", "source.ts_ms", "sequence"]);
