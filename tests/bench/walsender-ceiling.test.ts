@@ -33,4 +33,10 @@ describe("the walsender ceiling consumer", () => {
     );
     expect(after.rows[0]!.lsn).toBe(before.rows[0]!.lsn);
   });
+
+  it("fails with the server's message when the slot does not exist", async () => {
+    await expect(
+      measureWalsenderCeiling(h.pg.connectionString, "no_such_slot", "pub_ceiling", 1),
+    ).rejects.toThrow('START_REPLICATION: replication slot "no_such_slot" does not exist');
+  });
 });
