@@ -347,14 +347,17 @@ describe("concurrent runs on one output", () => {
     writeLargeFile(dirs.source);
     let second: Promise<CliResult & { took: number }> | undefined;
     let secondStarted = 0;
+    // The first run is paused (SIGSTOP) while it holds the lock, and resumed once the second has ended:
+    // on a quiet machine it would otherwise finish before the second one starts.
     const first = await runCli(["run", "--source", dirs.source, "--output", dirs.output], {
-      onStdout: (text) => {
+      onStdout: (text, kill) => {
         if (!second && text.includes('"table started"')) {
+          kill("SIGSTOP");
           secondStarted = Date.now();
-          second = runCli(["run", "--source", dirs.source, "--output", dirs.output]).then((r) => ({
-            ...r,
-            took: Date.now() - secondStarted,
-          }));
+          second = runCli(["run", "--source", dirs.source, "--output", dirs.output]).then((r) => {
+            kill("SIGCONT");
+            return { ...r, took: Date.now() - secondStarted };
+          });
         }
       },
     });
