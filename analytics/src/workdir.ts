@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import { hostname } from "node:os";
 import * as path from "node:path";
@@ -25,7 +25,11 @@ export function createWorkDir(root: string): string {
     pid: process.pid,
     createdAt: new Date().toISOString(),
   };
-  writeFileSync(path.join(dir, MARKER), JSON.stringify(marker));
+  // Written beside and renamed into place: whoever reads it (a later run's clean-up, an operator's
+  // script) sees the whole marker or none.
+  const file = path.join(dir, MARKER);
+  writeFileSync(`${file}.tmp`, JSON.stringify(marker));
+  renameSync(`${file}.tmp`, file);
   return dir;
 }
 
