@@ -24,11 +24,18 @@ function withSnapshot(): { source: string; output: string } {
   return cases;
 }
 
+/** `cdc-scd2 run` of the products table over the snapshot fixture, with `extra` arguments. */
+function runOnSnapshot(
+  extra: string[] = [],
+): Promise<{ output: string; result: Awaited<ReturnType<typeof runCli>> }> {
+  const { source, output } = withSnapshot();
+  const args = ["run", "--source", source, "--output", output, "--tables", "commerce.products", ...TYPES];
+  return runCli([...args, ...extra]).then((result) => ({ output, result }));
+}
+
 describe("cdc-scd2 run --reconcile", () => {
   it("closes the keys the snapshot no longer shows and reports how many (JSON log)", async () => {
-    const { source, output } = withSnapshot();
-    const args = ["run", "--source", source, "--output", output, "--tables", "commerce.products", ...TYPES];
-    const result = await runCli([...args, "--reconcile", "commerce.products:0/1F4:0/258"]);
+    const { output, result } = await runOnSnapshot(["--reconcile", "commerce.products:0/1F4:0/258"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const done = jsonLines(result.stdout).filter((l) => l.msg === "table done");
@@ -44,36 +51,14 @@ describe("cdc-scd2 run --reconcile", () => {
   });
 
   it("without --reconcile the same files infer nothing", async () => {
-    const { source, output } = withSnapshot();
-    const result = await runCli([
-      "run",
-      "--source",
-      source,
-      "--output",
-      output,
-      "--tables",
-      "commerce.products",
-      ...TYPES,
-    ]);
+    const { result } = await runOnSnapshot();
     expect(result.code).toBe(0);
     const done = jsonLines(result.stdout).filter((l) => l.msg === "table done");
     expect(done.map((l) => [l.inferredDeletes, l.current, l.deleted])).toEqual([[undefined, 2, 1]]);
   });
 
   it("a window with no read of the table: exit 1 naming it, nothing written", async () => {
-    const { source, output } = withSnapshot();
-    const result = await runCli([
-      "run",
-      "--source",
-      source,
-      "--output",
-      output,
-      "--tables",
-      "commerce.products",
-      ...TYPES,
-      "--reconcile",
-      "commerce.products:0/2000:0/3000",
-    ]);
+    const { output, result } = await runOnSnapshot(["--reconcile", "commerce.products:0/2000:0/3000"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
       "commerce.products: no snapshot read between requestedAt and doneAt (positions 8192..12288) in its change files",
