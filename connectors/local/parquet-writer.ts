@@ -1,12 +1,10 @@
 /**
  * Parquet files as the S3 sink's ParquetFormat (parquet-avro) writes them, written by DuckDB:
- * values are staged as newline-delimited JSON, typed by the Connect schema, and copied to Parquet
+ * values are staged as a JSON array, typed by the Connect schema, and copied to Parquet
  * with the Avro schema in the footer's key/value metadata.
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
-import { once } from "node:events";
+import { rm, writeFile } from "node:fs/promises";
 import { avroSchemaJson } from "./avro-schema";
 import {
   DECIMAL_NAME,
@@ -84,7 +82,7 @@ function finalExpr(schema: ConnectSchema, expr: string): string {
   return expr;
 }
 
-/** A value as staged JSON. */
+/** A value as staged JSON: bytes as base64, decimals as plain text, maps as key/value entries. */
 function staged(value: ConnectValue): unknown {
   if (value === null || typeof value !== "object") return value;
   if (Buffer.isBuffer(value)) return value.toString("base64");
@@ -94,6 +92,60 @@ function staged(value: ConnectValue): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = staged(v);
   return out;
+}
+
+/** Whether a value of `schema` is staged as JSON.stringify writes it anyway (numbers, strings, booleans). */
+function stagedAsIs(schema: ConnectSchema): boolean {
+  if (schema.type === "BYTES" || schema.type === "MAP") return false;
+  if (schema.type === "ARRAY") return stagedAsIs(schema.valueSchema!);
+  if (schema.type === "STRUCT") return schema.fields!.every((f) => stagedAsIs(f.schema));
+  return true;
+}
+
+type Row = Record<string, ConnectValue>;
+
+/**
+ * The rows of `schema` as one JSON array for `read_json(format = 'array')`, which reads a missing key as
+ * null and ignores keys not in `columns`. A row is written as it is, but for the fields JSON.stringify
+ * would not write as staged (bytes, decimals, maps): one native call for the whole file.
+ */
+function stagedJson(schema: ConnectSchema, rows: Row[]): string {
+  const converted = schema.fields!.filter((f) => !stagedAsIs(f.schema)).map((f) => f.name);
+  if (converted.length === 0) return JSON.stringify(rows);
+  const out = new Array<Row>(rows.length);
+  for (let i = 0; i < rows.length; i += 1) {
+    const row = rows[i]!;
+    const copy: Record<string, unknown> = { ...row };
+    for (const name of converted) copy[name] = staged(row[name] ?? null);
+    out[i] = copy as Row;
+  }
+  return JSON.stringify(out);
+}
+
+/** Per schema, once: the select list and `columns` that read its staged rows. */
+const readers = new WeakMap<ConnectSchema, { select: string; columns: string }>();
+function selectFrom(schema: ConnectSchema, stage: string): string {
+  let reader = readers.get(schema);
+  if (reader === undefined) {
+    const fields = schema.fields!;
+    reader = {
+      select: fields.map((f) => `${finalExpr(f.schema, ident(f.name))} AS ${ident(f.name)}`).join(", "),
+      columns: fields.map((f) => `${sqlString(f.name)}: ${sqlString(stagedType(f.schema))}`).join(", "),
+    };
+    readers.set(schema, reader);
+  }
+  return `SELECT ${reader.select} FROM read_json(${sqlString(stage)}, format = 'array', columns = {${reader.columns}}, maximum_object_size = 268435456)`;
+}
+
+const metadata = new WeakMap<ConnectSchema, string>();
+/** The footer's key/value metadata, as parquet-avro writes it. */
+function kvMetadata(schema: ConnectSchema): string {
+  let kv = metadata.get(schema);
+  if (kv === undefined) {
+    kv = `{'parquet.avro.schema': ${sqlString(avroSchemaJson(schema))}, 'writer.model.name': 'avro'}`;
+    metadata.set(schema, kv);
+  }
+  return kv;
 }
 
 /** Files written at once (one DuckDB connection each), so staging one overlaps copying another. */
@@ -117,36 +169,14 @@ export class ParquetWriter {
   }
 
   /** Writes `rows` (values of `schema`) to `target` (not yet renamed into place; the caller fsyncs). */
-  async write(
-    target: string,
-    schema: ConnectSchema,
-    rows: Record<string, ConnectValue>[],
-    codec: ParquetCodec,
-  ): Promise<void> {
-    const stage = `${target}.ndjson`;
-    const out = createWriteStream(stage);
-    const fields = schema.fields!;
-    let chunk = "";
-    for (const row of rows) {
-      const record: Record<string, unknown> = {};
-      for (const f of fields) record[f.name] = staged(row[f.name] ?? null);
-      chunk += `${JSON.stringify(record)}\n`;
-      if (chunk.length > 1 << 20) {
-        if (!out.write(chunk)) await once(out, "drain");
-        chunk = "";
-      }
-    }
-    out.end(chunk);
-    await once(out, "finish");
-    const columns = fields.map((f) => `${sqlString(f.name)}: ${sqlString(stagedType(f.schema))}`).join(", ");
-    const select = fields.map((f) => `${finalExpr(f.schema, ident(f.name))} AS ${ident(f.name)}`).join(", ");
-    const metadata = `{'parquet.avro.schema': ${sqlString(avroSchemaJson(schema))}, 'writer.model.name': 'avro'}`;
+  async write(target: string, schema: ConnectSchema, rows: Row[], codec: ParquetCodec): Promise<void> {
+    const stage = `${target}.json`;
     const compression = codec === "none" ? "uncompressed" : codec;
     try {
+      await writeFile(stage, stagedJson(schema, rows));
       this.next = (this.next + 1) % this.connections.length;
       await this.connections[this.next]!.run(
-        `COPY (SELECT ${select} FROM read_json(${sqlString(stage)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456))
-         TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${metadata})`,
+        `COPY (${selectFrom(schema, stage)}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${kvMetadata(schema)})`,
       );
     } finally {
       await rm(stage, { force: true });

@@ -4,11 +4,19 @@
  * catalog is read wait in a backlog, so records stay in stream order without per-row awaits.
  */
 import type pg from "pg";
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
 import { readTableInfo, SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { IncrementalSnapshot, SignalRow } from "./incremental";
-import { formatLsn, parseLsn } from "./lsn";
+import { formatLsn } from "./lsn";
+import {
+  PgoutputDecoder,
+  type DeleteMessage,
+  type InsertMessage,
+  type PgoutputMessage,
+  type RelationMessage,
+  type UpdateMessage,
+} from "./pgoutput";
+import { ReplicationConnection } from "./replication";
 import { DEBEZIUM_VERSION } from "./snapshot";
 import type { SourceSettings } from "./source-config";
 import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
@@ -17,13 +25,25 @@ import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
 const CATALOG_READ_ATTEMPTS = 50;
 const CATALOG_RETRY_MS = 100;
 
-/** pgoutput with the values left as PostgreSQL text (the library would parse them with pg's parsers). */
-class RawTextPgoutput extends PgoutputPlugin {
-  override parse(buffer: Buffer): Pgoutput.Message {
-    const message = super.parse(buffer) as Pgoutput.Message;
-    if (message.tag === "relation")
-      for (const column of message.columns) column.parser = (raw: unknown) => raw;
-    return message;
+/**
+ * A WAL position as the records carry it: `lsn` a number (as Debezium's `source.lsn`, a long), `text` its
+ * exact decimal digits (in `source.sequence`); value() exact (what a commit without an end LSN confirms).
+ */
+class Position {
+  readonly lsn: number;
+  readonly text: string;
+
+  constructor(
+    private readonly high: number,
+    private readonly low: number,
+  ) {
+    this.lsn = high * 4_294_967_296 + low;
+    // Below 2^53 the number is exact and its digits are the bigint's.
+    this.text = high < 2_097_152 ? String(this.lsn) : this.value().toString();
+  }
+
+  value(): bigint {
+    return (BigInt(this.high) << 32n) | BigInt(this.low);
   }
 }
 
@@ -34,21 +54,20 @@ export interface StreamHandlers {
   error(err: Error): void;
 }
 
-type Tuple = Record<string, string | null | undefined>;
-
 /** How long connecting and START_REPLICATION together may take before the start-up fails. */
 export const STREAM_START_TIMEOUT_MS = 30_000;
 
 export class SlotStream {
-  private service: LogicalReplicationService | undefined;
+  private connection: ReplicationConnection | undefined;
+  private keepalive: (() => void) | undefined;
   private readonly builders = new Map<number, TableRecordBuilder | null>();
   /** Relations of the signalling table (its rows are signals, whether or not it is captured too). */
   private readonly signalRelations = new Set<number>();
-  private backlog: { lsn: string; message: Pgoutput.Message }[] | undefined;
+  private backlog: { at: Position; message: PgoutputMessage }[] | undefined;
   private held: Promise<void> | undefined;
   private tx: { seq: number; xid: number; commitUs: number } | undefined;
   private txSeq: number;
-  private lastCommitLsn: bigint | null;
+  private sequenceHead = "[null,";
   /** Set by finish(): called once no transaction is partly taken; from then on messages are dropped. */
   private finishing: (() => void) | undefined;
   private finished = false;
@@ -63,7 +82,7 @@ export class SlotStream {
     private readonly incremental?: IncrementalSnapshot,
   ) {
     this.txSeq = start.txSeq;
-    this.lastCommitLsn = start.lastCommitLsn;
+    this.setLastCommit(start.lastCommitLsn);
   }
 
   /**
@@ -86,40 +105,56 @@ export class SlotStream {
   }
 
   private async subscribe(clientConfig: pg.ClientConfig, fromLsn: bigint): Promise<void> {
-    const service = new LogicalReplicationService(
+    const decoder = new PgoutputDecoder();
+    const connection = new ReplicationConnection(
       { ...clientConfig, options: SESSION_OPTIONS },
-      // Acknowledge only what is durable: no automatic or periodic acknowledgement.
-      { acknowledge: { auto: false, timeoutSeconds: 0 } },
+      {
+        xlog: (high, low, data, start, end) => {
+          if (this.finished) return;
+          try {
+            this.onMessage(new Position(high, low), decoder.decode(data, start, end));
+          } catch (err) {
+            this.handlers.error(err as Error);
+          }
+        },
+        keepalive: (replyRequested) => {
+          if (replyRequested) this.keepalive?.();
+        },
+        error: (err) => this.handlers.error(err),
+      },
     );
-    const plugin = new RawTextPgoutput({
-      protoVersion: 1,
-      publicationNames: [this.settings.publicationName],
-    });
-    service.on("data", (lsn: string, message: Pgoutput.Message) => this.onMessage(lsn, message));
     const { host, port } = this.settings.database;
-    await new Promise<void>((resolve, reject) => {
-      // Connecting has its own timeout (the client config's); this bounds START_REPLICATION's answer too.
-      const timer = setTimeout(() => {
-        void service.stop().catch(() => undefined);
-        reject(
-          new Error(
-            `the replication stream from PostgreSQL at ${host}:${port} did not start within ${STREAM_START_TIMEOUT_MS / 1000} s`,
+    // Acknowledged only by acknowledge(): what is durable, never automatically.
+    const command = `START_REPLICATION SLOT "${this.settings.slotName}" LOGICAL ${formatLsn(fromLsn)} (proto_version '1', publication_names '${this.settings.publicationName}', messages 'false')`;
+    let timer: NodeJS.Timeout | undefined;
+    // Connecting has its own timeout (the client config's); this bounds START_REPLICATION's answer too.
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the replication stream from PostgreSQL at ${host}:${port} did not start within ${STREAM_START_TIMEOUT_MS / 1000} s`,
+            ),
           ),
-        );
-      }, STREAM_START_TIMEOUT_MS);
-      service.once("start", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      service.subscribe(plugin, this.settings.slotName, formatLsn(fromLsn)).catch((err: Error) => {
-        clearTimeout(timer);
-        reject(
-          new Error(`replication stream from PostgreSQL at ${host}:${port}: ${err.message}`, { cause: err }),
-        );
-      });
+        STREAM_START_TIMEOUT_MS,
+      );
     });
-    service.on("error", (err: Error) => this.handlers.error(err));
-    this.service = service;
+    try {
+      await Promise.race([
+        connection.start(command).catch((err: Error) => {
+          throw new Error(`replication stream from PostgreSQL at ${host}:${port}: ${err.message}`, {
+            cause: err,
+          });
+        }),
+        timeout,
+      ]);
+    } catch (err) {
+      void connection.stop();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.connection = connection;
   }
 
   /**
@@ -141,7 +176,7 @@ export class SlotStream {
 
   /** Confirms to PostgreSQL that everything up to `lsn` is durable; also answers keepalives. */
   acknowledge(lsn: bigint): void {
-    void this.service?.acknowledge(formatLsn(lsn));
+    this.connection?.acknowledge(lsn);
   }
 
   /**
@@ -150,44 +185,36 @@ export class SlotStream {
    * flow-control mode, which would instead await every message.
    */
   pause(): void {
-    this.socket()?.pause();
+    this.connection?.pause();
   }
 
   resume(): void {
-    this.socket()?.resume();
+    this.connection?.resume();
   }
 
-  private socket(): { pause(): void; resume(): void } | undefined {
-    const internals = this.service as unknown as {
-      _connection?: { stream?: { pause(): void; resume(): void } };
-    };
-    return internals?._connection?.stream;
-  }
-
+  /** `handler` answers the server's keepalives that ask for a reply. */
   onKeepalive(handler: () => void): void {
-    this.service?.on("heartbeat", (_lsn: string, _ts: number, shouldRespond: boolean) => {
-      if (shouldRespond) handler();
-    });
+    this.keepalive = handler;
   }
 
   async stop(): Promise<void> {
-    await this.service?.stop().catch(() => undefined);
+    await this.connection?.stop();
   }
 
-  private onMessage(lsn: string, message: Pgoutput.Message): void {
+  private onMessage(at: Position, message: PgoutputMessage): void {
     if (this.finished) return;
     if (this.backlog) {
-      this.backlog.push({ lsn, message });
+      this.backlog.push({ at, message });
       return;
     }
     try {
-      this.process(lsn, message);
+      this.process(at, message);
     } catch (err) {
       this.handlers.error(err as Error);
     }
   }
 
-  private process(lsn: string, message: Pgoutput.Message): void {
+  private process(at: Position, message: PgoutputMessage): void {
     switch (message.tag) {
       case "begin":
         if (this.finishing) {
@@ -195,12 +222,12 @@ export class SlotStream {
           return;
         }
         this.txSeq += 1;
-        this.tx = { seq: this.txSeq, xid: message.xid, commitUs: Number(message.commitTime) };
+        this.tx = { seq: this.txSeq, xid: message.xid, commitUs: message.commitUs };
         return;
       case "commit": {
-        const endLsn = parseLsn(message.commitEndLsn ?? lsn);
+        const endLsn = message.endLsn ?? at.value();
         this.handlers.commit(this.tx!.seq, endLsn, this.tx!.xid);
-        this.lastCommitLsn = endLsn;
+        this.setLastCommit(endLsn);
         this.tx = undefined;
         if (this.finishing) this.end();
         return;
@@ -211,18 +238,23 @@ export class SlotStream {
       case "insert":
       case "update":
       case "delete":
-        this.change(parseLsn(lsn), message);
+        this.change(at, message);
         return;
       case "truncate":
-        this.logger.debug({ lsn }, "truncate skipped (skipped.operations)");
+        this.logger.debug({ lsn: at.text }, "truncate skipped (skipped.operations)");
         return;
       default:
         return;
     }
   }
 
+  private setLastCommit(lsn: bigint | null): void {
+    // `source.sequence` is JSON of [last commit, this change] as decimal strings: its first half, once.
+    this.sequenceHead = lsn === null ? "[null," : `["${lsn.toString()}",`;
+  }
+
   /** Reads the table from the catalog, holding later messages back until it is known. */
-  private loadRelation(relation: Pgoutput.MessageRelation): void {
+  private loadRelation(relation: RelationMessage): void {
     const qualified = `${relation.schema}.${relation.name}`;
     // Debezium captures the signalling table whatever table.include.list says: its rows go to its topic.
     const signals = qualified === this.settings.signalTable;
@@ -261,7 +293,7 @@ export class SlotStream {
         this.held = undefined;
         const pending = this.backlog ?? [];
         this.backlog = undefined;
-        for (const { lsn, message } of pending) this.onMessage(lsn, message);
+        for (const { at, message } of pending) this.onMessage(at, message);
       })
       .catch((err: Error) => this.handlers.error(err));
   }
@@ -271,7 +303,7 @@ export class SlotStream {
    * (several runtimes on one server): the catalog read right after an ADD COLUMN's relation message did not
    * show the new column yet; it does on a later read, so read again for a while before giving up.
    */
-  private async readRelationInfo(relation: Pgoutput.MessageRelation): Promise<TableInfo> {
+  private async readRelationInfo(relation: RelationMessage): Promise<TableInfo> {
     for (let attempt = 1; ; attempt += 1) {
       const info = await readTableInfo(this.catalog, relation.schema, relation.name);
       const missing = relation.columns.filter((c) => !info.columns.some((k) => k.name === c.name));
@@ -280,15 +312,12 @@ export class SlotStream {
     }
   }
 
-  private change(
-    lsn: bigint,
-    message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete,
-  ): void {
+  private change(at: Position, message: InsertMessage | UpdateMessage | DeleteMessage): void {
     const relation = message.relation;
     if (message.tag === "insert" && this.incremental && this.signalRelations.has(relation.relationOid)) {
       const outcome = this.incremental.onSignal(
         message.new as unknown as SignalRow,
-        this.source(lsn, relation),
+        this.source(at, relation),
       );
       this.handlers.records(this.tx!.seq, outcome.records);
       if (outcome.work) this.hold(outcome.work);
@@ -298,38 +327,32 @@ export class SlotStream {
     const tx = this.tx!;
     const op = message.tag === "insert" ? "c" : message.tag === "update" ? "u" : "d";
     if (this.settings.skippedOperations.has(op)) return;
-    const source = this.source(lsn, relation);
+    const source = this.source(at, relation);
     const now = Date.now();
     let records: UnwrappedRecord[];
-    let keys: Tuple[];
-    if (message.tag === "insert") {
-      records = builder.read("c", message.new as Tuple, now, source);
-      keys = [message.new as Tuple];
-    } else if (message.tag === "update") {
-      records = builder.update(
-        message.key as Tuple | null,
-        message.old as Tuple | null,
-        message.new as Tuple,
-        now,
-        source,
-      );
-      keys = [message.new as Tuple, ...[message.key ?? message.old].filter((t) => t !== null)] as Tuple[];
-    } else {
-      const before = (message.old ?? message.key) as Tuple;
-      records = builder.delete(before, message.old === null, now, source);
-      keys = [before];
-    }
+    if (message.tag === "insert") records = builder.read("c", message.new, now, source);
+    else if (message.tag === "update")
+      records = builder.update(message.key, message.old, message.new, now, source);
+    else records = builder.delete((message.old ?? message.key)!, message.old === null, now, source);
     // A change shown while a snapshot chunk's window is open wins over the chunk's row of that key.
-    const key = builder.info.primaryKey;
-    this.incremental?.onChange(
-      `${relation.schema}.${relation.name}`,
-      keys.map((t) => key.map((c) => t[c] ?? null)),
-    );
+    if (this.incremental) {
+      const keys =
+        message.tag === "insert"
+          ? [message.new]
+          : message.tag === "update"
+            ? [message.new, ...[message.key ?? message.old].filter((t) => t !== null)]
+            : [(message.old ?? message.key)!];
+      const key = builder.info.primaryKey;
+      this.incremental.onChange(
+        `${relation.schema}.${relation.name}`,
+        keys.map((t) => key.map((c) => t[c] ?? null)),
+      );
+    }
     this.handlers.records(tx.seq, records);
   }
 
-  /** The `source` block of an event at `lsn` of the current transaction. */
-  private source(lsn: bigint, relation: Pgoutput.MessageRelation): SourceInfo {
+  /** The `source` block of an event at `at` of the current transaction. */
+  private source(at: Position, relation: RelationMessage): SourceInfo {
     const tx = this.tx!;
     return {
       version: DEBEZIUM_VERSION,
@@ -338,16 +361,13 @@ export class SlotStream {
       ts_ms: Math.floor(tx.commitUs / 1000),
       snapshot: null,
       db: this.settings.database.dbname,
-      sequence: JSON.stringify([
-        this.lastCommitLsn === null ? null : this.lastCommitLsn.toString(),
-        lsn.toString(),
-      ]),
+      sequence: `${this.sequenceHead}"${at.text}"]`,
       ts_us: tx.commitUs,
       ts_ns: tx.commitUs * 1000,
       schema: relation.schema,
       table: relation.name,
       txId: tx.xid,
-      lsn: Number(lsn),
+      lsn: at.lsn,
       xmin: null,
     };
   }
