@@ -165,7 +165,11 @@ export async function generate(o: GenerateOptions, log: (line: string) => void):
   rmSync(o.dir, { recursive: true, force: true });
   mkdirSync(o.dir, { recursive: true });
   const started = Date.now();
-  const instance = await DuckDBInstance.create(":memory:", { temp_directory: path.join(o.dir, "tmp") });
+  // A bounded footprint: a 100M-event partition would otherwise take most of the RAM (it spills instead).
+  const instance = await DuckDBInstance.create(":memory:", {
+    temp_directory: path.join(o.dir, "tmp"),
+    memory_limit: "4GB",
+  });
   const duck = await instance.connect();
   const segments = percents.map((_, i) => ({
     dir: path.join(o.dir, `increment-${i}`),

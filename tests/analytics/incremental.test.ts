@@ -70,8 +70,7 @@ describe("incremental runs", () => {
     expect(steps).toEqual([
       "comparing with the stored state",
       "ordering changes",
-      "writing closed versions",
-      "writing current versions",
+      "writing versions",
       "writing state",
     ]);
     const after = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));

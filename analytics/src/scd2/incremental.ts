@@ -77,8 +77,8 @@ export function priorRows(
     CASE WHEN k._del THEN k.__source_ts_ms ELSE epoch_ms(c.effective_from) END AS __source_ts_ms,
     c.__source_file, c.__kafka_partition, c.__kafka_offset,
     k._r, k._p, k._del
-  FROM ${keys} k LEFT JOIN ${current} c ON ${keyJoin(shape, "k", "c")}
-  WHERE ${keyIn(shape, "k", affected)} AND ${keyIn(shape, "k", recomputed, true)}`;
+  FROM (SELECT * FROM ${keys} k WHERE ${keyIn(shape, "k", affected)} AND ${keyIn(shape, "k", recomputed, true)}) k
+  LEFT JOIN ${current} c ON ${keyJoin(shape, "k", "c")}`;
 }
 
 /** Pipeline input: new changes, all earlier changes of recomputed keys, prior rows of the others. */

@@ -11,7 +11,7 @@ import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
 import { appliedColumns, appliedView, classify, rewriteHistory } from "./classify";
 import { compactApplied, compactHistory } from "./compact";
 import { alignStaged, mergeColumns, stage } from "./inputs";
-import { entryOf, localCopies, writeParquet } from "./files";
+import { entryOf, localCopies, writeParquet, writeParquetSplit } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { JOIN_BYTES_PER_FACT, joinChunks } from "./join-chunks";
@@ -210,10 +210,12 @@ async function build(
   }
   // Only the versions' values are joined back: deletes and complex keys are left out of the join.
   const notComplex = complex > 0 ? ` AND ${inc.keyIn(shape, "f", "scd2_complex", true)}` : "";
-  const versions = (current: boolean, inChunk = "true") => {
-    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del AND n_ts IS ${current ? "" : "NOT "}NULL AND ${inChunk}${notComplex})`;
-    const complexPart =
-      complex > 0 ? ` UNION ALL SELECT * FROM scd2_cv WHERE is_current = ${current} AND ${inChunk}` : "";
+  /** Closed, current or all versions of the keys `inChunk` holds. */
+  const versions = (which: "closed" | "current" | "all", inChunk = "true") => {
+    const currentOnly = { closed: " AND n_ts IS NOT NULL", current: " AND n_ts IS NULL", all: "" }[which];
+    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del${currentOnly} AND ${inChunk}${notComplex})`;
+    const isCurrent = { closed: " AND NOT is_current", current: " AND is_current", all: "" }[which];
+    const complexPart = complex > 0 ? ` UNION ALL SELECT * FROM scd2_cv WHERE ${inChunk}${isCurrent}` : "";
     return `(${simpleVersions(shape, `(${fast.widen(facts, inChunk)})`)}${complexPart})`;
   };
 
@@ -249,46 +251,68 @@ async function build(
   superseded.push(...applied.superseded);
   // The join back to the values holds the facts (and placeholder values) in hash tables: more than fit
   // the memory limit are joined, and written, in chunks of keys, each chunk its own history file.
-  const closedFacts = await duck.count(
-    "SELECT count(*) FROM scd2_vfacts WHERE NOT _del AND n_ts IS NOT NULL",
-  );
+  const versionFacts = await duck.count("SELECT count(*) FROM scd2_vfacts WHERE NOT _del");
   const chunks = joinChunks(
-    closedFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
+    versionFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
     await duck.memoryLimitBytes(),
   );
   const inChunk = (chunk: number) => (chunks > 1 ? `hash(${keyList(shape)}) % ${chunks} = ${chunk}` : "true");
-  for (let chunk = 0; chunk < chunks; chunk += 1) {
-    step(chunks > 1 ? `writing closed versions (${chunk + 1}/${chunks})` : "writing closed versions");
-    const closed = await writeParquet(
-      duck,
-      `SELECT ${output} FROM ${versions(false, inChunk(chunk))}`,
-      outKey("history", chunks > 1 ? `-${chunk}` : ""),
-      ctx.scratchDir,
-    );
-    if (closed.rows > 0) {
-      history.push(entryOf(closed));
-      uploads.push(closed);
-    }
-  }
-  step("writing current versions");
-  // The current versions are one file: in chunks, they are gathered in a table first.
-  let currentVersions = versions(true);
-  if (chunks > 1) {
-    await duck.run(`CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions(true, inChunk(0))}`);
-    for (let chunk = 1; chunk < chunks; chunk += 1)
-      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions(true, inChunk(chunk))}`);
-    currentVersions = "scd2_current";
-  }
   // The current versions of keys this run does not touch stay current.
   const untouched = prev
     ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
     : "";
-  const current = await writeParquet(
-    duck,
-    `SELECT ${output} FROM ${currentVersions}${untouched}`,
-    outKey("current"),
-    ctx.scratchDir,
-  );
+  let current: PendingFile;
+  if (chunks === 1) {
+    step("writing versions");
+    // One join back to the values writes both files.
+    const split = await writeParquetSplit(
+      duck,
+      `SELECT ${output} FROM ${versions("all")}${untouched}`,
+      "is_current",
+      { true: outKey("current"), false: outKey("history") },
+      ctx.scratchDir,
+    );
+    if (split.false) {
+      history.push(entryOf(split.false));
+      uploads.push(split.false);
+    }
+    // The current file exists even when no key has a current version.
+    current =
+      split.true ??
+      (await writeParquet(
+        duck,
+        `SELECT ${output} FROM ${versions("current")} WHERE false`,
+        outKey("current"),
+        ctx.scratchDir,
+      ));
+  } else {
+    for (let chunk = 0; chunk < chunks; chunk += 1) {
+      step(`writing closed versions (${chunk + 1}/${chunks})`);
+      const closed = await writeParquet(
+        duck,
+        `SELECT ${output} FROM ${versions("closed", inChunk(chunk))}`,
+        outKey("history", `-${chunk}`),
+        ctx.scratchDir,
+      );
+      if (closed.rows > 0) {
+        history.push(entryOf(closed));
+        uploads.push(closed);
+      }
+    }
+    step("writing current versions");
+    // The current versions are one file: in chunks, they are gathered in a table first.
+    await duck.run(
+      `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", inChunk(0))}`,
+    );
+    for (let chunk = 1; chunk < chunks; chunk += 1)
+      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", inChunk(chunk))}`);
+    current = await writeParquet(
+      duck,
+      `SELECT ${output} FROM scd2_current${untouched}`,
+      outKey("current"),
+      ctx.scratchDir,
+    );
+  }
   uploads.push(current);
   const currentFile = entryOf(current);
   step("writing state");
