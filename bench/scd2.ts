@@ -1,4 +1,4 @@
-// `npm run bench:scd2 [-- --events N --keys K --increments 0.1,1,10 --memory-limit X --low-memory-limit Y --threads T]`
+// `npm run bench:scd2 [-- --events N --keys K --increments 0.1,1,10 --memory-limit X --low-memory-limit Y --threads T --skip baseline,low-memory]`
 // Generates (or reuses, under .bench/) a change stream in the sink's Parquet layout, then measures in
 // separate processes: the full build with runScd2, the plain baseline query over the same files, an
 // incremental run per increment (each on a copy of the full build's output: the percentages of the base
@@ -56,6 +56,12 @@ const Options = z.object({
     .default([...DEFAULT_INCREMENT_PERCENTS]),
   /** Profile the full build's SQL statements (adds some overhead; for finding where time goes). */
   profile: z.boolean().default(false),
+  /** Runs to leave out (comma-separated): at 100M events the baseline and low-memory runs take long. */
+  skip: z
+    .string()
+    .regex(/^(baseline|low-memory)(,(baseline|low-memory))*$/, "expected baseline, low-memory or both")
+    .optional()
+    .transform((text) => new Set(text?.split(",") ?? [])),
 });
 
 interface Measured extends ChildResult {
@@ -208,10 +214,12 @@ async function main(): Promise<void> {
     ({ mode: "job", source, output: out(output), fullRefresh, ...common }) as const;
 
   const loadBefore = os.loadavg()[0]!;
-  const baselineRun = await step("baseline query", data.baseEvents, {
-    ...job(data.base, "baseline", true),
-    mode: "baseline",
-  });
+  const baselineRun = o.skip.has("baseline")
+    ? undefined
+    : await step("baseline query", data.baseEvents, {
+        ...job(data.base, "baseline", true),
+        mode: "baseline",
+      });
   const full = await step("full build", data.baseEvents, job(data.base, "scd2", true));
   // Taken now: the incremental run below changes this output.
   const fullChecksum = await tableChecksum(path.join(out("scd2"), "products"));
@@ -236,11 +244,13 @@ async function main(): Promise<void> {
       vsFull: run.durationMs / full.durationMs,
     });
   }
-  const low = await step(`full build, memory_limit ${o["low-memory-limit"]}`, data.baseEvents, {
-    ...job(data.base, "scd2-low-memory", true),
-    memoryLimit: o["low-memory-limit"],
-  });
-  const lowChecksum = await tableChecksum(path.join(out("scd2-low-memory"), "products"));
+  const low = o.skip.has("low-memory")
+    ? undefined
+    : await step(`full build, memory_limit ${o["low-memory-limit"]}`, data.baseEvents, {
+        ...job(data.base, "scd2-low-memory", true),
+        memoryLimit: o["low-memory-limit"],
+      });
+  const lowChecksum = low && (await tableChecksum(path.join(out("scd2-low-memory"), "products")));
   const profiled = o.profile
     ? await step("full build, profiled", data.baseEvents, {
         ...job(data.base, "scd2-profiled", true),
@@ -266,12 +276,14 @@ async function main(): Promise<void> {
     runs: results,
     figures: {
       fullEventsPerSecond: Math.round(data.baseEvents / (full.durationMs / 1000)),
-      baselineEventsPerSecond: Math.round(data.baseEvents / (baselineRun.durationMs / 1000)),
-      fullVsBaseline: full.durationMs / baselineRun.durationMs,
+      baselineEventsPerSecond: baselineRun && Math.round(data.baseEvents / (baselineRun.durationMs / 1000)),
+      fullVsBaseline: baselineRun && full.durationMs / baselineRun.durationMs,
       increments: incrementals,
       peakRssBytes: Math.max(full.maxRssBytes, ...incrementals.map((r) => r.maxRssBytes)),
-      lowMemoryPeakSpillBytes: low.peakSpillBytes,
-      lowMemorySameResult: versions(low) === versions(full) && lowChecksum === fullChecksum,
+      lowMemory: low && {
+        peakSpillBytes: low.peakSpillBytes,
+        sameResult: versions(low) === versions(full) && lowChecksum === fullChecksum,
+      },
       // Reading from S3, the job downloads every change file into the work dir and keeps it there until
       // the run ends: its peak local disk is that plus the work dir's own peak (measured here, where the
       // source is a local directory it reads in place).
@@ -280,8 +292,16 @@ async function main(): Promise<void> {
       fullEstimatedLocalDiskBytes: full.sourceBytes * (1 + WRITTEN_PER_INPUT_BYTE),
     },
   };
-  printReport(report, o["low-memory-limit"], profiled?.slowest);
-  writeFileSync(path.join(ROOT, ".bench", "scd2-results.json"), JSON.stringify(report, null, 2));
+  // Each data set's report is kept: a larger one is compared with the default (10M events) one.
+  const resultsFile = (events: number, keys: number) =>
+    path.join(ROOT, ".bench", `scd2-results-${events}-${keys}.json`);
+  const smaller = resultsFile(10_000_000, 1_000_000);
+  const reference =
+    o.events > 10_000_000 && existsSync(smaller)
+      ? (JSON.parse(readFileSync(smaller, "utf8")) as typeof report)
+      : undefined;
+  printReport(report, o["low-memory-limit"], { slowest: profiled?.slowest, reference });
+  writeFileSync(resultsFile(o.events, o.keys), JSON.stringify(report, null, 2));
 }
 
 main().catch((error: unknown) => {
