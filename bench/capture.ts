@@ -14,7 +14,7 @@
  */
 import { Command } from "commander";
 import { rmSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import pino from "pino";
@@ -199,13 +199,22 @@ async function main(): Promise<void> {
       workload,
       async (runtime, started) => {
         const inFiles = (): number => runtime.stats().recordsInFiles;
+        // The runtime runs in this process: its CPU time (every thread) and the main thread's busy share.
+        const cpu = process.cpuUsage();
+        const loop = performance.eventLoopUtilization();
         await withProgress(
           "capture",
           total,
           inFiles,
           until(() => inFiles() >= total, 600_000),
         );
-        return { seconds: (performance.now() - started) / 1000, files: runtime.stats().files };
+        const used = process.cpuUsage(cpu);
+        return {
+          seconds: (performance.now() - started) / 1000,
+          files: runtime.stats().files,
+          cpuSeconds: (used.user + used.system) / 1e6,
+          mainThreadBusy: performance.eventLoopUtilization(loop).utilization,
+        };
       },
     );
     const seconds = bulk.seconds;
@@ -271,6 +280,11 @@ async function main(): Promise<void> {
         captureSeconds: Number(seconds.toFixed(2)),
         changesPerSecond: Math.round(total / seconds),
         shareOfCeiling: Number((total / seconds / ceilingPerSecond).toFixed(2)),
+        // CPU of the runtime's process (all threads, from its start's end) per change; the machine's load
+        // moves the rate, much less this.
+        cpuMicrosPerChange: Number(((bulk.cpuSeconds * 1e6) / total).toFixed(2)),
+        mainThreadBusy: Number(bulk.mainThreadBusy.toFixed(2)),
+        loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
       },
       ceiling: {
         changes: ceiling.changes,

@@ -1,6 +1,6 @@
 /**
  * Parquet files as the S3 sink's ParquetFormat (parquet-avro) writes them, written by DuckDB:
- * values are staged as a JSON array, typed by the Connect schema, and copied to Parquet
+ * values are staged as JSON columns, typed by the Connect schema, and copied to Parquet
  * with the Avro schema in the footer's key/value metadata.
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
@@ -104,37 +104,63 @@ function stagedAsIs(schema: ConnectSchema): boolean {
 
 type Row = Record<string, ConnectValue>;
 
-/**
- * The rows of `schema` as one JSON array for `read_json(format = 'array')`, which reads a missing key as
- * null and ignores keys not in `columns`. A row is written as it is, but for the fields JSON.stringify
- * would not write as staged (bytes, decimals, maps): one native call for the whole file.
- */
-function stagedJson(schema: ConnectSchema, rows: Row[]): string {
-  const converted = schema.fields!.filter((f) => !stagedAsIs(f.schema)).map((f) => f.name);
-  if (converted.length === 0) return JSON.stringify(rows);
-  const out = new Array<Row>(rows.length);
-  for (let i = 0; i < rows.length; i += 1) {
-    const row = rows[i]!;
-    const copy: Record<string, unknown> = { ...row };
-    for (const name of converted) copy[name] = staged(row[name] ?? null);
-    out[i] = copy as Row;
-  }
-  return JSON.stringify(out);
+/** Rows staged for DuckDB: lines of JSON, each an object of columns; the longest line's length. */
+export interface StagedRows {
+  lines: string[];
+  longest: number;
 }
 
-/** Per schema, once: the select list and `columns` that read its staged rows. */
-const readers = new WeakMap<ConnectSchema, { select: string; columns: string }>();
-function selectFrom(schema: ConnectSchema, stage: string): string {
+/** Rows per staged line: one line stays far below V8's string limit (512 MiB) whatever a row holds. */
+const ROWS_PER_LINE = 10_000;
+
+/**
+ * The rows of `schema` as JSON objects of columns (`{"id": [1, 2], "name": ["a", "b"]}`): the names once
+ * per line, not once per row, so stringifying costs less and DuckDB reads fewer bytes. Called when the
+ * file is committed: the queue then holds strings, which the garbage collector need not trace.
+ */
+export function stageRows(schema: ConnectSchema, rows: Row[]): StagedRows {
+  const lines: string[] = [];
+  let longest = 0;
+  for (let start = 0; start < rows.length; start += ROWS_PER_LINE) {
+    const end = Math.min(rows.length, start + ROWS_PER_LINE);
+    const columns: Record<string, unknown[]> = {};
+    for (const field of schema.fields!) {
+      const name = field.name;
+      const values = new Array<unknown>(end - start);
+      const asIs = stagedAsIs(field.schema);
+      for (let i = start; i < end; i += 1) {
+        const value = rows[i]![name] ?? null;
+        values[i - start] = asIs ? value : staged(value);
+      }
+      columns[name] = values;
+    }
+    const line = `${JSON.stringify(columns)}\n`;
+    longest = Math.max(longest, line.length);
+    lines.push(line);
+  }
+  return { lines, longest };
+}
+
+/** Per schema, once: what reads its staged columns back as rows, typed as parquet-avro writes them. */
+const readers = new WeakMap<ConnectSchema, { select: string; columns: string; unnest: string }>();
+function selectFrom(schema: ConnectSchema, stage: string, staged: StagedRows): string {
   let reader = readers.get(schema);
   if (reader === undefined) {
     const fields = schema.fields!;
     reader = {
       select: fields.map((f) => `${finalExpr(f.schema, ident(f.name))} AS ${ident(f.name)}`).join(", "),
-      columns: fields.map((f) => `${sqlString(f.name)}: ${sqlString(stagedType(f.schema))}`).join(", "),
+      columns: fields
+        .map((f) => `${sqlString(f.name)}: ${sqlString(`${stagedType(f.schema)}[]`)}`)
+        .join(", "),
+      // Several unnests in one select zip their lists: row i of every column together.
+      unnest: fields.map((f) => `unnest(c.${ident(f.name)}) AS ${ident(f.name)}`).join(", "),
     };
     readers.set(schema, reader);
   }
-  return `SELECT ${reader.select} FROM read_json(${sqlString(stage)}, format = 'array', columns = {${reader.columns}}, maximum_object_size = 268435456)`;
+  // A line is one JSON object: its length bounds it (a UTF-16 unit is at most 3 UTF-8 bytes).
+  const size = Math.max(16_777_216, staged.longest * 3);
+  const read = `read_json(${sqlString(stage)}, format = 'newline_delimited', columns = {${reader.columns}}, maximum_object_size = ${size})`;
+  return `SELECT ${reader.select} FROM (SELECT ${reader.unnest} FROM ${read} c)`;
 }
 
 const metadata = new WeakMap<ConnectSchema, string>();
@@ -168,15 +194,15 @@ export class ParquetWriter {
     return new ParquetWriter(instance, connections);
   }
 
-  /** Writes `rows` (values of `schema`) to `target` (not yet renamed into place; the caller fsyncs). */
-  async write(target: string, schema: ConnectSchema, rows: Row[], codec: ParquetCodec): Promise<void> {
+  /** Writes staged rows of `schema` to `target` (not yet renamed into place; the caller fsyncs). */
+  async write(target: string, schema: ConnectSchema, staged: StagedRows, codec: ParquetCodec): Promise<void> {
     const stage = `${target}.json`;
     const compression = codec === "none" ? "uncompressed" : codec;
     try {
-      await writeFile(stage, stagedJson(schema, rows));
+      await writeFile(stage, staged.lines);
       this.next = (this.next + 1) % this.connections.length;
       await this.connections[this.next]!.run(
-        `COPY (${selectFrom(schema, stage)}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${kvMetadata(schema)})`,
+        `COPY (${selectFrom(schema, stage, staged)}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${kvMetadata(schema)})`,
       );
     } finally {
       await rm(stage, { force: true });

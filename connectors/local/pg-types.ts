@@ -9,11 +9,11 @@ import { isSpecialNumeric, numericMapping, toNumber, UnconvertibleValue } from "
 import { NO_ARRAY_TYPES, specialMapping } from "./pg-special-types";
 import {
   formatZonedTime,
-  formatZonedTimestamp,
   parseDateDays,
   parseIntervalMicros,
   parseTimeMicros,
   parseTimestampMicros,
+  zonedTimestamp,
 } from "./temporal";
 
 export interface TypeModes {
@@ -125,7 +125,7 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
     case "timestamptz":
       return {
         schema: logical("STRING", "io.debezium.time.ZonedTimestamp"),
-        convert: (t) => formatZonedTimestamp(parseTimestampMicros(t), precision),
+        convert: (t) => zonedTimestamp(t, precision),
         // JdbcValueConverters' fallback is formatted without the column's precision.
         fallback: "1970-01-01T00:00:00Z",
       };

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { ConnectSchema, ConnectValue } from "./connect-schema";
 import { OffsetFile, writeDurably } from "./durable";
 import { writeJsonFile } from "./json-writer";
-import { ParquetWriter } from "./parquet-writer";
+import { ParquetWriter, stageRows, type StagedRows } from "./parquet-writer";
 import { fileExtension, type SinkSettings } from "./sink-config";
 import type { UnwrappedRecord } from "./unwrap";
 
@@ -186,13 +186,23 @@ export class S3SinkEmulator {
     const file = tp.open!;
     tp.open = undefined;
     const endOffset = tp.nextOffset;
+    const records = file.rows.length;
+    // Parquet rows are staged now, while they are young: the queue then holds one string per file.
+    const staged = this.parquet
+      ? stageRows(file.schema, file.rows as Record<string, ConnectValue>[])
+      : undefined;
+    if (staged) file.rows = [];
     const path = join(this.bucketRoot, this.settings.bucket, this.objectKey(tp.topic, file.startOffset));
     this.queued += 1;
     // Files are written concurrently (a rewrite after a crash overwrites the same key), but
     // committed in order: offsets and acknowledgements never run ahead of an unwritten file.
     const written = this.failure
       ? Promise.resolve()
-      : writeDurably(path, (temp) => this.writeFile(temp, file), join(this.bucketRoot, ".connect-tmp"));
+      : writeDurably(
+          path,
+          (temp) => this.writeFile(temp, file, staged),
+          join(this.bucketRoot, ".connect-tmp"),
+        );
     written.catch(() => undefined);
     this.queue = this.queue.then(async () => {
       if (this.failure) return;
@@ -204,8 +214,8 @@ export class S3SinkEmulator {
       }
       this.committed[tp.topic] = endOffset;
       this.stats_.files += 1;
-      this.stats_.records += file.rows.length;
-      this.logger.debug({ file: path, records: file.rows.length }, "file committed");
+      this.stats_.records += records;
+      this.logger.debug({ file: path, records }, "file committed");
       this.queued -= 1;
       // The next file need not wait for this offset write: writes are serialized and coalesced, so
       // one fsync can cover several files. The records are acknowledged only once it is durable.
@@ -222,12 +232,12 @@ export class S3SinkEmulator {
     this.logger.error({ err: this.failure }, "sink task failed");
   }
 
-  private async writeFile(temp: string, file: OpenFile): Promise<void> {
+  private async writeFile(temp: string, file: OpenFile, staged: StagedRows | undefined): Promise<void> {
     const format = this.settings.format;
     if (format.type === "json") {
       await writeJsonFile(temp, file.schema, file.rows, format.decimalFormat, format.gzip);
       return;
     }
-    await this.parquet!.write(temp, file.schema, file.rows as Record<string, ConnectValue>[], format.codec);
+    await this.parquet!.write(temp, file.schema, staged!, format.codec);
   }
 }

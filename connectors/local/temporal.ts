@@ -83,6 +83,20 @@ export function formatZonedTimestamp(micros: number, precision: number): string 
   return `${pad(year, 4)}-${pad(month)}-${pad(day)}T${time}${frac}Z`;
 }
 
+/** A timestamptz as a UTC session prints it for years 1000-9999 AD (the others take the general path). */
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * timestamptz text → Debezium ZonedTimestamp (formatZonedTimestamp of its instant). Text already in UTC
+ * is rewritten in place: the same digits, without the round trip through micros (a tenth of the cost).
+ */
+export function zonedTimestamp(text: string, precision: number): string {
+  const m = UTC_TIMESTAMP.exec(text);
+  if (m === null) return formatZonedTimestamp(parseTimestampMicros(text), precision);
+  const fraction = precision > 0 ? `.${(m[3] ?? "").padEnd(6, "0").slice(0, precision)}` : "";
+  return `${m[1]}T${m[2]}${fraction}Z`;
+}
+
 /**
  * `13:45:00.5+02` (timetz) → Debezium ZonedTime: the same instant at UTC, as Java's
  * ISO_OFFSET_TIME prints it (seconds always, fraction without trailing zeros, `Z`).
