@@ -1,5 +1,6 @@
-// The join back to the values in chunks of keys (join-chunks.ts), forced by a low memory limit: the
-// placeholder values it holds (4,000 of 20 KB) do not fit a quarter of 256MB, so it runs in two chunks.
+// The join back to the values in pieces (join-chunks.ts), forced by a low memory limit: the placeholder
+// values it holds (4,000 of 20 KB) do not fit a quarter of 256MB, so it runs in two pieces: runs of change
+// files in a full build, ranges of the input's rows in an incremental run.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,7 +26,7 @@ const historyFiles = async (output: string) =>
   (await fs.readdir(path.join(output, "products", "history"))).sort();
 
 describe("the join back to the values, in chunks", () => {
-  it("under a low memory limit runs in chunks of keys and gives the same table as in one piece", async () => {
+  it("under a low memory limit runs in pieces of files and gives the same table as in one piece", async () => {
     const source = await SourceBucket.create();
     // Files of 1,000 records, as the sink writes them (one file of 10,000 would be one 80 MB row group).
     const all = changes();
@@ -50,6 +51,51 @@ describe("the join back to the values, in chunks", () => {
     expect(table.filter((r) => r.description !== text(Number(r.id)))).toEqual([]);
     expect(table.filter((r) => r.is_current).map((r) => r.name)).toEqual(
       Array.from({ length: KEYS }, (_, i) => (i % 2 === 0 ? "c" : "b")),
+    );
+  });
+
+  it("an incremental run under a low memory limit runs in pieces of rows and gives the same table", async () => {
+    const source = await SourceBucket.create();
+    const creates = Array.from({ length: KEYS }, (_, i) => ({
+      ...u(i * 10 + 10, 1, { ...product(i + 1, "a"), description: text(i + 1) }),
+      op: "c" as const,
+    }));
+    for (let offset = 0; offset < KEYS; offset += 1000)
+      await source.parquet("commerce.products", 0, offset, creates.slice(offset, offset + 1000));
+    const chunked = await tempDir("scd2-chunked-");
+    const whole = await tempDir("scd2-whole-");
+    await run(source.root, chunked, { fullRefresh: true });
+    await run(source.root, whole, { fullRefresh: true });
+    // Only creates: no version is closed yet.
+    await expect(historyFiles(chunked)).rejects.toThrow(/ENOENT/);
+    // Every key: an update that leaves the text unchanged (a placeholder pointing to the current version).
+    const updates = Array.from({ length: KEYS }, (_, i) =>
+      u(i * 10 + 100_000, 2, { ...product(i + 1, "b"), description: PLACEHOLDER_TEXT }),
+    );
+    for (let offset = 0; offset < KEYS; offset += 1000)
+      await source.parquet("commerce.products", 0, KEYS + offset, updates.slice(offset, offset + 1000));
+    const steps: string[] = [];
+    const low = await run(source.root, chunked, {
+      memoryLimit: "256MB",
+      onProgress: (event) => event.type === "step" && steps.push(event.step),
+    });
+    const high = await run(source.root, whole, { memoryLimit: "1GB" });
+
+    expect(steps.filter((step) => step.startsWith("writing"))).toEqual([
+      "writing closed versions (1/2)",
+      "writing closed versions (2/2)",
+      "writing current versions",
+      "writing state",
+    ]);
+    // The closed versions are the prior rows, all in the second half of the input's rows.
+    expect(await historyFiles(chunked)).toEqual([expect.stringMatching(/-1\.parquet$/)]);
+    expect(low.tables[0]).toMatchObject({ events: KEYS, versions: 2 * KEYS, current: KEYS });
+    expect(high.tables[0]).toMatchObject({ events: KEYS, versions: 2 * KEYS, current: KEYS });
+    const table = await readTable(chunked, "products", "id, effective_from");
+    expect(table).toEqual(await readTable(whole, "products", "id, effective_from"));
+    expect(table.filter((r) => r.description !== text(Number(r.id)))).toEqual([]);
+    expect(table.filter((r) => r.is_current).map((r) => r.name)).toEqual(
+      Array.from({ length: KEYS }, () => "b"),
     );
   });
 });

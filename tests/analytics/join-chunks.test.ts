@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JOIN_BYTES_PER_FACT, joinChunks } from "../../analytics/src/scd2/join-chunks";
+import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks } from "../../analytics/src/scd2/join-chunks";
 
 const MiB = 2 ** 20;
 const benchmark = 8_600_000 * JOIN_BYTES_PER_FACT + 1_200_000 * (JOIN_BYTES_PER_FACT + 122);
@@ -15,5 +15,45 @@ describe("joinChunks", () => {
     ["a limit below the reserve, more to join", 26 * MiB, 100 * MiB, 2],
   ])("%s", (_name, bytes, limit, chunks) => {
     expect(joinChunks(bytes, limit)).toBe(chunks);
+  });
+});
+
+describe("the pieces of the join", () => {
+  it.each([
+    [
+      "five files in two pieces",
+      ["a", "b", "c", "d", "e"],
+      2,
+      [
+        { facts: "(_row >= 0 AND _row < 300)", input: "__source_file IN ('a', 'b', 'c')", first: true },
+        { facts: "(_row >= 300 AND _row < 500)", input: "__source_file IN ('d', 'e')", first: false },
+      ],
+    ],
+    [
+      "more pieces than files: an empty piece reads nothing",
+      ["it's"],
+      2,
+      [
+        { facts: "(_row >= 0 AND _row < 100)", input: "__source_file IN ('it''s')", first: true },
+        { facts: "(_row >= 100 AND _row < 100)", input: "false", first: false },
+      ],
+    ],
+  ])("fileChunks: %s", (_name, keys, count, pieces) => {
+    expect(fileChunks(keys, count, 100)).toEqual(pieces);
+  });
+
+  it.each([
+    [
+      "ten rows in three pieces",
+      10,
+      3,
+      [
+        { facts: "(_row >= 0 AND _row < 3)", input: "(_row >= 0 AND _row < 3)", first: true },
+        { facts: "(_row >= 3 AND _row < 7)", input: "(_row >= 3 AND _row < 7)", first: false },
+        { facts: "(_row >= 7 AND _row < 10)", input: "(_row >= 7 AND _row < 10)", first: false },
+      ],
+    ],
+  ])("rowChunks: %s", (_name, rows, count, pieces) => {
+    expect(rowChunks(rows, count)).toEqual(pieces);
   });
 });

@@ -17,7 +17,8 @@ export type { LocalSourceFile, StageRequest } from "./read-groups";
 
 /** The staged view's unique row id: the file's index in the high bits, the row's number in it in the low. */
 export const ROW_ID = "_row";
-const ROWS_PER_FILE = 2 ** 40;
+/** `_row` of a change read in place: the file's index times this, plus its row in the file. */
+export const ROWS_PER_FILE = 2 ** 40;
 
 /** The SELECT that reads one group and yields decoded columns plus the uniform metadata columns. */
 function groupSelect(request: StageRequest, group: ReadGroup): string {

@@ -10,12 +10,13 @@ import {
   versionFacts,
   widenFacts,
 } from "./facts";
-import { JOIN_BYTES_PER_FACT } from "./join-chunks";
+import type { JoinChunk } from "./join-chunks";
+import { JOIN_BYTES_PER_FACT, WHOLE } from "./join-chunks";
 import type { TableShape } from "./shape";
 
 export interface FastPass {
-  /** The join of `facts` back to the changes' values, for the keys `inChunk` (a predicate on the key) holds. */
-  widen(facts: string, inChunk: string): string;
+  /** The join of `facts` (those of `chunk`) back to the changes' values. */
+  widen(facts: string, chunk: JoinChunk): string;
   /** Memory the placeholder values take in that join. */
   pointedBytes: number;
 }
@@ -45,14 +46,17 @@ export async function fastFacts(duck: Duck, shape: TableShape, input: string): P
     );
   }
   return {
-    widen: (facts, inChunk) =>
-      widenFacts(
-        shape,
-        facts,
-        input,
-        carried,
-        pointed.map((table) => `(SELECT * FROM ${table} WHERE ${inChunk})`),
-      ),
+    widen: (facts, chunk) =>
+      chunk === WHOLE
+        ? widenFacts(shape, facts, input, carried, pointed)
+        : widenFacts(
+            shape,
+            facts,
+            `(SELECT * FROM ${input} WHERE ${chunk.input})`,
+            carried,
+            // Only the values this piece's facts point to (they may sit in any file).
+            pointed.map((table, i) => `(SELECT * FROM ${table} WHERE _row IN (SELECT _c${i} FROM ${facts}))`),
+          ),
     pointedBytes,
   };
 }

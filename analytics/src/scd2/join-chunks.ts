@@ -7,8 +7,51 @@
 export const JOIN_BYTES_PER_FACT = 50;
 const RESERVED_BYTES = 256 * 2 ** 20;
 
-/** In how many chunks of keys a join holding `joinBytes` runs within `limitBytes` of DuckDB memory. */
+/** In how many chunks a join holding `joinBytes` runs within `limitBytes` of DuckDB memory. */
 export function joinChunks(joinBytes: number, limitBytes: number): number {
   const available = Math.max(limitBytes - RESERVED_BYTES, limitBytes / 4);
   return Math.max(1, Math.ceil(joinBytes / available));
+}
+
+/**
+ * One piece of the join back: the version facts it joins (a predicate on `_row` of the facts), the input
+ * rows those facts can point to (a predicate on the input), and whether it also writes the complex keys'
+ * versions (the first piece does, whole).
+ */
+export interface JoinChunk {
+  facts: string;
+  input: string;
+  first: boolean;
+}
+
+/** The join in one piece. */
+export const WHOLE: JoinChunk = { facts: "true", input: "true", first: true };
+
+const rowRange = (lo: number, hi: number) => `(_row >= ${lo} AND _row < ${hi})`;
+
+/**
+ * `count` pieces over change files read in place, whose `_row` is `index * rowsPerFile + row in file`
+ * (`keys` in index order): each joins the facts of a run of files to those files' rows alone, so that
+ * every file is scanned once in all (a filter on `__source_file` skips the other files).
+ */
+export function fileChunks(keys: readonly string[], count: number, rowsPerFile: number): JoinChunk[] {
+  const bounds = Array.from({ length: count + 1 }, (_, i) => Math.round((keys.length * i) / count));
+  return bounds.slice(0, -1).map((from, i) => {
+    const to = bounds[i + 1]!;
+    const files = keys.slice(from, to).map((k) => `'${k.replaceAll("'", "''")}'`);
+    return {
+      facts: rowRange(from * rowsPerFile, to * rowsPerFile),
+      input: files.length > 0 ? `__source_file IN (${files.join(", ")})` : "false",
+      first: i === 0,
+    };
+  });
+}
+
+/** `count` pieces over an input table whose `_row` runs from 0 to `rows` - 1. */
+export function rowChunks(rows: number, count: number): JoinChunk[] {
+  const bounds = Array.from({ length: count + 1 }, (_, i) => Math.round((rows * i) / count));
+  return bounds.slice(0, -1).map((from, i) => {
+    const range = rowRange(from, bounds[i + 1]!);
+    return { facts: range, input: range, first: i === 0 };
+  });
 }

@@ -11,10 +11,11 @@ import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
 import { appliedColumns, appliedView, classify, rewriteHistory } from "./classify";
 import { compactApplied, compactHistory } from "./compact";
 import { alignStaged, mergeColumns, stage } from "./inputs";
+import { ROWS_PER_FILE } from "../decode/stage";
 import { entryOf, localCopies, writeParquet, writeParquetSplit } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
-import { JOIN_BYTES_PER_FACT, joinChunks } from "./join-chunks";
+import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks, WHOLE } from "./join-chunks";
 import { fastFacts } from "./fast-pass";
 import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
 import type { ReconcileWindow } from "./reconcile";
@@ -205,18 +206,18 @@ async function build(
   );
   const complex = await duck.count("SELECT count(*) FROM scd2_complex");
   if (complex > 0) {
-    const rows = `(${fast.widen(`(${inc.whereKeys(shape, "scd2_vfacts", "scd2_complex")})`, "true")})`;
+    const rows = `(${fast.widen(`(${inc.whereKeys(shape, "scd2_vfacts", "scd2_complex")})`, WHOLE)})`;
     await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
   }
   // Only the versions' values are joined back: deletes and complex keys are left out of the join.
   const notComplex = complex > 0 ? ` AND ${inc.keyIn(shape, "f", "scd2_complex", true)}` : "";
-  /** Closed, current or all versions of the keys `inChunk` holds. */
-  const versions = (which: "closed" | "current" | "all", inChunk = "true") => {
+  /** Closed, current or all versions of one piece of the join back. */
+  const versions = (which: "closed" | "current" | "all", chunk = WHOLE) => {
     const currentOnly = { closed: " AND n_ts IS NOT NULL", current: " AND n_ts IS NULL", all: "" }[which];
-    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del${currentOnly} AND ${inChunk}${notComplex})`;
-    const isCurrent = { closed: " AND NOT is_current", current: " AND is_current", all: "" }[which];
-    const complexPart = complex > 0 ? ` UNION ALL SELECT * FROM scd2_cv WHERE ${inChunk}${isCurrent}` : "";
-    return `(${simpleVersions(shape, `(${fast.widen(facts, inChunk)})`)}${complexPart})`;
+    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del${currentOnly} AND ${chunk.facts}${notComplex})`;
+    const isCurrent = { closed: " WHERE NOT is_current", current: " WHERE is_current", all: "" }[which];
+    const complexPart = complex > 0 && chunk.first ? ` UNION ALL SELECT * FROM scd2_cv${isCurrent}` : "";
+    return `(${simpleVersions(shape, `(${fast.widen(facts, chunk)})`)}${complexPart})`;
   };
 
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
@@ -256,13 +257,23 @@ async function build(
     versionFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
     await duck.memoryLimitBytes(),
   );
-  const inChunk = (chunk: number) => (chunks > 1 ? `hash(${keyList(shape)}) % ${chunks} = ${chunk}` : "true");
+  // In pieces of the input rows: a full build's pieces are runs of change files, each scanned once.
+  const pieces =
+    chunks === 1
+      ? [WHOLE]
+      : prev
+        ? rowChunks(await duck.count("SELECT count(*) FROM scd2_input"), chunks)
+        : fileChunks(
+            files.fresh.map((f) => f.key),
+            chunks,
+            ROWS_PER_FILE,
+          );
   // The current versions of keys this run does not touch stay current.
   const untouched = prev
     ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
     : "";
   let current: PendingFile;
-  if (chunks === 1) {
+  if (pieces.length === 1) {
     step("writing versions");
     // One join back to the values writes both files.
     const split = await writeParquetSplit(
@@ -286,11 +297,11 @@ async function build(
         ctx.scratchDir,
       ));
   } else {
-    for (let chunk = 0; chunk < chunks; chunk += 1) {
+    for (const [chunk, piece] of pieces.entries()) {
       step(`writing closed versions (${chunk + 1}/${chunks})`);
       const closed = await writeParquet(
         duck,
-        `SELECT ${output} FROM ${versions("closed", inChunk(chunk))}`,
+        `SELECT ${output} FROM ${versions("closed", piece)}`,
         outKey("history", `-${chunk}`),
         ctx.scratchDir,
       );
@@ -302,10 +313,10 @@ async function build(
     step("writing current versions");
     // The current versions are one file: in chunks, they are gathered in a table first.
     await duck.run(
-      `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", inChunk(0))}`,
+      `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", pieces[0])}`,
     );
-    for (let chunk = 1; chunk < chunks; chunk += 1)
-      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", inChunk(chunk))}`);
+    for (const piece of pieces.slice(1))
+      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", piece)}`);
     current = await writeParquet(
       duck,
       `SELECT ${output} FROM scd2_current${untouched}`,

@@ -115,14 +115,21 @@ export function expectedItems(events: readonly TruthEvent[]): ItemVersion[] {
       }
     }
   }
-  return versions.sort((a, b) => a.id - b.id || a.from - b.from);
+  return versions.sort(byVersion);
 }
+
+/**
+ * A key's versions in time. Two commits within one millisecond make a version that lasts 0 ms: it sorts
+ * before the one opened at the same instant (its end is earlier; a current version's end is last).
+ */
+const byVersion = (a: ItemVersion, b: ItemVersion): number =>
+  a.id - b.id || a.from - b.from || (a.to ?? Infinity) - (b.to ?? Infinity) || 0;
 
 /** The job's output table `dir` in ItemVersion form. */
 export async function itemsHistory(output: string, dir: string): Promise<ItemVersion[]> {
   const rows = await query(
     `SELECT id, n, epoch_ms(effective_from) AS f, epoch_ms(effective_to) AS t, is_deleted, is_deleted_inferred, __op
-     FROM read_parquet('${path.join(output, dir, "**", "*.parquet")}') ORDER BY id, effective_from`,
+     FROM read_parquet('${path.join(output, dir, "**", "*.parquet")}') ORDER BY id, effective_from, effective_to NULLS LAST`,
   );
   return rows.map((r) => ({
     id: Number(r.id),
