@@ -7,7 +7,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { readTableInfo, SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { IncrementalSnapshot, SignalRow } from "./incremental";
-import { formatLsn } from "./lsn";
+import { formatLsn, WalPosition } from "./lsn";
 import {
   PgoutputDecoder,
   type DeleteMessage,
@@ -25,28 +25,6 @@ import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
 const CATALOG_READ_ATTEMPTS = 50;
 const CATALOG_RETRY_MS = 100;
 
-/**
- * A WAL position as the records carry it: `lsn` a number (as Debezium's `source.lsn`, a long), `text` its
- * exact decimal digits (in `source.sequence`); value() exact (what a commit without an end LSN confirms).
- */
-class Position {
-  readonly lsn: number;
-  readonly text: string;
-
-  constructor(
-    private readonly high: number,
-    private readonly low: number,
-  ) {
-    this.lsn = high * 4_294_967_296 + low;
-    // Below 2^53 the number is exact and its digits are the bigint's.
-    this.text = high < 2_097_152 ? String(this.lsn) : this.value().toString();
-  }
-
-  value(): bigint {
-    return (BigInt(this.high) << 32n) | BigInt(this.low);
-  }
-}
-
 export interface StreamHandlers {
   records(txSeq: number, records: UnwrappedRecord[]): void;
   /** The transaction committed; `endLsn` is what acknowledging it confirms. */
@@ -63,7 +41,7 @@ export class SlotStream {
   private readonly builders = new Map<number, TableRecordBuilder | null>();
   /** Relations of the signalling table (its rows are signals, whether or not it is captured too). */
   private readonly signalRelations = new Set<number>();
-  private backlog: { at: Position; message: PgoutputMessage }[] | undefined;
+  private backlog: { at: WalPosition; message: PgoutputMessage }[] | undefined;
   private held: Promise<void> | undefined;
   private tx: { seq: number; xid: number; commitUs: number } | undefined;
   private txSeq: number;
@@ -112,7 +90,7 @@ export class SlotStream {
         xlog: (high, low, data, start, end) => {
           if (this.finished) return;
           try {
-            this.onMessage(new Position(high, low), decoder.decode(data, start, end));
+            this.onMessage(new WalPosition(high, low), decoder.decode(data, start, end));
           } catch (err) {
             this.handlers.error(err as Error);
           }
@@ -201,7 +179,7 @@ export class SlotStream {
     await this.connection?.stop();
   }
 
-  private onMessage(at: Position, message: PgoutputMessage): void {
+  private onMessage(at: WalPosition, message: PgoutputMessage): void {
     if (this.finished) return;
     if (this.backlog) {
       this.backlog.push({ at, message });
@@ -214,7 +192,7 @@ export class SlotStream {
     }
   }
 
-  private process(at: Position, message: PgoutputMessage): void {
+  private process(at: WalPosition, message: PgoutputMessage): void {
     switch (message.tag) {
       case "begin":
         if (this.finishing) {
@@ -312,7 +290,7 @@ export class SlotStream {
     }
   }
 
-  private change(at: Position, message: InsertMessage | UpdateMessage | DeleteMessage): void {
+  private change(at: WalPosition, message: InsertMessage | UpdateMessage | DeleteMessage): void {
     const relation = message.relation;
     if (message.tag === "insert" && this.incremental && this.signalRelations.has(relation.relationOid)) {
       const outcome = this.incremental.onSignal(
@@ -352,7 +330,7 @@ export class SlotStream {
   }
 
   /** The `source` block of an event at `at` of the current transaction. */
-  private source(at: Position, relation: RelationMessage): SourceInfo {
+  private source(at: WalPosition, relation: RelationMessage): SourceInfo {
     const tx = this.tx!;
     return {
       version: DEBEZIUM_VERSION,

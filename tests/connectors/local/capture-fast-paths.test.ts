@@ -1,0 +1,173 @@
+/**
+ * The capture path's pure pieces: WAL positions without BigInt, timestamptz rewritten in place (held to
+ * the general conversion it replaces), replication frames, and Parquet rows staged as JSON columns.
+ */
+import { describe, expect, it } from "vitest";
+import type { ConnectSchema } from "../../../connectors/local/connect-schema";
+import { WalPosition } from "../../../connectors/local/lsn";
+import { stageRows } from "../../../connectors/local/parquet-writer";
+import { errorMessage, standbyStatus } from "../../../connectors/local/replication";
+import {
+  formatZonedTimestamp,
+  parseTimestampMicros,
+  zonedTimestamp,
+} from "../../../connectors/local/temporal";
+
+describe("WalPosition", () => {
+  it.each([
+    [0, 0, 0, "0"],
+    [0x16, 0xb374d848, 97_500_059_720, "97500059720"],
+    [1, 0xffffffff, 8_589_934_591, "8589934591"],
+    // 2^53 - 1: the largest exact number.
+    [0x1fffff, 0xffffffff, 9_007_199_254_740_991, "9007199254740991"],
+    // 2^53 + 1: the number rounds as Number(bigint) does, the text stays exact.
+    [0x200000, 1, 9_007_199_254_740_992, "9007199254740993"],
+    [0xffffffff, 0xffffffff, 18_446_744_073_709_552_000, "18446744073709551615"],
+  ])("%s/%s: lsn %s, text %s", (high, low, lsn, text) => {
+    const position = new WalPosition(high, low);
+    expect(position.lsn).toBe(lsn);
+    expect(position.text).toBe(text);
+    expect(position.value()).toBe(BigInt(text));
+    expect(position.lsn).toBe(Number(BigInt(text)));
+  });
+});
+
+describe("zonedTimestamp", () => {
+  it.each([
+    ["2026-12-06 18:35:51.123456+00", 6, "2026-12-06T18:35:51.123456Z"],
+    ["2026-12-06 18:35:51.1+00", 6, "2026-12-06T18:35:51.100000Z"],
+    ["2026-12-06 18:35:51+00", 6, "2026-12-06T18:35:51.000000Z"],
+    ["2026-12-06 18:35:51.987654+00", 3, "2026-12-06T18:35:51.987Z"],
+    ["2026-12-06 18:35:51.5+00", 0, "2026-12-06T18:35:51Z"],
+    ["0099-01-01 00:00:00+00", 6, "0099-01-01T00:00:00.000000Z"],
+    ["2255-06-05 23:47:34.740991+00", 6, "2255-06-05T23:47:34.740991Z"],
+    // Not UTC text: the general path.
+    ["2026-12-06 18:35:51.5+05:30", 6, "2026-12-06T13:05:51.500000Z"],
+  ])("%s at precision %s → %s, as the general conversion gives", (text, precision, expected) => {
+    expect(zonedTimestamp(text, precision)).toBe(expected);
+    expect(zonedTimestamp(text, precision)).toBe(formatZonedTimestamp(parseTimestampMicros(text), precision));
+  });
+
+  it.each([["9400-05-16 08:56:12.209144+00", "9400-05-16T08:56:12.20914Z", "9400-05-16T08:56:12.20915Z"]])(
+    "keeps every digit of %s, where the general conversion's microseconds (beyond ±2^53, 1685-2255) round",
+    (text, exact, rounded) => {
+      expect(zonedTimestamp(text, 5)).toBe(exact);
+      expect(formatZonedTimestamp(parseTimestampMicros(text), 5)).toBe(rounded);
+    },
+  );
+
+  it("equals the general conversion on 2,000 generated UTC timestamps (1686-2254 AD) at every precision", () => {
+    let seed = 42;
+    const next = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
+    for (let i = 0; i < 2000; i += 1) {
+      const year = 1686 + next(569);
+      const month = 1 + next(12);
+      const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+      const day = 1 + next([31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!);
+      const digits = next(7);
+      const fraction =
+        digits === 0 ? "" : `.${String(next(10 ** digits)).padStart(digits, "0")}`.replace(/0+$/, "");
+      const text = `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(next(24))}:${pad(next(60))}:${pad(next(60))}${fraction === "." ? "" : fraction}+00`;
+      for (let precision = 0; precision <= 6; precision += 1) {
+        expect(zonedTimestamp(text, precision), text).toBe(
+          formatZonedTimestamp(parseTimestampMicros(text), precision),
+        );
+      }
+    }
+  });
+});
+
+describe("replication frames", () => {
+  it("a standby status update confirms lsn + 1 as written, flushed and applied, with the clock in µs since 2000", () => {
+    const frame = standbyStatus(0x16_b374d848n, 946_684_800_000 + 1_500);
+    expect(frame.toString("hex")).toBe(
+      [
+        "64", // CopyData
+        "00000026", // length 38
+        "72", // 'r'
+        "00000016b374d849".repeat(3),
+        "000000000016e360", // 1,500,000 µs
+        "00", // no reply requested
+      ].join(""),
+    );
+  });
+
+  it.each([
+    [
+      Buffer.from('SERROR\0C55006\0Mreplication slot "s" is active for PID 7\0\0'),
+      'replication slot "s" is active for PID 7',
+    ],
+    [Buffer.from("SERROR\0C08P01\0\0"), "unknown error"],
+    [Buffer.from("SERROR\0Mcut"), "unknown error"],
+  ])("an ErrorResponse's message field: %#", (body, expected) => {
+    expect(errorMessage(body)).toBe(expected);
+  });
+});
+
+describe("stageRows", () => {
+  const decimal: ConnectSchema = {
+    type: "BYTES",
+    optional: true,
+    name: "org.apache.kafka.connect.data.Decimal",
+    parameters: { scale: "2" },
+  };
+  const schema: ConnectSchema = {
+    type: "STRUCT",
+    optional: false,
+    fields: [
+      { name: "id", schema: { type: "INT32", optional: false } },
+      { name: "price", schema: decimal },
+      { name: "raw", schema: { type: "BYTES", optional: true } },
+      {
+        name: "tags",
+        schema: { type: "ARRAY", optional: true, valueSchema: { type: "STRING", optional: true } },
+      },
+      {
+        name: "attrs",
+        schema: {
+          type: "MAP",
+          optional: true,
+          keySchema: { type: "STRING", optional: false },
+          valueSchema: { type: "STRING", optional: true },
+        },
+      },
+      { name: "note", schema: { type: "STRING", optional: true } },
+    ],
+  };
+
+  it("writes one object of columns per line: decimals as plain text, bytes as base64, maps as entries, absent as null", () => {
+    const staged = stageRows(schema, [
+      {
+        id: 1,
+        price: { kind: "decimal", unscaled: -1205n, scale: 2 },
+        raw: Buffer.from([0xde, 0xad]),
+        tags: ["a", null],
+        attrs: new Map([["k", "v"]]),
+        note: 'say "hi"\n',
+      },
+      { id: 2, price: null, raw: null, tags: null, attrs: null },
+    ]);
+    const line =
+      '{"id":[1,2],"price":["-12.05",null],"raw":["3q0=",null],"tags":[["a",null],null],' +
+      '"attrs":[[{"key":"k","value":"v"}],null],"note":["say \\"hi\\"\\n",null]}\n';
+    expect(staged).toEqual({ lines: [line], longest: line.length });
+  });
+
+  it("starts a new line every 10,000 rows, in row order", () => {
+    const ids: ConnectSchema = {
+      type: "STRUCT",
+      optional: false,
+      fields: [{ name: "id", schema: { type: "INT32", optional: false } }],
+    };
+    const rows = Array.from({ length: 10_001 }, (_, i) => ({ id: i }));
+    const staged = stageRows(ids, rows);
+    expect(staged.lines.length).toBe(2);
+    expect(JSON.parse(staged.lines[0]!)).toEqual({ id: rows.slice(0, 10_000).map((r) => r.id) });
+    expect(staged.lines[1]).toBe('{"id":[10000]}\n');
+    expect(staged.longest).toBe(staged.lines[0]!.length);
+  });
+});
