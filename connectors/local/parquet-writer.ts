@@ -177,21 +177,27 @@ function kvMetadata(schema: ConnectSchema): string {
 /** Files written at once (one DuckDB connection each), so staging one overlaps copying another. */
 export const PARQUET_WRITERS = 2;
 
-export class ParquetWriter {
-  private next = 0;
+/** A DuckDB connection and the statements queued on it. */
+interface Lane {
+  connection: DuckDBConnection;
+  pending: number;
+  tail: Promise<unknown>;
+}
 
+export class ParquetWriter {
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly connections: DuckDBConnection[],
+    private readonly lanes: Lane[],
   ) {}
 
   static async open(): Promise<ParquetWriter> {
     // One thread per statement: each connection writes one small file at a time, and two statements of
     // one thread each run side by side with less scheduling than two threads sharing each (measured).
     const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
-    const connections: DuckDBConnection[] = [];
-    for (let i = 0; i < PARQUET_WRITERS; i += 1) connections.push(await instance.connect());
-    return new ParquetWriter(instance, connections);
+    const lanes: Lane[] = [];
+    for (let i = 0; i < PARQUET_WRITERS; i += 1)
+      lanes.push({ connection: await instance.connect(), pending: 0, tail: Promise.resolve() });
+    return new ParquetWriter(instance, lanes);
   }
 
   /** Writes staged rows of `schema` to `target` (not yet renamed into place; the caller fsyncs). */
@@ -200,8 +206,7 @@ export class ParquetWriter {
     const compression = codec === "none" ? "uncompressed" : codec;
     try {
       await writeFile(stage, staged.lines);
-      this.next = (this.next + 1) % this.connections.length;
-      await this.connections[this.next]!.run(
+      await this.run(
         `COPY (${selectFrom(schema, stage, staged)}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${kvMetadata(schema)})`,
       );
     } finally {
@@ -209,8 +214,21 @@ export class ParquetWriter {
     }
   }
 
+  /**
+   * Runs `sql` on the connection with the fewest statements queued, after them. A statement runs on one
+   * of libuv's four pool threads; a second one sent to a busy connection would wait there for its lock,
+   * holding a thread the file system calls (writes, fsyncs) need.
+   */
+  private run(sql: string): Promise<unknown> {
+    const lane = this.lanes.reduce((best, l) => (l.pending < best.pending ? l : best));
+    lane.pending += 1;
+    const done = lane.tail.then(() => lane.connection.run(sql));
+    lane.tail = done.catch(() => undefined);
+    return done.finally(() => (lane.pending -= 1));
+  }
+
   close(): void {
-    for (const connection of this.connections) connection.closeSync();
+    for (const lane of this.lanes) lane.connection.closeSync();
     this.instance.closeSync();
   }
 }
