@@ -70,7 +70,8 @@ describe("incremental runs", () => {
     expect(steps).toEqual([
       "comparing with the stored state",
       "ordering changes",
-      "writing versions",
+      "writing closed versions",
+      "writing current versions",
       "writing state",
     ]);
     const after = JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8"));

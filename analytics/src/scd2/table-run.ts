@@ -273,12 +273,12 @@ async function build(
     ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
     : "";
   let current: PendingFile;
-  if (pieces.length === 1) {
+  if (pieces.length === 1 && !prev) {
     step("writing versions");
-    // One join back to the values writes both files.
+    // A full build's closed and current versions all come from the join: one pass writes both files.
     const split = await writeParquetSplit(
       duck,
-      `SELECT ${output} FROM ${versions("all")}${untouched}`,
+      `SELECT ${output} FROM ${versions("all")}`,
       "is_current",
       { true: outKey("current"), false: outKey("history") },
       ctx.scratchDir,
@@ -297,12 +297,15 @@ async function build(
         ctx.scratchDir,
       ));
   } else {
+    // An incremental run's current file is mostly the untouched keys' rows: a plain COPY streams them,
+    // where a split one would buffer them.
     for (const [chunk, piece] of pieces.entries()) {
-      step(`writing closed versions (${chunk + 1}/${chunks})`);
+      const many = pieces.length > 1;
+      step(many ? `writing closed versions (${chunk + 1}/${pieces.length})` : "writing closed versions");
       const closed = await writeParquet(
         duck,
         `SELECT ${output} FROM ${versions("closed", piece)}`,
-        outKey("history", `-${chunk}`),
+        outKey("history", many ? `-${chunk}` : ""),
         ctx.scratchDir,
       );
       if (closed.rows > 0) {
@@ -311,15 +314,19 @@ async function build(
       }
     }
     step("writing current versions");
-    // The current versions are one file: in chunks, they are gathered in a table first.
-    await duck.run(
-      `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", pieces[0])}`,
-    );
-    for (const piece of pieces.slice(1))
-      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", piece)}`);
+    let currentVersions = versions("current");
+    if (pieces.length > 1) {
+      // The current versions are one file: in pieces, they are gathered in a table first.
+      await duck.run(
+        `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", pieces[0])}`,
+      );
+      for (const piece of pieces.slice(1))
+        await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", piece)}`);
+      currentVersions = "scd2_current";
+    }
     current = await writeParquet(
       duck,
-      `SELECT ${output} FROM scd2_current${untouched}`,
+      `SELECT ${output} FROM ${currentVersions}${untouched}`,
       outKey("current"),
       ctx.scratchDir,
     );
