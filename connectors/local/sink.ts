@@ -192,20 +192,19 @@ export class S3SinkEmulator {
       ? stageRows(file.schema, file.rows as Record<string, ConnectValue>[])
       : undefined;
     if (staged) file.rows = [];
-    // The closures made here share this scope: let go of the staged text once written, not once durable.
-    const write = async (temp: string): Promise<void> => {
-      const rows = staged;
-      staged = undefined;
-      await this.writeFile(temp, file, rows);
-    };
     const path = join(this.bucketRoot, this.settings.bucket, this.objectKey(tp.topic, file.startOffset));
     this.queued += 1;
     // Files are written concurrently (a rewrite after a crash overwrites the same key), but
     // committed in order: offsets and acknowledgements never run ahead of an unwritten file.
     const written = this.failure
       ? Promise.resolve()
-      : writeDurably(path, write, join(this.bucketRoot, ".connect-tmp"));
-    written.catch(() => undefined);
+      : writeDurably(
+          path,
+          (temp) => this.writeFile(temp, file, staged),
+          join(this.bucketRoot, ".connect-tmp"),
+        );
+    // The closures made here share this scope: let go of the staged text once written, not once durable.
+    void written.catch(() => undefined).finally(() => (staged = undefined));
     this.queue = this.queue.then(async () => {
       if (this.failure) return;
       try {

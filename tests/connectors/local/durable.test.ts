@@ -1,0 +1,56 @@
+/**
+ * writeDurably remembers the directories it made (each file's write skips two mkdir calls): a directory
+ * removed since then is made again, and the file lands whole; other failures are not retried.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeDurably } from "../../../connectors/local/durable";
+
+describe("writeDurably", () => {
+  const dirs: string[] = [];
+  const root = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), "durable-"));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes into a target and temp directory removed since its last write there", async () => {
+    const base = root();
+    const target = join(base, "bucket", "topic", "a.json");
+    const temp = join(base, "tmp");
+    await writeDurably(target, (path) => writeFile(path, "one"), temp);
+    rmSync(join(base, "bucket"), { recursive: true });
+    rmSync(temp, { recursive: true });
+    let calls = 0;
+    await writeDurably(
+      target,
+      async (path) => {
+        calls += 1;
+        await writeFile(path, "two");
+      },
+      temp,
+    );
+    expect(readFileSync(target, "utf8")).toBe("two");
+    expect(calls).toBe(2);
+    expect(readdirSync(temp)).toEqual([]);
+  });
+
+  it("does not retry a failure other than a missing directory", async () => {
+    const base = root();
+    const target = join(base, "out", "b.json");
+    let calls = 0;
+    const failing = writeDurably(target, async () => {
+      calls += 1;
+      throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
+    });
+    await expect(failing).rejects.toThrow("disk full");
+    expect(calls).toBe(1);
+    expect(existsSync(target)).toBe(false);
+  });
+});
