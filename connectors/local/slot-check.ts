@@ -33,7 +33,7 @@ export function slotProblem(
   if (row.wal_status === "lost")
     return `replication slot "${slot}" is invalidated (wal_status lost: the WAL it needed was removed, e.g. max_slot_wal_keep_size exceeded); ${since}`;
   const confirmed = row.confirmed_flush_lsn === null ? null : parseLsn(row.confirmed_flush_lsn);
-  // The acknowledgement of `storedLsn` confirms storedLsn + 1 (pg-logical-replication sends "last byte + 1").
+  // The acknowledgement of `storedLsn` confirms storedLsn + 1 (replication.ts sends "last byte + 1").
   if (confirmed !== null && confirmed > storedLsn + 1n)
     return (
       `replication slot "${slot}" starts at ${formatLsn(confirmed)}, after the stored offset ${formatLsn(storedLsn)}: ` +
