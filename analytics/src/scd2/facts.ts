@@ -132,7 +132,7 @@ export function widenFacts(
   });
   const joins = pointed.map((table, i) => ` LEFT JOIN ${table} c${i} ON c${i}._row = f._c${i}`).join("");
   return `SELECT ${values.join(", ")}, ${list(EVENT_META, "e.")}, f.n_ts, f.n_del, f.n_r, f._last, f._complex
-  FROM ${facts} f JOIN ${input} e ON e._row = f._row${joins}`;
+  FROM ${input} e JOIN ${facts} f ON e._row = f._row${joins}`;
 }
 
 /** How many (key, transaction) groups have more than one change: re-deliveries or multi-change transactions. */

@@ -55,7 +55,10 @@ export async function fastFacts(duck: Duck, shape: TableShape, input: string): P
             `(SELECT * FROM ${input} WHERE ${chunk.input})`,
             carried,
             // Only the values this piece's facts point to (they may sit in any file).
-            pointed.map((table, i) => `(SELECT * FROM ${table} WHERE _row IN (SELECT _c${i} FROM ${facts}))`),
+            pointed.map(
+              (table, i) =>
+                `(SELECT * FROM ${table} WHERE _row IN (SELECT _c${i} FROM ${facts} WHERE _c${i} IS NOT NULL))`,
+            ),
           ),
     pointedBytes,
   };

@@ -1,4 +1,3 @@
-import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import * as path from "node:path";
 import type { Duck } from "../duck";
 import { ident, literal, readParquet } from "../sql";
@@ -77,40 +76,6 @@ const localPath = (scratchDir: string, key: string): string =>
 async function pendingFile(duck: Duck, key: string, local: string): Promise<PendingFile> {
   const [stats] = await duck.rows(`SELECT count(*) AS n FROM ${readParquet([local])}`);
   return { key, local, rows: Number(stats?.n ?? 0), deleted: await countDeleted(duck, local) };
-}
-
-/**
- * Writes a query's rows in one pass to two local Parquet files, split on the boolean column `on`: the
- * rows where it is true to `keys.true`, the others to `keys.false` (one read of the inputs instead of
- * two). A side without rows gets no file (undefined).
- */
-export async function writeParquetSplit(
-  duck: Duck,
-  query: string,
-  on: string,
-  keys: { true: string; false: string },
-  scratchDir: string,
-): Promise<{ true?: PendingFile; false?: PendingFile }> {
-  // DuckDB writes `<dir>/<on>=<value>/part0.parquet`; the directory is new, so every file in it is ours.
-  const dir = await mkdtemp(path.join(scratchDir, "split-"));
-  try {
-    await duck.run(
-      `COPY (${query}) TO ${literal(dir)} (${PARQUET}, PARTITION_BY (${ident(on)}), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part')`,
-    );
-    const result: { true?: PendingFile; false?: PendingFile } = {};
-    for (const side of ["true", "false"] as const) {
-      const written = path.join(dir, `${on}=${side}`);
-      const files = await readdir(written).catch(() => [] as string[]);
-      if (files.length === 0) continue;
-      if (files.length > 1) throw new Error(`expected one Parquet file in ${written}, found ${files.length}`);
-      const local = localPath(scratchDir, keys[side]);
-      await rename(path.join(written, files[0]!), local);
-      result[side] = await pendingFile(duck, keys[side], local);
-    }
-    return result;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** The manifest's record of an uploaded file. */

@@ -12,7 +12,7 @@ import { appliedColumns, appliedView, classify, rewriteHistory } from "./classif
 import { compactApplied, compactHistory } from "./compact";
 import { alignStaged, mergeColumns, stage } from "./inputs";
 import { ROWS_PER_FILE } from "../decode/stage";
-import { entryOf, localCopies, writeParquet, writeParquetSplit } from "./files";
+import { entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks, WHOLE } from "./join-chunks";
@@ -211,11 +211,11 @@ async function build(
   }
   // Only the versions' values are joined back: deletes and complex keys are left out of the join.
   const notComplex = complex > 0 ? ` AND ${inc.keyIn(shape, "f", "scd2_complex", true)}` : "";
-  /** Closed, current or all versions of one piece of the join back. */
-  const versions = (which: "closed" | "current" | "all", chunk = WHOLE) => {
-    const currentOnly = { closed: " AND n_ts IS NOT NULL", current: " AND n_ts IS NULL", all: "" }[which];
+  /** Closed or current versions of one piece of the join back. */
+  const versions = (which: "closed" | "current", chunk = WHOLE) => {
+    const currentOnly = { closed: " AND n_ts IS NOT NULL", current: " AND n_ts IS NULL" }[which];
     const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del${currentOnly} AND ${chunk.facts}${notComplex})`;
-    const isCurrent = { closed: " WHERE NOT is_current", current: " WHERE is_current", all: "" }[which];
+    const isCurrent = { closed: " WHERE NOT is_current", current: " WHERE is_current" }[which];
     const complexPart = complex > 0 && chunk.first ? ` UNION ALL SELECT * FROM scd2_cv${isCurrent}` : "";
     return `(${simpleVersions(shape, `(${fast.widen(facts, chunk)})`)}${complexPart})`;
   };
@@ -272,65 +272,42 @@ async function build(
   const untouched = prev
     ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
     : "";
-  let current: PendingFile;
-  if (pieces.length === 1 && !prev) {
-    step("writing versions");
-    // A full build's closed and current versions all come from the join: one pass writes both files.
-    const split = await writeParquetSplit(
+  // A piece's input is filtered to its files, and DuckDB then estimates it smaller than the facts and
+  // builds its hash table on the wide rows (out of memory under 512MB): with several pieces, the written
+  // join order is kept, which builds on the facts and the placeholder values.
+  const many = pieces.length > 1;
+  if (many) await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
+  for (const [chunk, piece] of pieces.entries()) {
+    step(many ? `writing closed versions (${chunk + 1}/${pieces.length})` : "writing closed versions");
+    const closed = await writeParquet(
       duck,
-      `SELECT ${output} FROM ${versions("all")}`,
-      "is_current",
-      { true: outKey("current"), false: outKey("history") },
+      `SELECT ${output} FROM ${versions("closed", piece)}`,
+      outKey("history", many ? `-${chunk}` : ""),
       ctx.scratchDir,
     );
-    if (split.false) {
-      history.push(entryOf(split.false));
-      uploads.push(split.false);
+    if (closed.rows > 0) {
+      history.push(entryOf(closed));
+      uploads.push(closed);
     }
-    // The current file exists even when no key has a current version.
-    current =
-      split.true ??
-      (await writeParquet(
-        duck,
-        `SELECT ${output} FROM ${versions("current")} WHERE false`,
-        outKey("current"),
-        ctx.scratchDir,
-      ));
-  } else {
-    // An incremental run's current file is mostly the untouched keys' rows: a plain COPY streams them,
-    // where a split one would buffer them.
-    for (const [chunk, piece] of pieces.entries()) {
-      const many = pieces.length > 1;
-      step(many ? `writing closed versions (${chunk + 1}/${pieces.length})` : "writing closed versions");
-      const closed = await writeParquet(
-        duck,
-        `SELECT ${output} FROM ${versions("closed", piece)}`,
-        outKey("history", many ? `-${chunk}` : ""),
-        ctx.scratchDir,
-      );
-      if (closed.rows > 0) {
-        history.push(entryOf(closed));
-        uploads.push(closed);
-      }
-    }
-    step("writing current versions");
-    let currentVersions = versions("current");
-    if (pieces.length > 1) {
-      // The current versions are one file: in pieces, they are gathered in a table first.
-      await duck.run(
-        `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", pieces[0])}`,
-      );
-      for (const piece of pieces.slice(1))
-        await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", piece)}`);
-      currentVersions = "scd2_current";
-    }
-    current = await writeParquet(
-      duck,
-      `SELECT ${output} FROM ${currentVersions}${untouched}`,
-      outKey("current"),
-      ctx.scratchDir,
-    );
   }
+  step("writing current versions");
+  let currentVersions = versions("current");
+  if (many) {
+    // The current versions are one file: in pieces, they are gathered in a table first.
+    await duck.run(
+      `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", pieces[0])}`,
+    );
+    for (const piece of pieces.slice(1))
+      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", piece)}`);
+    currentVersions = "scd2_current";
+    await duck.run("RESET disabled_optimizers");
+  }
+  const current = await writeParquet(
+    duck,
+    `SELECT ${output} FROM ${currentVersions}${untouched}`,
+    outKey("current"),
+    ctx.scratchDir,
+  );
   uploads.push(current);
   const currentFile = entryOf(current);
   step("writing state");

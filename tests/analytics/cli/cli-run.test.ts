@@ -48,7 +48,9 @@ describe("cdc-scd2 run on directories", () => {
     ]);
     expect(lines.filter((l) => l.msg === "step").map((l) => [l.table, l.step])).toEqual(
       ["commerce.products", "commerce.users"].flatMap((table) =>
-        ["ordering changes", "writing versions", "writing state"].map((step) => [table, step]),
+        ["ordering changes", "writing closed versions", "writing current versions", "writing state"].map(
+          (step) => [table, step],
+        ),
       ),
     );
     const summaries = tableSummaries(result.stdout);
