@@ -115,6 +115,6 @@ export interface RunSummary {
 export type ProgressEvent =
   | { type: "table-started"; table: string; files: number }
   | { type: "files-read"; table: string; done: number; total: number }
-  /** The build moved on to its next long step (a DuckDB statement or several), e.g. "writing versions". */
+  /** The build moved on to its next long step (a DuckDB statement or several), e.g. "writing current versions". */
   | { type: "step"; table: string; step: string }
   | { type: "table-done"; summary: TableSummary };

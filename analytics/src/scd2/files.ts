@@ -65,15 +65,8 @@ export async function writeParquet(
   key: string,
   scratchDir: string,
 ): Promise<PendingFile> {
-  const local = localPath(scratchDir, key);
+  const local = path.join(scratchDir, key.replaceAll("/", "__"));
   await duck.run(`COPY (${query}) TO ${literal(local)} (${PARQUET})`);
-  return pendingFile(duck, key, local);
-}
-
-const localPath = (scratchDir: string, key: string): string =>
-  path.join(scratchDir, key.replaceAll("/", "__"));
-
-async function pendingFile(duck: Duck, key: string, local: string): Promise<PendingFile> {
   const [stats] = await duck.rows(`SELECT count(*) AS n FROM ${readParquet([local])}`);
   return { key, local, rows: Number(stats?.n ?? 0), deleted: await countDeleted(duck, local) };
 }

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type { Logger } from "pino";
+import { ROWS_PER_FILE } from "../decode/stage";
 import type { SourceFile } from "../discovery";
 import { Duck } from "../duck";
 import type { DuckOptions } from "../duck";
@@ -11,7 +12,6 @@ import type { ColumnEncoding, ProgressEvent, TableSummary } from "../types";
 import { appliedColumns, appliedView, classify, rewriteHistory } from "./classify";
 import { compactApplied, compactHistory } from "./compact";
 import { alignStaged, mergeColumns, stage } from "./inputs";
-import { ROWS_PER_FILE } from "../decode/stage";
 import { entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
@@ -251,10 +251,12 @@ async function build(
   uploads.push(...applied.written);
   superseded.push(...applied.superseded);
   // The join back to the values holds the facts (and placeholder values) in hash tables: more than fit
-  // the memory limit are joined, and written, in chunks of keys, each chunk its own history file.
-  const versionFacts = await duck.count("SELECT count(*) FROM scd2_vfacts WHERE NOT _del");
+  // the memory limit are joined, and written, in pieces, each piece its own history file.
+  const closedFacts = await duck.count(
+    "SELECT count(*) FROM scd2_vfacts WHERE NOT _del AND n_ts IS NOT NULL",
+  );
   const chunks = joinChunks(
-    versionFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
+    closedFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
     await duck.memoryLimitBytes(),
   );
   // In pieces of the input rows: a full build's pieces are runs of change files, each scanned once.
