@@ -281,10 +281,11 @@ async function build(
   if (many) {
     // Each piece reads its facts by `_row` range: stored in `_row` order, a piece's scan skips the other
     // row groups by their min/max instead of reading every fact (9 pieces at 100M events each read 100M).
-    // (An ORDER BY keeps its order without preserve_insertion_order, which ran out of memory at 100M.)
+    await duck.run("SET preserve_insertion_order = true");
     await duck.run("CREATE TEMP TABLE scd2_vfacts_by_row AS SELECT * FROM scd2_vfacts ORDER BY _row");
     await duck.run("DROP TABLE scd2_vfacts");
     await duck.run("ALTER TABLE scd2_vfacts_by_row RENAME TO scd2_vfacts");
+    await duck.run("SET preserve_insertion_order = false");
     await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
   }
   for (const [chunk, piece] of pieces.entries()) {
