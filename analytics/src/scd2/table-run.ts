@@ -278,16 +278,7 @@ async function build(
   // builds its hash table on the wide rows (out of memory under 512MB): with several pieces, the written
   // join order is kept, which builds on the facts and the placeholder values.
   const many = pieces.length > 1;
-  if (many) {
-    // Each piece reads its facts by `_row` range: stored in `_row` order, a piece's scan skips the other
-    // row groups by their min/max instead of reading every fact (9 pieces at 100M events each read 100M).
-    await duck.run("SET preserve_insertion_order = true");
-    await duck.run("CREATE TEMP TABLE scd2_vfacts_by_row AS SELECT * FROM scd2_vfacts ORDER BY _row");
-    await duck.run("DROP TABLE scd2_vfacts");
-    await duck.run("ALTER TABLE scd2_vfacts_by_row RENAME TO scd2_vfacts");
-    await duck.run("SET preserve_insertion_order = false");
-    await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
-  }
+  if (many) await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
   for (const [chunk, piece] of pieces.entries()) {
     step(many ? `writing closed versions (${chunk + 1}/${pieces.length})` : "writing closed versions");
     const closed = await writeParquet(
