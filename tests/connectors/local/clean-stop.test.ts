@@ -9,16 +9,12 @@ import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createTableSql, sourceSetup } from "../../../connectors/database";
-import {
-  startConnectorRuntime,
-  type ConnectorRuntime,
-  type UnwrappedRecord,
-} from "../../../connectors/local";
+import type { ConnectorRuntime, UnwrappedRecord } from "../../../connectors/local";
 import {
   captureSetup,
   createOracle,
-  quietLogger,
   readParquet,
+  runtimeFor,
   topicFiles,
   useHarness,
   waitFor,
@@ -43,11 +39,7 @@ describe("a clean stop", () => {
     const setup = await captureSetup(h, ["public.batch"], { source: { "snapshot.mode": "no_data" } });
     const oracle = await createOracle(h);
     const start = (seen: UnwrappedRecord[], onFirst?: () => void) =>
-      startConnectorRuntime({
-        source: setup.source,
-        sink: setup.sink,
-        bucketRoot: setup.bucketRoot,
-        logger: quietLogger,
+      runtimeFor(setup, {
         onRecord: (record) => {
           seen.push(record);
           if (seen.length === 1) onFirst?.();
@@ -106,13 +98,7 @@ describe("a clean stop", () => {
       },
     });
     const errors: string[] = [];
-    const runtime = await startConnectorRuntime({
-      source: setup.source,
-      sink: setup.sink,
-      bucketRoot: setup.bucketRoot,
-      logger: quietLogger,
-      onError: (err) => errors.push(err.message),
-    });
+    const runtime = await runtimeFor(setup, { onError: (err) => errors.push(err.message) });
     const holder = new pg.Client(h.pg.connectionString);
     await holder.connect();
     try {

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { startConnectorRuntime, type UnwrappedRecord } from "../../../connectors/local";
-import { captureSetup, quietLogger, useHarness, waitFor } from "./harness";
+import type { UnwrappedRecord } from "../../../connectors/local";
+import { captureSetup, runtimeFor, useHarness, waitFor } from "./harness";
 
 describe("a failure in the middle of a transaction", () => {
   const h = useHarness();
@@ -17,23 +17,12 @@ describe("a failure in the middle of a transaction", () => {
     // flush.size 1: each record is in a durable file at once, so the transaction becomes durable by itself.
     const setup = await captureSetup(h, ["public.fragile"], { sink: { "flush.size": "1" } });
     const offsets = join(setup.bucketRoot, ".connect-offsets", `source-${setup.source.name}.json`);
-    const start = (onRecord: (record: UnwrappedRecord) => void) =>
-      startConnectorRuntime({
-        source: setup.source,
-        sink: setup.sink,
-        bucketRoot: setup.bucketRoot,
-        logger: quietLogger,
-        onRecord,
-      });
+    const start = (onRecord: (record: UnwrappedRecord) => void) => runtimeFor(setup, { onRecord });
 
     const firstIds: number[] = [];
     const failure = new Error("the consumer of id 2 failed");
     let failed: Error | undefined;
-    const first = await startConnectorRuntime({
-      source: setup.source,
-      sink: setup.sink,
-      bucketRoot: setup.bucketRoot,
-      logger: quietLogger,
+    const first = await runtimeFor(setup, {
       onError: (err) => (failed = err),
       onRecord: (record) => {
         const id = (record.value as { id: number }).id;

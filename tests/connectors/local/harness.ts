@@ -8,7 +8,11 @@ import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../../local/postgres";
-import { startConnectorRuntime, type ConnectorRuntime } from "../../../connectors/local";
+import {
+  startConnectorRuntime,
+  type ConnectorRuntime,
+  type ConnectorRuntimeOptions,
+} from "../../../connectors/local";
 
 export interface Harness {
   pg: EmbeddedPostgres;
@@ -114,12 +118,17 @@ export async function captureSetup(
 
 export const quietLogger = pino({ level: "silent" });
 
-export async function runtimeFor(setup: Awaited<ReturnType<typeof captureSetup>>): Promise<ConnectorRuntime> {
+/** Starts the runtime on `setup`, quiet, with `observers` (onRecord, onError) if given. */
+export async function runtimeFor(
+  setup: Awaited<ReturnType<typeof captureSetup>>,
+  observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord"> = {},
+): Promise<ConnectorRuntime> {
   return startConnectorRuntime({
     source: setup.source,
     sink: setup.sink,
     bucketRoot: setup.bucketRoot,
     logger: quietLogger,
+    ...observers,
   });
 }
 

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { startConnectorRuntime, type UnwrappedRecord } from "../../../connectors/local";
-import { captureSetup, quietLogger, useHarness, waitFor } from "./harness";
+import type { UnwrappedRecord } from "../../../connectors/local";
+import { captureSetup, runtimeFor, useHarness, waitFor } from "./harness";
 
 describe("the replication connection", () => {
   const h = useHarness();
@@ -15,13 +15,7 @@ describe("the replication connection", () => {
     await h.db.query("CREATE TABLE public.wide (id int PRIMARY KEY, body text)");
     const setup = await captureSetup(h, ["public.wide"], { source: { "snapshot.mode": "no_data" } });
     const records: UnwrappedRecord[] = [];
-    const runtime = await startConnectorRuntime({
-      source: setup.source,
-      sink: setup.sink,
-      bucketRoot: setup.bucketRoot,
-      logger: quietLogger,
-      onRecord: (record) => records.push(record),
-    });
+    const runtime = await runtimeFor(setup, { onRecord: (record) => records.push(record) });
     try {
       // md5 text does not compress: pgoutput sends all of it, about 100 socket reads' worth.
       await h.db.query(
@@ -45,13 +39,7 @@ describe("the replication connection", () => {
       sink: { "flush.size": "1" },
     });
     const errors: Error[] = [];
-    const runtime = await startConnectorRuntime({
-      source: setup.source,
-      sink: setup.sink,
-      bucketRoot: setup.bucketRoot,
-      logger: quietLogger,
-      onError: (err) => errors.push(err),
-    });
+    const runtime = await runtimeFor(setup, { onError: (err) => errors.push(err) });
     await h.db.query("INSERT INTO public.cut VALUES (1)");
     await waitFor(() => runtime.stats().recordsInFiles === 1);
     const { rows } = await h.db.query<{ terminated: boolean }>(
