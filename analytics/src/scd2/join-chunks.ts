@@ -1,3 +1,5 @@
+import { literal } from "../sql";
+
 /**
  * Memory a fact (or a placeholder value, besides its bytes) takes in the hash tables of the join back to
  * the values, and what the scan and the Parquet writer beside that join need. Measured on the benchmark
@@ -38,7 +40,7 @@ export function fileChunks(keys: readonly string[], count: number, rowsPerFile: 
   const bounds = Array.from({ length: count + 1 }, (_, i) => Math.round((keys.length * i) / count));
   return bounds.slice(0, -1).map((from, i) => {
     const to = bounds[i + 1]!;
-    const files = keys.slice(from, to).map((k) => `'${k.replaceAll("'", "''")}'`);
+    const files = keys.slice(from, to).map(literal);
     return {
       facts: rowRange(from * rowsPerFile, to * rowsPerFile),
       input: files.length > 0 ? `__source_file IN (${files.join(", ")})` : "false",
