@@ -237,13 +237,19 @@ describe("the serialized health check against a real Connect worker", () => {
     // The task cannot open its file: Connect marks it FAILED with the exception as its trace.
     await sink("broken-sink", join(dir, "no-such-directory", "out.txt"));
     await sink("paused-sink", join(dir, "paused.txt"));
-    await rest("PUT", "/connectors/paused-sink/pause");
-    // Until the worker has started every task and applied the pause.
-    const settled = [
+    // A connector paused before it has made its task configs never gets a task (Connect does not
+    // start a connector whose target state is PAUSED), so the pause waits for the running task.
+    await settle([
       "healthy-sink:RUNNING:RUNNING",
       "broken-sink:RUNNING:FAILED",
-      "paused-sink:PAUSED:PAUSED",
-    ];
+      "paused-sink:RUNNING:RUNNING",
+    ]);
+    await rest("PUT", "/connectors/paused-sink/pause");
+    await settle(["paused-sink:PAUSED:PAUSED"]);
+  }, 400_000);
+
+  /** Polls the worker until every `connector:state:taskStates` line in `expected` is reported. */
+  const settle = async (expected: string[]) => {
     for (const deadline = Date.now() + 90_000; ;) {
       const body = (await (await fetch(`${worker.url}/connectors?expand=status`)).json()) as Record<
         string,
@@ -253,11 +259,11 @@ describe("the serialized health check against a real Connect worker", () => {
         ([name, { status }]) =>
           `${name}:${status.connector.state}:${status.tasks.map((t) => t.state).join(",")}`,
       );
-      if (settled.every((s) => states.includes(s))) break;
+      if (expected.every((s) => states.includes(s))) return;
       if (Date.now() > deadline) throw new Error(`connectors did not settle: ${states.join(" ")}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-  }, 400_000);
+  };
 
   afterAll(async () => {
     await worker?.stop();
