@@ -7,6 +7,7 @@ import {
 import type { DatabaseSslMode } from "../database";
 import { ConfigReader, normalizeConnectorInput } from "./connector-input";
 import type { TypeModes } from "./pg-types";
+import { publicationNameProblem, slotNameProblem } from "./replication-names";
 import type { DeleteHandling, UnwrapSettings } from "./unwrap";
 
 export type SnapshotMode = "initial" | "no_data" | "always" | "initial_only" | "when_needed";
@@ -165,6 +166,19 @@ function parseSignalTable(r: ConfigReader): string | undefined {
   return table;
 }
 
+/** A name that goes into SQL: refused, naming the key and the rule, when PostgreSQL would refuse it. */
+function checkedName(
+  r: ConfigReader,
+  key: string,
+  fallback: string,
+  problem: (name: string) => string | undefined,
+): string {
+  const name = r.string(key, fallback);
+  const rule = problem(name);
+  if (rule !== undefined) r.fail(`config key "${key}" = ${JSON.stringify(name)} is not valid: ${rule}`);
+  return name;
+}
+
 /** libpq's `allow` and `prefer` try without TLS first: here they mean no TLS. */
 function sslModeOf(mode: string): DatabaseSslMode {
   return mode === "allow" || mode === "prefer" ? "disable" : (mode as DatabaseSslMode);
@@ -215,8 +229,8 @@ export function parseSourceConfig(input: unknown): SourceSettings {
     },
     topicPrefix,
     tableInclude: includeList(r.string("table.include.list", ".*")),
-    slotName: r.string("slot.name", "debezium"),
-    publicationName: r.string("publication.name", "dbz_publication"),
+    slotName: checkedName(r, "slot.name", "debezium", slotNameProblem),
+    publicationName: checkedName(r, "publication.name", "dbz_publication", publicationNameProblem),
     snapshotMode: r.oneOf(
       "snapshot.mode",
       ["initial", "no_data", "always", "initial_only", "when_needed"],

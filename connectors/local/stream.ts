@@ -7,7 +7,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { readTableInfo, SESSION_OPTIONS, type TableInfo } from "./catalog";
 import type { IncrementalSnapshot, SignalRow } from "./incremental";
-import { formatLsn, WalPosition } from "./lsn";
+import { WalPosition } from "./lsn";
 import {
   PgoutputDecoder,
   type DeleteMessage,
@@ -17,6 +17,7 @@ import {
   type UpdateMessage,
 } from "./pgoutput";
 import { ReplicationConnection } from "./replication";
+import { startReplicationCommand } from "./replication-names";
 import { DEBEZIUM_VERSION } from "./snapshot";
 import type { SourceSettings } from "./source-config";
 import type { SourceInfo, TableRecordBuilder, UnwrappedRecord } from "./unwrap";
@@ -103,7 +104,7 @@ export class SlotStream {
     );
     const { host, port } = this.settings.database;
     // Acknowledged only by acknowledge(): what is durable, never automatically.
-    const command = `START_REPLICATION SLOT "${this.settings.slotName}" LOGICAL ${formatLsn(fromLsn)} (proto_version '1', publication_names '${this.settings.publicationName}', messages 'false')`;
+    const command = startReplicationCommand(this.settings.slotName, this.settings.publicationName, fromLsn);
     let timer: NodeJS.Timeout | undefined;
     // Connecting has its own timeout (the client config's); this bounds START_REPLICATION's answer too.
     const timeout = new Promise<never>((_resolve, reject) => {

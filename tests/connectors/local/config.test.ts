@@ -196,6 +196,53 @@ describe("connector configs", () => {
   });
 
   it.each([
+    ["debezium", undefined],
+    ["cdc_slot_2", undefined],
+    ["a".repeat(63), undefined],
+    ["", "an empty one"],
+    ["a".repeat(64), "64 characters"],
+    ["Cdc_slot", "an upper-case letter"],
+    ["cdc-slot", "a hyphen"],
+    ["cdc slot", "a space"],
+    ['x" LOGICAL 0/0', "a double quote"],
+    ["slot'1", "a single quote"],
+    ["café", "a non-ASCII letter"],
+    ["cdc\n", "a trailing newline"],
+  ])("slot.name %j: accepted, or refused for %s, naming the key and the rule", (name, refusal) => {
+    const parse = () => parseSourceConfig(source({ "slot.name": name }));
+    if (refusal === undefined) expect(parse().slotName).toBe(name);
+    else
+      expect(parse).toThrow(
+        `src: config key "slot.name" = ${JSON.stringify(name)} is not valid: ` +
+          "a replication slot name is 1 to 63 lower-case letters (a-z), digits and underscores",
+      );
+  });
+
+  it.each([
+    ["cdc_publication", undefined],
+    ["CDC_Pub", undefined],
+    [`pub "q", 'x'`, undefined],
+    ["p".repeat(80), undefined],
+    ["", "a publication name cannot be empty"],
+    ["pub\u0000x", "a publication name cannot hold a NUL character"],
+  ])("publication.name %j: taken as it is, or refused (%s)", (name, rule) => {
+    const parse = () => parseSourceConfig(source({ "publication.name": name }));
+    if (rule === undefined) expect(parse().publicationName).toBe(name);
+    else
+      expect(parse).toThrow(
+        `src: config key "publication.name" = ${JSON.stringify(name)} is not valid: ${rule}`,
+      );
+  });
+
+  it("defaults slot.name and publication.name as Debezium does", () => {
+    const config: Record<string, string> = source();
+    delete config["slot.name"];
+    delete config["publication.name"];
+    const parsed = parseSourceConfig(config);
+    expect([parsed.slotName, parsed.publicationName]).toEqual(["debezium", "dbz_publication"]);
+  });
+
+  it.each([
     ["disable", {}, "disable", undefined],
     ["allow", {}, "disable", undefined],
     ["prefer", {}, "disable", undefined],
