@@ -20,7 +20,8 @@ function parse(bytes: Buffer | null): unknown {
 export async function readTopic(
   bootstrapServers: string,
   topic: string,
-  options: { count: number; timeoutMs?: number },
+  /** `parse`: how a key or value's bytes are read (default: JSON.parse of the UTF-8 text, null for none). */
+  options: { count: number; timeoutMs?: number; parse?: (bytes: Buffer | null) => unknown },
 ): Promise<TopicRecord[]> {
   const kafka = new Kafka({ clientId: "cdc-tests", brokers: [bootstrapServers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `cdc-tests-${randomUUID()}` });
@@ -43,8 +44,8 @@ export async function readTopic(
             records.push({
               partition,
               offset: Number(message.offset),
-              key: parse(message.key),
-              value: parse(message.value),
+              key: (options.parse ?? parse)(message.key),
+              value: (options.parse ?? parse)(message.value),
             });
             if (records.length >= options.count) {
               clearTimeout(timer);

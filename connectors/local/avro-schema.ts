@@ -108,7 +108,15 @@ function avroField(field: { name: string; schema: ConnectSchema }): Record<strin
   return out;
 }
 
-/** `parquet.avro.schema`: the record schema as compact JSON. */
+/**
+ * `parquet.avro.schema`: the record schema as compact JSON. A bigint default (a timestamp far from 1970) is
+ * written as its digits, as Avro writes a long: JSON.stringify refuses bigints, so they pass as tokens that
+ * no schema string can hold (PostgreSQL names and labels hold no NUL).
+ */
 export function avroSchemaJson(schema: ConnectSchema): string {
-  return JSON.stringify(toAvro(schema));
+  const bigints: bigint[] = [];
+  const text = JSON.stringify(toAvro(schema), (_key, value: unknown) =>
+    typeof value === "bigint" ? `\u0000${bigints.push(value) - 1}` : value,
+  );
+  return text.replace(/"\\u0000(\d+)"/g, (_match, i: string) => bigints[Number(i)]!.toString());
 }

@@ -23,6 +23,7 @@ function jsonValue(value: ConnectValue, schema: ConnectSchema | undefined, numer
     const text = javaDoubleString(value);
     return Number.isFinite(value) ? text : jacksonString(text);
   }
+  if (typeof value === "bigint") return value.toString();
   if (typeof value !== "object") return JSON.stringify(value);
   if (Buffer.isBuffer(value)) return jacksonString(value.toString("base64"));
   if (isDecimal(value)) {

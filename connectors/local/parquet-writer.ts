@@ -84,6 +84,8 @@ function finalExpr(schema: ConnectSchema, expr: string): string {
 
 /** A value as staged JSON: bytes as base64, decimals as plain text, maps as key/value entries. */
 function staged(value: ConnectValue): unknown {
+  // A bigint as its digits: DuckDB casts the string to BIGINT exactly.
+  if (typeof value === "bigint") return value.toString();
   if (value === null || typeof value !== "object") return value;
   if (Buffer.isBuffer(value)) return value.toString("base64");
   if (isDecimal(value)) return decimalToPlainString(value);
@@ -97,6 +99,8 @@ function staged(value: ConnectValue): unknown {
 /** Whether a value of `schema` is staged as JSON.stringify writes it anyway (numbers, strings, booleans). */
 function stagedAsIs(schema: ConnectSchema): boolean {
   if (schema.type === "BYTES" || schema.type === "MAP") return false;
+  // Temporal INT64s (named) far from 1970 are bigints, which JSON.stringify refuses.
+  if (schema.type === "INT64" && schema.name !== undefined) return false;
   if (schema.type === "ARRAY") return stagedAsIs(schema.valueSchema!);
   if (schema.type === "STRUCT") return schema.fields!.every((f) => stagedAsIs(f.schema));
   return true;

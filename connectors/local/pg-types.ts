@@ -8,11 +8,16 @@ import { defaultText } from "./pg-defaults";
 import { isSpecialNumeric, numericMapping, toNumber, UnconvertibleValue } from "./pg-numeric";
 import { NO_ARRAY_TYPES, specialMapping } from "./pg-special-types";
 import {
+  epochMicros,
+  epochMillis,
   formatZonedTime,
+  jdbcDateDays,
+  jdbcInstant,
+  jdbcZonedTimestamp,
   parseDateDays,
+  parseInstant,
   parseIntervalMicros,
   parseTimeMicros,
-  parseTimestampMicros,
   zonedTimestamp,
 } from "./temporal";
 
@@ -49,6 +54,8 @@ export interface ColumnMapping {
   convert: (text: string) => ConnectValue;
   /** Where a snapshot row (read over JDBC) converts differently from a streamed one. */
   convertSnapshot?: (text: string) => ConnectValue;
+  /** Where an array element converts differently: Debezium reads arrays, streamed ones too, over JDBC. */
+  convertElement?: (text: string) => ConnectValue;
   /** Value Debezium puts in a NOT NULL column it has no data for (delete before-image). */
   fallback: ConnectValue;
 }
@@ -86,6 +93,8 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
       return {
         schema: logical("INT32", connect ? "org.apache.kafka.connect.data.Date" : "io.debezium.time.Date"),
         convert: parseDateDays,
+        convertSnapshot: jdbcDateDays,
+        convertElement: jdbcDateDays,
         fallback: 0,
       };
     case "time": {
@@ -116,9 +125,11 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
         : millis
           ? "io.debezium.time.Timestamp"
           : "io.debezium.time.MicroTimestamp";
+      const epoch = millis ? epochMillis : epochMicros;
       return {
         schema: logical("INT64", name),
-        convert: millis ? (t) => Math.floor(parseTimestampMicros(t) / 1000) : parseTimestampMicros,
+        convert: (t) => epoch(parseInstant(t)),
+        convertElement: (t) => epoch(jdbcInstant(t)),
         fallback: 0,
       };
     }
@@ -126,6 +137,7 @@ function temporalMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping | un
       return {
         schema: logical("STRING", "io.debezium.time.ZonedTimestamp"),
         convert: (t) => zonedTimestamp(t, precision),
+        convertElement: (t) => jdbcZonedTimestamp(t, precision),
         // JdbcValueConverters' fallback is formatted without the column's precision.
         fallback: "1970-01-01T00:00:00Z",
       };
@@ -263,6 +275,7 @@ export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping
     // Debezium builds an enum array's element schema required, every other element schema optional.
     const valueSchema = { ...element.schema, optional: info.element.typeType !== "e" };
     const numericElements = info.element.typeName === "numeric";
+    const convertItem = element.convertElement ?? element.convert;
     mapping = {
       schema: { type: "ARRAY", optional: true, valueSchema },
       convert: (t) => {
@@ -270,7 +283,7 @@ export function columnMapping(info: ColumnInfo, modes: TypeModes): ColumnMapping
         // pgjdbc fails to read a numeric array holding NaN or an infinity: Debezium emits null, in any mode.
         if (numericElements && items.some((i) => i !== null && isSpecialNumeric(i)))
           throw new UnconvertibleValue(`numeric array ${t}`);
-        return items.map((item) => (item === null ? null : element.convert(item)));
+        return items.map((item) => (item === null ? null : convertItem(item)));
       },
       fallback: [],
     };

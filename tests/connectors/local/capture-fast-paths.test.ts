@@ -1,17 +1,20 @@
 /**
  * The capture path's pure pieces: WAL positions without BigInt, timestamptz rewritten in place (held to
- * the general conversion it replaces), replication frames, and Parquet rows staged as JSON columns.
+ * the general conversion it replaces), replication frames, and Parquet rows staged as JSON columns (INT64s
+ * beyond ±2^53 exactly, through to the file).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ConnectSchema } from "../../../connectors/local/connect-schema";
 import { WalPosition } from "../../../connectors/local/lsn";
-import { stageRows } from "../../../connectors/local/parquet-writer";
+import { avroSchemaJson } from "../../../connectors/local/avro-schema";
+import { jsonFormatLine } from "../../../connectors/local/json-writer";
+import { ParquetWriter, stageRows } from "../../../connectors/local/parquet-writer";
 import { errorMessage, standbyStatus } from "../../../connectors/local/replication";
-import {
-  formatZonedTimestamp,
-  parseTimestampMicros,
-  zonedTimestamp,
-} from "../../../connectors/local/temporal";
+import { formatZonedTimestamp, parseInstant, zonedTimestamp } from "../../../connectors/local/temporal";
+import { readParquet } from "./harness";
 
 describe("WalPosition", () => {
   it.each([
@@ -41,22 +44,16 @@ describe("zonedTimestamp", () => {
     ["2026-12-06 18:35:51.5+00", 0, "2026-12-06T18:35:51Z"],
     ["0099-01-01 00:00:00+00", 6, "0099-01-01T00:00:00.000000Z"],
     ["2255-06-05 23:47:34.740991+00", 6, "2255-06-05T23:47:34.740991Z"],
+    // Beyond ±2^53 µs, where floating-point microseconds would round the last digit.
+    ["9400-05-16 08:56:12.209144+00", 5, "9400-05-16T08:56:12.20914Z"],
     // Not UTC text: the general path.
     ["2026-12-06 18:35:51.5+05:30", 6, "2026-12-06T13:05:51.500000Z"],
   ])("%s at precision %s → %s, as the general conversion gives", (text, precision, expected) => {
     expect(zonedTimestamp(text, precision)).toBe(expected);
-    expect(zonedTimestamp(text, precision)).toBe(formatZonedTimestamp(parseTimestampMicros(text), precision));
+    expect(zonedTimestamp(text, precision)).toBe(formatZonedTimestamp(parseInstant(text), precision));
   });
 
-  it.each([["9400-05-16 08:56:12.209144+00", "9400-05-16T08:56:12.20914Z", "9400-05-16T08:56:12.20915Z"]])(
-    "keeps every digit of %s, where the general conversion's microseconds (beyond ±2^53, 1685-2255) round",
-    (text, exact, rounded) => {
-      expect(zonedTimestamp(text, 5)).toBe(exact);
-      expect(formatZonedTimestamp(parseTimestampMicros(text), 5)).toBe(rounded);
-    },
-  );
-
-  it("equals the general conversion on 2,000 generated UTC timestamps (1686-2254 AD) at every precision", () => {
+  it("equals the general conversion on 2,000 generated UTC timestamps (1000-9999 AD) at every precision", () => {
     let seed = 42;
     const next = (n: number): number => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -64,7 +61,7 @@ describe("zonedTimestamp", () => {
     };
     const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
     for (let i = 0; i < 2000; i += 1) {
-      const year = 1686 + next(569);
+      const year = 1000 + next(9000);
       const month = 1 + next(12);
       const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
       const day = 1 + next([31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!);
@@ -74,7 +71,7 @@ describe("zonedTimestamp", () => {
       const text = `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(next(24))}:${pad(next(60))}:${pad(next(60))}${fraction === "." ? "" : fraction}+00`;
       for (let precision = 0; precision <= 6; precision += 1) {
         expect(zonedTimestamp(text, precision), text).toBe(
-          formatZonedTimestamp(parseTimestampMicros(text), precision),
+          formatZonedTimestamp(parseInstant(text), precision),
         );
       }
     }
@@ -169,5 +166,50 @@ describe("stageRows", () => {
     expect(JSON.parse(staged.lines[0]!)).toEqual({ id: rows.slice(0, 10_000).map((r) => r.id) });
     expect(staged.lines[1]).toBe('{"id":[10000]}\n');
     expect(staged.longest).toBe(staged.lines[0]!.length);
+  });
+
+  it("keeps INT64s beyond ±2^53 (bigints) exact: staged as digits, in JSON files, Parquet files and the Avro schema's default", async () => {
+    const micros: ConnectSchema = {
+      type: "INT64",
+      optional: true,
+      name: "io.debezium.time.MicroTimestamp",
+      version: 1,
+    };
+    const withBigints: ConnectSchema = {
+      type: "STRUCT",
+      optional: false,
+      fields: [
+        { name: "ts", schema: { ...micros, defaultValue: -62135596800000001n } },
+        { name: "ts_arr", schema: { type: "ARRAY", optional: true, valueSchema: micros } },
+      ],
+    };
+    const rows = [
+      { ts: -9223372036853775810n, ts_arr: [253402300799999999n, 1, null] },
+      { ts: 5, ts_arr: null },
+    ];
+    expect(avroSchemaJson(withBigints)).toContain(
+      '"connect.default":-62135596800000001,"connect.name":"io.debezium.time.MicroTimestamp"},"null"],"default":-62135596800000001}',
+    );
+    expect(jsonFormatLine(rows[0]!, withBigints, "NUMERIC")).toBe(
+      '{"ts":-9223372036853775810,"ts_arr":[253402300799999999,1,null]}',
+    );
+    const staged = stageRows(withBigints, rows);
+    expect(staged.lines).toEqual([
+      '{"ts":["-9223372036853775810",5],"ts_arr":[["253402300799999999",1,null],null]}\n',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), "cdc-bigint-"));
+    const writer = await ParquetWriter.open();
+    try {
+      const file = join(dir, "t.parquet");
+      await writer.write(file, withBigints, staged, "snappy");
+      const { rows: read } = await readParquet([file], "ts::VARCHAR AS ts, ts_arr::VARCHAR AS ts_arr");
+      expect(read).toEqual([
+        { ts: "-9223372036853775810", ts_arr: "[253402300799999999, 1, NULL]" },
+        { ts: "5", ts_arr: null },
+      ]);
+    } finally {
+      writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

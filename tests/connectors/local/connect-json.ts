@@ -12,7 +12,8 @@ import {
 import type { UnwrappedRecord } from "../../../connectors/local";
 import { javaDoubleString } from "../../../connectors/local/java-compat";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** JSON as JSON.parse gives it, and a bigint where the runtime's INT64 is beyond ±2^53. */
+export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json };
 
 const TYPE_NAMES: Record<ConnectSchema["type"], string> = {
   INT8: "int8",
@@ -69,6 +70,16 @@ export function valueJson(value: ConnectValue, schema: ConnectSchema): Json {
   const struct: { [key: string]: Json } = {};
   for (const field of schema.fields!) struct[field.name] = valueJson(value[field.name] ?? null, field.schema);
   return struct;
+}
+
+/** JSON text parsed with every integer beyond ±2^53 as a bigint (JSON.parse would round it). */
+export function parseExactJson(text: string): Json {
+  const marked = text.replace(/(?<=[:,[])(-?\d{16,})(?=[,\]}])/g, (digits) =>
+    Number.isSafeInteger(Number(digits)) ? digits : `"\\u0000${digits}"`,
+  );
+  return JSON.parse(marked, (_key, value: unknown) =>
+    typeof value === "string" && value.startsWith("\u0000") ? BigInt(value.slice(1)) : value,
+  ) as Json;
 }
 
 export interface EnvelopeRecord {

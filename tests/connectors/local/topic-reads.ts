@@ -1,7 +1,7 @@
 /** Reading what the test bed's Debezium wrote when the number of records is not known in advance. */
 import { Kafka, logLevel } from "kafkajs";
 import { readTopic } from "../../../engines/kafka-records";
-import type { EnvelopeRecord } from "./connect-json";
+import { parseExactJson, type EnvelopeRecord } from "./connect-json";
 import type { KafkaConnect } from "./debezium-connect";
 
 /** Waits until `count()` has not changed for `quietMs` (and is above 0), at most `timeoutMs`. */
@@ -44,6 +44,18 @@ export async function readRecords(kafka: KafkaConnect, topic: string): Promise<E
   const count = await topicEnd(kafka, topic);
   if (count === 0) return [];
   return (await readTopic(kafka.broker.bootstrapServers, topic, { count })).map((r) => ({
+    topic,
+    offset: r.offset,
+    value: r.value as EnvelopeRecord["value"],
+  }));
+}
+
+/** As readRecords, with integers beyond ±2^53 read exactly (as bigints). */
+export async function readExactRecords(kafka: KafkaConnect, topic: string): Promise<EnvelopeRecord[]> {
+  const count = await topicEnd(kafka, topic);
+  if (count === 0) return [];
+  const parse = (bytes: Buffer | null) => (bytes === null ? null : parseExactJson(bytes.toString("utf8")));
+  return (await readTopic(kafka.broker.bootstrapServers, topic, { count, parse })).map((r) => ({
     topic,
     offset: r.offset,
     value: r.value as EnvelopeRecord["value"],
