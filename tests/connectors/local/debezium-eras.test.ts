@@ -51,6 +51,13 @@ const CASES: [string, string, string][] = [
   ["5874897-12-31", "200000-06-30 12:00:00.000001", "294276-12-31 23:59:59.999999+00"],
 ];
 
+/** Columns the inserts leave to their DDL default: the schema's default and the value. */
+const DEFAULTED = [
+  "dd date NOT NULL DEFAULT '0044-03-15 BC'",
+  "tsd timestamp NOT NULL DEFAULT '0001-12-31 23:59:59.999999 BC'",
+  "tstzd timestamptz NOT NULL DEFAULT '10000-01-01 00:00:00+00'",
+];
+
 function insert(id: number, [date, ts, tstz]: [string, string, string]): string {
   const values = [
     ...[date, ts, ts, ts, tstz, tstz, tstz].map((v) => `'${v}'`),
@@ -86,7 +93,7 @@ describe("dates and times far from 1970: the local runtime against real Debezium
   beforeAll(async () => {
     const engines = await ensureKafkaEngines(createProgress("debezium-eras-test"));
     const columns = Object.entries(COLUMNS).map(([c, t]) => `${c} ${t}`);
-    await h.db.query(`CREATE TABLE ${TABLE} (id int PRIMARY KEY, ${columns.join(", ")})`);
+    await h.db.query(`CREATE TABLE ${TABLE} (id int PRIMARY KEY, ${[...columns, ...DEFAULTED].join(", ")})`);
     for (const [i, row] of CASES.entries()) await h.db.query(insert(i + 1, row));
     kafka = await startKafkaConnect(engines, join(h.root, "kafka"));
     const seen: UnwrappedRecord[] = [];
@@ -145,6 +152,22 @@ describe("dates and times far from 1970: the local runtime against real Debezium
       [-703383],
       [-63517951754876544n],
       ["0044-03-15T12:30:45.123456Z"],
+    ]);
+  });
+
+  it("Debezium's DDL defaults far from 1970: PostgreSQL's calendar, in the schema and the values", () => {
+    const schema = debezium.adaptive![0]!.value.schema as { fields: { field: string; default?: Json }[] };
+    const defaults = schema.fields.filter((f) => ["dd", "tsd", "tstzd"].includes(f.field));
+    expect(defaults.map((f) => [f.field, f.default])).toEqual([
+      ["dd", -735160],
+      ["tsd", -62135596800000001n],
+      ["tstzd", "+10000-01-01T00:00:00.000000Z"],
+    ]);
+    const row = (payloads(debezium.adaptive!) as { [key: string]: Json }[]).find((p) => p.id === 1)!;
+    expect([row.dd, row.tsd, row.tstzd]).toEqual([
+      -703383,
+      -62135596800000001n,
+      "+10000-01-01T00:00:00.000000Z",
     ]);
   });
 });
