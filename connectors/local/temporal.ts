@@ -181,7 +181,7 @@ export function epochMillis(instant: Instant): number | bigint {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 
-/** A year as java.time's ISO formatter prints it: at least 4 digits, `-` before 1 BC's predecessors, `+` past 9999. */
+/** A year as java.time's ISO formatter prints it: astronomical (1 BC is 0000), at least 4 digits, `+` past 9999. */
 function isoYear(year: number): string {
   if (year < 0) return `-${pad(-year, 4)}`;
   return year > 9999 ? `+${year}` : pad(year, 4);
