@@ -17,11 +17,11 @@ import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks, WHOLE } from "./join-chunks";
 import { fastFacts } from "./fast-pass";
-import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
+import { writeVersions } from "./join-back";
 import type { ReconcileWindow } from "./reconcile";
 import { mergeWindows, noEvents, reconcileEvents } from "./reconcile";
 import type { TableShape } from "./shape";
-import { KEY_STATE, keyList, list, outputColumns } from "./shape";
+import { KEY_STATE, keyList, list } from "./shape";
 
 export interface TableRunContext {
   source: Storage;
@@ -201,32 +201,12 @@ async function build(
   // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
   const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : events;
   const fast = await fastFacts(duck, shape, input);
-  await duck.run(
-    `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_vfacts WHERE _complex`,
-  );
-  const complex = await duck.count("SELECT count(*) FROM scd2_complex");
-  if (complex > 0) {
-    const rows = `(${fast.widen(`(${inc.whereKeys(shape, "scd2_vfacts", "scd2_complex")})`, WHOLE)})`;
-    await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
-  }
-  // Only the versions' values are joined back: deletes and complex keys are left out of the join.
-  const notComplex = complex > 0 ? ` AND ${inc.keyIn(shape, "f", "scd2_complex", true)}` : "";
-  /** Closed or current versions of one piece of the join back. */
-  const versions = (which: "closed" | "current", chunk = WHOLE) => {
-    const currentOnly = { closed: " AND n_ts IS NOT NULL", current: " AND n_ts IS NULL" }[which];
-    const facts = `(SELECT * FROM scd2_vfacts f WHERE NOT _del${currentOnly} AND ${chunk.facts}${notComplex})`;
-    const isCurrent = { closed: " WHERE NOT is_current", current: " WHERE is_current" }[which];
-    const complexPart = complex > 0 && chunk.first ? ` UNION ALL SELECT * FROM scd2_cv${isCurrent}` : "";
-    return `(${simpleVersions(shape, `(${fast.widen(facts, chunk)})`)}${complexPart})`;
-  };
-
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
   const outKey = (kind: string, suffix = "") => `${spec.dir}/${kind}/${ctx.runId}${suffix}.parquet`;
   const uploads: PendingFile[] = [];
   const write = async (query: string, key: string) => {
     uploads.push(await writeParquet(duck, query, key, ctx.scratchDir));
   };
-  const output = list(outputColumns(shape));
 
   const history: FileEntry[] = [];
   const superseded: string[] = [];
@@ -270,48 +250,22 @@ async function build(
             chunks,
             ROWS_PER_FILE,
           );
-  // The current versions of keys this run does not touch stay current.
-  const untouched = prev
-    ? ` UNION ALL SELECT ${output} FROM (${inc.whereKeys(shape, "scd2_cur", "scd2_affected", true)})`
-    : "";
-  // A piece's input is filtered to its files, and DuckDB then estimates it smaller than the facts and
-  // builds its hash table on the wide rows (out of memory under 512MB): with several pieces, the written
-  // join order is kept, which builds on the facts and the placeholder values.
-  const many = pieces.length > 1;
-  if (many) await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
-  for (const [chunk, piece] of pieces.entries()) {
-    step(many ? `writing closed versions (${chunk + 1}/${pieces.length})` : "writing closed versions");
-    const closed = await writeParquet(
-      duck,
-      `SELECT ${output} FROM ${versions("closed", piece)}`,
-      outKey("history", many ? `-${chunk}` : ""),
-      ctx.scratchDir,
-    );
-    if (closed.rows > 0) {
-      history.push(entryOf(closed));
-      uploads.push(closed);
-    }
-  }
-  step("writing current versions");
-  let currentVersions = versions("current");
-  if (many) {
-    // The current versions are one file: in pieces, they are gathered in a table first.
-    await duck.run(
-      `CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${versions("current", pieces[0])}`,
-    );
-    for (const piece of pieces.slice(1))
-      await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", piece)}`);
-    currentVersions = "scd2_current";
-    await duck.run("RESET disabled_optimizers");
-  }
-  const current = await writeParquet(
+  const written = await writeVersions({
     duck,
-    `SELECT ${output} FROM ${currentVersions}${untouched}`,
-    outKey("current"),
-    ctx.scratchDir,
-  );
-  uploads.push(current);
-  const currentFile = entryOf(current);
+    shape,
+    fast,
+    pieces,
+    scratchDir: ctx.scratchDir,
+    // In the run's scratch dir, removed with it.
+    piecesDir: path.join(ctx.scratchDir, `facts-${spec.dir}`),
+    outKey,
+    // The current versions of keys this run does not touch stay current.
+    untouched: prev ? inc.whereKeys(shape, "scd2_cur", "scd2_affected", true) : undefined,
+    step,
+  });
+  history.push(...written.closed.map(entryOf));
+  uploads.push(...written.closed, written.current);
+  const currentFile = entryOf(written.current);
   step("writing state");
   const keys = prev
     ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_vfacts")
@@ -323,7 +277,7 @@ async function build(
     {
       table: spec.table,
       events: eventCount,
-      complexKeys: complex,
+      complexKeys: written.complexKeys,
       recomputedKeys: recomputed,
       inferredDeletes: inferred,
       schemaChanged: merged.changed && !!prev,

@@ -1,0 +1,127 @@
+import { readdir } from "node:fs/promises";
+import * as path from "node:path";
+import type { Duck } from "../duck";
+import { literal } from "../sql";
+import type { FastPass } from "./fast-pass";
+import { writeParquet } from "./files";
+import type { PendingFile } from "./files";
+import { keyIn, whereKeys } from "./incremental";
+import type { JoinChunk } from "./join-chunks";
+import { WHOLE } from "./join-chunks";
+import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
+import type { TableShape } from "./shape";
+import { keyList, list, outputColumns } from "./shape";
+
+export interface JoinBackArgs {
+  duck: Duck;
+  shape: TableShape;
+  fast: FastPass;
+  /** Pieces of the join (WHOLE alone when it fits memory). */
+  pieces: readonly JoinChunk[];
+  /** Where the written files wait for their upload. */
+  scratchDir: string;
+  /** Where the facts are written in pieces, when there are several (a folder that does not exist yet). */
+  piecesDir: string;
+  /** Output key of a history or current file; `suffix` tells pieces apart. */
+  outKey: (kind: "history" | "current", suffix?: string) => string;
+  /** Current versions kept as they are (keys the run does not touch), as a query; none when undefined. */
+  untouched?: string;
+  step: (name: string) => void;
+}
+
+export interface WrittenVersions {
+  /** History files with at least one row, in piece order. */
+  closed: PendingFile[];
+  current: PendingFile;
+  /** Keys whose versions were built on the exact path (an update that may equal the previous state). */
+  complexKeys: number;
+}
+
+/**
+ * Writes the versions: the facts of `scd2_vfacts` joined back to the changes' values (the complex keys'
+ * versions built exactly from their whole rows), as history files (closed versions) and the current file.
+ */
+export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions> {
+  const { duck, shape, fast, pieces, scratchDir, outKey, step } = args;
+  await duck.run(
+    `CREATE TEMP TABLE scd2_complex AS SELECT DISTINCT ${keyList(shape)} FROM scd2_vfacts WHERE _complex`,
+  );
+  const complexKeys = await duck.count("SELECT count(*) FROM scd2_complex");
+  const complex = complexKeys > 0;
+  if (complex) {
+    const rows = `(${fast.widen(`(${whereKeys(shape, "scd2_vfacts", "scd2_complex")})`, WHOLE)})`;
+    await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
+  }
+  // Only the versions' values are joined back: deletes and complex keys are left out of the join.
+  const joined = `SELECT * FROM scd2_vfacts f WHERE NOT _del${complex ? ` AND ${keyIn(shape, "f", "scd2_complex", true)}` : ""}`;
+  const many = pieces.length > 1;
+  const factsOf = many ? await partitionFacts(duck, joined, pieces, args.piecesDir) : () => joined;
+  const output = list(outputColumns(shape));
+  /** Closed or current versions of one piece of the join back. */
+  const versions = (which: "closed" | "current", index: number) => {
+    const chunk = pieces[index]!;
+    const facts = `(SELECT * FROM (${factsOf(index)}) WHERE n_ts IS ${which === "closed" ? "NOT " : ""}NULL)`;
+    const isCurrent = which === "current" ? "is_current" : "NOT is_current";
+    const complexPart = complex && chunk.first ? ` UNION ALL SELECT * FROM scd2_cv WHERE ${isCurrent}` : "";
+    return `(${simpleVersions(shape, `(${fast.widen(facts, chunk)})`)}${complexPart})`;
+  };
+
+  // A piece's input is filtered to its files, and DuckDB then estimates it smaller than the facts and
+  // builds its hash table on the wide rows (out of memory under 512MB): with several pieces, the written
+  // join order is kept, which builds on the facts and the placeholder values.
+  if (many) await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
+  const closed: PendingFile[] = [];
+  for (const index of pieces.keys()) {
+    step(many ? `writing closed versions (${index + 1}/${pieces.length})` : "writing closed versions");
+    const file = await writeParquet(
+      duck,
+      `SELECT ${output} FROM ${versions("closed", index)}`,
+      outKey("history", many ? `-${index}` : ""),
+      scratchDir,
+    );
+    if (file.rows > 0) closed.push(file);
+  }
+  step("writing current versions");
+  let currentVersions = versions("current", 0);
+  if (many) {
+    // The current versions are one file: in pieces, they are gathered in a table first.
+    await duck.run(`CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${currentVersions}`);
+    for (const index of pieces.keys())
+      if (index > 0)
+        await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", index)}`);
+    currentVersions = "scd2_current";
+    await duck.run("RESET disabled_optimizers");
+  }
+  const untouched = args.untouched ? ` UNION ALL SELECT ${output} FROM (${args.untouched})` : "";
+  const current = await writeParquet(
+    duck,
+    `SELECT ${output} FROM ${currentVersions}${untouched}`,
+    outKey("current"),
+    scratchDir,
+  );
+  return { closed, current, complexKeys };
+}
+
+/**
+ * Writes the facts to join, each under its piece's folder, in one pass: a piece then reads its own facts
+ * only. Scanning all the facts once per piece made the join back grow with the square of the history (at
+ * 100M changes, nine pieces each read 100M facts).
+ */
+export async function partitionFacts(
+  duck: Duck,
+  facts: string,
+  pieces: readonly JoinChunk[],
+  dir: string,
+): Promise<(index: number) => string> {
+  const piece = `CASE ${pieces.map((p, i) => `WHEN ${p.facts} THEN ${i}`).join(" ")} END`;
+  await duck.run(
+    `COPY (SELECT *, ${piece} AS _piece FROM (${facts})) TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (_piece), COMPRESSION snappy)`,
+  );
+  // No facts at all (every version on the exact path) writes no file, and read_parquet needs one.
+  const written = await readdir(dir, { recursive: true });
+  if (!written.some((name) => name.endsWith(".parquet"))) return () => `SELECT * FROM (${facts}) WHERE false`;
+  // Hive partitioning prunes the other pieces' files; a piece without facts reads no file.
+  const files = literal(path.join(dir, "**", "*.parquet"));
+  return (index) =>
+    `SELECT * EXCLUDE (_piece) FROM read_parquet(${files}, hive_partitioning = true, hive_types = {'_piece': INTEGER}) WHERE _piece = ${index}`;
+}
