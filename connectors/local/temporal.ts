@@ -3,6 +3,7 @@
  * settings the runtime sets) to the values Debezium emits, exact for every year PostgreSQL holds:
  * instants are whole seconds plus the fraction's digits, never floating-point microseconds.
  */
+import { UnconvertibleValue } from "./pg-numeric";
 
 const SECONDS_PER_DAY = 86_400;
 /** Debezium's MicroDuration counts a month as 365.25 / 12 days. */
@@ -232,11 +233,22 @@ export function parseDateDays(text: string): number {
  * The JVM's time zone is taken to be UTC, as the session's is.
  */
 
+/**
+ * LocalDate.of(year of era, month, day) of calendar fields. A 29 February the year of era lacks (1 BC is
+ * a leap year, 1 AD not) fails that conversion: Debezium emits null (an array holding it is null whole).
+ */
+function yearOfEraDate(text: string, [year, month, day]: [number, number, number]): [number, number, number] {
+  const y = year <= 0 ? 1 - year : year;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (month === 2 && day === 29 && !leap) throw new UnconvertibleValue(`${text}: 29 February of ${y} AD`);
+  return [y, month, day];
+}
+
 /** The day pgjdbc's java.sql.Date → LocalDate gives a date: days since epoch of its fields, the year of era. */
 export function jdbcDateDays(text: string): number {
   const f = parseFields(text, "date");
-  const [year, month, day] = hybridFromDays(hybridDays(f.year, f.month, f.day));
-  return daysFromCivil(year <= 0 ? 1 - year : year, month, day);
+  const [year, month, day] = yearOfEraDate(text, hybridFromDays(hybridDays(f.year, f.month, f.day)));
+  return daysFromCivil(year, month, day);
 }
 
 /** The instant of a java.sql.Timestamp read from timestamp text: its fields in the Julian-Gregorian calendar. */
@@ -248,9 +260,8 @@ export function jdbcInstant(text: string): Instant {
 export function jdbcZonedTimestamp(text: string, precision: number): string {
   const instant = jdbcInstant(text);
   const days = Math.floor(instant.seconds / SECONDS_PER_DAY);
-  const [year, month, day] = hybridFromDays(days);
   const inDay = instant.seconds - days * SECONDS_PER_DAY;
-  return isoDateTime([year <= 0 ? 1 - year : year, month, day], inDay, instant.fraction, precision);
+  return isoDateTime(yearOfEraDate(text, hybridFromDays(days)), inDay, instant.fraction, precision);
 }
 
 const TIME = /(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?/;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { jacksonString, javaDoubleString, javaHashMapOrder } from "../../../connectors/local/java-compat";
+import { UnconvertibleValue } from "../../../connectors/local/pg-numeric";
 import { bitsBytes, parseHstore, roundedDecimal } from "../../../connectors/local/pg-special-types";
 import {
   epochMicros,
@@ -154,6 +155,14 @@ describe("dates and times before year 1000 and after 9999", () => {
   ])("date %s → %i days streamed, %i in a snapshot or an array", (text, streamed, jdbc) => {
     expect(parseDateDays(text)).toBe(streamed);
     expect(jdbcDateDays(text)).toBe(jdbc);
+  });
+
+  it("29 February of 1 BC: PostgreSQL's day streamed; null (UnconvertibleValue) where the year of era is taken", () => {
+    expect(parseDateDays("0001-02-29 BC")).toBe(-719469);
+    expect(() => jdbcDateDays("0001-02-29 BC")).toThrow(UnconvertibleValue);
+    expect(() => jdbcZonedTimestamp("0001-02-29 12:00:00+00 BC", 6)).toThrow(UnconvertibleValue);
+    // At UTC the day is 1 March: nothing to refuse.
+    expect(jdbcZonedTimestamp("0005-02-29 23:30:00-01 BC", 6)).toBe("0005-03-01T00:30:00.000000Z");
   });
 
   it.each([
