@@ -141,11 +141,30 @@ export function collapsibleGroups(shape: TableShape, input: string): string {
     GROUP BY ${keyList(shape)}, __txId, CASE WHEN __txId IS NULL THEN __source_ts_ms END HAVING count(*) > 1)`;
 }
 
-/** One row: for each column that can carry the placeholder, whether any change in `input` does. */
+/** Bytes a value of a fixed-size column is taken to hold. */
+const FIXED_VALUE_BYTES = 16;
+
+/** The columns that can carry the placeholder: the ones of variable size (text, bytes, their arrays). */
+const variableColumns = (shape: TableShape) =>
+  shape.columns.filter((c) => placeholderTest(c.name, c.type) !== undefined);
+
+/**
+ * One row: `p<i>`, whether a change in `input` carries the placeholder in the i-th column that can
+ * (variableColumns); and `bytes`, the average bytes of those columns' values in a change.
+ */
 export function placeholderColumns(shape: TableShape, input: string): string | undefined {
-  const tests = shape.columns.flatMap((c) => {
-    const test = placeholderTest(c.name, c.type);
-    return test ? [`bool_or(${test}) AS ${ident(c.name)}`] : [];
-  });
-  return tests.length > 0 ? `SELECT ${tests.join(", ")} FROM ${input}` : undefined;
+  const variable = variableColumns(shape);
+  if (variable.length === 0) return undefined;
+  const tests = variable.map((c, i) => `bool_or(${placeholderTest(c.name, c.type)!}) AS p${i}`);
+  const size = variable.map((c) => `coalesce(strlen(CAST(${ident(c.name)} AS VARCHAR)), 0)`).join(" + ");
+  return `SELECT ${tests.join(", ")}, coalesce(avg(${size}), 0)::DOUBLE AS bytes FROM ${input}`;
+}
+
+/** The names of the columns placeholderColumns' row says carry the placeholder. */
+export const placeholderNames = (shape: TableShape, found: Record<string, unknown>): Set<string> =>
+  new Set(variableColumns(shape).flatMap((c, i) => (found[`p${i}`] === true ? [c.name] : [])));
+
+/** Average bytes of a change's values: `variableBytes` (placeholderColumns' `_bytes`) and the fixed-size columns. */
+export function rowBytes(shape: TableShape, variableBytes: number): number {
+  return variableBytes + (shape.columns.length - variableColumns(shape).length) * FIXED_VALUE_BYTES;
 }

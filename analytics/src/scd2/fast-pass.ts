@@ -6,7 +6,9 @@ import {
   collapsibleGroups,
   eventFacts,
   placeholderColumns,
+  placeholderNames,
   pointedValues,
+  rowBytes,
   versionFacts,
   widenFacts,
 } from "./facts";
@@ -19,6 +21,8 @@ export interface FastPass {
   widen(facts: string, chunk: JoinChunk): string;
   /** Memory the placeholder values take in that join. */
   pointedBytes: number;
+  /** Average bytes of a change's values in the input. */
+  rowBytes: number;
 }
 
 /**
@@ -29,8 +33,9 @@ export interface FastPass {
  */
 export async function fastFacts(duck: Duck, shape: TableShape, input: string): Promise<FastPass> {
   const query = placeholderColumns(shape, input);
-  const [found] = query ? await duck.rows(query) : [];
-  const names = new Set(Object.entries(found ?? {}).flatMap(([name, any]) => (any === true ? [name] : [])));
+  const [found = {}] = query ? await duck.rows(query) : [];
+  const names = placeholderNames(shape, found);
+  const bytes = rowBytes(shape, Number(found.bytes ?? 0));
   const carried = carriedColumns(shape, names);
   const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
   const facts = `(${eventFacts(shape, input, carried)})`;
@@ -61,5 +66,6 @@ export async function fastFacts(duck: Duck, shape: TableShape, input: string): P
             ),
           ),
     pointedBytes,
+    rowBytes: bytes,
   };
 }

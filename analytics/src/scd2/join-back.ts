@@ -7,7 +7,7 @@ import { writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import { keyIn, whereKeys } from "./incremental";
 import type { JoinChunk } from "./join-chunks";
-import { WHOLE } from "./join-chunks";
+import { joinChunks, WHOLE } from "./join-chunks";
 import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
 import type { TableShape } from "./shape";
 import { keyList, list, outputColumns } from "./shape";
@@ -48,10 +48,7 @@ export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions
   );
   const complexKeys = await duck.count("SELECT count(*) FROM scd2_complex");
   const complex = complexKeys > 0;
-  if (complex) {
-    const rows = `(${fast.widen(`(${whereKeys(shape, "scd2_vfacts", "scd2_complex")})`, WHOLE)})`;
-    await duck.run(`CREATE TEMP TABLE scd2_cv AS ${buildVersions(shape, `(${dropUnchanged(shape, rows)})`)}`);
-  }
+  if (complex) await exactVersions(duck, shape, fast, step);
   // Only the versions' values are joined back: deletes and complex keys are left out of the join.
   const joined = `SELECT * FROM scd2_vfacts f WHERE NOT _del${complex ? ` AND ${keyIn(shape, "f", "scd2_complex", true)}` : ""}`;
   const many = pieces.length > 1;
@@ -100,6 +97,42 @@ export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions
     scratchDir,
   );
   return { closed, current, complexKeys };
+}
+
+/**
+ * Memory the exact path takes per byte of the values it reads: the rows, the previous values its window
+ * holds beside them, and the resolved placeholders. Measured: 8,000 changes whose values average 10 KB
+ * (placeholders resolving to 20 KB) fail under 256MB in one bucket.
+ */
+const EXACT_BYTES_PER_VALUE_BYTE = 4;
+
+/** A piece of the exact path: all input rows, the placeholder values its facts point to. */
+const EXACT_PIECE: JoinChunk = { facts: "true", input: "true", first: false };
+
+/**
+ * Creates `scd2_cv`: the complex keys' versions, built from their whole rows (dropUnchanged compares
+ * each change's values with the previous change's). Whole rows can be large: more than fit the memory
+ * limit are built in buckets of keys, each from its own rows.
+ */
+async function exactVersions(duck: Duck, shape: TableShape, fast: FastPass, step: (name: string) => void) {
+  const facts = whereKeys(shape, "scd2_vfacts", "scd2_complex");
+  const rows = await duck.count(`SELECT count(*) FROM (${facts})`);
+  const buckets = joinChunks(
+    rows * fast.rowBytes * EXACT_BYTES_PER_VALUE_BYTE,
+    await duck.memoryLimitBytes(),
+  );
+  for (let bucket = 0; bucket < buckets; bucket += 1) {
+    if (buckets > 1) step(`building versions of keys with unchanged updates (${bucket + 1}/${buckets})`);
+    const bucketFacts =
+      buckets === 1
+        ? `(${facts})`
+        : `(SELECT * FROM (${facts}) WHERE hash(${keyList(shape)}) % ${buckets} = ${bucket})`;
+    const widened = `(${fast.widen(bucketFacts, buckets === 1 ? WHOLE : EXACT_PIECE)})`;
+    const versions = buildVersions(shape, `(${dropUnchanged(shape, widened)})`);
+    await duck.run(
+      bucket === 0 ? `CREATE TEMP TABLE scd2_cv AS ${versions}` : `INSERT INTO scd2_cv ${versions}`,
+    );
+  }
 }
 
 /**
