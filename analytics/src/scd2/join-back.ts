@@ -1,7 +1,4 @@
-import { readdir } from "node:fs/promises";
-import * as path from "node:path";
 import type { Duck } from "../duck";
-import { literal } from "../sql";
 import type { FastPass } from "./fast-pass";
 import { writeParquet } from "./files";
 import type { PendingFile } from "./files";
@@ -20,8 +17,6 @@ export interface JoinBackArgs {
   pieces: readonly JoinChunk[];
   /** Where the written files wait for their upload. */
   scratchDir: string;
-  /** Where the facts are written in pieces, when there are several (a folder that does not exist yet). */
-  piecesDir: string;
   /** Output key of a history or current file; `suffix` tells pieces apart. */
   outKey: (kind: "history" | "current", suffix?: string) => string;
   /** Current versions kept as they are (keys the run does not touch), as a query; none when undefined. */
@@ -52,12 +47,11 @@ export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions
   // Only the versions' values are joined back: deletes and complex keys are left out of the join.
   const joined = `SELECT * FROM scd2_vfacts f WHERE NOT _del${complex ? ` AND ${keyIn(shape, "f", "scd2_complex", true)}` : ""}`;
   const many = pieces.length > 1;
-  const factsOf = many ? await partitionFacts(duck, joined, pieces, args.piecesDir) : () => joined;
   const output = list(outputColumns(shape));
   /** Closed or current versions of one piece of the join back. */
   const versions = (which: "closed" | "current", index: number) => {
     const chunk = pieces[index]!;
-    const facts = `(SELECT * FROM (${factsOf(index)}) WHERE n_ts IS ${which === "closed" ? "NOT " : ""}NULL)`;
+    const facts = `(${joined} AND ${chunk.facts} AND n_ts IS ${which === "closed" ? "NOT " : ""}NULL)`;
     const isCurrent = which === "current" ? "is_current" : "NOT is_current";
     const complexPart = complex && chunk.first ? ` UNION ALL SELECT * FROM scd2_cv WHERE ${isCurrent}` : "";
     return `(${simpleVersions(shape, `(${fast.widen(facts, chunk)})`)}${complexPart})`;
@@ -133,28 +127,4 @@ async function exactVersions(duck: Duck, shape: TableShape, fast: FastPass, step
       bucket === 0 ? `CREATE TEMP TABLE scd2_cv AS ${versions}` : `INSERT INTO scd2_cv ${versions}`,
     );
   }
-}
-
-/**
- * Writes the facts to join, each under its piece's folder, in one pass: a piece then reads its own facts
- * only. Scanning all the facts once per piece made the join back grow with the square of the history (at
- * 100M changes, nine pieces each read 100M facts).
- */
-export async function partitionFacts(
-  duck: Duck,
-  facts: string,
-  pieces: readonly JoinChunk[],
-  dir: string,
-): Promise<(index: number) => string> {
-  const piece = `CASE ${pieces.map((p, i) => `WHEN ${p.facts} THEN ${i}`).join(" ")} END`;
-  await duck.run(
-    `COPY (SELECT *, ${piece} AS _piece FROM (${facts})) TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (_piece), COMPRESSION snappy)`,
-  );
-  // No facts at all (every version on the exact path) writes no file, and read_parquet needs one.
-  const written = await readdir(dir, { recursive: true });
-  if (!written.some((name) => name.endsWith(".parquet"))) return () => `SELECT * FROM (${facts}) WHERE false`;
-  // Hive partitioning prunes the other pieces' files; a piece without facts reads no file.
-  const files = literal(path.join(dir, "**", "*.parquet"));
-  return (index) =>
-    `SELECT * EXCLUDE (_piece) FROM read_parquet(${files}, hive_partitioning = true, hive_types = {'_piece': INTEGER}) WHERE _piece = ${index}`;
 }

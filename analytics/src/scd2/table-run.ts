@@ -256,8 +256,6 @@ async function build(
     fast,
     pieces,
     scratchDir: ctx.scratchDir,
-    // In the run's scratch dir, removed with it.
-    piecesDir: path.join(ctx.scratchDir, `facts-${spec.dir}`),
     outKey,
     // The current versions of keys this run does not touch stay current.
     untouched: prev ? inc.whereKeys(shape, "scd2_cur", "scd2_affected", true) : undefined,
