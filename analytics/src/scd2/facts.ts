@@ -164,7 +164,7 @@ export function placeholderColumns(shape: TableShape, input: string): string | u
 export const placeholderNames = (shape: TableShape, found: Record<string, unknown>): Set<string> =>
   new Set(variableColumns(shape).flatMap((c, i) => (found[`p${i}`] === true ? [c.name] : [])));
 
-/** Average bytes of a change's values: `variableBytes` (placeholderColumns' `_bytes`) and the fixed-size columns. */
+/** Average bytes of a change's values: `variableBytes` (placeholderColumns' `bytes`) and the fixed-size columns. */
 export function rowBytes(shape: TableShape, variableBytes: number): number {
   return variableBytes + (shape.columns.length - variableColumns(shape).length) * FIXED_VALUE_BYTES;
 }
