@@ -189,7 +189,13 @@ async function initdb(
   }
 }
 
-/** Spawns the server and resolves once it accepts connections; rejects at once if it cannot. */
+/** How long a server stopped at its start deadline may take to exit before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Spawns the server and resolves once it accepts connections; rejects at once if it cannot, and at the
+ * deadline once the server it stopped has exited.
+ */
 function startServer(
   bin: PostgresBinaries,
   args: string[],
@@ -201,9 +207,14 @@ function startServer(
     const child = spawn(bin.postgres, args, { ...user, env: { ...process.env, LC_MESSAGES: "C" } });
     live.add(child);
     child.once("exit", () => live.delete(child));
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`not ready within ${timeoutMs / 1000} s`));
+      // Immediate shutdown: the postmaster takes its child processes down with it (SIGKILL would leave
+      // them running), and the start fails once it has exited, so the data directory is free again.
+      timedOut = true;
+      child.kill("SIGQUIT");
+      killTimer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
     }, timeoutMs);
     child.once("error", (error) => {
       clearTimeout(timer);
@@ -211,7 +222,14 @@ function startServer(
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`the server exited during start-up (exit ${code ?? signal})`));
+      clearTimeout(killTimer);
+      reject(
+        new Error(
+          timedOut
+            ? `not ready within ${timeoutMs / 1000} s`
+            : `the server exited during start-up (exit ${code ?? signal})`,
+        ),
+      );
     });
     child.stdout.on("data", (chunk: Buffer) => onLog(chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startEmbeddedPostgres } from "../../local/postgres";
+import { runningPostmasterPid, startEmbeddedPostgres } from "../../local/postgres";
 
 describe("embedded PostgreSQL start-up failures", () => {
   const root = mkdtempSync(join(tmpdir(), "cdc-pg-startup-"));
@@ -33,6 +33,21 @@ describe("embedded PostgreSQL start-up failures", () => {
     )) as Error;
     expect(error.message).toMatch(/with data dir .*: not ready within 0\.001 s\n/);
     // The attempt's server is gone: the next start reuses the directory.
+    const server = await startEmbeddedPostgres({ dataDir });
+    await server.stop();
+  }, 60_000);
+
+  it("a server running but not ready by the deadline is gone, with its processes, when the start fails", async () => {
+    // Without its LOG lines the server never says it is ready: it runs, with its child processes,
+    // until the deadline stops it.
+    const error = (await startEmbeddedPostgres({
+      dataDir,
+      startTimeoutMs: 3000,
+      settings: { log_min_messages: "fatal" },
+    }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/with data dir .*: not ready within 3 s\n/);
+    expect(runningPostmasterPid(dataDir)).toBeUndefined();
+    // No process of that server still holds the cluster: a new server starts on it at once.
     const server = await startEmbeddedPostgres({ dataDir });
     await server.stop();
   }, 60_000);
