@@ -188,6 +188,12 @@ function isoYear(year: number): string {
   return year > 9999 ? `+${year}` : pad(year, 4);
 }
 
+/** An instant's day since the epoch and second of that day (UTC). */
+function dayAndSecond(instant: Instant): [number, number] {
+  const days = Math.floor(instant.seconds / SECONDS_PER_DAY);
+  return [days, instant.seconds - days * SECONDS_PER_DAY];
+}
+
 function isoDateTime(
   [year, month, day]: [number, number, number],
   inDay: number,
@@ -201,8 +207,7 @@ function isoDateTime(
 
 /** Debezium ZonedTimestamp: ISO-8601 in UTC with `Z`, the fraction padded (or cut) to the column precision. */
 export function formatZonedTimestamp(instant: Instant, precision: number): string {
-  const days = Math.floor(instant.seconds / SECONDS_PER_DAY);
-  const inDay = instant.seconds - days * SECONDS_PER_DAY;
+  const [days, inDay] = dayAndSecond(instant);
   return isoDateTime(civilFromDays(days), inDay, instant.fraction, precision);
 }
 
@@ -259,8 +264,7 @@ export function jdbcInstant(text: string): Instant {
 /** timestamptz text read as java.sql.Timestamp → LocalDateTime (UTC, year of era) → ZonedTimestamp. */
 export function jdbcZonedTimestamp(text: string, precision: number): string {
   const instant = jdbcInstant(text);
-  const days = Math.floor(instant.seconds / SECONDS_PER_DAY);
-  const inDay = instant.seconds - days * SECONDS_PER_DAY;
+  const [days, inDay] = dayAndSecond(instant);
   return isoDateTime(yearOfEraDate(text, hybridFromDays(days)), inDay, instant.fraction, precision);
 }
 
