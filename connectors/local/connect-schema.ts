@@ -51,7 +51,7 @@ export type ConnectValue =
   | null
   | boolean
   | number
-  /** An INT64 beyond ±2^53, where a number would not be exact (temporal values far from 1970). */
+  /** An INT64 beyond ±2^53, where a number would not be exact (int8 values, temporal values far from 1970). */
   | bigint
   | string
   | Buffer

@@ -168,6 +168,16 @@ const NAMED_STRINGS: Record<string, string> = {
   xml: "io.debezium.data.Xml",
 };
 
+/**
+ * An int8 as Debezium's INT64 (a Java long): a number while it is exact (within ±2^53), else a bigint, which
+ * the JSON, Parquet and Avro writers print as its digits. Text of at most 15 characters is always within
+ * ±2^53, so the common case costs one length test on top of Number().
+ */
+export function parseInt8(text: string): number | bigint {
+  const value = Number(text);
+  return text.length <= 15 || Number.isSafeInteger(value) ? value : BigInt(text);
+}
+
 /** Schema and converter of a scalar (non-array) PostgreSQL type; undefined if Debezium skips it. */
 export function scalarMapping(info: ElementInfo, modes: TypeModes): ColumnMapping | undefined {
   const full = { name: "", notNull: false, defaultExpr: null, ...info };
@@ -183,6 +193,7 @@ export function scalarMapping(info: ElementInfo, modes: TypeModes): ColumnMappin
     case "int4":
       return { schema: { type: "INT32", optional: true }, convert: Number, fallback: 0 };
     case "int8":
+      return { schema: { type: "INT64", optional: true }, convert: parseInt8, fallback: 0 };
     case "oid":
       return { schema: { type: "INT64", optional: true }, convert: Number, fallback: 0 };
     case "float4":

@@ -15,6 +15,7 @@ import {
   parseDecimal,
   twosComplementBytes,
 } from "../../../connectors/local/connect-schema";
+import { parseInt8 } from "../../../connectors/local/pg-types";
 import { parseProperties } from "../../../connectors/local/placeholders";
 import { undocumentedKeys } from "../config/documented-keys";
 import { nextScheduledRotation } from "../../../connectors/local/sink";
@@ -326,6 +327,24 @@ describe("exact values", () => {
     const value = parseDecimal(text, scale);
     expect(twosComplementBytes(value.unscaled).toString("base64")).toBe(base64);
     expect(decimalToJavaString(value)).toBe(java);
+  });
+
+  it.each([
+    ["0", 0],
+    ["-42", -42],
+    ["999999999999999", 999_999_999_999_999],
+    ["-99999999999999", -99_999_999_999_999],
+    // 16 characters and more: a number while within ±2^53, a bigint beyond.
+    ["1000000000000000", 1_000_000_000_000_000],
+    ["9007199254740991", 9_007_199_254_740_991],
+    ["-9007199254740991", -9_007_199_254_740_991],
+    ["9007199254740992", 9_007_199_254_740_992n],
+    ["-9007199254740993", -9_007_199_254_740_993n],
+    ["1433333333333333333", 1_433_333_333_333_333_333n],
+    ["9223372036854775807", 9_223_372_036_854_775_807n],
+    ["-9223372036854775808", -9_223_372_036_854_775_808n],
+  ])("int8 %s → %s (a number within ±2^53, a bigint beyond)", (text, expected) => {
+    expect(parseInt8(text)).toBe(expected);
   });
 
   it.each([
