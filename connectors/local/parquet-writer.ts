@@ -99,8 +99,9 @@ function staged(value: ConnectValue): unknown {
 /** Whether a value of `schema` is staged as JSON.stringify writes it anyway (numbers, strings, booleans). */
 function stagedAsIs(schema: ConnectSchema): boolean {
   if (schema.type === "BYTES" || schema.type === "MAP") return false;
-  // Temporal INT64s (named) far from 1970 are bigints, which JSON.stringify refuses.
-  if (schema.type === "INT64" && schema.name !== undefined) return false;
+  // An INT64 beyond ±2^53 (an int8 column, or a time far from 1970) is a bigint, which JSON.stringify
+  // refuses.
+  if (schema.type === "INT64") return false;
   if (schema.type === "ARRAY") return stagedAsIs(schema.valueSchema!);
   if (schema.type === "STRUCT") return schema.fields!.every((f) => stagedAsIs(f.schema));
   return true;

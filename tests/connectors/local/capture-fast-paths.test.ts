@@ -181,31 +181,36 @@ describe("stageRows", () => {
       fields: [
         { name: "ts", schema: { ...micros, defaultValue: -62135596800000001n } },
         { name: "ts_arr", schema: { type: "ARRAY", optional: true, valueSchema: micros } },
+        // A plain int8 column (no logical name) holds bigints beyond ±2^53 too.
+        { name: "id", schema: { type: "INT64", optional: false } },
       ],
     };
     const rows = [
-      { ts: -9223372036853775810n, ts_arr: [253402300799999999n, 1, null] },
-      { ts: 5, ts_arr: null },
+      { ts: -9223372036853775810n, ts_arr: [253402300799999999n, 1, null], id: 9223372036854775807n },
+      { ts: 5, ts_arr: null, id: -9007199254740993n },
     ];
     expect(avroSchemaJson(withBigints)).toContain(
       '"connect.default":-62135596800000001,"connect.name":"io.debezium.time.MicroTimestamp"},"null"],"default":-62135596800000001}',
     );
     expect(jsonFormatLine(rows[0]!, withBigints, "NUMERIC")).toBe(
-      '{"ts":-9223372036853775810,"ts_arr":[253402300799999999,1,null]}',
+      '{"ts":-9223372036853775810,"ts_arr":[253402300799999999,1,null],"id":9223372036854775807}',
     );
     const staged = stageRows(withBigints, rows);
     expect(staged.lines).toEqual([
-      '{"ts":["-9223372036853775810",5],"ts_arr":[["253402300799999999",1,null],null]}\n',
+      '{"ts":["-9223372036853775810",5],"ts_arr":[["253402300799999999",1,null],null],"id":["9223372036854775807","-9007199254740993"]}\n',
     ]);
     const dir = mkdtempSync(join(tmpdir(), "cdc-bigint-"));
     const writer = await ParquetWriter.open();
     try {
       const file = join(dir, "t.parquet");
       await writer.write(file, withBigints, staged, "snappy");
-      const { rows: read } = await readParquet([file], "ts::VARCHAR AS ts, ts_arr::VARCHAR AS ts_arr");
+      const { rows: read } = await readParquet(
+        [file],
+        "ts::VARCHAR AS ts, ts_arr::VARCHAR AS ts_arr, id::VARCHAR AS id",
+      );
       expect(read).toEqual([
-        { ts: "-9223372036853775810", ts_arr: "[253402300799999999, 1, NULL]" },
-        { ts: "5", ts_arr: null },
+        { ts: "-9223372036853775810", ts_arr: "[253402300799999999, 1, NULL]", id: "9223372036854775807" },
+        { ts: "5", ts_arr: null, id: "-9007199254740993" },
       ]);
     } finally {
       writer.close();
