@@ -7,7 +7,19 @@ export const PLACEHOLDER = "__debezium_unavailable_value";
 const PLACEHOLDER_BASE64 = Buffer.from(PLACEHOLDER).toString("base64");
 
 /**
- * Macros the decode expressions use: a big-endian two's-complement byte string (Connect's Decimal
+ * Debezium's ZonedTimestamp text (ISO 8601, UTC) as TIMESTAMPTZ. A year past 9999 is written with a sign
+ * (`+10000-01-01T00:00:00Z`), which DuckDB's cast refuses, so the sign is dropped; years before 1 are
+ * ISO years (`0000` is 1 BC, `-0043` is 44 BC), as DuckDB reads them. A time past DuckDB's last
+ * instant (294247-01-10; PostgreSQL's is 294276-12-31) fails naming the column, the file and the value.
+ * Only a signed text takes the slower checked cast: the common one costs what a plain cast does.
+ */
+const ZONED_MACRO = `CREATE OR REPLACE TEMP MACRO scd2_zoned(v, what) AS CASE
+  WHEN starts_with(v, '+') THEN coalesce(TRY_CAST(substr(v, 2) AS TIMESTAMPTZ), error(concat(what,
+    ': the timestamp ', v, ' cannot be read as TIMESTAMPTZ (DuckDB holds times up to 294247-01-10)')))
+  ELSE CAST(v AS TIMESTAMPTZ) END`;
+
+/**
+ * Macros the decode expressions use: scd2_zoned (above), and a big-endian two's-complement byte string (Connect's Decimal
  * unscaled value) of 1 to 16 bytes as HUGEINT, exactly; enough for DECIMAL precision 38 (10^38 - 1 needs
  * 16 bytes). A negative value is -(~b) - 1, so no step needs 2^128 (`1::HUGEINT << 128` is out of range).
  * `what` names the column and file in the error for a longer value, which HUGEINT cannot hold.
@@ -17,7 +29,8 @@ export const DECODE_MACROS = `CREATE OR REPLACE TEMP MACRO scd2_unscaled(b, what
   WHEN octet_length(b) > 16 THEN error(concat(what, ': a decimal unscaled value of ', octet_length(b),
     ' bytes does not fit DuckDB''s HUGEINT (at most 16 bytes, DECIMAL precision 38)'))
   WHEN get_bit(b::BIT, 0) = 1 THEN -(~(b::BIT))::HUGEINT - 1
-  ELSE b::BIT::HUGEINT END`;
+  ELSE b::BIT::HUGEINT END;
+${ZONED_MACRO}`;
 
 const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
 const NUMERIC =
@@ -140,7 +153,8 @@ export function decodeExpression(
       : `concat(${literal(`column ${name} in `)}, ${fileKey})`;
   if (encoding === undefined || encoding === "as-is") return c;
   if (encoding === "zoned-timestamp") {
-    if (rawType === "VARCHAR" || rawType.startsWith("TIMESTAMP")) return `CAST(${c} AS TIMESTAMPTZ)`;
+    if (rawType === "VARCHAR") return `scd2_zoned(${c}, ${what})`;
+    if (rawType.startsWith("TIMESTAMP")) return `CAST(${c} AS TIMESTAMPTZ)`;
     throw new Error(`is ${rawType}: cannot decode it as zoned-timestamp`);
   }
   if (encoding === "variable-scale-decimal") return decodeVariableScale(c, rawType, what);
