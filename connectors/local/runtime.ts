@@ -14,6 +14,7 @@ import { heartbeatRecord } from "./heartbeat";
 import { IncrementalSnapshot, type IncrementalState } from "./incremental";
 import { formatLsn } from "./lsn";
 import { DurabilityTracker, SourceCommitter, type CommittedTx } from "./progress";
+import { checkPublication } from "./publication-check";
 import { S3SinkEmulator } from "./sink";
 import { parseSinkConfig, type SinkSettings } from "./sink-config";
 import { checkSlot } from "./slot-check";
@@ -164,6 +165,9 @@ class LocalConnectorRuntime implements ConnectorRuntime {
       await connectTo(this.catalog, this.source);
       this.catalog.on("error", (err) => this.fail(err));
       const mode = this.source.snapshotMode;
+      // Streaming needs the publication: checked before the snapshot, so a missing one writes nothing.
+      if (mode !== "initial_only")
+        await checkPublication(this.catalog, this.source.publicationName, this.source.database.dbname);
       if (mode === "always" || (!this.snapshotDone && mode !== "no_data")) {
         const result = await runSnapshot(
           this.catalog,
