@@ -1,7 +1,7 @@
 /**
  * The few Java library behaviours that show through Debezium's output: a `java.util.HashMap`'s
- * iteration order (hstore values), `Double.toString` (money read by the snapshot in string mode)
- * and Jackson's string escaping (hstore as JSON).
+ * iteration order (hstore values), `Double.toString` (money read by the snapshot in string mode),
+ * Jackson's string escaping (hstore as JSON) and the `(long)` cast of a double (interval micros).
  */
 
 /** `String.hashCode()`: over UTF-16 code units, 32-bit wrap-around. */
@@ -62,4 +62,16 @@ export function jacksonString(text: string): string {
     out += JACKSON_SHORT_ESCAPES[ch] ?? (code < 0x20 ? `\\u${hex}` : ch);
   }
   return `"${out}"`;
+}
+
+/**
+ * A double cast to a long as Java does it: toward zero, saturated at -2^63 and 2^63-1. Beyond ±2^53 a
+ * bigint holding that long exactly (a number would print its shortest digits, not the long's).
+ */
+export function javaLong(value: number): number | bigint {
+  const truncated = Math.trunc(value);
+  if (Number.isSafeInteger(truncated)) return truncated;
+  if (truncated >= 2 ** 63) return 9223372036854775807n;
+  if (truncated <= -(2 ** 63)) return -9223372036854775808n;
+  return BigInt(truncated);
 }

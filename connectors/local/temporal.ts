@@ -4,6 +4,7 @@
  * instants are whole seconds plus the fraction's digits, never floating-point microseconds.
  */
 import { UnconvertibleValue } from "./pg-numeric";
+import { javaLong } from "./java-compat";
 
 const SECONDS_PER_DAY = 86_400;
 /** Debezium's MicroDuration counts a month as 365.25 / 12 days. */
@@ -293,14 +294,27 @@ export function formatZonedTime(text: string): string {
   return `${time}${fraction ? `.${fraction}` : ""}Z`;
 }
 
-/** ISO-8601 interval (`P1Y2M3DT4H5M6.5S`, `P-1D`) → Debezium MicroDuration micros. */
-export function parseIntervalMicros(text: string): number {
+/** Interval seconds (`-3.456789`) as pgjdbc's PGInterval.getSeconds() gives them: whole + micros / 10^6. */
+function intervalSeconds(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const point = text.indexOf(".");
+  if (point < 0) return Number(text);
+  const micros = Number(text.slice(point + 1).padEnd(6, "0"));
+  return Number(text.slice(0, point)) + (text.startsWith("-") ? -micros : micros) / 1e6;
+}
+
+/**
+ * ISO-8601 interval (`P1Y2M3DT4H5M6.5S`, `P-1D`) → Debezium MicroDuration micros, computed in doubles as
+ * MicroDuration.durationMicros does, then cast to a long as Java does (saturating at ±2^63); beyond ±2^53
+ * a bigint holding that long exactly.
+ */
+export function parseIntervalMicros(text: string): number | bigint {
   const m = /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?[\d.]+)S)?)?$/.exec(
     text,
   );
   if (!m) throw new Error(`not an ISO-8601 interval: ${text}`);
   const n = (i: number): number => Number(m[i] ?? 0);
   const days = (n(1) * 12 + n(2)) * DAYS_PER_MONTH_AVG + n(3);
-  const seconds = ((days * 24 + n(4)) * 60 + n(5)) * 60 + n(6);
-  return Math.trunc(seconds * 1e6);
+  const seconds = ((days * 24 + n(4)) * 60 + n(5)) * 60 + intervalSeconds(m[6]);
+  return javaLong(seconds * 1e6);
 }

@@ -369,6 +369,13 @@ describe("exact values", () => {
     ["P1Y2M3DT4H5M6.5S", Math.trunc((((14 * (365.25 / 12) + 3) * 24 + 4) * 60 + 5) * 60 * 1e6 + 6.5e6)],
     ["PT0S", 0],
     ["P-1D", -86400000000],
+    ["PT-0.5S", -500000],
+    // Beyond ±2^53 µs: the long Debezium casts the double to, exactly (the number would print ...456800).
+    ["P40000YT2M3.456789S", 1262304000123456768n],
+    ["P-40000YT-2M-3.456789S", -1262304000123456768n],
+    // Past ±2^63 µs: Java's cast saturates.
+    ["P300000Y", 9223372036854775807n],
+    ["P-178000000Y", -9223372036854775808n],
   ])("interval %s → MicroDuration", (text, micros) => {
     expect(parseIntervalMicros(text)).toBe(micros);
   });

@@ -1,11 +1,11 @@
 /**
- * int8 (bigint) values beyond ±2^53: the local runtime against real Debezium 3.6.1 on one embedded
- * PostgreSQL. A bigint primary key, a bigint column, a bigint[] and NOT NULL bigint DDL defaults hold
- * the extremes (±2^63), values just inside and just outside ±2^53 and snowflake-style ids, in snapshot
- * rows and streamed inserts, updates, deletes (key-only before-images) and a primary-key change. Every
- * record must have the same value schema and payload as Debezium's, integers compared exactly; the
- * runtime's Parquet files (read back with DuckDB as BIGINT), JsonFormat files and Avro schema default
- * hold the same digits.
+ * int8 (bigint) values beyond ±2^53, and intervals whose microseconds are: the local runtime against real
+ * Debezium 3.6.1 on one embedded PostgreSQL. A bigint primary key, a bigint column, a bigint[] and NOT NULL
+ * bigint DDL defaults hold the extremes (±2^63), values just inside and just outside ±2^53 and
+ * snowflake-style ids, in snapshot rows and streamed inserts, updates, deletes (key-only before-images) and
+ * a primary-key change; intervals reach beyond ±2^53 µs and past ±2^63 µs. Every record must have the same
+ * value schema and payload as Debezium's, integers compared exactly; the runtime's Parquet files (read back
+ * with DuckDB as BIGINT), JsonFormat files and Avro schema defaults hold the same digits.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
@@ -22,7 +22,11 @@ import { readExactRecords, topicEnd } from "./topic-reads";
 
 const TABLE = "public.big_ids";
 const TOPIC = `cdc.${TABLE}`;
-/** Without an array: flat records, which the Parquet writer may encode another way than nested ones. */
+/**
+ * Without an array: flat records, which the Parquet writer may encode another way than nested ones. Its
+ * interval column (MicroDuration, INT64 computed in doubles and cast to a long by Debezium) reaches beyond
+ * ±2^53 and saturates at ±2^63.
+ */
 const FLAT = "public.big_flat";
 const FLAT_TOPIC = `cdc.${FLAT}`;
 
@@ -42,6 +46,18 @@ const VALUES = [
   "-99999999999999",
   "1000000000000000",
   "42",
+];
+
+/** The flat table's intervals: small, beyond ±2^53 µs (300 years on), and past ±2^63 µs (saturated). */
+const INTERVALS = [
+  "1 day 02:03:04.5",
+  "300 years",
+  "40000 years 00:02:03.456789",
+  "-40000 years -00:02:03.456789",
+  "300000 years",
+  "-178000000 years",
+  "178000000 years 11 mons",
+  "-0.5 seconds",
 ];
 
 /** Streamed after the snapshot: every row updated (its array grows), deletes, a key change, inserts with defaults. */
@@ -122,11 +138,14 @@ describe("int8 beyond ±2^53: the local runtime against real Debezium", () => {
          d bigint NOT NULL DEFAULT 9223372036854775807, dn bigint NOT NULL DEFAULT -9007199254740993)`,
     );
     await h.db.query(
-      `CREATE TABLE ${FLAT} (id bigint PRIMARY KEY, d bigint NOT NULL DEFAULT -9223372036854775808)`,
+      `CREATE TABLE ${FLAT} (id bigint PRIMARY KEY, d bigint NOT NULL DEFAULT -9223372036854775808, iv interval)`,
     );
-    for (const value of VALUES) {
+    for (const [i, value] of VALUES.entries()) {
       await h.db.query(`INSERT INTO ${TABLE} (id, v, arr) VALUES ($1, $1, ARRAY[$1::bigint, NULL])`, [value]);
-      await h.db.query(`INSERT INTO ${FLAT} (id, d) VALUES ($1, $1)`, [value]);
+      await h.db.query(`INSERT INTO ${FLAT} (id, d, iv) VALUES ($1, $1, $2)`, [
+        value,
+        INTERVALS[i % INTERVALS.length],
+      ]);
     }
     kafka = await startKafkaConnect(engines, join(h.root, "kafka"));
     const seen: UnwrappedRecord[] = [];
@@ -208,7 +227,7 @@ describe("int8 beyond ±2^53: the local runtime against real Debezium", () => {
 
   it.each([
     [TOPIC, ["id", "v", "arr", "d", "dn"], "BIGINT BIGINT BIGINT[] BIGINT BIGINT", 9223372036854775807n],
-    [FLAT_TOPIC, ["id", "d"], "BIGINT BIGINT", -9223372036854775808n],
+    [FLAT_TOPIC, ["id", "d", "iv"], "BIGINT BIGINT BIGINT", -9223372036854775808n],
   ])(
     "%s's Parquet files: BIGINT columns holding Debezium's digits, the Avro schema's default of d exact",
     async (topic, columns, types, dDefault) => {
