@@ -120,7 +120,7 @@ function duckText(value: Json): string {
   return String(value);
 }
 
-describe("int8 beyond ±2^53: the local runtime against real Debezium", () => {
+describe("int8 and intervals beyond ±2^53: the local runtime against real Debezium", () => {
   const h = useHarness();
   let kafka: KafkaConnect | undefined;
   /** By topic. */
@@ -222,6 +222,20 @@ describe("int8 beyond ±2^53: the local runtime against real Debezium", () => {
       [-9223372036854775808n, null, 9223372036854775807n],
       [9007199254740993n, null, 9223372036854775807n],
       [1433333333333333333n, null, 9223372036854775807n],
+    ]);
+  });
+
+  it("Debezium's intervals: the double's long, exact beyond ±2^53 µs, saturated past ±2^63 µs", () => {
+    const flat = payloads(debezium[FLAT_TOPIC]!) as { [key: string]: Json }[];
+    expect(flat.slice(0, INTERVALS.length).map((r) => r.iv)).toEqual([
+      93784500000,
+      9467280000000000n,
+      1262304000123456768n,
+      -1262304000123456768n,
+      9223372036854775807n,
+      -9223372036854775808n,
+      9223372036854775807n,
+      -500000,
     ]);
   });
 
