@@ -1,18 +1,21 @@
-import { createHash, randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { makeDirs } from "../mkdirs";
-import { StorageError, assertValidKey, compareKeys } from "./keys";
+import { StorageError, assertValidKey, compareKeys, storageFailure } from "./keys";
+import {
+  TEMP_PREFIX,
+  isErrno,
+  isFile,
+  syncDirectory,
+  tempPath,
+  writeSynced,
+  writeThroughTemp,
+} from "./local-files";
 import type { Storage, StoredObject, VersionedText } from "./storage";
+import { changeIfVersion, versionOf } from "./version-claims";
 
-/** Temporary files of in-flight writes start with this; `list` never returns them. */
-const TEMP_PREFIX = ".cdc-tmp-";
-/**
- * A claim file (see replaceIfVersion) is held for the few milliseconds of one swap. One older than this,
- * or left on this host by a process that has exited, belongs to a caller that crashed mid-swap.
- */
-export const CLAIM_STALE_MS = 60_000;
+// How long a crashed swap blocks the next one is part of this backend's behaviour (its tests use it).
+export { CLAIM_STALE_MS } from "./version-claims";
 
 /**
  * Storage in a local directory. Writes go to a temporary file in the target directory, are fsynced, then
@@ -21,12 +24,9 @@ export const CLAIM_STALE_MS = 60_000;
  * again when a delete or move leaves them empty (as S3 has no empty "folders"; a write racing the delete
  * that empties its directory could fail, which the job's one-writer-at-a-time run lock rules out).
  *
- * Compare-and-swap (replaceIfVersion, deleteIfVersion): a file's version is the SHA-256 of its content.
- * Every change away from version V first creates a claim file for V with O_EXCL, named after V and a
- * generation number, then re-reads the file: only if it still holds V does it rename the new content
- * over it (or unlink it). Since no change away from V can happen without the claim, of several callers
- * swapping V at most one succeeds; the others find the claim taken or the file changed. A claim left by
- * a crashed caller (see CLAIM_STALE_MS) is superseded by the next generation, again with O_EXCL.
+ * Compare-and-swap (replaceIfVersion, deleteIfVersion): a file's version is the SHA-256 of its content,
+ * and a change away from a version first takes an O_EXCL claim file on it (see version-claims.ts), so of
+ * several callers swapping the same version at most one succeeds.
  */
 export class DirectoryStorage implements Storage {
   readonly uri: string;
@@ -129,14 +129,10 @@ export class DirectoryStorage implements Storage {
   async replaceIfVersion(key: string, body: string, version: string): Promise<string | undefined> {
     const target = this.pathOf(key);
     try {
-      const claimed = await this.claim(target, version);
-      if (!claimed) return undefined;
-      try {
-        await this.replaceAtomically(target, (temp) => writeSynced(temp, body));
-      } finally {
-        await this.dropClaims(target, version);
-      }
-      return versionOf(body);
+      const replaced = await changeIfVersion(target, version, () =>
+        this.replaceAtomically(target, (temp) => writeSynced(temp, body)),
+      );
+      return replaced ? versionOf(body) : undefined;
     } catch (error) {
       throw this.wrap(error, `cannot replace ${key}`);
     }
@@ -145,14 +141,11 @@ export class DirectoryStorage implements Storage {
   async deleteIfVersion(key: string, version: string): Promise<boolean> {
     const target = this.pathOf(key);
     try {
-      const claimed = await this.claim(target, version);
-      if (!claimed) return false;
-      try {
+      const deleted = await changeIfVersion(target, version, async () => {
         await fs.unlink(target);
         await syncDirectory(path.dirname(target));
-      } finally {
-        await this.dropClaims(target, version);
-      }
+      });
+      if (!deleted) return false;
       // Like delete: a released run lock leaves no empty `_state/` behind.
       await this.removeEmptyDirs(path.dirname(target));
       return true;
@@ -197,49 +190,6 @@ export class DirectoryStorage implements Storage {
       }
     } catch (error) {
       throw this.wrap(error, `cannot move ${fromKey} to ${toKey}`);
-    }
-  }
-
-  /**
-   * Takes the claim on version `version` of `target`: true when this caller alone may now change it
-   * (the claim is new, and the file still holds that version); false when someone else holds a live
-   * claim on it, or the file no longer holds it.
-   */
-  private async claim(target: string, version: string): Promise<boolean> {
-    if ((await currentVersion(target)) !== version) return false;
-    const dir = path.dirname(target);
-    const prefix = claimPrefix(target, version);
-    let generation = 0;
-    let newest: string | undefined;
-    for (const name of await fs.readdir(dir)) {
-      if (!name.startsWith(prefix)) continue;
-      const n = Number(name.slice(prefix.length));
-      if (Number.isSafeInteger(n) && n >= generation) {
-        generation = n + 1;
-        newest = name;
-      }
-    }
-    if (newest !== undefined && !(await claimIsStale(path.join(dir, newest)))) return false;
-    const claimFile = path.join(dir, `${prefix}${generation}`);
-    try {
-      await writeSynced(claimFile, JSON.stringify({ host: os.hostname(), pid: process.pid, at: Date.now() }));
-    } catch (error) {
-      if (isErrno(error, "EEXIST")) return false;
-      throw error;
-    }
-    // Any change away from `version` needs a claim on it, and the newest one is ours: if the file still
-    // holds `version` now, it keeps it until we change it.
-    if ((await currentVersion(target)) === version) return true;
-    await fs.rm(claimFile, { force: true });
-    return false;
-  }
-
-  /** Removes the claims on a version the file no longer holds (a late claimant re-checks and gives up). */
-  private async dropClaims(target: string, version: string): Promise<void> {
-    const dir = path.dirname(target);
-    const prefix = claimPrefix(target, version);
-    for (const name of await fs.readdir(dir)) {
-      if (name.startsWith(prefix)) await fs.rm(path.join(dir, name), { force: true });
     }
   }
 
@@ -288,110 +238,15 @@ export class DirectoryStorage implements Storage {
     }
   }
 
-  /** Writes through `fill(tempPath)` and renames the temp file over `target`; no partial target ever. */
+  /** writeThroughTemp into a directory made first, fsynced after so the rename survives a crash. */
   private async replaceAtomically(target: string, fill: (temp: string) => Promise<void>): Promise<void> {
     const dir = path.dirname(target);
     await makeDirs(dir);
-    const temp = tempPath(target);
-    try {
-      await fill(temp);
-      await fs.rename(temp, target);
-    } catch (error) {
-      await fs.rm(temp, { force: true });
-      throw error;
-    }
+    await writeThroughTemp(target, fill);
     await syncDirectory(dir);
   }
 
   private wrap(error: unknown, what: string): StorageError {
-    if (error instanceof StorageError) return error;
-    const reason = error instanceof Error ? error.message : String(error);
-    return new StorageError(`${this.uri}: ${what}: ${reason}`, { cause: error });
+    return storageFailure(this.uri, what, error);
   }
-}
-
-function tempPath(target: string): string {
-  return path.join(
-    path.dirname(target),
-    `${TEMP_PREFIX}${randomBytes(6).toString("hex")}-${path.basename(target)}`,
-  );
-}
-
-/** The version tag of a file's content (see VersionedText). */
-function versionOf(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
-
-async function currentVersion(file: string): Promise<string | undefined> {
-  try {
-    return versionOf(await fs.readFile(file, "utf8"));
-  } catch (error) {
-    if (isErrno(error, "ENOENT")) return undefined;
-    throw error;
-  }
-}
-
-function claimPrefix(target: string, version: string): string {
-  return `${TEMP_PREFIX}claim-${path.basename(target)}-${version}.`;
-}
-
-/** A claim whose holder crashed: older than CLAIM_STALE_MS, or made on this host by an exited process. */
-async function claimIsStale(file: string): Promise<boolean> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, "utf8");
-  } catch (error) {
-    if (isErrno(error, "ENOENT")) return true; // dropped meanwhile: its swap is done
-    throw error;
-  }
-  let claim: { host?: unknown; pid?: unknown; at?: unknown } = {};
-  try {
-    claim = JSON.parse(text) as typeof claim;
-  } catch {
-    // Written half before a crash: judged by age alone.
-  }
-  const at = typeof claim.at === "number" ? claim.at : (await fs.stat(file)).mtimeMs;
-  if (!(Date.now() - at < CLAIM_STALE_MS)) return true;
-  return claim.host === os.hostname() && typeof claim.pid === "number" && !processAlive(claim.pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrno(error, "EPERM");
-  }
-}
-
-/** Creates `file` (failing with EEXIST if it exists), writes `body` and fsyncs it. */
-async function writeSynced(file: string, body: string): Promise<void> {
-  const handle = await fs.open(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-  try {
-    await handle.writeFile(body, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsyncs a directory so a rename or create inside it is durable. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function isFile(file: string): Promise<boolean> {
-  return fs.stat(file).then(
-    (stat) => stat.isFile(),
-    () => false,
-  );
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

@@ -2,14 +2,17 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DirectoryStorage } from "./directory";
 import { StorageError } from "./keys";
-import { S3Storage, parseS3Uri } from "./s3";
+import { S3Storage } from "./s3";
 import type { S3StorageOptions } from "./s3";
+import { parseS3Uri } from "./s3-client";
 
 export type { Storage, StoredObject, VersionedText } from "./storage";
 export { DirectoryStorage } from "./directory";
 export { StorageError } from "./keys";
-export { S3Storage, parseS3Uri, s3ClientFromEnvironment } from "./s3";
-export type { S3Location, S3StorageOptions } from "./s3";
+export { S3Storage } from "./s3";
+export type { S3StorageOptions } from "./s3";
+export { parseS3Uri, s3ClientFromEnvironment } from "./s3-client";
+export type { S3Location } from "./s3-client";
 
 /**
  * Opens the storage a URI names: `s3://bucket/prefix` is S3, `file:///abs/dir` or a plain path

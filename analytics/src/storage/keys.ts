@@ -7,6 +7,20 @@ export class StorageError extends Error {
 }
 
 /**
+ * `error` as a StorageError naming the storage and the operation (`what`), with `describe`'s reason;
+ * one that is a StorageError already names them and is passed on as it is.
+ */
+export function storageFailure(
+  uri: string,
+  what: string,
+  error: unknown,
+  describe: (error: unknown) => string = (e) => (e instanceof Error ? e.message : String(e)),
+): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError(`${uri}: ${what}: ${describe(error)}`, { cause: error });
+}
+
+/**
  * Checks that `key` is a plain relative key ("a/b/c.parquet"): no leading "/", no "." or ".." segment,
  * no empty segment, no backslash. Keys are joined onto a directory or an S3 prefix, so this is what stops
  * a key from escaping the storage root.

@@ -5,25 +5,19 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
   paginateListObjectsV2,
 } from "@aws-sdk/client-s3";
-import type { S3ClientConfig } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, promises as fs } from "node:fs";
-import * as path from "node:path";
+import { createReadStream, promises as fs } from "node:fs";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { StorageError, assertValidKey, compareKeys } from "./keys";
+import { StorageError, assertValidKey, compareKeys, storageFailure } from "./keys";
+import { isFile } from "./local-files";
+import { s3ClientFromEnvironment } from "./s3-client";
+import type { S3Location } from "./s3-client";
+import { errorName, httpStatus, s3Reason } from "./s3-errors";
+import { stageDownload, stagedPath } from "./s3-staging";
 import type { Storage, StoredObject, VersionedText } from "./storage";
-
-/** Where an `s3://bucket/prefix` URI points. `prefix` is "" or ends with "/". */
-export interface S3Location {
-  readonly bucket: string;
-  readonly prefix: string;
-}
 
 /** Options for tests and callers that build their own client; production reads the AWS environment. */
 export interface S3StorageOptions {
@@ -36,41 +30,6 @@ export interface S3StorageOptions {
 }
 
 const DELETE_BATCH = 1000; // DeleteObjects takes at most 1000 keys.
-
-/**
- * The S3 client for the job. Region and credentials come from the SDK's default chain (AWS_REGION,
- * AWS_PROFILE, ~/.aws/config, the ECS task role, ...). An endpoint from AWS_ENDPOINT_URL_S3 or
- * AWS_ENDPOINT_URL (an S3-compatible server such as MinIO or s3rver) switches to path-style addressing,
- * which those servers expect, and sends checksums only where S3 requires them: the SDK's default streams
- * uploads as `aws-chunked` with a trailing CRC32, which such servers store verbatim inside the object.
- * AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION still override that.
- */
-export function s3ClientFromEnvironment(env: NodeJS.ProcessEnv = process.env): S3Client {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  // A connection that stops answering fails (and is retried by the SDK) instead of hanging the run.
-  const config: S3ClientConfig = { requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 } };
-  // The SDK reads AWS_REGION only; AWS_DEFAULT_REGION is the older CLI spelling many setups still use.
-  if (!env.AWS_REGION && env.AWS_DEFAULT_REGION) config.region = env.AWS_DEFAULT_REGION;
-  if (env !== process.env) {
-    // The SDK's default chain reads process.env; a caller-given environment has to be passed through.
-    if (env.AWS_REGION) config.region = env.AWS_REGION;
-    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      config.credentials = {
-        accessKeyId: env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-        sessionToken: env.AWS_SESSION_TOKEN,
-      };
-    }
-  }
-  if (!endpoint) return new S3Client(config);
-  config.endpoint = endpoint;
-  config.forcePathStyle = true;
-  // A custom endpoint needs some region to sign with; AWS itself still requires a real one.
-  config.region ??= env.AWS_REGION ?? "us-east-1";
-  if (!env.AWS_REQUEST_CHECKSUM_CALCULATION) config.requestChecksumCalculation = "WHEN_REQUIRED";
-  if (!env.AWS_RESPONSE_CHECKSUM_VALIDATION) config.responseChecksumValidation = "WHEN_REQUIRED";
-  return new S3Client(config);
-}
 
 /**
  * Storage under an S3 prefix. Objects are downloaded into the caller's staging directory for DuckDB
@@ -122,20 +81,14 @@ export class S3Storage implements Storage {
     const objectKey = this.objectKey(key);
     try {
       const etag = this.knownEtags.get(key) ?? (await this.headEtag(objectKey));
-      const file = this.stagedPath(key, etag, stagingDir);
-      if (await exists(file)) return file;
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.location.bucket, Key: objectKey, IfMatch: etag || undefined }),
-      );
-      const temp = `${file}.${randomBytes(6).toString("hex")}.part`;
-      try {
-        await pipeline(response.Body as Readable, createWriteStream(temp));
-        await fs.rename(temp, file);
-      } catch (error) {
-        await fs.rm(temp, { force: true });
-        throw error;
-      }
+      const file = stagedPath(stagingDir, this.location.bucket, objectKey, etag);
+      if (await isFile(file)) return file;
+      await stageDownload(file, async () => {
+        const response = await this.client.send(
+          new GetObjectCommand({ Bucket: this.location.bucket, Key: objectKey, IfMatch: etag || undefined }),
+        );
+        return response.Body as Readable;
+      });
       return file;
     } catch (error) {
       throw this.wrap(error, `cannot download ${key}`);
@@ -145,15 +98,10 @@ export class S3Storage implements Storage {
   async stagedBytes(objects: readonly StoredObject[], stagingDir: string): Promise<number> {
     let bytes = 0;
     for (const object of objects) {
-      if (!(await exists(this.stagedPath(object.key, object.etag, stagingDir)))) bytes += object.size;
+      const file = stagedPath(stagingDir, this.location.bucket, this.objectKey(object.key), object.etag);
+      if (!(await isFile(file))) bytes += object.size;
     }
     return bytes;
-  }
-
-  /** One folder per ETag: a rewritten object gets a fresh copy, an unchanged one is reused. */
-  private stagedPath(key: string, etag: string, stagingDir: string): string {
-    const objectKey = this.objectKey(key);
-    return path.join(stagingDir, "s3", this.location.bucket, etagFolder(etag), ...objectKey.split("/"));
   }
 
   async upload(localPath: string, key: string): Promise<void> {
@@ -330,49 +278,6 @@ export class S3Storage implements Storage {
 
   /** A StorageError naming the URI and the operation, with the most useful reason S3 gave. */
   private wrap(error: unknown, what: string): StorageError {
-    if (error instanceof StorageError) return error;
-    const name = errorName(error);
-    const status = httpStatus(error);
-    let reason = error instanceof Error ? error.message : String(error);
-    if (name === "NoSuchBucket") reason = `bucket ${JSON.stringify(this.location.bucket)} does not exist`;
-    else if (name === "NoSuchKey" || (status === 404 && name === "NotFound")) reason = "no such object";
-    else if (status === 403 || name === "AccessDenied") reason = `access denied (${reason})`;
-    else if (name && !reason.includes(name)) reason = `${name}: ${reason}`;
-    return new StorageError(`${this.uri}: ${what}: ${reason}`, { cause: error });
+    return storageFailure(this.uri, what, error, (e) => s3Reason(e, this.location.bucket));
   }
-}
-
-/** Parses `s3://bucket/prefix`; the prefix gets a trailing "/" so keys never run into it. */
-export function parseS3Uri(uri: string): S3Location {
-  const match = /^s3:\/\/([^/]*)\/?(.*)$/.exec(uri);
-  if (!match) throw new StorageError(`not an S3 URI: ${JSON.stringify(uri)} (expected s3://bucket/prefix)`);
-  const [, bucket = "", rawPrefix = ""] = match;
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new StorageError(
-      `invalid S3 bucket name ${JSON.stringify(bucket)} in ${uri}: 3-63 lowercase letters, digits, "." or "-"`,
-    );
-  }
-  const prefix = rawPrefix.replace(/\/+$/, "");
-  if (prefix !== "") assertValidKey(prefix, uri);
-  return { bucket, prefix: prefix === "" ? "" : `${prefix}/` };
-}
-
-function etagFolder(etag: string): string {
-  const clean = etag.replace(/[^A-Za-z0-9-]/g, "");
-  return clean === "" ? "no-etag" : clean;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.stat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function httpStatus(error: unknown): number | undefined {
-  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }
