@@ -3,16 +3,27 @@
  * creates none and its task fails when streaming starts (after the snapshot, the slot existing), asking for
  * the publication; `cdc-connect-local` fails at start-up, before it reads or writes anything: exit 1, the
  * publication and the database named, no file in the bucket root (no offsets, no topic files), the slot not
- * moved. Without streaming (`snapshot.mode=initial_only`) neither needs the publication (Debezium then opens
- * no replication connection).
+ * moved; a restart from stored offsets once the publication was dropped is refused alike, the bucket
+ * untouched. Without streaming (`snapshot.mode=initial_only`) neither needs the publication (Debezium then
+ * opens no replication connection).
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
 import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
-import { captureSetup, exitCode, spawnCli, startOutcome, useHarness, writeConfigFiles } from "./harness";
+import type { UnwrappedRecord } from "../../../connectors/local";
+import {
+  captureSetup,
+  exitCode,
+  runtimeFor,
+  spawnCli,
+  startOutcome,
+  useHarness,
+  waitFor,
+  writeConfigFiles,
+} from "./harness";
 
 const TABLE = "public.unpublished";
 const MISSING = "no_such_publication";
@@ -100,6 +111,27 @@ describe("a publication that does not exist: Debezium's task fails, the runtime 
     );
     expect(cli.files).toEqual([]);
     expect(cli.slotMoved).toBe(false);
+  });
+
+  it("a restart after the publication was dropped: refused before the slot is read, the bucket untouched", async () => {
+    const setup = await captureSetup(h, [TABLE]);
+    const seen: UnwrappedRecord[] = [];
+    const runtime = await runtimeFor(setup, { onRecord: (r) => seen.push(r) });
+    await h.db.query(`UPDATE ${TABLE} SET n = n + 1 WHERE id = 1`);
+    await waitFor(() => seen.length === 4);
+    await runtime.stop();
+    const bucket = () =>
+      (readdirSync(setup.bucketRoot, { recursive: true }) as string[])
+        .sort()
+        .map((f) => [f, statSync(join(setup.bucketRoot, f)).mtimeMs]);
+    const before = bucket();
+    const publication = setup.source["publication.name"];
+    await h.db.query(`DROP PUBLICATION ${publication}`);
+    expect(await startOutcome(setup)).toContain(
+      `publication "${publication}" (publication.name) does not exist in database "postgres"`,
+    );
+    expect(before.map(([f]) => f)).toContain(join(".connect-offsets", `source-${setup.source.name}.json`));
+    expect(bucket()).toEqual(before);
   });
 
   it("snapshot.mode=initial_only reads no slot and needs no publication", async () => {
