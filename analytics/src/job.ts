@@ -138,6 +138,9 @@ async function publish(output: Storage, manifest: Manifest, lock: RunLock): Prom
 export async function runScd2(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   const tables = resolveTables(options);
+  const buckets = options.keyBuckets;
+  if (buckets !== undefined && !(Number.isInteger(buckets) && buckets >= 1))
+    throw new Scd2Error(`keyBuckets must be a positive integer, got ${buckets}`);
   const runId = newRunId();
   const logger = options.logger?.child({ runId });
   const scratchDir = scratchPath(options.workDir, runId);
@@ -214,6 +217,7 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         logger,
         freeBytes: options.freeBytes,
         reconcile: options.reconcile,
+        keyBuckets: options.keyBuckets,
       };
       const files = sourceFiles.get(spec.table) ?? [];
       const result = await runTable(context, spec, manifest.tables[spec.table], files).catch(

@@ -60,6 +60,12 @@ export interface RunOptions {
   memoryLimit?: string;
   /** DuckDB `threads`; default: DuckDB's (number of cores). */
   threads?: number;
+  /**
+   * In how many buckets of keys a table's changes are sorted, each bucket alone: more buckets, less
+   * memory, the same output. Default: as many as the changes need to fit `memoryLimit` (one up to about
+   * 10M changes under 1GB).
+   */
+  keyBuckets?: number;
   onProgress?: (event: ProgressEvent) => void;
   logger?: Logger;
   /**

@@ -16,7 +16,7 @@ import { entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks, WHOLE } from "./join-chunks";
-import { fastFacts } from "./fast-pass";
+import { fastFacts, windowBuckets } from "./fast-pass";
 import { writeVersions } from "./join-back";
 import type { ReconcileWindow } from "./reconcile";
 import { mergeWindows, noEvents, reconcileEvents } from "./reconcile";
@@ -39,6 +39,8 @@ export interface TableRunContext {
   freeBytes?: (dir: string) => Promise<number>;
   /** Reconciliation windows to apply this run (RunOptions.reconcile), all tables'. */
   reconcile?: readonly ReconcileWindow[];
+  /** Buckets of keys for the window passes (RunOptions.keyBuckets). */
+  keyBuckets?: number;
 }
 
 export interface ResolvedTable {
@@ -197,10 +199,15 @@ async function build(
       loadApplied,
     ));
   }
-  step("ordering changes");
   // The pipeline's input has a unique `_row`: the staged row id, or the rowid of the incremental input.
   const input = prev ? "(SELECT rowid AS _row, * FROM scd2_input)" : events;
-  const fast = await fastFacts(duck, shape, input);
+  const inputRows = prev ? await duck.count("SELECT count(*) FROM scd2_input") : eventCount;
+  const buckets = {
+    count: ctx.keyBuckets ?? windowBuckets(inputRows, await duck.memoryLimitBytes()),
+    // In the run's scratch dir, removed with it.
+    dir: path.join(ctx.scratchDir, `facts-${spec.dir}`),
+  };
+  const fast = await fastFacts(duck, shape, input, buckets, step);
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
   const outKey = (kind: string, suffix = "") => `${spec.dir}/${kind}/${ctx.runId}${suffix}.parquet`;
   const uploads: PendingFile[] = [];
@@ -244,7 +251,7 @@ async function build(
     chunks === 1
       ? [WHOLE]
       : prev
-        ? rowChunks(await duck.count("SELECT count(*) FROM scd2_input"), chunks)
+        ? rowChunks(inputRows, chunks)
         : fileChunks(
             files.fresh.map((f) => f.key),
             chunks,
