@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import * as path from "node:path";
 import type { Duck } from "../duck";
 import { ident, literal, readParquet } from "../sql";
@@ -60,14 +60,20 @@ export async function fastFacts(
   const carried = carriedColumns(shape, names);
   const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
   const facts = `(${eventFacts(shape, input, carried)})`;
-  const sources = buckets.count === 1 ? [facts] : await bucketFacts(duck, shape, facts, buckets);
-  for (const [i, source] of sources.entries()) {
+  const sources =
+    buckets.count === 1
+      ? [{ query: facts, folder: undefined }]
+      : await bucketFacts(duck, shape, facts, buckets);
+  for (const [i, { query, folder }] of sources.entries()) {
     step(sources.length === 1 ? "ordering changes" : `ordering changes (${i + 1}/${sources.length})`);
-    const collapsed = collapse ? `(${collapseFacts(shape, source, carried)})` : source;
+    const collapsed = collapse ? `(${collapseFacts(shape, query, carried)})` : query;
     const versions = versionFacts(shape, collapsed, carried);
     await duck.run(
       i === 0 ? `CREATE TEMP TABLE scd2_vfacts AS ${versions}` : `INSERT INTO scd2_vfacts ${versions}`,
     );
+    // A sorted bucket's files go at once: the table they became grows while they shrink, so the local
+    // disk peaks at about one copy of the facts, not two (the run's pre-run disk check counts on it).
+    if (folder !== undefined) await rm(folder, { recursive: true });
   }
   const pointed = carried.map((_, i) => `scd2_pointed${i}`);
   let pointedBytes = 0;
@@ -120,7 +126,7 @@ const MIN_BUFFERED_ROWS = 2048;
 
 /**
  * Writes `facts` once, each row under its bucket's folder (`<dir>/_bucket=<b>/`, by a hash of the key),
- * and returns a query per bucket that has rows, in bucket order.
+ * and returns, per bucket that has rows, in bucket order, the query of its facts and its folder.
  */
 async function bucketFacts(duck: Duck, shape: TableShape, facts: string, { count, dir }: KeyBuckets) {
   const [threads] = await duck.rows("SELECT current_setting('threads') AS n");
@@ -134,8 +140,11 @@ async function bucketFacts(duck: Duck, shape: TableShape, facts: string, { count
   } finally {
     await duck.run("RESET partitioned_write_flush_threshold");
   }
-  const folders = new Set(await readdir(dir));
+  // Only the buckets that got rows have a folder (all of them written by the COPY above, in this run's
+  // scratch dir).
+  const written = new Set(await readdir(dir));
   return Array.from({ length: count }, (_, b) => `_bucket=${b}`)
-    .filter((folder) => folders.has(folder))
-    .map((folder) => `(SELECT * FROM ${readParquet([path.join(dir, folder, "*.parquet")])})`);
+    .filter((name) => written.has(name))
+    .map((name) => path.join(dir, name))
+    .map((folder) => ({ query: `(SELECT * FROM ${readParquet([path.join(folder, "*.parquet")])})`, folder }));
 }
