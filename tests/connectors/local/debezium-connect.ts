@@ -88,17 +88,22 @@ async function connectorState(url: string, name: string): Promise<string> {
   return task ? `${task.state}${task.trace ? `: ${task.trace.split("\n")[0]}` : ""}` : "no task";
 }
 
+/** Creates connector `name` on the worker with `config`; throws with Connect's answer unless it is created. */
+export async function createConnector(workerUrl: string, name: string, config: Record<string, string>) {
+  const put = await fetch(`${workerUrl}/connectors/${name}/config`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(config),
+  });
+  if (put.status !== 201) throw new Error(`creating ${name}: HTTP ${put.status} ${await put.text()}`);
+}
+
 /** Real Debezium: the source connector created on the worker with `config`, its topics read back. */
 export async function startDebeziumCapture(kafka: KafkaConnect, config: ConnectorConfig): Promise<Capture> {
   const { worker, broker } = kafka;
   const topics = topicsOf(config);
   const total = (topic: string) => expectedRecords(topic).total;
-  const put = await fetch(`${worker.url}/connectors/${config.name}/config`, {
-    method: "PUT",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(config.config),
-  });
-  if (put.status !== 201) throw new Error(`creating ${config.name}: HTTP ${put.status} ${await put.text()}`);
+  await createConnector(worker.url, config.name, config.config);
   const failure = async (what: string) => {
     const state = await connectorState(worker.url, config.name);
     return `${what}; task ${state}; worker log ${worker.logFile}`;

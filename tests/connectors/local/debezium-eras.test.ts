@@ -11,7 +11,7 @@ import type { UnwrappedRecord } from "../../../connectors/local";
 import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
-import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { createConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
 import { captureSetup, runtimeFor, useHarness } from "./harness";
 import { byForm } from "./record-forms";
 import { readExactRecords, topicEnd } from "./topic-reads";
@@ -111,13 +111,7 @@ describe("dates and times far from 1970: the local runtime against real Debezium
           sink: { topics: topicOf(mode) },
         };
         const { source } = await captureSetup(h, [TABLE], overrides);
-        const put = await fetch(`${kafka.worker.url}/connectors/${source.name}/config`, {
-          method: "PUT",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(source),
-        });
-        if (put.status !== 201)
-          throw new Error(`creating ${source.name}: HTTP ${put.status} ${await put.text()}`);
+        await createConnector(kafka.worker.url, source.name!, source);
         const setup = await captureSetup(h, [TABLE], overrides);
         runtimes.push(await runtimeFor(setup, { onRecord: (r) => seen.push(r) }));
       }

@@ -18,7 +18,7 @@ import { ensureKafkaEngines } from "../../../engines/provision";
 import { readTopic } from "../../../engines/kafka-records";
 import { envelopes, type EnvelopeRecord, type Json } from "./connect-json";
 import { CAPTURED_TABLES, startWorkloadDatabase, type WorkloadDatabase } from "./debezium-capture";
-import { deleteConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { createConnector, deleteConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
 import { listTopics, readRecords, settled, topicEnd } from "./topic-reads";
 import {
   CHUNK_SIZE,
@@ -119,12 +119,7 @@ describe("incremental snapshot: the local runtime against real Debezium", () => 
     // Real Debezium first.
     await prepare(db, "inc_debezium");
     const dbz = itemsConfig(db, "inc_debezium");
-    const put = await fetch(`${kafka.worker.url}/connectors/${dbz.name}/config`, {
-      method: "PUT",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(dbz.config),
-    });
-    if (put.status !== 201) throw new Error(`creating ${dbz.name}: HTTP ${put.status} ${await put.text()}`);
+    await createConnector(kafka.worker.url, dbz.name, dbz.config);
     // The request goes in once the task streams: a task that a start-up rebalance restarts mid-snapshot
     // replays from its last stored offset and opens windows again.
     await until(`${dbz.name}'s task RUNNING`, 120_000, async () => {

@@ -15,7 +15,7 @@ import type { ConnectorRuntime, UnwrappedRecord } from "../../../connectors/loca
 import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
 import { envelopes, parseExactJson, type EnvelopeRecord, type Json } from "./connect-json";
-import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { createConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
 import { captureSetup, runtimeFor, topicFiles, useHarness } from "./harness";
 import { byForm } from "./record-forms";
 import { readExactRecords, topicEnd } from "./topic-reads";
@@ -152,13 +152,7 @@ describe("int8 and intervals beyond ±2^53: the local runtime against real Debez
     const runtimes: { format: string; runtime: ConnectorRuntime }[] = [];
     try {
       const { source } = await captureSetup(h, [TABLE, FLAT]);
-      const put = await fetch(`${kafka.worker.url}/connectors/${source.name}/config`, {
-        method: "PUT",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(source),
-      });
-      if (put.status !== 201)
-        throw new Error(`creating ${source.name}: HTTP ${put.status} ${await put.text()}`);
+      await createConnector(kafka.worker.url, source.name!, source);
       const parquet = await captureSetup(h, [TABLE, FLAT]);
       parquetBucket = parquet.bucketRoot;
       runtimes.push({

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProgress } from "../../../engines/progress";
 import { ensureKafkaEngines } from "../../../engines/provision";
-import { startKafkaConnect, type KafkaConnect } from "./debezium-connect";
+import { createConnector, startKafkaConnect, type KafkaConnect } from "./debezium-connect";
 import type { UnwrappedRecord } from "../../../connectors/local";
 import {
   captureSetup,
@@ -73,13 +73,7 @@ describe("a publication that does not exist: Debezium's task fails, the runtime 
     kafka = await startKafkaConnect(engines, join(h.root, "kafka"));
     const { source } = await captureSetup(h, [TABLE], missing);
     const url = `${kafka.worker.url}/connectors/${source.name}`;
-    const put = await fetch(`${url}/config`, {
-      method: "PUT",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(source),
-    });
-    if (put.status !== 201)
-      throw new Error(`creating ${source.name}: HTTP ${put.status} ${await put.text()}`);
+    await createConnector(kafka.worker.url, source.name!, source);
     const deadline = Date.now() + 180_000;
     while (task.state !== "FAILED" && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
