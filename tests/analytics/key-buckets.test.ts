@@ -2,6 +2,8 @@
 // with every case the passes handle (multi-change transactions, re-deliveries, placeholders, unchanged
 // updates, deletes and re-creates), in a full build and in an incremental run with late changes, and
 // with more buckets than keys (empty buckets).
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { windowBuckets, WINDOW_BYTES_PER_FACT } from "../../analytics/src/scd2/fast-pass";
 import type { Change } from "./helpers/fixtures";
@@ -21,8 +23,11 @@ describe("windowBuckets", () => {
     { rows: 10_000_000, limit: GiB / 2, buckets: 2 },
     { rows: 10_000_000, limit: GiB / 4, buckets: 4 },
   ])("$rows facts under $limit bytes: $buckets", ({ rows, limit, buckets }) => {
-    expect(WINDOW_BYTES_PER_FACT).toBe(100);
     expect(windowBuckets(rows, limit)).toBe(buckets);
+  });
+
+  it("takes a fact to need 100 bytes (the table above is in those terms)", () => {
+    expect(WINDOW_BYTES_PER_FACT).toBe(100);
   });
 });
 
@@ -82,17 +87,30 @@ describe("the window passes in buckets of keys", () => {
     const offset = await writeChanges(source, first, 0);
     const one = await tempDir("scd2-one-bucket-");
     const four = await tempDir("scd2-four-buckets-");
-    const steps: string[] = [];
-    const ordering = (event: { type: string; step?: string }) =>
-      event.type === "step" && event.step!.startsWith("ordering") && steps.push(event.step!);
+    // Each ordering step, with the bucket folders still on disk when it starts: a sorted bucket's files
+    // are gone before the next bucket is sorted (the run's local disk holds one copy of the facts).
+    const workDir = await tempDir("scd2-bucket-work-");
+    let steps: string[] = [];
+    const ordering = (event: { type: string; step?: string }) => {
+      if (event.type !== "step" || !event.step!.startsWith("ordering")) return;
+      const [runDir] = readdirSync(workDir).filter((name) => name.startsWith("run-"));
+      const facts = path.join(workDir, runDir!, "facts-products");
+      steps.push(`${event.step!}: ${readdirSync(facts).sort().join(" ")}`);
+    };
     const whole = await run(source.root, one, { fullRefresh: true, keyBuckets: 1 });
-    const bucketed = await run(source.root, four, { fullRefresh: true, keyBuckets: 4, onProgress: ordering });
-    expect(steps).toEqual([
-      "ordering changes (1/4)",
-      "ordering changes (2/4)",
-      "ordering changes (3/4)",
-      "ordering changes (4/4)",
-    ]);
+    const bucketed = await run(source.root, four, {
+      fullRefresh: true,
+      keyBuckets: 4,
+      onProgress: ordering,
+      workDir,
+    });
+    const sortedInFour = [
+      "ordering changes (1/4): _bucket=0 _bucket=1 _bucket=2 _bucket=3",
+      "ordering changes (2/4): _bucket=1 _bucket=2 _bucket=3",
+      "ordering changes (3/4): _bucket=2 _bucket=3",
+      "ordering changes (4/4): _bucket=3",
+    ];
+    expect(steps).toEqual(sortedInFour);
     expect(bucketed.tables[0]).toEqual({ ...whole.tables[0], durationMs: bucketed.tables[0]!.durationMs });
     const table = await readTable(four, "products", "id, effective_from");
     expect(table).toEqual(await readTable(one, "products", "id, effective_from"));
@@ -106,7 +124,9 @@ describe("the window passes in buckets of keys", () => {
     const late = stream(300, 30, 2000, 13).map((c) => ({ ...c, lsn: c.lsn! + 5 }));
     await writeChanges(source, [...later, ...late], offset);
     const wholeNext = await run(source.root, one, { keyBuckets: 1 });
-    const bucketedNext = await run(source.root, four, { keyBuckets: 4 });
+    steps = [];
+    const bucketedNext = await run(source.root, four, { keyBuckets: 4, onProgress: ordering, workDir });
+    expect(steps).toEqual(sortedInFour);
     expect(bucketedNext.tables[0]).toEqual({
       ...wholeNext.tables[0],
       durationMs: bucketedNext.tables[0]!.durationMs,

@@ -17,7 +17,7 @@ import {
 import type { JoinChunk } from "./join-chunks";
 import { JOIN_BYTES_PER_FACT, WHOLE } from "./join-chunks";
 import type { TableShape } from "./shape";
-import { keyList } from "./shape";
+import { keyBucket } from "./shape";
 
 export interface FastPass {
   /** The join of `facts` (those of `chunk`) back to the changes' values. */
@@ -135,7 +135,7 @@ async function bucketFacts(duck: Duck, shape: TableShape, facts: string, { count
   await duck.run(`SET partitioned_write_flush_threshold = ${Math.max(MIN_BUFFERED_ROWS, rows)}`);
   try {
     await duck.run(
-      `COPY (SELECT *, hash(${keyList(shape)}) % ${count} AS _bucket FROM ${facts}) TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (_bucket), COMPRESSION snappy)`,
+      `COPY (SELECT *, ${keyBucket(shape, count)} AS _bucket FROM ${facts}) TO ${literal(dir)} (FORMAT parquet, PARTITION_BY (_bucket), COMPRESSION snappy)`,
     );
   } finally {
     await duck.run("RESET partitioned_write_flush_threshold");

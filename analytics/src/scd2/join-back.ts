@@ -7,7 +7,7 @@ import type { JoinChunk } from "./join-chunks";
 import { joinChunks, WHOLE } from "./join-chunks";
 import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
 import type { TableShape } from "./shape";
-import { keyList, list, outputColumns } from "./shape";
+import { keyBucket, keyList, list, outputColumns } from "./shape";
 
 export interface JoinBackArgs {
   duck: Duck;
@@ -120,7 +120,7 @@ async function exactVersions(duck: Duck, shape: TableShape, fast: FastPass, step
     const bucketFacts =
       buckets === 1
         ? `(${facts})`
-        : `(SELECT * FROM (${facts}) WHERE hash(${keyList(shape)}) % ${buckets} = ${bucket})`;
+        : `(SELECT * FROM (${facts}) WHERE ${keyBucket(shape, buckets)} = ${bucket})`;
     const widened = `(${fast.widen(bucketFacts, buckets === 1 ? WHOLE : EXACT_PIECE)})`;
     const versions = buildVersions(shape, `(${dropUnchanged(shape, widened)})`);
     await duck.run(
