@@ -58,6 +58,13 @@ describe("decodeExpression", () => {
     { encoding: "micro-time", type: "BIGINT", value: "3723000001", expected: "01:02:03.000001" },
     { encoding: "milli-time", type: "INTEGER", value: "3723001", expected: "01:02:03.001" },
     { encoding: "nano-time", type: "BIGINT", value: "3723000001000", expected: "01:02:03.000001" },
+    // PostgreSQL's time runs to 24:00:00, which Debezium delivers as a whole day; it must not wrap to 00:00.
+    { encoding: "micro-time", type: "BIGINT", value: "0", expected: "00:00:00" },
+    { encoding: "micro-time", type: "BIGINT", value: "86399999999", expected: "23:59:59.999999" },
+    { encoding: "micro-time", type: "BIGINT", value: "86400000000", expected: "24:00:00" },
+    { encoding: "milli-time", type: "INTEGER", value: "86400000", expected: "24:00:00" },
+    { encoding: "nano-time", type: "BIGINT", value: "86400000000000", expected: "24:00:00" },
+    { encoding: "micro-time", type: "BIGINT", value: "NULL", expected: null },
     { encoding: "micro-duration", type: "BIGINT", value: "90000000", expected: "90000000" },
     { encoding: "micro-duration", type: "BIGINT", value: "-5000000", expected: "-5000000" },
     // 1 year as Debezium counts it (365.25 days): past what Parquet's INTERVAL milliseconds hold.
@@ -115,6 +122,20 @@ describe("decodeExpression", () => {
       const expression = decodeExpression("c", "VARCHAR", "zoned-timestamp", "'topics/t/f.json'");
       await expect(evaluate(expression, `'${text}'`, "VARCHAR")).rejects.toThrow(
         `column c in topics/t/f.json: the timestamp ${text} cannot be read as TIMESTAMPTZ (DuckDB holds times up to 294247-01-10)`,
+      );
+    },
+  );
+
+  it.each([
+    ["micro-time", "BIGINT", "86400000001", "86400000001"],
+    ["micro-time", "BIGINT", "-1", "-1"],
+    ["milli-time", "INTEGER", "86400001", "86400001000"],
+  ] as const)(
+    "names the column, the file and the value of a %s of %s outside a day: %s",
+    async (encoding, type, value, micros) => {
+      const expression = decodeExpression("c", type, encoding, "'topics/t/f.parquet'");
+      await expect(evaluate(expression, value, type)).rejects.toThrow(
+        `column c in topics/t/f.parquet: the time of day ${micros} µs is outside 00:00:00 to 24:00:00`,
       );
     },
   );

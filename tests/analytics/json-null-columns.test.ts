@@ -98,6 +98,24 @@ describe.each(["NUMERIC", "BASE64"] as const)("JsonFormat files (json.decimal.fo
     }
   });
 
+  it("reads times as PostgreSQL wrote them, its end of day 24:00:00 included", async () => {
+    const source = await SourceBucket.create();
+    await source.json(TABLE, 0, 0, lines(original));
+    const output = await tempDir("scd2-json-times-");
+    await run(source.root, output, { tables: [SPEC] });
+    // Debezium wrote 24:00:00 as 86,400,000,000 µs (time) and 86,400,000 ms (time(3)): a whole day, which
+    // must not wrap to 00:00:00.
+    const times = await query(
+      `SELECT DISTINCT CAST(c_time AS VARCHAR) AS c_time, CAST(c_time3 AS VARCHAR) AS c_time3
+       FROM read_parquet('${output}/type_zoo/**/*.parquet') ORDER BY ALL`,
+    );
+    expect(times).toEqual([
+      { c_time: "13:45:00.123456", c_time3: "13:45:00.5" },
+      { c_time: "24:00:00", c_time3: "24:00:00" },
+      { c_time: null, c_time3: null },
+    ]);
+  });
+
   it("an incremental file whose every column is null reads them with the stored types", async () => {
     const source = await SourceBucket.create();
     await source.json(TABLE, 0, 0, lines(original));

@@ -13,13 +13,27 @@ const PLACEHOLDER_BASE64 = Buffer.from(PLACEHOLDER).toString("base64");
  * instant (294247-01-10; PostgreSQL's is 294276-12-31) fails naming the column, the file and the value.
  * Only a signed text takes the slower checked cast: the common one costs what a plain cast does.
  */
+const DAY_MICROS = 86_400_000_000;
+
 const ZONED_MACRO = `CREATE OR REPLACE TEMP MACRO scd2_zoned(v, what) AS CASE
   WHEN starts_with(v, '+') THEN coalesce(TRY_CAST(substr(v, 2) AS TIMESTAMPTZ), error(concat(what,
     ': the timestamp ', v, ' cannot be read as TIMESTAMPTZ (DuckDB holds times up to 294247-01-10)')))
   ELSE CAST(v AS TIMESTAMPTZ) END`;
 
 /**
- * Macros the decode expressions use: scd2_zoned (above), and a big-endian two's-complement byte string (Connect's Decimal
+ * A time of day from microseconds since midnight. PostgreSQL's `time` runs to 24:00:00 inclusive, which
+ * Debezium delivers as a whole day (86,400,000,000 µs); DuckDB's TIME holds it, but adding a day to
+ * 00:00 wraps to 00:00, so it is made explicitly. A value outside that range fails naming the column,
+ * the file and the value instead of wrapping into another time.
+ */
+const TIME_MACRO = `CREATE OR REPLACE TEMP MACRO scd2_time(us, what) AS CASE
+  WHEN us IS NULL THEN NULL
+  WHEN us >= 0 AND us < ${DAY_MICROS} THEN TIME '00:00:00' + to_microseconds(us)
+  WHEN us = ${DAY_MICROS} THEN TIME '24:00:00'
+  ELSE error(concat(what, ': the time of day ', us, ' µs is outside 00:00:00 to 24:00:00')) END`;
+
+/**
+ * Macros the decode expressions use: scd2_zoned and scd2_time (above), and a big-endian two's-complement byte string (Connect's Decimal
  * unscaled value) of 1 to 16 bytes as HUGEINT, exactly; enough for DECIMAL precision 38 (10^38 - 1 needs
  * 16 bytes). A negative value is -(~b) - 1, so no step needs 2^128 (`1::HUGEINT << 128` is out of range).
  * `what` names the column and file in the error for a longer value, which HUGEINT cannot hold.
@@ -30,7 +44,8 @@ export const DECODE_MACROS = `CREATE OR REPLACE TEMP MACRO scd2_unscaled(b, what
     ' bytes does not fit DuckDB''s HUGEINT (at most 16 bytes, DECIMAL precision 38)'))
   WHEN get_bit(b::BIT, 0) = 1 THEN -(~(b::BIT))::HUGEINT - 1
   ELSE b::BIT::HUGEINT END;
-${ZONED_MACRO}`;
+${ZONED_MACRO};
+${TIME_MACRO}`;
 
 const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
 const NUMERIC =
@@ -117,15 +132,15 @@ function decodeVariableScale(c: string, rawType: string, what: string): string {
   return `CAST(scd2_unscaled(${bytes}, ${what}) AS DOUBLE) / power(10.0, ${c}.scale)`;
 }
 
-/** Integer encodings: [target type, expression from the integer]. */
-const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string) => string]>> = {
+/** Integer encodings: [target type, expression from the integer (`what` names it in an error)]. */
+const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string, what: string) => string]>> = {
   "micro-timestamp": ["TIMESTAMP", (c) => `make_timestamp(CAST(${c} AS BIGINT))`],
   "milli-timestamp": ["TIMESTAMP", (c) => `epoch_ms(CAST(${c} AS BIGINT))`],
   "nano-timestamp": ["TIMESTAMP", (c) => `make_timestamp(CAST(${c} AS BIGINT) // 1000)`],
   date: ["DATE", (c) => `CAST(DATE '1970-01-01' + CAST(${c} AS INTEGER) AS DATE)`],
-  "micro-time": ["TIME", (c) => `TIME '00:00:00' + to_microseconds(CAST(${c} AS BIGINT))`],
-  "milli-time": ["TIME", (c) => `TIME '00:00:00' + to_milliseconds(CAST(${c} AS BIGINT))`],
-  "nano-time": ["TIME", (c) => `TIME '00:00:00' + to_microseconds(CAST(${c} AS BIGINT) // 1000)`],
+  "micro-time": ["TIME", (c, what) => `scd2_time(CAST(${c} AS BIGINT), ${what})`],
+  "milli-time": ["TIME", (c, what) => `scd2_time(CAST(${c} AS BIGINT) * 1000, ${what})`],
+  "nano-time": ["TIME", (c, what) => `scd2_time(CAST(${c} AS BIGINT) // 1000, ${what})`],
   // Microseconds as delivered, not INTERVAL: Parquet's INTERVAL holds no negative value and only 32-bit
   // milliseconds (a duration over 49.7 days would wrap silently).
   "micro-duration": ["BIGINT", (c) => `CAST(${c} AS BIGINT)`],
@@ -161,7 +176,7 @@ export function decodeExpression(
   if (DECIMAL.test(encoding)) return decodeDecimal(c, rawType, encoding, what, name, rawLine);
   const [target, fromInteger] = FROM_INTEGER[encoding] ?? [];
   if (target === undefined || fromInteger === undefined) throw new Error(`has unknown encoding ${encoding}`);
-  if (INTEGER.test(rawType)) return fromInteger(c);
+  if (INTEGER.test(rawType)) return fromInteger(c, what);
   if (rawType === target || (target === "TIMESTAMP" && rawType.startsWith("TIMESTAMP"))) {
     return `CAST(${c} AS ${target})`;
   }
