@@ -1,8 +1,10 @@
-// `npm run bench:scd2 [-- --events N --keys K --increments 0.1,1,10 --memory-limit X --low-memory-limit Y --threads T --skip baseline,low-memory]`
+// `npm run bench:scd2 [-- --events N --keys K --increments 0.1,1,10 --rounds R --memory-limit X --low-memory-limit Y --threads T --skip baseline,low-memory]`
 // Generates (or reuses, under .bench/) a change stream in the sink's Parquet layout, then measures in
 // separate processes: the full build with runScd2, the plain baseline query over the same files, an
 // incremental run per increment (each on a copy of the full build's output: the percentages of the base
-// events it adds), and a full build under a low memory limit (DuckDB must spill). The same number of new
+// events it adds), and a full build under a low memory limit (DuckDB must spill). With `--rounds R` the
+// baseline, the full build and the increments run R times, interleaved, and each figure is the median
+// (a busy machine moves one run by a third). The same number of new
 // events on a history ten times larger: `--events 100000000 --keys 10000000 --increments 0.1` against
 // the default run's +1%.
 import { spawn } from "node:child_process";
@@ -29,7 +31,7 @@ import { createProgress } from "../common/progress";
 import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
 import { DEFAULT_INCREMENT_PERCENTS, generate } from "./scd2/generate";
-import { fmt, printReport } from "./scd2/report";
+import { fmt, median, printReport } from "./scd2/report";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Progress on stderr: plain lines on a terminal, JSON lines otherwise; the report goes to stdout. */
@@ -54,6 +56,8 @@ const Options = z.object({
     .transform((text) => [...new Set(text.split(",").map(Number))].sort((a, b) => a - b))
     .refine((percents) => percents.every((p) => p > 0 && p <= 100), "each percentage must be in (0, 100]")
     .default([...DEFAULT_INCREMENT_PERCENTS]),
+  /** Rounds of the baseline, the full build and the increments, interleaved; figures are medians. */
+  rounds: count.default(1),
   /** Profile the full build's SQL statements (adds some overhead; for finding where time goes). */
   profile: z.boolean().default(false),
   /** Runs to leave out (comma-separated): at 100M events the baseline and low-memory runs take long. */
@@ -214,36 +218,58 @@ async function main(): Promise<void> {
     ({ mode: "job", source, output: out(output), fullRefresh, ...common }) as const;
 
   const loadBefore = os.loadavg()[0]!;
-  const baselineRun = o.skip.has("baseline")
-    ? undefined
-    : await step("baseline query", data.baseEvents, {
-        ...job(data.base, "baseline", true),
-        mode: "baseline",
-      });
-  const full = await step("full build", data.baseEvents, job(data.base, "scd2", true));
-  // Taken now: the incremental run below changes this output.
-  const fullChecksum = await tableChecksum(path.join(out("scd2"), "products"));
-  const incrementals = [];
-  for (const increment of data.increments) {
-    const name = `plus-${increment.percent}pct`;
-    combine(out(`source-${name}`), data.base, ...increment.dirs);
-    // Each increment starts from the full build's output; the copy is dropped after its run.
-    cpSync(out("scd2"), out(`scd2-${name}`), { recursive: true });
-    const run = await step(
-      `incremental +${increment.percent}%`,
-      increment.events,
-      job(out(`source-${name}`), `scd2-${name}`, false),
-    );
-    rmSync(out(`scd2-${name}`), { recursive: true, force: true });
-    rmSync(out(`source-${name}`), { recursive: true, force: true });
-    incrementals.push({
+  const baselineRuns: Measured[] = [];
+  const fullRuns: Measured[] = [];
+  const incrementRuns = data.increments.map(() => [] as Measured[]);
+  let fullChecksum: string | undefined;
+  for (let round = 1; round <= o.rounds; round += 1) {
+    const of = o.rounds > 1 ? ` (round ${round}/${o.rounds})` : "";
+    if (!o.skip.has("baseline")) {
+      baselineRuns.push(
+        await step(`baseline query${of}`, data.baseEvents, {
+          ...job(data.base, "baseline", true),
+          mode: "baseline",
+        }),
+      );
+    }
+    rmSync(out("scd2"), { recursive: true, force: true });
+    fullRuns.push(await step(`full build${of}`, data.baseEvents, job(data.base, "scd2", true)));
+    // Taken now: the incremental runs below start from this output. Every round builds the same rows.
+    const checksum = await tableChecksum(path.join(out("scd2"), "products"));
+    if (fullChecksum !== undefined && checksum !== fullChecksum) {
+      throw new Error(`full build${of}: rows ${checksum} differ from the first round's ${fullChecksum}`);
+    }
+    fullChecksum = checksum;
+    for (const [i, increment] of data.increments.entries()) {
+      const name = `plus-${increment.percent}pct`;
+      combine(out(`source-${name}`), data.base, ...increment.dirs);
+      // Each increment starts from the full build's output; the copy is dropped after its run.
+      cpSync(out("scd2"), out(`scd2-${name}`), { recursive: true });
+      incrementRuns[i]!.push(
+        await step(
+          `incremental +${increment.percent}%${of}`,
+          increment.events,
+          job(out(`source-${name}`), `scd2-${name}`, false),
+        ),
+      );
+      rmSync(out(`scd2-${name}`), { recursive: true, force: true });
+      rmSync(out(`source-${name}`), { recursive: true, force: true });
+    }
+  }
+  const full = fullRuns.at(-1)!;
+  const peakWorkDirBytes = Math.max(...fullRuns.map((r) => r.peakWorkDirBytes));
+  const fullMs = median(fullRuns.map((r) => r.durationMs));
+  const baselineMs = baselineRuns.length > 0 ? median(baselineRuns.map((r) => r.durationMs)) : undefined;
+  const incrementals = data.increments.map((increment, i) => {
+    const durationMs = median(incrementRuns[i]!.map((r) => r.durationMs));
+    return {
       percent: increment.percent,
       events: increment.events,
-      durationMs: run.durationMs,
-      maxRssBytes: run.maxRssBytes,
-      vsFull: run.durationMs / full.durationMs,
-    });
-  }
+      durationMs,
+      maxRssBytes: Math.max(...incrementRuns[i]!.map((r) => r.maxRssBytes)),
+      vsFull: durationMs / fullMs,
+    };
+  });
   const low = o.skip.has("low-memory")
     ? undefined
     : await step(`full build, memory_limit ${o["low-memory-limit"]}`, data.baseEvents, {
@@ -273,13 +299,19 @@ async function main(): Promise<void> {
       loadAverage: { before: loadBefore, after: os.loadavg()[0]! },
     },
     data: { ...data, partitions: o.partitions, fileRows: o["file-rows"], keys: o.keys },
+    rounds: o.rounds,
     runs: results,
     figures: {
-      fullEventsPerSecond: Math.round(data.baseEvents / (full.durationMs / 1000)),
-      baselineEventsPerSecond: baselineRun && Math.round(data.baseEvents / (baselineRun.durationMs / 1000)),
-      fullVsBaseline: baselineRun && full.durationMs / baselineRun.durationMs,
+      fullDurationMs: fullMs,
+      baselineDurationMs: baselineMs,
+      fullEventsPerSecond: Math.round(data.baseEvents / (fullMs / 1000)),
+      baselineEventsPerSecond: baselineMs && Math.round(data.baseEvents / (baselineMs / 1000)),
+      fullVsBaseline: baselineMs && fullMs / baselineMs,
       increments: incrementals,
-      peakRssBytes: Math.max(full.maxRssBytes, ...incrementals.map((r) => r.maxRssBytes)),
+      peakRssBytes: Math.max(
+        ...fullRuns.map((r) => r.maxRssBytes),
+        ...incrementals.map((r) => r.maxRssBytes),
+      ),
       lowMemory: low && {
         peakSpillBytes: low.peakSpillBytes,
         sameResult: versions(low) === versions(full) && lowChecksum === fullChecksum,
@@ -287,8 +319,8 @@ async function main(): Promise<void> {
       // Reading from S3, the job downloads every change file into the work dir and keeps it there until
       // the run ends: its peak local disk is that plus the work dir's own peak (measured here, where the
       // source is a local directory it reads in place).
-      fullPeakLocalDiskFromS3Bytes: full.sourceBytes + full.peakWorkDirBytes,
-      fullWrittenPerInputByte: full.peakWorkDirBytes / full.sourceBytes,
+      fullPeakLocalDiskFromS3Bytes: full.sourceBytes + peakWorkDirBytes,
+      fullWrittenPerInputByte: peakWorkDirBytes / full.sourceBytes,
       fullEstimatedLocalDiskBytes: full.sourceBytes * (1 + WRITTEN_PER_INPUT_BYTE),
     },
   };
