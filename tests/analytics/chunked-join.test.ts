@@ -52,6 +52,20 @@ describe("the join back to the values, in chunks", () => {
     expect(table.filter((r) => r.is_current).map((r) => r.name)).toEqual(
       Array.from({ length: KEYS }, (_, i) => (i % 2 === 0 ? "c" : "b")),
     );
+
+    // Window passes in buckets of keys leave the facts in row order within each bucket: each piece
+    // reads only its own, and the join runs in twice as many pieces (ROW_ORDERED_SPLIT).
+    const bucketed = await tempDir("scd2-chunked-buckets-");
+    const inBuckets = await run(source.root, bucketed, {
+      memoryLimit: "256MB",
+      fullRefresh: true,
+      keyBuckets: 2,
+    });
+    expect(await historyFiles(bucketed)).toEqual(
+      [0, 1, 2, 3].map((piece) => expect.stringMatching(new RegExp(`-${piece}\\.parquet$`))),
+    );
+    expect(inBuckets.tables[0]).toMatchObject({ versions: 10000, current: KEYS, deleted: 0 });
+    expect(await readTable(bucketed, "products", "id, effective_from")).toEqual(table);
   });
 
   it("keys whose updates change nothing (the exact path, on whole rows) are built in buckets under a low limit", async () => {

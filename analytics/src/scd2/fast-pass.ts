@@ -26,6 +26,8 @@ export interface FastPass {
   pointedBytes: number;
   /** Average bytes of a change's values in the input. */
   rowBytes: number;
+  /** `scd2_vfacts` is in row order within each bucket of keys: a piece of the join reads only its rows. */
+  rowOrdered: boolean;
 }
 
 /** Where the window passes write their buckets of keys, and how many (see windowBuckets). */
@@ -68,8 +70,12 @@ export async function fastFacts(
     step(sources.length === 1 ? "ordering changes" : `ordering changes (${i + 1}/${sources.length})`);
     const collapsed = collapse ? `(${collapseFacts(shape, query, carried)})` : query;
     const versions = versionFacts(shape, collapsed, carried);
+    // In buckets, each bucket's facts go in sorted by row: a piece of the join back (a run of rows) then
+    // reads only its part of each bucket, through the table's zone maps, instead of all the facts twice
+    // (at 100M changes, 18 scans of a table ten times the memory limit: 14-22 s a piece).
+    const ordered = sources.length > 1 ? `${versions} ORDER BY _row` : versions;
     await duck.run(
-      i === 0 ? `CREATE TEMP TABLE scd2_vfacts AS ${versions}` : `INSERT INTO scd2_vfacts ${versions}`,
+      i === 0 ? `CREATE TEMP TABLE scd2_vfacts AS ${ordered}` : `INSERT INTO scd2_vfacts ${ordered}`,
     );
     // A sorted bucket's files go at once: the table they became grows while they shrink, so the local
     // disk peaks at about one copy of the facts, not two (the run's pre-run disk check counts on it).
@@ -101,6 +107,7 @@ export async function fastFacts(
           ),
     pointedBytes,
     rowBytes: bytes,
+    rowOrdered: sources.length > 1,
   };
 }
 

@@ -114,6 +114,8 @@ async function exactVersions(duck: Duck, shape: TableShape, fast: FastPass, step
   const buckets = joinChunks(
     rows * fast.rowBytes * EXACT_BYTES_PER_VALUE_BYTE,
     await duck.memoryLimitBytes(),
+    // Buckets of keys: each reads every input row.
+    false,
   );
   for (let bucket = 0; bucket < buckets; bucket += 1) {
     if (buckets > 1) step(`building versions of keys with unchanged updates (${bucket + 1}/${buckets})`);

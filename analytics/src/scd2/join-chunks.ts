@@ -9,10 +9,23 @@ import { literal } from "../sql";
 export const JOIN_BYTES_PER_FACT = 50;
 const RESERVED_BYTES = 256 * 2 ** 20;
 
-/** In how many chunks a join holding `joinBytes` runs within `limitBytes` of DuckDB memory. */
-export function joinChunks(joinBytes: number, limitBytes: number): number {
+/**
+ * How many times finer the pieces are when the facts are in row order (see joinChunks). Measured: at
+ * 100M changes under 1GB, and at 10M under 192MB, row-ordered facts in pieces sized for all the available
+ * memory ran out of it, while the same pieces of unordered facts ran at the edge (DuckDB's memory by tag
+ * peaked at the limit both ways); in half-sized pieces both ran, each piece taking about half as long.
+ */
+const ROW_ORDERED_SPLIT = 2;
+
+/**
+ * In how many chunks a join holding `joinBytes` runs within `limitBytes` of DuckDB memory. When the facts
+ * are in row order (`rowOrdered`), a piece reads only its own facts, so a finer split costs little, and
+ * more pieces leave the join more headroom; otherwise each piece scans all the facts.
+ */
+export function joinChunks(joinBytes: number, limitBytes: number, rowOrdered: boolean): number {
   const available = Math.max(limitBytes - RESERVED_BYTES, limitBytes / 4);
-  return Math.max(1, Math.ceil(joinBytes / available));
+  const chunks = Math.max(1, Math.ceil(joinBytes / available));
+  return chunks > 1 && rowOrdered ? chunks * ROW_ORDERED_SPLIT : chunks;
 }
 
 /**

@@ -245,6 +245,7 @@ async function build(
   const chunks = joinChunks(
     closedFacts * JOIN_BYTES_PER_FACT + fast.pointedBytes,
     await duck.memoryLimitBytes(),
+    fast.rowOrdered,
   );
   // In pieces of the input rows: a full build's pieces are runs of change files, each scanned once.
   const pieces =
