@@ -13,12 +13,12 @@ const PLACEHOLDER_BASE64 = Buffer.from(PLACEHOLDER).toString("base64");
  * instant (294247-01-10; PostgreSQL's is 294276-12-31) fails naming the column, the file and the value.
  * Only a signed text takes the slower checked cast: the common one costs what a plain cast does.
  */
-const DAY_MICROS = 86_400_000_000;
-
 const ZONED_MACRO = `CREATE OR REPLACE TEMP MACRO scd2_zoned(v, what) AS CASE
   WHEN starts_with(v, '+') THEN coalesce(TRY_CAST(substr(v, 2) AS TIMESTAMPTZ), error(concat(what,
     ': the timestamp ', v, ' cannot be read as TIMESTAMPTZ (DuckDB holds times up to 294247-01-10)')))
   ELSE CAST(v AS TIMESTAMPTZ) END`;
+
+const DAY_MICROS = 86_400_000_000;
 
 /**
  * A time of day from microseconds since midnight. PostgreSQL's `time` runs to 24:00:00 inclusive, which
@@ -33,10 +33,11 @@ const TIME_MACRO = `CREATE OR REPLACE TEMP MACRO scd2_time(us, what) AS CASE
   ELSE error(concat(what, ': the time of day ', us, ' µs is outside 00:00:00 to 24:00:00')) END`;
 
 /**
- * Macros the decode expressions use: scd2_zoned and scd2_time (above), and a big-endian two's-complement byte string (Connect's Decimal
- * unscaled value) of 1 to 16 bytes as HUGEINT, exactly; enough for DECIMAL precision 38 (10^38 - 1 needs
- * 16 bytes). A negative value is -(~b) - 1, so no step needs 2^128 (`1::HUGEINT << 128` is out of range).
- * `what` names the column and file in the error for a longer value, which HUGEINT cannot hold.
+ * Macros the decode expressions use: scd2_zoned and scd2_time (above), and a big-endian two's-complement
+ * byte string (Connect's Decimal unscaled value) of 1 to 16 bytes as HUGEINT, exactly; enough for DECIMAL
+ * precision 38 (10^38 - 1 needs 16 bytes). A negative value is -(~b) - 1, so no step needs 2^128
+ * (`1::HUGEINT << 128` is out of range). `what` names the column and file in the error for a longer
+ * value, which HUGEINT cannot hold.
  */
 export const DECODE_MACROS = `CREATE OR REPLACE TEMP MACRO scd2_unscaled(b, what) AS CASE
   WHEN octet_length(b) = 0 THEN 0::HUGEINT
