@@ -55,7 +55,9 @@ function finalExpr(schema: ConnectSchema, expr: string): string {
     case "org.apache.kafka.connect.data.Date":
       return `(DATE '1970-01-01' + ${expr})`;
     case "org.apache.kafka.connect.data.Time":
-      return `(TIME '00:00:00' + to_milliseconds(${expr}))`;
+      // 86,400,000 ms is PostgreSQL's end of day, 24:00:00, which DuckDB's TIME holds: adding a whole
+      // day to 00:00 would wrap it to 00:00:00.
+      return `(CASE WHEN ${expr} = 86400000 THEN TIME '24:00:00' ELSE TIME '00:00:00' + to_milliseconds(${expr}) END)`;
     case "org.apache.kafka.connect.data.Timestamp":
       return `CAST(epoch_ms(${expr}) AS TIMESTAMP_MS)`;
   }

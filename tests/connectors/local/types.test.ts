@@ -283,6 +283,29 @@ describe("type mapping", () => {
     expect(await parquetColumnTypes(asDouble!)).toMatchObject({ d: "DATE", ts6: "TIMESTAMP", t: "TIME" });
   });
 
+  it("PostgreSQL's end of day, time 24:00:00, stays 24:00:00 in the Parquet files in either time mode", async () => {
+    const capture = async (table: string, mode: string) => {
+      await h.db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, t time, t3 time(3))`);
+      await h.db.query(
+        `INSERT INTO ${table} VALUES (1, '24:00:00', '24:00:00'), (2, '00:00:00', '23:59:59.999')`,
+      );
+      const setup = await captureSetup(h, [table], { source: { "time.precision.mode": mode } });
+      const runtime = await runtimeFor(setup);
+      await runtime.stop();
+      return (await readParquet(topicFiles(setup.bucketRoot, `cdc.${table}`), "id, t, t3")).rows;
+    };
+    // connect: Connect's Time (milliseconds), a Parquet TIME.
+    expect(await capture("public.times_connect", "connect")).toEqual([
+      { id: 1, t: "24:00:00", t3: "24:00:00" },
+      { id: 2, t: "00:00:00", t3: "23:59:59.999" },
+    ]);
+    // adaptive: MicroTime and Time, integers of a whole day (the SCD2 job turns them into 24:00:00).
+    expect(await capture("public.times_adaptive", "adaptive")).toEqual([
+      { id: 1, t: "86400000000", t3: 86400000 },
+      { id: 2, t: "0", t3: 86399999 },
+    ]);
+  });
+
   it("JsonFormat: one value per line; decimals NUMERIC or BASE64; bytes base64", async () => {
     const json = { "format.class": "io.confluent.connect.s3.format.json.JsonFormat" };
     const [numeric] = await snapshotOf("public.types_json_numeric", {
