@@ -130,6 +130,7 @@ describe("decodeExpression", () => {
     ["micro-time", "BIGINT", "86400000001", "86400000001"],
     ["micro-time", "BIGINT", "-1", "-1"],
     ["milli-time", "INTEGER", "86400001", "86400001000"],
+    ["nano-time", "BIGINT", "-1", "-1"],
   ] as const)(
     "names the column, the file and the value of a %s of %s outside a day: %s",
     async (encoding, type, value, micros) => {

@@ -141,7 +141,8 @@ const FROM_INTEGER: Partial<Record<ColumnEncoding, [string, (c: string, what: st
   date: ["DATE", (c) => `CAST(DATE '1970-01-01' + CAST(${c} AS INTEGER) AS DATE)`],
   "micro-time": ["TIME", (c, what) => `scd2_time(CAST(${c} AS BIGINT), ${what})`],
   "milli-time": ["TIME", (c, what) => `scd2_time(CAST(${c} AS BIGINT) * 1000, ${what})`],
-  "nano-time": ["TIME", (c, what) => `scd2_time(CAST(${c} AS BIGINT) // 1000, ${what})`],
+  // Floored, not truncated: a time a nanosecond before midnight is out of range, not 00:00:00.
+  "nano-time": ["TIME", (c, what) => `scd2_time(CAST(fdiv(CAST(${c} AS BIGINT), 1000) AS BIGINT), ${what})`],
   // Microseconds as delivered, not INTERVAL: Parquet's INTERVAL holds no negative value and only 32-bit
   // milliseconds (a duration over 49.7 days would wrap silently).
   "micro-duration": ["BIGINT", (c) => `CAST(${c} AS BIGINT)`],

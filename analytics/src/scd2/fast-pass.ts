@@ -66,14 +66,15 @@ export async function fastFacts(
     buckets.count === 1
       ? [{ query: facts, folder: undefined }]
       : await bucketFacts(duck, shape, facts, buckets);
+  const inBuckets = sources.length > 1;
   for (const [i, { query, folder }] of sources.entries()) {
-    step(sources.length === 1 ? "ordering changes" : `ordering changes (${i + 1}/${sources.length})`);
+    step(inBuckets ? `ordering changes (${i + 1}/${sources.length})` : "ordering changes");
     const collapsed = collapse ? `(${collapseFacts(shape, query, carried)})` : query;
     const versions = versionFacts(shape, collapsed, carried);
     // In buckets, each bucket's facts go in sorted by row: a piece of the join back (a run of rows) then
     // reads only its part of each bucket, through the table's zone maps, instead of all the facts twice
     // (at 100M changes, 18 scans of a table ten times the memory limit: 14-22 s a piece).
-    const ordered = sources.length > 1 ? `${versions} ORDER BY _row` : versions;
+    const ordered = inBuckets ? `${versions} ORDER BY _row` : versions;
     await duck.run(
       i === 0 ? `CREATE TEMP TABLE scd2_vfacts AS ${ordered}` : `INSERT INTO scd2_vfacts ${ordered}`,
     );
@@ -107,7 +108,7 @@ export async function fastFacts(
           ),
     pointedBytes,
     rowBytes: bytes,
-    rowOrdered: sources.length > 1,
+    rowOrdered: inBuckets,
   };
 }
 
