@@ -113,11 +113,13 @@ export async function fastFacts(
 }
 
 /**
- * Memory a fact takes in the window passes' sort, with what runs beside it. Measured on the benchmark:
- * 10.4M facts sort in one window under 1GB faster than in buckets; 10.4M under 512MB and 103M under
- * 1GB sort faster in buckets (2 and 10).
+ * Memory a fact takes in the window passes' sort, with what runs beside it: under 1GB (10^9 bytes), one
+ * window up to 12.5M facts. Measured on the benchmark's 10.3M facts: in one window the passes took
+ * 12.1-15.3 s under 1GB and 768MB, 12.9-13.6 s under 600MB, against 19.0-20.5 s in two buckets (with
+ * their write); under 512MB the whole builds were even. 103M facts under 1GB sort faster in buckets
+ * (136 s against 186 s in one window, which spilled 12 GiB).
  */
-export const WINDOW_BYTES_PER_FACT = 100;
+export const WINDOW_BYTES_PER_FACT = 80;
 
 /** In how many buckets of keys the window passes over `rows` facts run within `limitBytes`. */
 export function windowBuckets(rows: number, limitBytes: number): number {
