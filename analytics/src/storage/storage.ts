@@ -37,7 +37,10 @@ export interface Storage {
    * directory storage, which is read in place; for S3 the sizes of those not downloaded there before.
    */
   stagedBytes(objects: readonly StoredObject[], stagingDir: string): Promise<number>;
-  /** Uploads a local file to `key`, replacing any object there. */
+  /**
+   * Uploads a local file to `key`, replacing any object there. The file must not change afterwards:
+   * directory storage links it in place of a copy where it can.
+   */
   upload(localPath: string, key: string): Promise<void>;
   /** The object's text, or `undefined` when it does not exist. */
   readText(key: string): Promise<string | undefined>;

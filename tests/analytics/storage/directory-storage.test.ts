@@ -1,5 +1,5 @@
 // Directory-specific behaviour: atomic replacement, no leftovers, files read in place.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,13 +78,37 @@ describe("DirectoryStorage", () => {
     );
   });
 
-  it("uploads atomically from a local file and copies it (the source stays)", async () => {
+  it("uploads atomically from a local file on its file system as a hard link (the source stays)", async () => {
     const storage = fresh();
     const source = path.join(scratch, `src-${++counter}.parquet`);
     writeFileSync(source, "PAR1");
     await storage.upload(source, "products/part-0.parquet");
     expect(await storage.readText("products/part-0.parquet")).toBe("PAR1");
     expect(readdirSync(scratch)).toContain(path.basename(source));
+    const uploaded = statSync(path.join(storage.root, "products", "part-0.parquet"));
+    expect(uploaded.ino).toBe(statSync(source).ino);
+    expect(uploaded.nlink).toBe(2);
+    // No temporary file is left beside it.
+    expect(readdirSync(path.join(storage.root, "products"))).toEqual(["part-0.parquet"]);
+  });
+
+  it("copies a local file from another file system (a link cannot cross it)", async () => {
+    // /dev/shm is a tmpfs on Linux; the test needs it on another device than the storage root.
+    const other = mkdtempSync("/dev/shm/directory-storage-");
+    try {
+      const storage = fresh();
+      if (statSync(other).dev === statSync(scratch).dev)
+        throw new Error(`/dev/shm and ${scratch} are on one file system: this test needs two`);
+      const source = path.join(other, "src.parquet");
+      writeFileSync(source, "PAR1");
+      await storage.upload(source, "products/part-0.parquet");
+      const uploaded = statSync(path.join(storage.root, "products", "part-0.parquet"));
+      expect(uploaded.ino).not.toBe(statSync(source).ino);
+      expect(uploaded.nlink).toBe(1);
+      expect(await storage.readText("products/part-0.parquet")).toBe("PAR1");
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it("lists an existing file given as a prefix, and nothing under a file", async () => {
