@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks } from "../../analytics/src/scd2/join-chunks";
+import {
+  fileChunks,
+  JOIN_BYTES_PER_FACT,
+  joinChunks,
+  rowChunks,
+  WHOLE,
+  withinFiles,
+} from "../../analytics/src/scd2/join-chunks";
 
 const MiB = 2 ** 20;
 const benchmark = 8_600_000 * JOIN_BYTES_PER_FACT + 1_200_000 * (JOIN_BYTES_PER_FACT + 122);
@@ -58,5 +65,41 @@ describe("the pieces of the join", () => {
     ],
   ])("rowChunks: %s", (_name, rows, count, pieces) => {
     expect(rowChunks(rows, count)).toEqual(pieces);
+  });
+
+  const [first, second] = fileChunks(["a", "b", "c", "d", "e"], 2, 100);
+  it.each([
+    [
+      "the whole join, narrowed to two files (indexes repeated and unsorted)",
+      WHOLE,
+      [3, 0, 3],
+      { facts: "true", input: "__source_file IN ('a', 'd')", first: true },
+    ],
+    [
+      "a piece, narrowed to the files it shares with them",
+      second!,
+      [3, 0],
+      {
+        facts: "(_row >= 300 AND _row < 500)",
+        input: "(__source_file IN ('d', 'e')) AND __source_file IN ('a', 'd')",
+        first: false,
+      },
+    ],
+    [
+      "no file: nothing is read",
+      first!,
+      [],
+      {
+        facts: "(_row >= 0 AND _row < 300)",
+        input: "(__source_file IN ('a', 'b', 'c')) AND false",
+        first: true,
+      },
+    ],
+  ])("withinFiles: %s", (_name, chunk, indexes, narrowed) => {
+    expect(withinFiles(chunk, ["a", "b", "c", "d", "e"], indexes)).toEqual(narrowed);
+  });
+
+  it("withinFiles refuses an index outside the files", () => {
+    expect(() => withinFiles(WHOLE, ["a", "b"], [0, 2])).toThrow("no change file at index 2 of 2");
   });
 });

@@ -4,7 +4,7 @@ import { writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import { keyIn, whereKeys } from "./incremental";
 import type { JoinChunk } from "./join-chunks";
-import { joinChunks, WHOLE } from "./join-chunks";
+import { fileIndexes, joinChunks, WHOLE, withinFiles } from "./join-chunks";
 import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
 import type { TableShape } from "./shape";
 import { keyBucket, keyList, list, outputColumns } from "./shape";
@@ -21,6 +21,12 @@ export interface JoinBackArgs {
   outKey: (kind: "history" | "current", suffix?: string) => string;
   /** Current versions kept as they are (keys the run does not touch), as a query; none when undefined. */
   untouched?: string;
+  /**
+   * A full build's change files, read in place (their keys in index order and the `_row` stride, as in
+   * fileChunks): the current versions' pass then reads only the files that hold one. Undefined: it reads
+   * every input row.
+   */
+  sourceFiles?: { keys: readonly string[]; rowsPerFile: number };
   step: (name: string) => void;
 }
 
@@ -49,48 +55,71 @@ export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions
   const many = pieces.length > 1;
   const output = list(outputColumns(shape));
   /** Closed or current versions of one piece of the join back. */
-  const versions = (which: "closed" | "current", index: number) => {
-    const chunk = pieces[index]!;
+  const versions = (which: "closed" | "current", chunk: JoinChunk) => {
     const facts = `(${joined} AND ${chunk.facts} AND n_ts IS ${which === "closed" ? "NOT " : ""}NULL)`;
     const isCurrent = which === "current" ? "is_current" : "NOT is_current";
     const complexPart = complex && chunk.first ? ` UNION ALL SELECT * FROM scd2_cv WHERE ${isCurrent}` : "";
     return `(${simpleVersions(shape, `(${fast.widen(facts, chunk)})`)}${complexPart})`;
   };
 
-  // A piece's input is filtered to its files, and DuckDB then estimates it smaller than the facts and
-  // builds its hash table on the wide rows (out of memory under 512MB): with several pieces, the written
-  // join order is kept, which builds on the facts and the placeholder values.
-  if (many) await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
-  const closed: PendingFile[] = [];
-  for (const index of pieces.keys()) {
-    step(many ? `writing closed versions (${index + 1}/${pieces.length})` : "writing closed versions");
-    const file = await writeParquet(
+  const closed = await inWrittenOrder(duck, many, async () => {
+    const files: PendingFile[] = [];
+    for (const [index, chunk] of pieces.entries()) {
+      step(many ? `writing closed versions (${index + 1}/${pieces.length})` : "writing closed versions");
+      const file = await writeParquet(
+        duck,
+        `SELECT ${output} FROM ${versions("closed", chunk)}`,
+        outKey("history", many ? `-${index}` : ""),
+        scratchDir,
+      );
+      if (file.rows > 0) files.push(file);
+    }
+    return files;
+  });
+  step("writing current versions");
+  // A key's current version comes from its last change, and those sit in few of a full build's files
+  // when keys change often (at 10M changes, a tenth of them): only those files are read again.
+  const sources = args.sourceFiles;
+  const currentPieces = sources
+    ? await (async () => {
+        const rows = await duck.rows(fileIndexes(`(${joined} AND n_ts IS NULL)`, sources.rowsPerFile));
+        const indexes = rows.map((row) => Number(row.i));
+        return pieces.map((chunk) => withinFiles(chunk, sources.keys, indexes));
+      })()
+    : pieces;
+  const current = await inWrittenOrder(duck, many || sources !== undefined, async () => {
+    let currentVersions = versions("current", currentPieces[0]!);
+    if (many) {
+      // The current versions are one file: in pieces, they are gathered in a table first.
+      await duck.run(`CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${currentVersions}`);
+      for (const chunk of currentPieces.slice(1))
+        await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", chunk)}`);
+      currentVersions = "scd2_current";
+    }
+    const untouched = args.untouched ? ` UNION ALL SELECT ${output} FROM (${args.untouched})` : "";
+    return writeParquet(
       duck,
-      `SELECT ${output} FROM ${versions("closed", index)}`,
-      outKey("history", many ? `-${index}` : ""),
+      `SELECT ${output} FROM ${currentVersions}${untouched}`,
+      outKey("current"),
       scratchDir,
     );
-    if (file.rows > 0) closed.push(file);
-  }
-  step("writing current versions");
-  let currentVersions = versions("current", 0);
-  if (many) {
-    // The current versions are one file: in pieces, they are gathered in a table first.
-    await duck.run(`CREATE TEMP TABLE scd2_current AS SELECT ${output} FROM ${currentVersions}`);
-    for (const index of pieces.keys())
-      if (index > 0)
-        await duck.run(`INSERT INTO scd2_current SELECT ${output} FROM ${versions("current", index)}`);
-    currentVersions = "scd2_current";
+  });
+  return { closed, current, complexKeys };
+}
+
+/**
+ * Runs `work` with DuckDB's join reordering off when `keep`. A piece's input is filtered to its files,
+ * and DuckDB then estimates it smaller than the facts and builds its hash table on the wide rows (out of
+ * memory under 512MB); the written join order builds on the facts and the placeholder values.
+ */
+async function inWrittenOrder<T>(duck: Duck, keep: boolean, work: () => Promise<T>): Promise<T> {
+  if (!keep) return work();
+  await duck.run("SET disabled_optimizers = 'join_order,build_side_probe_side'");
+  try {
+    return await work();
+  } finally {
     await duck.run("RESET disabled_optimizers");
   }
-  const untouched = args.untouched ? ` UNION ALL SELECT ${output} FROM (${args.untouched})` : "";
-  const current = await writeParquet(
-    duck,
-    `SELECT ${output} FROM ${currentVersions}${untouched}`,
-    outKey("current"),
-    scratchDir,
-  );
-  return { closed, current, complexKeys };
 }
 
 /**

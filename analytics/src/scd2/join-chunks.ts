@@ -53,13 +53,40 @@ export function fileChunks(keys: readonly string[], count: number, rowsPerFile: 
   const bounds = Array.from({ length: count + 1 }, (_, i) => Math.round((keys.length * i) / count));
   return bounds.slice(0, -1).map((from, i) => {
     const to = bounds[i + 1]!;
-    const files = keys.slice(from, to).map(literal);
     return {
       facts: rowRange(from * rowsPerFile, to * rowsPerFile),
-      input: files.length > 0 ? `__source_file IN (${files.join(", ")})` : "false",
+      input: inFiles(keys.slice(from, to)),
       first: i === 0,
     };
   });
+}
+
+/** The input rows of the change files `keys` (a filter on `__source_file` skips the other files). */
+const inFiles = (keys: readonly string[]): string =>
+  keys.length > 0 ? `__source_file IN (${keys.map(literal).join(", ")})` : "false";
+
+/** The indexes (in `fileChunks`' sense) of the change files holding the rows of `facts`, as a query. */
+export const fileIndexes = (facts: string, rowsPerFile: number): string =>
+  `SELECT DISTINCT _row // ${rowsPerFile} AS i FROM ${facts}`;
+
+/**
+ * `chunk` narrowed to the rows of the change files `indexes` of `keys` (in index order, as in
+ * fileChunks): a pass whose facts come from some files only reads those. An index outside `keys` is an
+ * error (the facts would not be from these files).
+ */
+export function withinFiles(
+  chunk: JoinChunk,
+  keys: readonly string[],
+  indexes: readonly number[],
+): JoinChunk {
+  const files = [...new Set(indexes)]
+    .sort((a, b) => a - b)
+    .map((i) => {
+      const key = keys[i];
+      if (key === undefined) throw new Error(`no change file at index ${i} of ${keys.length}`);
+      return key;
+    });
+  return { ...chunk, input: chunk === WHOLE ? inFiles(files) : `(${chunk.input}) AND ${inFiles(files)}` };
 }
 
 /** `count` pieces over an input table whose `_row` runs from 0 to `rows` - 1. */

@@ -248,16 +248,13 @@ async function build(
     fast.rowOrdered,
   );
   // In pieces of the input rows: a full build's pieces are runs of change files, each scanned once.
+  const sourceFiles = prev ? undefined : { keys: files.fresh.map((f) => f.key), rowsPerFile: ROWS_PER_FILE };
   const pieces =
     chunks === 1
       ? [WHOLE]
-      : prev
-        ? rowChunks(inputRows, chunks)
-        : fileChunks(
-            files.fresh.map((f) => f.key),
-            chunks,
-            ROWS_PER_FILE,
-          );
+      : sourceFiles
+        ? fileChunks(sourceFiles.keys, chunks, sourceFiles.rowsPerFile)
+        : rowChunks(inputRows, chunks);
   const written = await writeVersions({
     duck,
     shape,
@@ -267,6 +264,7 @@ async function build(
     outKey,
     // The current versions of keys this run does not touch stay current.
     untouched: prev ? inc.whereKeys(shape, "scd2_cur", "scd2_affected", true) : undefined,
+    sourceFiles,
     step,
   });
   history.push(...written.closed.map(entryOf));
