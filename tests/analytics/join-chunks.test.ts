@@ -4,8 +4,7 @@ import {
   JOIN_BYTES_PER_FACT,
   joinChunks,
   rowChunks,
-  WHOLE,
-  withinFiles,
+  wholeWithin,
 } from "../../analytics/src/scd2/join-chunks";
 
 const MiB = 2 ** 20;
@@ -67,39 +66,14 @@ describe("the pieces of the join", () => {
     expect(rowChunks(rows, count)).toEqual(pieces);
   });
 
-  const [first, second] = fileChunks(["a", "b", "c", "d", "e"], 2, 100);
   it.each([
-    [
-      "the whole join, narrowed to two files (indexes repeated and unsorted)",
-      WHOLE,
-      [3, 0, 3],
-      { facts: "true", input: "__source_file IN ('a', 'd')", first: true },
-    ],
-    [
-      "a piece, narrowed to the files it shares with them",
-      second!,
-      [3, 0],
-      {
-        facts: "(_row >= 300 AND _row < 500)",
-        input: "(__source_file IN ('d', 'e')) AND __source_file IN ('a', 'd')",
-        first: false,
-      },
-    ],
-    [
-      "no file: nothing is read",
-      first!,
-      [],
-      {
-        facts: "(_row >= 0 AND _row < 300)",
-        input: "(__source_file IN ('a', 'b', 'c')) AND false",
-        first: true,
-      },
-    ],
-  ])("withinFiles: %s", (_name, chunk, indexes, narrowed) => {
-    expect(withinFiles(chunk, ["a", "b", "c", "d", "e"], indexes)).toEqual(narrowed);
+    ["two files (indexes repeated and unsorted)", [3, 0, 3], "__source_file IN ('a', 'd')"],
+    ["no file: nothing is read", [], "false"],
+  ])("wholeWithin: %s", (_name, indexes, input) => {
+    expect(wholeWithin(["a", "b", "c", "d", "e"], indexes)).toEqual({ facts: "true", input, first: true });
   });
 
-  it("withinFiles refuses an index outside the files", () => {
-    expect(() => withinFiles(WHOLE, ["a", "b"], [0, 2])).toThrow("no change file at index 2 of 2");
+  it("wholeWithin refuses an index outside the files", () => {
+    expect(() => wholeWithin(["a", "b"], [0, 2])).toThrow("no change file at index 2 of 2");
   });
 });

@@ -4,7 +4,7 @@ import { writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import { keyIn, whereKeys } from "./incremental";
 import type { JoinChunk } from "./join-chunks";
-import { fileIndexes, joinChunks, WHOLE, withinFiles } from "./join-chunks";
+import { fileIndexes, joinChunks, WHOLE, wholeWithin } from "./join-chunks";
 import { buildVersions, dropUnchanged, simpleVersions } from "./pipeline";
 import type { TableShape } from "./shape";
 import { keyBucket, keyList, list, outputColumns } from "./shape";
@@ -23,8 +23,8 @@ export interface JoinBackArgs {
   untouched?: string;
   /**
    * A full build's change files, read in place (their keys in index order and the `_row` stride, as in
-   * fileChunks): the current versions' pass then reads only the files that hold one. Undefined: it reads
-   * every input row.
+   * fileChunks): the current versions' pass, in one piece, then reads only the files that hold one.
+   * Undefined: it reads every input row.
    */
   sourceFiles?: { keys: readonly string[]; rowsPerFile: number };
   step: (name: string) => void;
@@ -78,14 +78,17 @@ export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions
   });
   step("writing current versions");
   // A key's current version comes from its last change, and those sit in few of a full build's files
-  // when keys change often (at 10M changes, a tenth of them): only those files are read again.
-  const sources = args.sourceFiles;
+  // when keys change often (at 10M changes over 1M keys, 12 of 104): in one piece, only those files are
+  // read again (3.3 s to 1.4 s). In pieces it gains nothing: a piece without current facts reads nothing
+  // already (at 100M, 17.0 s against 16.8 s, and finding the files took 1.8 s more).
+  const sources = many ? undefined : args.sourceFiles;
   const currentPieces = sources
-    ? await (async () => {
-        const rows = await duck.rows(fileIndexes(`(${joined} AND n_ts IS NULL)`, sources.rowsPerFile));
-        const indexes = rows.map((row) => Number(row.i));
-        return pieces.map((chunk) => withinFiles(chunk, sources.keys, indexes));
-      })()
+    ? [
+        wholeWithin(
+          sources.keys,
+          await fileNumbers(duck, `(${joined} AND n_ts IS NULL)`, sources.rowsPerFile),
+        ),
+      ]
     : pieces;
   const current = await inWrittenOrder(duck, many || sources !== undefined, async () => {
     let currentVersions = versions("current", currentPieces[0]!);
@@ -105,6 +108,12 @@ export async function writeVersions(args: JoinBackArgs): Promise<WrittenVersions
     );
   });
   return { closed, current, complexKeys };
+}
+
+/** The indexes of the change files holding the rows of `facts` (see fileIndexes). */
+async function fileNumbers(duck: Duck, facts: string, rowsPerFile: number): Promise<number[]> {
+  const rows = await duck.rows(fileIndexes(facts, rowsPerFile));
+  return rows.map((row) => Number(row.i));
 }
 
 /**

@@ -70,15 +70,11 @@ export const fileIndexes = (facts: string, rowsPerFile: number): string =>
   `SELECT DISTINCT _row // ${rowsPerFile} AS i FROM ${facts}`;
 
 /**
- * `chunk` narrowed to the rows of the change files `indexes` of `keys` (in index order, as in
+ * The whole join with its input narrowed to the change files `indexes` of `keys` (in index order, as in
  * fileChunks): a pass whose facts come from some files only reads those. An index outside `keys` is an
  * error (the facts would not be from these files).
  */
-export function withinFiles(
-  chunk: JoinChunk,
-  keys: readonly string[],
-  indexes: readonly number[],
-): JoinChunk {
+export function wholeWithin(keys: readonly string[], indexes: readonly number[]): JoinChunk {
   const files = [...new Set(indexes)]
     .sort((a, b) => a - b)
     .map((i) => {
@@ -86,7 +82,7 @@ export function withinFiles(
       if (key === undefined) throw new Error(`no change file at index ${i} of ${keys.length}`);
       return key;
     });
-  return { ...chunk, input: chunk === WHOLE ? inFiles(files) : `(${chunk.input}) AND ${inFiles(files)}` };
+  return { ...WHOLE, input: inFiles(files) };
 }
 
 /** `count` pieces over an input table whose `_row` runs from 0 to `rows` - 1. */
