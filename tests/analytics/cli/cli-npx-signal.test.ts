@@ -22,6 +22,13 @@ function writeLargeChangeFile(source: string): void {
   writeFileSync(path.join(dir, "cdc.commerce.products+0+0000000005.json"), `${rows.join("\n")}\n`);
 }
 
+/** The pid in the marker of the job's work dir under `tmp`, or 0 when there is none. */
+function markerPid(tmp: string): number {
+  const dir = readdirSync(tmp).find((d) => d.startsWith("cdc-scd2-"));
+  const marker = dir && path.join(tmp, dir, ".cdc-scd2-work-dir.json");
+  return marker && existsSync(marker) ? (JSON.parse(readFileSync(marker, "utf8")) as { pid: number }).pid : 0;
+}
+
 /** Whether `pid` still runs: an exited process whose new parent has not reaped it yet is a zombie (Z). */
 function running(pid: number): boolean {
   try {
@@ -50,26 +57,21 @@ describe("cdc-scd2 started through npx", () => {
     });
     let stdout = "";
     let stopped = 0;
+    let jobPid = 0;
     const closed = new Promise<void>((resolve) => npx.stdout.once("close", resolve));
     npx.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       if (stopped === 0 && stdout.includes('"table started"')) {
+        // The job's pid, from its work dir's marker (written before the run starts), read before npx is
+        // stopped: once the job stops, it removes the work dir.
+        jobPid = markerPid(tmp);
         stopped = Date.now();
         npx.kill("SIGTERM");
       }
     });
     const npxExit = new Promise<NodeJS.Signals | null>((resolve) => npx.once("exit", (_, s) => resolve(s)));
-    // The job's pid, from its work dir's marker, while it runs.
-    let jobPid = 0;
-    while (jobPid === 0 && npx.exitCode === null && npx.signalCode === null) {
-      const dir = readdirSync(tmp).find((d) => d.startsWith("cdc-scd2-"));
-      const marker = dir && path.join(tmp, dir, ".cdc-scd2-work-dir.json");
-      if (marker && existsSync(marker))
-        jobPid = (JSON.parse(readFileSync(marker, "utf8")) as { pid: number }).pid;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(jobPid).toBeGreaterThan(0);
     expect(await npxExit).toBe("SIGTERM");
+    expect(jobPid).toBeGreaterThan(0);
     // The job holds the pipe until it exits: its close is the job's exit.
     await closed;
     expect(Date.now() - stopped).toBeLessThan(10_000);
