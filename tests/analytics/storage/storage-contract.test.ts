@@ -68,6 +68,24 @@ describe.each(backends)("%s storage", (_name, open) => {
     expect(await storage.readText("state/missing.json")).toBeUndefined();
   });
 
+  it("shows a read during a rewrite the old object or the new one, whole", async () => {
+    // As S3 does (a PUT is atomic); s3rver alone rewrites the object's file in place (see the proxy).
+    const storage = open();
+    const before = "a".repeat(1024);
+    const after = "b".repeat(16 * 1024 * 1024);
+    await storage.writeText("lock", before);
+    let writing = true;
+    const written = storage.writeText("lock", after).finally(() => (writing = false));
+    const seen = new Set<string>();
+    while (writing) {
+      const text = (await storage.readText("lock")) ?? "(missing)";
+      seen.add(text === before ? "before" : text === after ? "after" : `${text.length} chars of ${text[0]}`);
+    }
+    await written;
+    seen.add((await storage.readText("lock")) === after ? "after" : "not after");
+    expect([...seen].filter((s) => s !== "before" && s !== "after")).toEqual([]);
+  });
+
   it("lists recursively, sorted by key, filtered by a string prefix, with size and etag", async () => {
     const storage = open();
     for (const key of ["b/2.txt", "a/x/1.txt", "ab.txt", "a/0.txt"]) await storage.writeText(key, key);
