@@ -150,21 +150,33 @@ const variableColumns = (shape: TableShape) =>
 
 /**
  * One row: `p<i>`, whether a change in `input` carries the placeholder in the i-th column that can
- * (variableColumns); and `bytes`, the average bytes of those columns' values in a change.
+ * (variableColumns). Each test stops at the first change that has it, and reads only its column.
  */
 export function placeholderColumns(shape: TableShape, input: string): string | undefined {
   const variable = variableColumns(shape);
   if (variable.length === 0) return undefined;
-  const tests = variable.map((c, i) => `bool_or(${placeholderTest(c.name, c.type)!}) AS p${i}`);
+  const tests = variable.map(
+    (c, i) => `EXISTS (SELECT 1 FROM ${input} WHERE ${placeholderTest(c.name, c.type)!}) AS p${i}`,
+  );
+  return `SELECT ${tests.join(", ")}`;
+}
+
+/**
+ * One row: `bytes`, the average bytes of the values in a change of `input` of the columns that can carry
+ * the placeholder, or undefined when the table has none.
+ */
+export function variableBytes(shape: TableShape, input: string): string | undefined {
+  const variable = variableColumns(shape);
+  if (variable.length === 0) return undefined;
   const size = variable.map((c) => `coalesce(strlen(CAST(${ident(c.name)} AS VARCHAR)), 0)`).join(" + ");
-  return `SELECT ${tests.join(", ")}, coalesce(avg(${size}), 0)::DOUBLE AS bytes FROM ${input}`;
+  return `SELECT coalesce(avg(${size}), 0)::DOUBLE AS bytes FROM ${input}`;
 }
 
 /** The names of the columns placeholderColumns' row says carry the placeholder. */
 export const placeholderNames = (shape: TableShape, found: Record<string, unknown>): Set<string> =>
   new Set(variableColumns(shape).flatMap((c, i) => (found[`p${i}`] === true ? [c.name] : [])));
 
-/** Average bytes of a change's values: `variableBytes` (placeholderColumns' `bytes`) and the fixed-size columns. */
+/** Average bytes of a change's values: `variableBytes` (its query's `bytes`) and the fixed-size columns. */
 export function rowBytes(shape: TableShape, variableBytes: number): number {
   return variableBytes + (shape.columns.length - variableColumns(shape).length) * FIXED_VALUE_BYTES;
 }

@@ -11,6 +11,7 @@ import {
   placeholderNames,
   pointedValues,
   rowBytes,
+  variableBytes,
   versionFacts,
   widenFacts,
 } from "./facts";
@@ -24,8 +25,11 @@ export interface FastPass {
   widen(facts: string, chunk: JoinChunk): string;
   /** Memory the placeholder values take in that join. */
   pointedBytes: number;
-  /** Average bytes of a change's values in the input. */
-  rowBytes: number;
+  /**
+   * Average bytes of a change's values in the input: a scan of its variable-size values, run only when
+   * asked (by the exact path, which most runs do not take).
+   */
+  rowBytes(): Promise<number>;
   /** `scd2_vfacts` is in row order within each bucket of keys: a piece of the join reads only its rows. */
   rowOrdered: boolean;
 }
@@ -58,7 +62,6 @@ export async function fastFacts(
   const query = placeholderColumns(shape, input);
   const [found = {}] = query ? await duck.rows(query) : [];
   const names = placeholderNames(shape, found);
-  const bytes = rowBytes(shape, Number(found.bytes ?? 0));
   const carried = carriedColumns(shape, names);
   const collapse = carried.length > 0 || (await duck.count(collapsibleGroups(shape, input))) > 0;
   const facts = `(${eventFacts(shape, input, carried)})`;
@@ -107,7 +110,11 @@ export async function fastFacts(
             ),
           ),
     pointedBytes,
-    rowBytes: bytes,
+    rowBytes: async () => {
+      const sizes = variableBytes(shape, input);
+      const [row] = sizes ? await duck.rows(sizes) : [];
+      return rowBytes(shape, Number(row?.bytes ?? 0));
+    },
     rowOrdered: inBuckets,
   };
 }

@@ -145,7 +145,7 @@ async function exactVersions(duck: Duck, shape: TableShape, fast: FastPass, step
   const facts = whereKeys(shape, "scd2_vfacts", "scd2_complex");
   const rows = await duck.count(`SELECT count(*) FROM (${facts})`);
   const buckets = joinChunks(
-    rows * fast.rowBytes * EXACT_BYTES_PER_VALUE_BYTE,
+    rows * (await fast.rowBytes()) * EXACT_BYTES_PER_VALUE_BYTE,
     await duck.memoryLimitBytes(),
     // Buckets of keys: each reads every input row.
     false,
