@@ -51,7 +51,11 @@ async function run(raw: RawRunOptions): Promise<number> {
   };
 
   const reporter = createReporter(logLevel);
+  // The job's own log: silenced once a signal stops the run, whose lock this process then deletes; the
+  // job, still running until the exit, would otherwise report that lock as lost.
+  const jobLogger = reporter.logger.child({});
   const stop = (signal: NodeJS.Signals, why = `stopped by ${signal}`): void => {
+    jobLogger.level = "silent";
     // The job only replaces output through atomic renames/PUTs and a manifest written last, so
     // stopping at any point leaves the previous output intact; the next run picks up from there.
     // Its run lock is released here: on Fargate the next task runs on another host and could not tell
@@ -100,7 +104,7 @@ async function run(raw: RawRunOptions): Promise<number> {
       memoryLimit,
       threads,
       onProgress: (e) => reporter.onProgress(e),
-      logger: reporter.logger,
+      logger: jobLogger,
     });
     reporter.finish(summary);
     if (glueDatabase === undefined) return EXIT.ok;

@@ -84,25 +84,43 @@ async function listSourceFiles(
 }
 
 /**
- * Uploads a table's new files: state files to their keys, table files to pending keys, so a glob over
- * the table folder does not see them before the commit. Returns the moves that publish them.
+ * A table's new files, uploaded one at a time in the order the run writes them, while it goes on writing
+ * the next (a full build's history uploads while its current versions and state are written): state files
+ * to their keys, table files to pending keys, so a glob over the table folder does not see them before
+ * the commit. A run that fails leaves what it uploaded where the next run's output check removes it, as
+ * files of an interrupted run.
  */
-async function uploadFiles(
-  output: Storage,
-  spec: ResolvedTable,
-  runId: string,
-  files: readonly PendingFile[],
-  lock: RunLock,
-): Promise<Publication["moves"]> {
-  const moves: Publication["moves"] = [];
-  for (const file of files) {
-    const tableFile = file.key.startsWith(`${spec.dir}/`);
-    const key = tableFile ? pendingKey(spec.table, runId, file.key) : file.key;
-    await lock.confirm();
-    await output.upload(file.local, key);
-    if (tableFile) moves.push({ from: key, to: file.key });
+class TableUploads {
+  private readonly moves: Publication["moves"] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly output: Storage,
+    private readonly spec: ResolvedTable,
+    private readonly runId: string,
+    private readonly lock: RunLock,
+  ) {}
+
+  /** Starts uploading `files` after those already started; after a failed upload, none is started. */
+  add(files: readonly PendingFile[]): void {
+    for (const file of files) {
+      const tableFile = file.key.startsWith(`${this.spec.dir}/`);
+      const key = tableFile ? pendingKey(this.spec.table, this.runId, file.key) : file.key;
+      if (tableFile) this.moves.push({ from: key, to: file.key });
+      this.chain = this.chain.then(async () => {
+        await this.lock.confirm();
+        await this.output.upload(file.local, key);
+      });
+    }
+    // The failure is thrown by done(); until then it must not count as unhandled.
+    this.chain.catch(() => undefined);
   }
-  return moves;
+
+  /** Waits for every upload (throws the first failure); returns the moves that publish the table files. */
+  async done(): Promise<Publication["moves"]> {
+    await this.chain;
+    return this.moves;
+  }
 }
 
 /**
@@ -220,13 +238,17 @@ export async function runScd2(options: RunOptions): Promise<RunSummary> {
         keyBuckets: options.keyBuckets,
       };
       const files = sourceFiles.get(spec.table) ?? [];
-      const result = await runTable(context, spec, manifest.tables[spec.table], files).catch(
-        (error: unknown) => {
+      const uploads = new TableUploads(options.output, spec, runId, lock);
+      const upload = (written: readonly PendingFile[]) => uploads.add(written);
+      const result = await runTable({ ...context, upload }, spec, manifest.tables[spec.table], files).catch(
+        async (error: unknown) => {
+          // No upload is left running into the lock's release and the scratch dir's removal.
+          await uploads.done().catch(() => undefined);
           if (error instanceof Scd2Error) throw error;
           throw new Scd2Error(`${spec.table}: ${messageOf(error)}`, { cause: error });
         },
       );
-      const moves = await uploadFiles(options.output, spec, runId, result.uploads, lock);
+      const moves = await uploads.done();
       if (result.state !== manifest.tables[spec.table]) {
         const tablesState = { ...manifest.tables };
         if (result.state) tablesState[spec.table] = result.state;

@@ -41,6 +41,11 @@ export interface TableRunContext {
   reconcile?: readonly ReconcileWindow[];
   /** Buckets of keys for the window passes (RunOptions.keyBuckets). */
   keyBuckets?: number;
+  /**
+   * Starts uploading files the run has written, each bound for the key the state refers to it by; the
+   * caller waits for them before it commits the state.
+   */
+  upload: (files: readonly PendingFile[]) => void;
 }
 
 export interface ResolvedTable {
@@ -55,8 +60,6 @@ export interface ResolvedTable {
 export interface TableRunResult {
   /** The table's state to commit (undefined: the table has no data). */
   state: TableState | undefined;
-  /** Files to upload before the state is committed. */
-  uploads: PendingFile[];
   /** Objects the new state no longer references, deleted after the commit. */
   superseded: string[];
   summary: TableSummary;
@@ -98,7 +101,7 @@ export async function runTable(
     const warning = `no change files under ${ctx.source.uri}/${spec.topic}/ (check --source, --topic-prefix and --tables)`;
     ctx.logger?.warn({ table: spec.table, topic: spec.topic }, `${spec.table}: ${warning}`);
     const summary = { ...summarize(spec.table, previous, 0, 0, started), warning };
-    return { state: previous, uploads: [], superseded: [], summary };
+    return { state: previous, superseded: [], summary };
   }
   const prev = ctx.fullRefresh ? undefined : previous;
   if (prev && prev.primaryKey.join(",") !== spec.primaryKey.join(",")) {
@@ -118,7 +121,7 @@ export async function runTable(
   ];
   if (fresh.length === 0 && given.length === 0) {
     // Only an incremental run gets here (a full refresh takes every file): nothing to do.
-    return { state: prev, uploads: [], superseded: [], summary: summarize(spec.table, prev, 0, 0, started) };
+    return { state: prev, superseded: [], summary: summarize(spec.table, prev, 0, 0, started) };
   }
   const duck = await Duck.open(ctx.duck);
   try {
@@ -127,7 +130,6 @@ export async function runTable(
     const summary = summarize(spec.table, built.state, fresh.length, built.events, started);
     return {
       state: withWindows(built.state, mergeWindows(previous?.reconciled, given)),
-      uploads: built.uploads,
       superseded,
       summary: windows.length > 0 ? { ...summary, inferredDeletes: built.inferred } : summary,
     };
@@ -145,7 +147,6 @@ async function build(
   windows: readonly ReconcileWindow[],
 ): Promise<{
   state: TableState;
-  uploads: PendingFile[];
   superseded: string[];
   events: number;
   inferred: number;
@@ -210,9 +211,8 @@ async function build(
   const fast = await fastFacts(duck, shape, input, buckets, step);
   const stateKey = (kind: string) => `${STATE_DIR}/${spec.table}/${kind}/${ctx.runId}.parquet`;
   const outKey = (kind: string, suffix = "") => `${spec.dir}/${kind}/${ctx.runId}${suffix}.parquet`;
-  const uploads: PendingFile[] = [];
   const write = async (query: string, key: string) => {
-    uploads.push(await writeParquet(duck, query, key, ctx.scratchDir));
+    ctx.upload([await writeParquet(duck, query, key, ctx.scratchDir)]);
   };
 
   const history: FileEntry[] = [];
@@ -231,11 +231,11 @@ async function build(
     );
     const compacted = await compactHistory(compactContext, rewrite.kept, outKey("history", "-compact"));
     history.push(...compacted.files, ...rewrite.written.map(entryOf));
-    uploads.push(...rewrite.written, ...compacted.written);
+    ctx.upload([...rewrite.written, ...compacted.written]);
     superseded.push(...rewrite.superseded, ...compacted.superseded, prev.current.key, prev.keys);
   }
   const applied = await compactApplied(compactContext, prev?.applied ?? [], stateKey("applied-compact"));
-  uploads.push(...applied.written);
+  ctx.upload(applied.written);
   superseded.push(...applied.superseded);
   // The join back to the values holds the facts (and placeholder values) in hash tables: more than fit
   // the memory limit are joined, and written, in pieces, each piece its own history file.
@@ -268,7 +268,7 @@ async function build(
     step,
   });
   history.push(...written.closed.map(entryOf));
-  uploads.push(...written.closed, written.current);
+  ctx.upload([...written.closed, written.current]);
   const currentFile = entryOf(written.current);
   step("writing state");
   const keys = prev
@@ -298,7 +298,7 @@ async function build(
     keys: stateKey("keys"),
     applied: [...applied.files, stateKey("applied")],
   };
-  return { state, uploads, superseded, events: eventCount, inferred };
+  return { state, superseded, events: eventCount, inferred };
 }
 
 const withWindows = (state: TableState, reconciled: TableState["reconciled"] & object): TableState =>
