@@ -10,11 +10,12 @@ import type { ResolvedTable } from "./scd2/table-run";
 import { runTable, scratchPath } from "./scd2/table-run";
 import { DEFAULT_LOCK_STALE_MS, acquireLock } from "./state/lock";
 import type { RunLock } from "./state/lock";
-import type { Manifest, Publication } from "./state/manifest";
+import type { Manifest } from "./state/manifest";
 import { checkOutput } from "./state/consistency";
-import { emptyManifest, pendingKey, readManifest, writeManifest } from "./state/manifest";
+import { emptyManifest, readManifest, writeManifest } from "./state/manifest";
 import type { Storage } from "./storage/storage";
 import type { RunOptions, RunSummary, TableSummary } from "./types";
+import { TableUploads } from "./uploads";
 import { writeViews } from "./views";
 import { makeDirs } from "./mkdirs";
 import { removeStaleWorkDirs } from "./workdir";
@@ -81,46 +82,6 @@ async function listSourceFiles(
     );
   }
   return files;
-}
-
-/**
- * A table's new files, uploaded one at a time in the order the run writes them, while it goes on writing
- * the next (a full build's history uploads while its current versions and state are written): state files
- * to their keys, table files to pending keys, so a glob over the table folder does not see them before
- * the commit. A run that fails leaves what it uploaded where the next run's output check removes it, as
- * files of an interrupted run.
- */
-class TableUploads {
-  private readonly moves: Publication["moves"] = [];
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly output: Storage,
-    private readonly spec: ResolvedTable,
-    private readonly runId: string,
-    private readonly lock: RunLock,
-  ) {}
-
-  /** Starts uploading `files` after those already started; after a failed upload, none is started. */
-  add(files: readonly PendingFile[]): void {
-    for (const file of files) {
-      const tableFile = file.key.startsWith(`${this.spec.dir}/`);
-      const key = tableFile ? pendingKey(this.spec.table, this.runId, file.key) : file.key;
-      if (tableFile) this.moves.push({ from: key, to: file.key });
-      this.chain = this.chain.then(async () => {
-        await this.lock.confirm();
-        await this.output.upload(file.local, key);
-      });
-    }
-    // The failure is thrown by done(); until then it must not count as unhandled.
-    this.chain.catch(() => undefined);
-  }
-
-  /** Waits for every upload (throws the first failure); returns the moves that publish the table files. */
-  async done(): Promise<Publication["moves"]> {
-    await this.chain;
-    return this.moves;
-  }
 }
 
 /**

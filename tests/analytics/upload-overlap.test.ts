@@ -1,11 +1,16 @@
 // A table run hands each file over for upload as soon as it is written, and goes on writing the next:
-// the history's upload (on S3, the run's largest transfer) overlaps the writing of the state files.
+// the history's upload (on S3, the run's largest transfer) overlaps the writing of the state files. The
+// job's TableUploads starts each upload at once, one at a time, each after confirming the run lock.
 import { mkdirSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { discoverSourceFiles } from "../../analytics/src/discovery";
 import { runTable } from "../../analytics/src/scd2/table-run";
+import type { PendingFile } from "../../analytics/src/scd2/files";
+import type { RunLock } from "../../analytics/src/state/lock";
 import { DirectoryStorage } from "../../analytics/src/storage";
+import type { Storage } from "../../analytics/src/storage";
+import { TableUploads } from "../../analytics/src/uploads";
 import { SourceBucket, product, tempDir, u } from "./helpers/fixtures";
 
 /** A scratch file name or key with the run id replaced by `<run>`. */
@@ -54,5 +59,102 @@ describe("a table run's uploads", () => {
       "products__history__<run>.parquet",
     ]);
     expect(result.state?.current.rows).toBe(2);
+  });
+});
+
+/** Output storage whose uploads wait until the test ends them; records every call in `log`. */
+function heldUploads(log: string[]) {
+  const pending = new Map<string, { resolve(): void; reject(error: Error): void }>();
+  const storage = {
+    upload: (local: string, key: string) =>
+      new Promise<void>((resolve, reject) => {
+        log.push(`upload ${local} -> ${key}`);
+        pending.set(local, { resolve, reject });
+      }),
+  } as unknown as Storage;
+  return {
+    storage,
+    finish: (local: string) => pending.get(local)!.resolve(),
+    fail: (local: string, error: Error) => pending.get(local)!.reject(error),
+  };
+}
+
+/** A run lock that logs each confirm, and throws `lost` once set. */
+function lockLogging(log: string[], lost?: Error): RunLock {
+  return {
+    runId: "run-1",
+    lost: undefined,
+    confirm: async () => {
+      log.push("confirm");
+      if (lost) throw lost;
+    },
+    release: async () => undefined,
+  };
+}
+
+const file = (key: string): PendingFile => ({
+  key,
+  local: `/scratch/${key.replaceAll("/", "__")}`,
+  rows: 1,
+  deleted: 0,
+});
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+const spec = { table: "commerce.products", dir: "products" };
+
+describe("TableUploads", () => {
+  it("starts each upload when it is added, one at a time in order, after confirming the lock", async () => {
+    const log: string[] = [];
+    const held = heldUploads(log);
+    const uploads = new TableUploads(held.storage, spec, "run-1", lockLogging(log));
+    uploads.add([file("products/history/run-1.parquet"), file("products/current/run-1.parquet")]);
+    await settle();
+    // Uploading before done() is asked for, and only the first.
+    expect(log).toEqual([
+      "confirm",
+      "upload /scratch/products__history__run-1.parquet -> _state/commerce.products/pending/run-1/products/history/run-1.parquet",
+    ]);
+    uploads.add([file("_state/commerce.products/keys/run-1.parquet")]);
+    held.finish("/scratch/products__history__run-1.parquet");
+    await settle();
+    held.finish("/scratch/products__current__run-1.parquet");
+    await settle();
+    held.finish("/scratch/_state__commerce.products__keys__run-1.parquet");
+    expect(await uploads.done()).toEqual([
+      {
+        from: "_state/commerce.products/pending/run-1/products/history/run-1.parquet",
+        to: "products/history/run-1.parquet",
+      },
+      {
+        from: "_state/commerce.products/pending/run-1/products/current/run-1.parquet",
+        to: "products/current/run-1.parquet",
+      },
+    ]);
+    expect(log.slice(2)).toEqual([
+      "confirm",
+      "upload /scratch/products__current__run-1.parquet -> _state/commerce.products/pending/run-1/products/current/run-1.parquet",
+      "confirm",
+      "upload /scratch/_state__commerce.products__keys__run-1.parquet -> _state/commerce.products/keys/run-1.parquet",
+    ]);
+  });
+
+  it("starts no upload after a failed one, and done() throws that failure", async () => {
+    const log: string[] = [];
+    const held = heldUploads(log);
+    const uploads = new TableUploads(held.storage, spec, "run-1", lockLogging(log));
+    uploads.add([file("products/history/run-1.parquet"), file("products/current/run-1.parquet")]);
+    await settle();
+    held.fail("/scratch/products__history__run-1.parquet", new Error("disk full"));
+    await expect(uploads.done()).rejects.toThrow("disk full");
+    expect(log.filter((line) => line.startsWith("upload"))).toHaveLength(1);
+  });
+
+  it("uploads nothing once the run lock is lost, and done() throws the loss", async () => {
+    const log: string[] = [];
+    const held = heldUploads(log);
+    const lost = new Error("run run-1 lost its run lock");
+    const uploads = new TableUploads(held.storage, spec, "run-1", lockLogging(log, lost));
+    uploads.add([file("products/history/run-1.parquet")]);
+    await expect(uploads.done()).rejects.toThrow(lost.message);
+    expect(log).toEqual(["confirm"]);
   });
 });

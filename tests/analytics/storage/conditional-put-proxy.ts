@@ -25,6 +25,12 @@ export async function startConditionalPutProxy(
   /** Per bucket and key (path-style URL: /<bucket>/<key>), the end of the last request queued on it. */
   const tails = new Map<string, Promise<void>>();
 
+  /** Ends an exchange the proxy could not complete (upstream unreachable, or the ETag check failed). */
+  const badGateway = (res: http.ServerResponse): void => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  };
+
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const proxied = http.request(
       {
@@ -39,10 +45,7 @@ export async function startConditionalPutProxy(
         response.pipe(res);
       },
     );
-    proxied.on("error", () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
+    proxied.on("error", () => badGateway(res));
     req.pipe(proxied);
   };
 
@@ -85,10 +88,7 @@ export async function startConditionalPutProxy(
     const slot = new URL(req.url ?? "/", target).pathname;
     const turn = (tails.get(slot) ?? Promise.resolve())
       .then(() => handle(req, res, slot))
-      .catch(() => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      })
+      .catch(() => badGateway(res))
       .then(() => ended);
     tails.set(slot, turn);
     void turn.then(() => {
