@@ -96,7 +96,7 @@ export async function diskNeed(
     if (!prev) continue;
     const state = (await output.list(`${STATE_DIR}/${spec.table}/keys/`))
       .concat(await output.list(`${spec.dir}/current/`))
-      .filter((o) => o.key === prev.keys || o.key === prev.current.key);
+      .filter((o) => prev.keys.includes(o.key) || o.key === prev.current.key);
     need.downloads += await output.stagedBytes(state, stagingDir);
     need.written += state.reduce((n, o) => n + o.size, 0);
   }

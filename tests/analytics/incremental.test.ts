@@ -23,6 +23,19 @@ async function fullRefresh(files: readonly SinkFile[]) {
   return readTable(output, "products", ALL);
 }
 
+const keyFilesOf = async (output: string): Promise<string[]> =>
+  JSON.parse(await fs.readFile(path.join(output, MANIFEST_KEY), "utf8")).tables[TABLE].keys;
+
+/** Each key's state in the newest of the key state `files` that holds it. */
+function keyState(output: string, files: readonly string[]) {
+  const union = files
+    .map((f, gen) => `SELECT *, ${gen} AS gen FROM read_parquet('${path.join(output, f)}')`)
+    .join(" UNION ALL ");
+  return query(
+    `SELECT * EXCLUDE (gen) FROM (${union}) QUALIFY row_number() OVER (PARTITION BY id ORDER BY gen DESC) = 1 ORDER BY id`,
+  );
+}
+
 function shuffle<T>(items: readonly T[], rnd: () => number): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
@@ -48,6 +61,40 @@ describe("incremental runs", () => {
         await writeFiles(source, batch);
         await run(source.root, output);
       }
+      expect(await readTable(output, "products", ALL)).toEqual(expected);
+    });
+  }
+
+  for (const seed of [5, 6]) {
+    it(`small runs over many keys add key state updates, merged in time, and give the full refresh's table (seed ${seed})`, async () => {
+      const files = changeStream(seed, 200, 60);
+      const expected = await fullRefresh(files);
+      const rnd = random(seed * 104729);
+      const order = shuffle(files, rnd);
+      const source = await SourceBucket.create();
+      const output = await tempDir("scd2-inc-");
+      const keyFiles: number[] = [];
+      // One large run, then small ones (out of order: late changes too), then the rest.
+      const batches = [order.slice(0, 40)];
+      for (let i = 40; i < order.length && batches.length < 16;) {
+        const size = 1 + Math.floor(rnd() * 3);
+        batches.push(order.slice(i, i + size));
+        i += size;
+      }
+      batches.push(order.slice(batches.flat().length));
+      const refreshed = await tempDir("scd2-full-");
+      for (const batch of batches) {
+        await writeFiles(source, batch);
+        await run(source.root, output);
+        const keys = await keyFilesOf(output);
+        keyFiles.push(keys.length);
+        // Each key's newest state across the files is the state a full refresh of the same files has.
+        await run(source.root, refreshed, { fullRefresh: true });
+        expect(await keyState(output, keys)).toEqual(await keyState(refreshed, await keyFilesOf(refreshed)));
+      }
+      // Updates were added (a list longer than one) and merged again (a list that got shorter).
+      expect(Math.max(...keyFiles)).toBeGreaterThan(2);
+      expect(keyFiles.some((n, i) => i > 0 && n < keyFiles[i - 1]!)).toBe(true);
       expect(await readTable(output, "products", ALL)).toEqual(expected);
     });
   }
@@ -172,7 +219,7 @@ describe("incremental runs", () => {
     const referenced = new Set<string>([
       ...manifest.tables[TABLE].history.map((f: { key: string }) => f.key),
       manifest.tables[TABLE].current.key,
-      manifest.tables[TABLE].keys,
+      ...manifest.tables[TABLE].keys,
       ...manifest.tables[TABLE].applied,
     ]);
     const onDisk = (await fs.readdir(output, { recursive: true, withFileTypes: true }))

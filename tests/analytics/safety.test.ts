@@ -237,7 +237,7 @@ describe("publication: table files become visible to a glob only after the commi
         run(source.storage(), new FailingStorage(new DirectoryStorage(output), failOn)),
       ).rejects.toThrow(/injected failure/);
       const manifest = await readManifestFile(output);
-      expect(manifest.version).toBe(2);
+      expect(manifest.version).toBe(3);
       expect(manifest.publication?.moves).toHaveLength(2);
       expect(await committedTable(output)).toEqual(after);
 
@@ -283,18 +283,28 @@ describe("publication: table files become visible to a glob only after the commi
     }
   });
 
-  it("reads a version 1 manifest, and writes version 2", async () => {
-    const { source, base, after } = await lateChangeScenario();
-    const manifest = await readManifestFile(base);
-    await fs.writeFile(
-      path.join(base, MANIFEST_KEY),
-      JSON.stringify({ version: 1, tables: manifest.tables }),
-    );
-    await run(source.storage(), base);
-    expect(await readTable(base, "products", "ALL")).toEqual(after);
-    expect((await readManifestFile(base)).version).toBe(2);
-    await expectNothingStale(base);
-  });
+  it.each([1, 2])(
+    "reads a version %i manifest (one key state file), and writes version 3",
+    async (version) => {
+      const { source, base, after } = await lateChangeScenario();
+      const manifest = await readManifestFile(base);
+      const tables = Object.fromEntries(
+        Object.entries(manifest.tables).map(([name, t]) => {
+          expect(t.keys).toHaveLength(1);
+          return [name, { ...t, keys: t.keys[0] }];
+        }),
+      );
+      await fs.writeFile(path.join(base, MANIFEST_KEY), JSON.stringify({ version, tables }));
+      await run(source.storage(), base);
+      expect(await readTable(base, "products", "ALL")).toEqual(after);
+      const written = await readManifestFile(base);
+      expect(written.version).toBe(3);
+      // Both keys changed: the update is merged with the base, which it replaces.
+      expect(written.tables[TABLE]!.keys).toHaveLength(1);
+      expect(written.tables[TABLE]!.keys).not.toEqual([manifest.tables[TABLE]!.keys[0]]);
+      await expectNothingStale(base);
+    },
+  );
 });
 
 async function copyOf(dir: string): Promise<string> {

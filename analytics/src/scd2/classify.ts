@@ -8,6 +8,8 @@ import { alignedView, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
 import { alignStaged, stage } from "./inputs";
+import type { KeyState } from "./key-state";
+import { loadKeyState } from "./key-state";
 import { inferredEvents } from "./reconcile";
 import type { TableShape } from "./shape";
 import { INFERRED, keyList, list, outputColumns } from "./shape";
@@ -50,19 +52,12 @@ export async function appliedView(
   );
 }
 
-/** A view `name` over a key-state file; one written before snapshot placement has no `_p` (see below). */
-async function keyStateView(duck: Duck, name: string, path: string): Promise<void> {
-  const source = readParquet([path]);
-  const present = (await duck.rows(`DESCRIBE SELECT * FROM ${source}`)).some((r) => r.column_name === "_p");
-  // Those keys' last changes come before any change this job places (`_p` >= 0): they sort first.
-  await duck.run(`CREATE TEMP VIEW ${name} AS SELECT *${present ? "" : ", -1::BIGINT AS _p"} FROM ${source}`);
-}
-
 /**
  * Incremental input: loads the stored key state and current versions, drops exact re-deliveries, finds
  * the keys to recompute (replaying their earlier changes from the source files), and creates `scd2_new`,
- * `scd2_affected` and `scd2_input` from `events` (this run's). Returns how many keys are recomputed, and
- * whether the stored current file has every output column (else the history is rewritten in them).
+ * `scd2_affected` and `scd2_input` from `events` (this run's). Returns how many keys are recomputed,
+ * whether the stored current file has every output column (else the history is rewritten in them), and
+ * the key state (see loadKeyState).
  */
 export async function classify(
   ctx: TableRunContext,
@@ -73,13 +68,13 @@ export async function classify(
   files: { all: SourceFile[]; fresh: SourceFile[] },
   events: string,
   loadApplied: () => Promise<string>,
-): Promise<{ recomputed: number; layoutComplete: boolean }> {
-  const [keysPath, currentPath] = await localCopies(
+): Promise<{ recomputed: number; layoutComplete: boolean; keyState: KeyState }> {
+  const [currentPath, ...keyPaths] = await localCopies(
     ctx.output,
-    [prev.keys, prev.current.key],
+    [prev.current.key, ...prev.keys],
     ctx.stagingDir,
   );
-  await keyStateView(duck, "scd2_keys", keysPath as string);
+  const keyState = await loadKeyState(duck, shape, prev.keys, keyPaths, events);
   const layoutComplete = await alignedView(
     duck,
     "scd2_cur",
@@ -87,7 +82,7 @@ export async function classify(
     shape,
     outputColumns(shape).slice(shape.columns.length),
   );
-  await duck.run(`CREATE TEMP TABLE scd2_late AS ${inc.lateChanges(shape, events, "scd2_keys")}`);
+  await duck.run(`CREATE TEMP TABLE scd2_late AS ${inc.lateChanges(shape, events, keyState.table)}`);
   if ((await duck.count("SELECT count(*) FROM scd2_late")) > 0) {
     // Only now are the applied positions needed: to tell re-deliveries from late changes.
     const applied = await loadApplied();
@@ -132,11 +127,11 @@ export async function classify(
       replay = `(SELECT * FROM scd2_old UNION ALL BY NAME ${inferredEvents(shape, inferred)})`;
     }
   }
-  const prior = inc.priorRows(shape, "scd2_keys", "scd2_cur", "scd2_affected", "scd2_slow");
+  const prior = inc.priorRows(shape, keyState.table, "scd2_cur", "scd2_affected", "scd2_slow");
   await duck.run(
     `CREATE TEMP TABLE scd2_input AS ${inc.incrementalInput(shape, { kept: "scd2_new", replay, prior, recomputed: "scd2_slow" })}`,
   );
-  return { recomputed, layoutComplete };
+  return { recomputed, layoutComplete, keyState };
 }
 
 /**

@@ -94,9 +94,24 @@ export function incrementalInput(
   ].join("\nUNION ALL ");
 }
 
-/** The key state after a run: untouched keys as they were, affected keys at their new last change. */
-export function nextKeyState(shape: TableShape, keys: string, affected: string, fast: string): string {
-  const columns = `${keyList(shape)}, ${list(KEY_STATE)}`;
-  return `SELECT ${columns} FROM (${whereKeys(shape, keys, affected, true)})
-  UNION ALL SELECT ${columns} FROM ${fast} WHERE _last`;
+const keyStateColumns = (shape: TableShape): string => `${keyList(shape)}, ${list(KEY_STATE)}`;
+
+/** The newest key state (highest `_gen`) of each key in `files` that `events` has a change for. */
+export function latestKeyState(shape: TableShape, files: string, events: string, several: boolean): string {
+  const wanted = `(SELECT DISTINCT ${keyList(shape)} FROM ${events})`;
+  const newest = several
+    ? ` QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1`
+    : "";
+  return `SELECT ${keyStateColumns(shape)} FROM ${files} f WHERE ${keyIn(shape, "f", wanted)}${newest}`;
+}
+
+/**
+ * The key state files (`_gen` 0 the base, then the updates) and a new `update` (`_gen` = `updateGen`)
+ * merged into one: the base's keys that no update has, and each updated key's newest state.
+ */
+export function mergedKeyState(shape: TableShape, files: string, update: string, updateGen: number): string {
+  const columns = keyStateColumns(shape);
+  const updates = `(SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update})`;
+  return `SELECT ${columns} FROM ${files} b WHERE _gen = 0 AND ${keyIn(shape, "b", updates, true)}
+  UNION ALL SELECT ${columns} FROM ${updates} u QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1`;
 }

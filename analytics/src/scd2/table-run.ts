@@ -15,6 +15,7 @@ import { alignStaged, mergeColumns, stage } from "./inputs";
 import { entryOf, localCopies, writeParquet } from "./files";
 import type { PendingFile } from "./files";
 import * as inc from "./incremental";
+import type { KeyState } from "./key-state";
 import { fileChunks, JOIN_BYTES_PER_FACT, joinChunks, rowChunks, WHOLE } from "./join-chunks";
 import { fastFacts, windowBuckets } from "./fast-pass";
 import { writeVersions } from "./join-back";
@@ -187,9 +188,10 @@ async function build(
   }
   let recomputed = 0;
   let layoutComplete = true;
+  let keyState: KeyState | undefined;
   if (prev) {
     step("comparing with the stored state");
-    ({ recomputed, layoutComplete } = await classify(
+    ({ recomputed, layoutComplete, keyState } = await classify(
       ctx,
       duck,
       spec,
@@ -232,7 +234,7 @@ async function build(
     const compacted = await compactHistory(compactContext, rewrite.kept, outKey("history", "-compact"));
     history.push(...compacted.files, ...rewrite.written.map(entryOf));
     ctx.upload([...rewrite.written, ...compacted.written]);
-    superseded.push(...rewrite.superseded, ...compacted.superseded, prev.current.key, prev.keys);
+    superseded.push(...rewrite.superseded, ...compacted.superseded, prev.current.key);
   }
   const applied = await compactApplied(compactContext, prev?.applied ?? [], stateKey("applied-compact"));
   ctx.upload(applied.written);
@@ -271,10 +273,13 @@ async function build(
   ctx.upload([...written.closed, written.current]);
   const currentFile = entryOf(written.current);
   step("writing state");
-  const keys = prev
-    ? inc.nextKeyState(shape, "scd2_keys", "scd2_affected", "scd2_vfacts")
-    : `SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last`;
-  await write(keys, stateKey("keys"));
+  // The state of every key this run changed: the key state of a full build, an update of an earlier one.
+  const changedKeys = `(SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last)`;
+  const keys = keyState
+    ? await keyState.next(changedKeys, stateKey("keys"))
+    : { query: changedKeys, files: [stateKey("keys")], superseded: [] };
+  await write(keys.query, stateKey("keys"));
+  superseded.push(...keys.superseded);
   await write(`SELECT ${appliedColumns(shape)} FROM ${prev ? "scd2_new" : events}`, stateKey("applied"));
 
   ctx.logger?.info(
@@ -295,7 +300,7 @@ async function build(
     processed: { ...(prev?.processed ?? {}), ...Object.fromEntries(files.fresh.map((f) => [f.key, f.etag])) },
     history,
     current: currentFile,
-    keys: stateKey("keys"),
+    keys: keys.files,
     applied: [...applied.files, stateKey("applied")],
   };
   return { state, superseded, events: eventCount, inferred };

@@ -19,8 +19,11 @@ const tableState = z.object({
   history: z.array(fileEntry),
   /** Current versions (rewritten by every run that changes the table). */
   current: fileEntry,
-  /** Per-key position of the last applied change (`_state/<table>/keys/...`). */
-  keys: z.string(),
+  /**
+   * Per-key position of the last applied change (`_state/<table>/keys/...`): a base file and the key
+   * updates of later runs, oldest first; a key's state is in the newest file that holds it.
+   */
+  keys: z.array(z.string()).min(1),
   /** Position of every applied change (`_state/<table>/applied/...`), to recognise re-deliveries. */
   applied: z.array(z.string()),
   /**
@@ -44,30 +47,42 @@ const publication = z.object({
 const tables = z.record(z.string(), tableState);
 
 /**
- * Version 2 added `publication`. An older job, which would ignore it and delete the pending files as
- * orphans, rejects a version 2 manifest instead.
+ * Version 2 added `publication`: an older job, which would ignore it and delete the pending files as
+ * orphans, rejects a version 2 manifest instead. Version 3 made `keys` a list of files (a base and key
+ * updates), which a version 2 job does not know: it rejects version 3.
  */
 const manifestSchema = z.object({
-  version: z.literal(2),
+  version: z.literal(3),
   tables,
   publication: publication.optional(),
 });
 
-/** Version 1: the same tables, nothing to publish. */
-const manifestV1 = z
-  .object({ version: z.literal(1), tables })
-  .transform((v1): Manifest => ({ version: 2, tables: v1.tables }));
+/** Versions 1 and 2: one key state file; version 1 has nothing to publish. */
+const earlierTables = z.record(z.string(), tableState.extend({ keys: z.string() }));
+const manifestV1V2 = z
+  .object({
+    version: z.union([z.literal(1), z.literal(2)]),
+    tables: earlierTables,
+    publication: publication.optional(),
+  })
+  .transform((old): Manifest => ({
+    version: 3,
+    tables: Object.fromEntries(
+      Object.entries(old.tables).map(([name, t]) => [name, { ...t, keys: [t.keys] }]),
+    ),
+    ...(old.publication ? { publication: old.publication } : {}),
+  }));
 
 export type FileEntry = z.infer<typeof fileEntry>;
 export type TableState = z.infer<typeof tableState>;
 export type Publication = z.infer<typeof publication>;
 export type Manifest = z.infer<typeof manifestSchema>;
 
-export const emptyManifest = (): Manifest => ({ version: 2, tables: {} });
+export const emptyManifest = (): Manifest => ({ version: 3, tables: {} });
 
 /** Every object key a table's state references (output files and state files). */
 export function referencedKeys(state: TableState): string[] {
-  return [...state.history.map((f) => f.key), state.current.key, state.keys, ...state.applied];
+  return [...state.history.map((f) => f.key), state.current.key, ...state.keys, ...state.applied];
 }
 
 /** Where a table file waits for its commit: under `_state/`, outside every table folder (and its glob). */
@@ -85,8 +100,9 @@ export async function readManifest(storage: Storage): Promise<Manifest | undefin
   } catch (error) {
     throw new Scd2Error(`${storage.uri}/${MANIFEST_KEY} is not JSON: ${(error as Error).message}`);
   }
-  const v1 = typeof json === "object" && json !== null && (json as { version?: unknown }).version === 1;
-  const parsed = (v1 ? manifestV1 : manifestSchema).safeParse(json);
+  const version =
+    typeof json === "object" && json !== null ? (json as { version?: unknown }).version : undefined;
+  const parsed = (version === 1 || version === 2 ? manifestV1V2 : manifestSchema).safeParse(json);
   if (!parsed.success) {
     // Name the first fields at fault, not zod's JSON dump of its issues.
     const issues = parsed.error.issues;

@@ -85,7 +85,7 @@ describe("cdc-scd2 run on an output whose manifest does not match its files", ()
     const listed = Object.values(manifest.tables).flatMap((t) => [
       ...t.history.map((f) => f.key),
       t.current.key,
-      t.keys,
+      ...t.keys,
       ...t.applied,
     ]);
     const stored = readdirSync(output, { recursive: true, withFileTypes: true })
