@@ -98,7 +98,7 @@ const keyStateColumns = (shape: TableShape): string => `${keyList(shape)}, ${lis
 
 /** The newest key state (highest `_gen`) of each key in `files` that `events` has a change for. */
 export function latestKeyState(shape: TableShape, files: string, events: string, several: boolean): string {
-  const wanted = `(SELECT DISTINCT ${keyList(shape)} FROM ${events})`;
+  const wanted = `(SELECT ${keyList(shape)} FROM ${events})`;
   const newest = several
     ? ` QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1`
     : "";
@@ -107,11 +107,15 @@ export function latestKeyState(shape: TableShape, files: string, events: string,
 
 /**
  * The key state files (`_gen` 0 the base, then the updates) and a new `update` (`_gen` = `updateGen`)
- * merged into one: the base's keys that no update has, and each updated key's newest state.
+ * merged into one: the base's keys that no update has, and each updated key's newest state. An update
+ * has one row per key: only when there are earlier ones (`updateGen` > 1) must the newest be picked.
  */
 export function mergedKeyState(shape: TableShape, files: string, update: string, updateGen: number): string {
   const columns = keyStateColumns(shape);
-  const updates = `(SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update})`;
+  const updates =
+    updateGen > 1
+      ? `(SELECT ${columns} FROM (SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update}) QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1)`
+      : update;
   return `SELECT ${columns} FROM ${files} b WHERE _gen = 0 AND ${keyIn(shape, "b", updates, true)}
-  UNION ALL SELECT ${columns} FROM ${updates} u QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1`;
+  UNION ALL SELECT ${columns} FROM ${updates}`;
 }
