@@ -111,7 +111,10 @@ export async function measureWalsenderCeiling(
         setImmediate(() => socket.pause());
       }, BATCH_MS);
       socket.once("close", () => clearInterval(drain));
-      const command = `START_REPLICATION SLOT "${slot}" LOGICAL 0/0 (proto_version '1', publication_names '${publication}')`;
+      // Quoted as the replication grammar reads them: an identifier, and a string literal.
+      const slotName = `"${slot.replaceAll('"', '""')}"`;
+      const publications = `'${publication.replaceAll("'", "''")}'`;
+      const command = `START_REPLICATION SLOT ${slotName} LOGICAL 0/0 (proto_version '1', publication_names ${publications})`;
       socket.write(frame("Q", Buffer.from(`${command}\0`)));
     });
     return { changes, seconds: (performance.now() - started) / 1000 };
