@@ -106,16 +106,25 @@ export function latestKeyState(shape: TableShape, files: string, events: string,
 }
 
 /**
- * The key state files (`_gen` 0 the base, then the updates) and a new `update` (`_gen` = `updateGen`)
- * merged into one: the base's keys that no update has, and each updated key's newest state. An update
- * has one row per key: only when there are earlier ones (`updateGen` > 1) must the newest be picked.
+ * The key state files (`_gen` 0 the base, then the updates) and a new `update` (`_gen` = `updateGen`,
+ * the keys `updated`) merged into one: the base's keys that no update has, and each updated key's newest
+ * state. An update has one row per key: only when there are earlier ones (`updateGen` > 1) must the
+ * newest be picked.
  */
-export function mergedKeyState(shape: TableShape, files: string, update: string, updateGen: number): string {
+export function mergedKeyState(
+  shape: TableShape,
+  files: string,
+  update: { rows: string; keys: string },
+  updateGen: number,
+): string {
   const columns = keyStateColumns(shape);
-  const updates =
-    updateGen > 1
-      ? `(SELECT ${columns} FROM (SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update}) QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1)`
-      : update;
-  return `SELECT ${columns} FROM ${files} b WHERE _gen = 0 AND ${keyIn(shape, "b", updates, true)}
+  const earlier = updateGen > 1;
+  const updates = earlier
+    ? `(SELECT ${columns} FROM (SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update.rows}) QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1)`
+    : update.rows;
+  const updated = earlier
+    ? `(SELECT ${keyList(shape)} FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${keyList(shape)} FROM ${update.keys})`
+    : update.keys;
+  return `SELECT ${columns} FROM ${files} b WHERE _gen = 0 AND ${keyIn(shape, "b", updated, true)}
   UNION ALL SELECT ${columns} FROM ${updates}`;
 }

@@ -14,6 +14,9 @@ import type { TableShape } from "./shape";
  */
 export const MERGE_SHARE = 0.25;
 
+/** Changes per key state row from which one key state file is joined in place (see loadKeyState). */
+const LOOKUP_SHARE = 4;
+
 /** Whether files of `rows` (base first), with an update of `added` rows, are merged into one. */
 export function mergeKeyFiles(rows: readonly number[], added: number): boolean {
   const [base = 0, ...updates] = rows;
@@ -25,10 +28,14 @@ export interface KeyState {
   /** The key state of this run's keys (`scd2_keys`). */
   table: string;
   /**
-   * The next key state: the files to list, the query of the one to write to `key` (the update, or all
-   * files merged with it) and the files it replaces.
+   * The next key state after an `update` (its rows, one per key, and its keys as a relation): the files
+   * to list, the query of the one to write to `key` (the update, or all files merged with it) and the
+   * files it replaces.
    */
-  next(update: string, key: string): Promise<{ query: string; files: string[]; superseded: string[] }>;
+  next(
+    update: { rows: string; keys: string },
+    key: string,
+  ): Promise<{ query: string; files: string[]; superseded: string[] }>;
 }
 
 /**
@@ -51,21 +58,30 @@ export async function loadKeyState(
     parts.push(`SELECT *${legacy ? ", -1::BIGINT AS _p" : ""}, ${gen} AS _gen FROM ${source}`);
   }
   await duck.run(`CREATE TEMP VIEW scd2_key_files AS ${parts.join(" UNION ALL BY NAME ")}`);
-  await duck.run(
-    `CREATE TEMP TABLE scd2_keys AS ${inc.latestKeyState(shape, "scd2_key_files", events, paths.length > 1)}`,
-  );
   const counted = await duck.rows(
     `SELECT file_name, num_rows FROM parquet_file_metadata(${literalList(paths)})`,
   );
   const rowsOf = new Map<string, number>();
-  for (const r of counted)
-    rowsOf.set(String(r.file_name), (rowsOf.get(String(r.file_name)) ?? 0) + Number(r.num_rows));
+  for (const r of counted) {
+    const name = String(r.file_name);
+    rowsOf.set(name, (rowsOf.get(name) ?? 0) + Number(r.num_rows));
+  }
   const rows = paths.map((p) => rowsOf.get(p) ?? 0);
+  // One file needs no newest-wins pick. When the run's changes are many against its keys, the two joins
+  // read it in place: a table of those keys' state would be nearly the file, built for nothing (a +10%
+  // run, 1M changes over 1M keys: 4.1-4.3 s that way, 4.4-4.5 s through the table).
+  const inPlace =
+    paths.length === 1 && (await duck.count(`SELECT count(*) FROM ${events}`)) * LOOKUP_SHARE >= rows[0]!;
+  await duck.run(
+    inPlace
+      ? `CREATE TEMP VIEW scd2_keys AS SELECT * EXCLUDE (_gen) FROM scd2_key_files`
+      : `CREATE TEMP TABLE scd2_keys AS ${inc.latestKeyState(shape, "scd2_key_files", events, paths.length > 1)}`,
+  );
   return {
     table: "scd2_keys",
     async next(update, key) {
-      const added = await duck.count(`SELECT count(*) FROM ${update}`);
-      if (!mergeKeyFiles(rows, added)) return { query: update, files: [...keys, key], superseded: [] };
+      const added = await duck.count(`SELECT count(*) FROM ${update.keys}`);
+      if (!mergeKeyFiles(rows, added)) return { query: update.rows, files: [...keys, key], superseded: [] };
       return {
         query: inc.mergedKeyState(shape, "scd2_key_files", update, paths.length),
         files: [key],

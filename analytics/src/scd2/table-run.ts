@@ -276,7 +276,8 @@ async function build(
   // The state of every key this run changed: the key state of a full build, an update of an earlier one.
   const changedKeys = `(SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last)`;
   const keys = keyState
-    ? await keyState.next(changedKeys, stateKey("keys"))
+    ? // Those keys are the ones the run has changes for (every one has a last fact).
+      await keyState.next({ rows: changedKeys, keys: "scd2_affected" }, stateKey("keys"))
     : { query: changedKeys, files: [stateKey("keys")], superseded: [] };
   await write(keys.query, stateKey("keys"));
   superseded.push(...keys.superseded);
