@@ -8,14 +8,13 @@ import type { TableShape } from "./shape";
  * The key state is a base file and the key updates of later runs (oldest first). A run reads the state
  * of the keys it has changes for, and writes the state of the keys it changed as a new update: its cost
  * follows the keys it touches, not all the keys. The files are merged into one base when the updates
- * hold this share of the base's rows (or the list reaches COMPACT_AT files): a key's state is then
- * rewritten about once per this many runs' worth of updates, and a lookup reads at most this much more
- * than the base.
+ * hold this share of the base's rows (or the list reaches COMPACT_AT files): the base is rewritten once
+ * per that share of its keys changed, and a lookup reads at most that share more than the base.
  */
-export const MERGE_SHARE = 0.25;
+const MERGE_SHARE = 0.25;
 
-/** Changes per key state row from which one key state file is joined in place (see loadKeyState). */
-const LOOKUP_SHARE = 4;
+/** A run with at least this many changes per key state row joins one key state file in place. */
+const IN_PLACE_SHARE = 0.25;
 
 /** Whether files of `rows` (base first), with an update of `added` rows, are merged into one. */
 export function mergeKeyFiles(rows: readonly number[], added: number): boolean {
@@ -71,7 +70,7 @@ export async function loadKeyState(
   // read it in place: a table of those keys' state would be nearly the file, built for nothing (a +10%
   // run, 1M changes over 1M keys: 4.1-4.3 s that way, 4.4-4.5 s through the table).
   const inPlace =
-    paths.length === 1 && (await duck.count(`SELECT count(*) FROM ${events}`)) * LOOKUP_SHARE >= rows[0]!;
+    paths.length === 1 && (await duck.count(`SELECT count(*) FROM ${events}`)) >= rows[0]! * IN_PLACE_SHARE;
   await duck.run(
     inPlace
       ? `CREATE TEMP VIEW scd2_keys AS SELECT * EXCLUDE (_gen) FROM scd2_key_files`
