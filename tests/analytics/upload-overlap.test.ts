@@ -101,11 +101,16 @@ const file = (key: string): PendingFile => ({
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 const spec = { table: "commerce.products", dir: "products" };
 
+/** TableUploads of run-1 over held uploads and a logging lock (lost when `lost` is given). */
+function heldTableUploads(lost?: Error) {
+  const log: string[] = [];
+  const held = heldUploads(log);
+  return { log, held, uploads: new TableUploads(held.storage, spec, "run-1", lockLogging(log, lost)) };
+}
+
 describe("TableUploads", () => {
   it("starts each upload when it is added, one at a time in order, after confirming the lock", async () => {
-    const log: string[] = [];
-    const held = heldUploads(log);
-    const uploads = new TableUploads(held.storage, spec, "run-1", lockLogging(log));
+    const { log, held, uploads } = heldTableUploads();
     uploads.add([file("products/history/run-1.parquet"), file("products/current/run-1.parquet")]);
     await settle();
     // Uploading before done() is asked for, and only the first.
@@ -138,9 +143,7 @@ describe("TableUploads", () => {
   });
 
   it("starts no upload after a failed one, and done() throws that failure", async () => {
-    const log: string[] = [];
-    const held = heldUploads(log);
-    const uploads = new TableUploads(held.storage, spec, "run-1", lockLogging(log));
+    const { log, held, uploads } = heldTableUploads();
     uploads.add([file("products/history/run-1.parquet"), file("products/current/run-1.parquet")]);
     await settle();
     held.fail("/scratch/products__history__run-1.parquet", new Error("disk full"));
@@ -149,10 +152,8 @@ describe("TableUploads", () => {
   });
 
   it("uploads nothing once the run lock is lost, and done() throws the loss", async () => {
-    const log: string[] = [];
-    const held = heldUploads(log);
     const lost = new Error("run run-1 lost its run lock");
-    const uploads = new TableUploads(held.storage, spec, "run-1", lockLogging(log, lost));
+    const { log, uploads } = heldTableUploads(lost);
     uploads.add([file("products/history/run-1.parquet")]);
     await expect(uploads.done()).rejects.toThrow(lost.message);
     expect(log).toEqual(["confirm"]);

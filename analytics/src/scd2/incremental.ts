@@ -1,7 +1,7 @@
 import { ident } from "../sql";
 import { changeOf, sameTransaction } from "./pipeline";
 import type { TableShape } from "./shape";
-import { EVENT_META, KEY_STATE, keyJoin, keyList, list, valueColumns } from "./shape";
+import { EVENT_META, keyJoin, keyList, keyStateColumns, list, valueColumns } from "./shape";
 
 /**
  * SQL for an incremental run. Relations: `newEvents` (this run's changes), `keys` (per-key last applied
@@ -93,8 +93,6 @@ export function incrementalInput(
     `SELECT ${columns} FROM (${parts.prior})`,
   ].join("\nUNION ALL ");
 }
-
-const keyStateColumns = (shape: TableShape): string => `${keyList(shape)}, ${list(KEY_STATE)}`;
 
 /** The newest key state (highest `_gen`) of each key in `files` that `events` has a change for. */
 export function latestKeyState(shape: TableShape, files: string, events: string, several: boolean): string {

@@ -44,6 +44,9 @@ export const list = (names: readonly string[], prefix = ""): string =>
 
 export const keyList = (shape: TableShape, prefix = ""): string => list(shape.primaryKey, prefix);
 
+/** The columns of a key state file: the key, then KEY_STATE. */
+export const keyStateColumns = (shape: TableShape): string => `${keyList(shape)}, ${list(KEY_STATE)}`;
+
 /** Which of `count` buckets of keys a row's key falls in (0 to count - 1): every change of a key alike. */
 export const keyBucket = (shape: TableShape, count: number): string => `hash(${keyList(shape)}) % ${count}`;
 

@@ -22,7 +22,7 @@ import { writeVersions } from "./join-back";
 import type { ReconcileWindow } from "./reconcile";
 import { mergeWindows, noEvents, reconcileEvents } from "./reconcile";
 import type { TableShape } from "./shape";
-import { KEY_STATE, keyList, list } from "./shape";
+import { keyStateColumns } from "./shape";
 
 export interface TableRunContext {
   source: Storage;
@@ -274,7 +274,7 @@ async function build(
   const currentFile = entryOf(written.current);
   step("writing state");
   // The state of every key this run changed: the key state of a full build, an update of an earlier one.
-  const changedKeys = `(SELECT ${keyList(shape)}, ${list(KEY_STATE)} FROM scd2_vfacts WHERE _last)`;
+  const changedKeys = `(SELECT ${keyStateColumns(shape)} FROM scd2_vfacts WHERE _last)`;
   const keys = keyState
     ? // Those keys are the ones the run has changes for (every one has a last fact).
       await keyState.next({ rows: changedKeys, keys: "scd2_affected" }, stateKey("keys"))
