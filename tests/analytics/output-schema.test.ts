@@ -1,6 +1,7 @@
 // The Parquet schema of the SCD2 files: DuckDB 1.5's writer marks every column OPTIONAL, NOT NULL or not
 // (docs/analytics.md, "Output"); effective_from is never NULL by construction. If this test starts
-// failing, DuckDB can write REQUIRED columns and the job should mark effective_from REQUIRED.
+// failing, DuckDB can write REQUIRED columns and the job should mark effective_from REQUIRED. The SCD2
+// files are in version 1 encodings, the state files (read by the job alone) in version 2.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
 import { SourceBucket, product, query, run, tempDir, u } from "./helpers/fixtures";
@@ -28,6 +29,28 @@ describe("the SCD2 files' Parquet schema", () => {
     expect(
       await query(`SELECT count(*) FILTER (WHERE effective_from IS NULL) AS n FROM read_parquet(${files})`),
     ).toEqual([{ n: "0" }]);
+  });
+
+  it("are in Parquet's version 1 encodings, every reader's, and the job's state files in version 2", async () => {
+    const source = await SourceBucket.create();
+    await source.parquet(
+      "commerce.products",
+      0,
+      0,
+      Array.from({ length: 40 }, (_, i) => u(100 + i, 1 + i, product(1 + (i % 8), `v${i}`))),
+    );
+    const output = await tempDir("scd2-out-");
+    await run(source.root, output);
+    const encodings = async (glob: string) =>
+      query(
+        `SELECT list_sort(list(DISTINCT encodings)) AS encodings FROM parquet_metadata('${output}/${glob}')
+         WHERE path_in_schema = '__lsn'`,
+      );
+    // Version 2 delta-encodes such positions (DELTA_BINARY_PACKED); version 1 writes them PLAIN.
+    expect(await encodings("products/**/*.parquet")).toEqual([{ encodings: ["PLAIN"] }]);
+    expect(await encodings("_state/commerce.products/*/*.parquet")).toEqual([
+      { encodings: ["DELTA_BINARY_PACKED"] },
+    ]);
   });
 
   it("DuckDB writes a NOT NULL table column as OPTIONAL too (why the job cannot mark it REQUIRED)", async () => {

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Duck } from "../duck";
 import { ident, literal, readParquet } from "../sql";
+import { STATE_DIR } from "../state/manifest";
 import type { Storage } from "../storage/storage";
 import type { TableShape } from "./shape";
 
@@ -9,6 +10,18 @@ import type { TableShape } from "./shape";
  * whole row group per thread, and rows of large TOASTed texts would otherwise make it hundreds of MB.
  */
 const PARQUET = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880, ROW_GROUP_SIZE_BYTES '16MB'";
+
+/**
+ * For Parquet files that only this job reads (its state, its scratch files): version 2 encodings, which
+ * not every reader of the SCD2 tables has (Iceberg's vectorized reader before 1.11, older Hive), and no
+ * dictionary, which positions and hashes, nearly all distinct, never keep. Measured at 10M changes: the
+ * applied positions, in change order, shrink from 197 MB to 7 MB and are written in 415 ms against 814;
+ * the key state of 1M keys, 25 MB to 13 MB, written in 50 ms against 152 and read in 16-19 ms against
+ * 39-47.
+ */
+export const INTERNAL_ENCODING = "PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT 1";
+
+const STATE_PARQUET = `${PARQUET}, ${INTERNAL_ENCODING}`;
 
 /** Local copies of output-storage objects, for DuckDB to read. */
 export async function localCopies(
@@ -66,7 +79,9 @@ export async function writeParquet(
   scratchDir: string,
 ): Promise<PendingFile> {
   const local = path.join(scratchDir, key.replaceAll("/", "__"));
-  await duck.run(`COPY (${query}) TO ${literal(local)} (${PARQUET})`);
+  // The state's keys are under STATE_DIR; everything else is the SCD2 tables, read by anyone.
+  const format = key.startsWith(`${STATE_DIR}/`) ? STATE_PARQUET : PARQUET;
+  await duck.run(`COPY (${query}) TO ${literal(local)} (${format})`);
   const [stats] = await duck.rows(`SELECT count(*) AS n FROM ${readParquet([local])}`);
   return { key, local, rows: Number(stats?.n ?? 0), deleted: await countDeleted(duck, local) };
 }
