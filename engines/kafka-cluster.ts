@@ -73,6 +73,8 @@ function startJava(
     [
       `-Xmx${options.heap}`,
       "-Djava.awt.headless=true",
+      // As the worker image (connectors/worker/Dockerfile): Debezium prints some values in this zone.
+      "-Duser.timezone=UTC",
       `-Dlog4j2.configurationFile=${log4j}`,
       "-cp",
       `${engines.libDir}/*`,

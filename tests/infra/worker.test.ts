@@ -105,6 +105,11 @@ describe("connect worker entrypoint", () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/opt\/kafka\/bin\/cdc-entrypoint\.sh"\]$/m);
   });
 
+  it("pins the worker JVM's time zone to UTC (the engines' pin is held by debezium-eras.test.ts)", () => {
+    const dockerfile = readFileSync(path.join(WORKER, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/^ENV KAFKA_OPTS="-Duser\.timezone=UTC"$/m);
+  });
+
   it("ships the RDS certificate authorities where the source connector's sslrootcert points", () => {
     const dockerfile = readFileSync(path.join(WORKER, "Dockerfile"), "utf8");
     expect(dockerfile).toContain("https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");

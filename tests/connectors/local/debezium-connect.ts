@@ -55,13 +55,21 @@ export interface KafkaConnect {
   stop(): Promise<void>;
 }
 
-/** A broker and a Connect worker (config providers env and file) under `dir`. */
-export async function startKafkaConnect(engines: KafkaEngines, dir: string): Promise<KafkaConnect> {
+/**
+ * A broker and a Connect worker (config providers env and file) under `dir`; `workerEnv` is added to the
+ * worker JVM's environment.
+ */
+export async function startKafkaConnect(
+  engines: KafkaEngines,
+  dir: string,
+  workerEnv?: Record<string, string>,
+): Promise<KafkaConnect> {
   const broker = await startKafkaBroker(engines, join(dir, "broker"));
   try {
     const worker = await startConnectWorker(engines, join(dir, "worker"), {
       bootstrapServers: broker.bootstrapServers,
       groupId: "cdc-parity",
+      env: workerEnv,
     });
     return {
       broker,
