@@ -73,7 +73,7 @@ function startJava(
     [
       `-Xmx${options.heap}`,
       "-Djava.awt.headless=true",
-      // As the worker image (connectors/worker/Dockerfile): Debezium prints some values in this zone.
+      // As the worker image (connectors/worker/Dockerfile): Debezium prints a tstzrange in this zone.
       "-Duser.timezone=UTC",
       `-Dlog4j2.configurationFile=${log4j}`,
       "-cp",

@@ -101,9 +101,9 @@ describe("dates and times far from 1970: the local runtime against real Debezium
     const columns = Object.entries(COLUMNS).map(([c, t]) => `${c} ${t}`);
     await h.db.query(`CREATE TABLE ${TABLE} (id int PRIMARY KEY, ${[...columns, ...DEFAULTED].join(", ")})`);
     for (const [i, row] of CASES.entries()) await h.db.query(insert(i + 1, row));
-    // A machine zone other than UTC: Debezium prints a tstzrange and timestamptz array elements in its
-    // JVM's zone, which the engines pin to UTC as the worker image does (without the pin the tstzrange
-    // reads "0044-03-15 07:34:43.123456-04:56:02 BC" here, and the records differ).
+    // A machine zone other than UTC: Debezium prints a tstzrange in its JVM's zone, which the engines pin
+    // to UTC as the worker image does (without the pin the tstzrange reads
+    // "0044-03-15 07:34:43.123456-04:56:02 BC" here, and the records differ).
     kafka = await startKafkaConnect(engines, join(h.root, "kafka"), { TZ: "America/New_York" });
     const seen: UnwrappedRecord[] = [];
     const runtimes = [];
