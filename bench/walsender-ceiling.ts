@@ -6,6 +6,7 @@
  */
 import type { Socket } from "node:net";
 import pg from "pg";
+import { startReplicationCommand } from "../connectors/local/replication-names";
 
 /** Backend messages: CopyData, CopyBothResponse, ErrorResponse. */
 const COPY_DATA = 0x64; // 'd'
@@ -111,10 +112,8 @@ export async function measureWalsenderCeiling(
         setImmediate(() => socket.pause());
       }, BATCH_MS);
       socket.once("close", () => clearInterval(drain));
-      // Quoted as the replication grammar reads them: an identifier, and a string literal.
-      const slotName = `"${slot.replaceAll('"', '""')}"`;
-      const publications = `'${publication.replaceAll("'", "''")}'`;
-      const command = `START_REPLICATION SLOT ${slotName} LOGICAL 0/0 (proto_version '1', publication_names ${publications})`;
+      // The command the runtime sends, names quoted alike: the same decoding, from the slot's start.
+      const command = startReplicationCommand(slot, publication, 0n);
       socket.write(frame("Q", Buffer.from(`${command}\0`)));
     });
     return { changes, seconds: (performance.now() - started) / 1000 };

@@ -94,12 +94,14 @@ export function incrementalInput(
   ].join("\nUNION ALL ");
 }
 
+/** Keeps, of each key's rows, the one of the newest key state file (highest `_gen`). */
+const newestPerKey = (shape: TableShape): string =>
+  `QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1`;
+
 /** The newest key state (highest `_gen`) of each key in `files` that `events` has a change for. */
 export function latestKeyState(shape: TableShape, files: string, events: string, several: boolean): string {
   const wanted = `(SELECT ${keyList(shape)} FROM ${events})`;
-  const newest = several
-    ? ` QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1`
-    : "";
+  const newest = several ? ` ${newestPerKey(shape)}` : "";
   return `SELECT ${keyStateColumns(shape)} FROM ${files} f WHERE ${keyIn(shape, "f", wanted)}${newest}`;
 }
 
@@ -118,7 +120,7 @@ export function mergedKeyState(
   const columns = keyStateColumns(shape);
   const earlier = updateGen > 1;
   const updates = earlier
-    ? `(SELECT ${columns} FROM (SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update.rows}) QUALIFY row_number() OVER (PARTITION BY ${keyList(shape)} ORDER BY _gen DESC) = 1)`
+    ? `(SELECT ${columns} FROM (SELECT ${columns}, _gen FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${columns}, ${updateGen} AS _gen FROM ${update.rows}) ${newestPerKey(shape)})`
     : update.rows;
   const updated = earlier
     ? `(SELECT ${keyList(shape)} FROM ${files} WHERE _gen > 0 UNION ALL SELECT ${keyList(shape)} FROM ${update.keys})`
