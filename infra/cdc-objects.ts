@@ -11,13 +11,14 @@ import {
   type SourceSetup,
 } from "../connectors/database";
 import { preflightSql } from "../connectors/database/preflight";
-import { SqlStatements, type SqlConnection } from "./sql-statements";
+import type { DatabaseConnection } from "../connectors/database/connection";
+import { SqlStatements } from "./sql-statements";
 
 export interface CdcObjectsArgs {
   /** Database that holds the captured tables. */
   databaseName: pulumi.Input<string>;
   /** How the DDL resource reaches the database as the master user (a secret). */
-  adminConnection: pulumi.Input<SqlConnection>;
+  adminConnection: pulumi.Input<DatabaseConnection>;
   /** Create the commerce tables too (the application owns them in production). Defaults to true. */
   createCommerceTables?: boolean;
   /** The CDC role's password (from CdcCredentials). */

@@ -8,13 +8,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import type { DatabaseEndpoint } from "./database";
 import { loadCaBundle } from "./database-tls";
-import type { SqlConnection } from "./sql-statements";
+import type { DatabaseConnection } from "../connectors/database/connection";
 
 export interface PrivateEndpoints {
   postgresProvider: postgresql.Provider;
   kafkaProvider: kafka.Provider;
   /** Master-user connection for the DDL resource (secret). */
-  adminConnection: pulumi.Output<SqlConnection>;
+  adminConnection: pulumi.Output<DatabaseConnection>;
 }
 
 /** Master credentials from the RDS-managed (or given) secret, kept secret. */

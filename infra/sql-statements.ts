@@ -5,22 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as Pg from "pg";
 // The module itself, not the folder's index: the provider is serialized, and the index would bring the
 // table definitions (objects with a `default` key, which Pulumi's closure serializer mistakes for modules).
-import { nodePostgresSsl, type DatabaseSslMode } from "../connectors/database/tls";
-
-export interface SqlConnection {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  /** libpq sslmode, mapped by `nodePostgresSsl` (RDS forces TLS: the stack never asks for `disable`). */
-  sslMode: DatabaseSslMode;
-  /** PEM of the CAs the server's certificate must lead to: required by verify-ca and verify-full. */
-  caBundle?: string;
-}
+import { connectionProblem, type DatabaseConnection } from "../connectors/database/connection";
+import { nodePostgresSsl } from "../connectors/database/tls";
 
 export interface SqlStatementsInputs {
-  connection: SqlConnection;
+  connection: DatabaseConnection;
   /**
    * Read-only queries run before any statement, each returning one row per problem (its first
    * column, the message). Any row fails the resource with every problem listed, nothing changed.
@@ -33,9 +22,6 @@ export interface SqlStatementsInputs {
 export interface SqlStatementsOutputs {
   statements: string[];
 }
-
-/** Pulumi's value for an input not known yet; a string, so the serialized provider captures no module. */
-const UNKNOWN: string = pulumi.runtime.unknownValue;
 
 /** Run the statements in one transaction; the first failure rolls back and names the statement. */
 async function runStatements(news: SqlStatementsInputs): Promise<void> {
@@ -87,10 +73,8 @@ export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider<
     if (!Array.isArray(news.statements) || news.statements.length === 0) {
       failures.push({ property: "statements", reason: "must list at least one SQL statement" });
     }
-    // A preview before the database exists passes the connection as unknown: nothing to say about it yet.
-    if ((news.connection as unknown) !== UNKNOWN && !news.connection?.host) {
-      failures.push({ property: "connection", reason: "must name the host to connect to" });
-    }
+    const problem = connectionProblem(news.connection);
+    if (problem) failures.push({ property: "connection", reason: problem });
     return { inputs: news, failures };
   },
   async diff(_id, olds, news) {
@@ -115,7 +99,7 @@ export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider<
 
 export interface SqlStatementsArgs {
   /** Where to run the statements; pass it as a secret (it holds the password). */
-  connection: pulumi.Input<SqlConnection>;
+  connection: pulumi.Input<DatabaseConnection>;
   /** Checks run before the statements (see `SqlStatementsInputs.checks`). Defaults to none. */
   checks?: pulumi.Input<string[]>;
   /** Idempotent statements, run in order in one transaction on create and whenever they change. */

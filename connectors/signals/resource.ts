@@ -10,39 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as Pg from "pg";
 // The module itself, not connectors/database's index: the provider is serialized, and the index would bring
 // the table definitions (objects with a `default` key, which Pulumi's closure serializer mistakes for modules).
-import { nodePostgresSsl, type DatabaseSslMode } from "../database/tls";
+import { connectionProblem, type DatabaseConnection } from "../database/connection";
+import { nodePostgresSsl } from "../database/tls";
 import { requestSnapshot } from "./request";
 
-/** Where to insert the request: a role with INSERT on the signalling table. Held as a secret. */
-export interface SignalConnection {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  /** libpq sslmode, mapped by `nodePostgresSsl` (RDS forces TLS: the stack never asks for `disable`). */
-  sslMode: DatabaseSslMode;
-  /** PEM of the CAs the server's certificate must lead to: required by verify-ca and verify-full. */
-  caBundle?: string;
-}
-
-const SSL_MODES: readonly string[] = ["disable", "require", "verify-ca", "verify-full"];
-/** A value not known yet (a preview before the database exists); a string, so the provider captures no module. */
-const UNKNOWN: string = pulumi.runtime.unknownValue;
-
-/** What is wrong with a connection input, if anything; nothing to say yet while it is unknown (a preview). */
-function connectionProblem(connection: SignalConnection | string | undefined): string | undefined {
-  if (connection === UNKNOWN) return undefined;
-  if (typeof connection !== "object" || !connection.host) return "must name the host to connect to";
-  if (!SSL_MODES.includes(connection.sslMode))
-    return `sslMode must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(connection.sslMode)})`;
-  if (connection.sslMode.startsWith("verify-") && !connection.caBundle)
-    return `sslMode ${connection.sslMode} needs caBundle, the CAs to verify the server against`;
-  return undefined;
-}
-
 export interface NewTableSnapshotsInputs {
-  connection: SignalConnection;
+  /** A role with INSERT on the signalling table. */
+  connection: DatabaseConnection;
   /** `signal.data.collection` of the source connector. */
   signalTable: string;
   /** The captured tables (`schema.table`), as in the source connector's `table.include.list`. */
@@ -125,7 +99,7 @@ export const newTableSnapshotsProvider: pulumi.dynamic.ResourceProvider<
 
 export interface NewTableSnapshotsArgs {
   /** Where to insert requests (the stack's admin connection). Required; kept as a secret in the state. */
-  connection: pulumi.Input<SignalConnection>;
+  connection: pulumi.Input<DatabaseConnection>;
   /** `signal.data.collection`. Required (`PIPELINE_DEFAULTS.signalTable` in this stack). */
   signalTable: pulumi.Input<string>;
   /** The captured tables, the list `table.include.list` is built from. Required. */

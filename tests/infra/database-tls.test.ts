@@ -9,7 +9,8 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodePostgresSsl, type DatabaseSslMode } from "../../connectors/database";
 import { CA_BUNDLE_ENV, loadCaBundle, rdsCaBundleUrl } from "../../infra/database-tls";
-import { sqlStatementsProvider, type SqlConnection } from "../../infra/sql-statements";
+import type { DatabaseConnection } from "../../connectors/database/connection";
+import { sqlStatementsProvider } from "../../infra/sql-statements";
 import type { EmbeddedPostgres } from "../../local/postgres";
 import { TLS_POSTGRES_PASSWORD, startTlsPostgres, type TlsPostgres } from "./tls-server";
 
@@ -57,7 +58,7 @@ describe("nodePostgresSsl", () => {
 });
 
 describe("the DDL resource against a TLS server", () => {
-  const connection = (host: string, sslMode: DatabaseSslMode, caBundle?: string): SqlConnection => ({
+  const connection = (host: string, sslMode: DatabaseSslMode, caBundle?: string): DatabaseConnection => ({
     host,
     port: server.port,
     database: "postgres",
@@ -68,7 +69,7 @@ describe("the DDL resource against a TLS server", () => {
   });
   let probe = 0;
   /** Runs the provider; resolves to whether the session it opened was encrypted. */
-  async function encrypted(conn: SqlConnection): Promise<boolean> {
+  async function encrypted(conn: DatabaseConnection): Promise<boolean> {
     probe += 1;
     const table = `tls_probe_${probe}`;
     await provider.create({

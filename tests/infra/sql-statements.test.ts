@@ -8,16 +8,13 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceSetup } from "../../connectors/database";
 import { ddlStatements } from "../../infra/cdc-objects";
-import {
-  sqlStatementsProvider,
-  type SqlConnection,
-  type SqlStatementsInputs,
-} from "../../infra/sql-statements";
+import type { DatabaseConnection } from "../../connectors/database/connection";
+import { sqlStatementsProvider, type SqlStatementsInputs } from "../../infra/sql-statements";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../local/postgres";
 
 let server: EmbeddedPostgres;
 let root: string;
-let connection: SqlConnection;
+let connection: DatabaseConnection;
 const provider = sqlStatementsProvider as Required<typeof sqlStatementsProvider>;
 
 async function query<T extends object>(sql: string, database = "postgres"): Promise<T[]> {
@@ -145,7 +142,7 @@ describe("SqlStatements provider", () => {
       { property: "connection", reason: "must name the host to connect to" },
     ]);
     // A preview of a first deploy: the connection is not known until the database exists.
-    const unknown = pulumi.runtime.unknownValue as unknown as SqlConnection;
+    const unknown = pulumi.runtime.unknownValue as unknown as DatabaseConnection;
     expect(
       (await provider.check({} as SqlStatementsInputs, { connection: unknown, statements: ["SELECT 1"] }))
         .failures,

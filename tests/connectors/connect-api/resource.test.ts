@@ -1,10 +1,9 @@
 // KafkaConnector under Pulumi mocks: the resource registers with the right inputs, and its provider is
 // serialized (as `pulumi up` stores it in the state) into code that still works when loaded back.
 import * as pulumi from "@pulumi/pulumi";
-import { createRequire } from "node:module";
-import { runInThisContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as connectApi from "../../../connectors/connect-api";
+import { loadSerialized } from "../../common/serialized";
 import { ConnectEmulator } from "./connect-emulator";
 import { SOURCE_CONFIG, SOURCE_VALIDATE, sourceInputs } from "./fixtures";
 
@@ -53,18 +52,6 @@ function resolved<T>(output: pulumi.Output<T>): Promise<T> {
   });
 }
 
-/** Loads serialized provider code the way Pulumi's dynamic-provider host does (a CommonJS module exporting `handler`). */
-function loadSerialized(text: string): typeof api.connectorProvider {
-  const module = { exports: {} as { handler: () => typeof api.connectorProvider } };
-  const wrapper = runInThisContext(`(function (exports, require, module) {\n${text}\n})`) as (
-    exports: object,
-    require: NodeJS.Require,
-    module: object,
-  ) => void;
-  wrapper(module.exports, createRequire(__filename), module);
-  return module.exports.handler();
-}
-
 describe("KafkaConnector", () => {
   it("registers a dynamic resource with its inputs, the default version and the serialized provider", async () => {
     const connector = new api.KafkaConnector("cdc-source", {
@@ -102,7 +89,7 @@ describe("KafkaConnector", () => {
     const serialized = await pulumi.runtime.serializeFunction(() => api.connectorProvider);
     // No axios instance or socket captured: the client is required and built inside the methods.
     expect(serialized.text).toContain('require("axios")');
-    const provider = loadSerialized(serialized.text);
+    const provider = loadSerialized<typeof api.connectorProvider>(serialized.text);
     const inputs = sourceInputs(connect.url, {
       // Request timeout well above a loaded machine's latency, well below the slow answer.
       timeouts: { runningTimeoutSeconds: 5, requestTimeoutSeconds: 0.5, pollIntervalSeconds: 0.005 },
@@ -128,7 +115,7 @@ describe("KafkaConnector", () => {
   });
 
   it("the loaded copy reports a FAILED task with its trace", async () => {
-    const provider = loadSerialized(
+    const provider = loadSerialized<typeof api.connectorProvider>(
       (await pulumi.runtime.serializeFunction(() => api.connectorProvider)).text,
     );
     connect.behave("cdc-failing", { failTask: { id: 0, trace: "org.postgresql.util.PSQLException: FATAL" } });

@@ -19,14 +19,15 @@ import {
   type SourceSetup,
 } from "../../../connectors/database";
 import { ddlChecks, ddlStatements, MISSING_TABLE_STEP } from "../../../infra/cdc-objects";
-import { sqlStatementsProvider, type SqlConnection } from "../../../infra/sql-statements";
+import type { DatabaseConnection } from "../../../connectors/database/connection";
+import { sqlStatementsProvider } from "../../../infra/sql-statements";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../../local/postgres";
 
 const provider = sqlStatementsProvider as Required<typeof sqlStatementsProvider>;
 let server: EmbeddedPostgres;
 let root: string;
 
-function connection(database: string, user = "postgres", password = "password"): SqlConnection {
+function connection(database: string, user = "postgres", password = "password"): DatabaseConnection {
   return { host: "127.0.0.1", port: server.port, database, user, password, sslMode: "disable" };
 }
 

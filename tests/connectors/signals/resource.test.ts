@@ -15,8 +15,8 @@ import {
   newTableSnapshotsProvider as provider,
   type NewTableSnapshotsInputs,
   type NewTableSnapshotsOutputs,
-  type SignalConnection,
 } from "../../../connectors/signals/resource";
+import type { DatabaseConnection } from "../../../connectors/database/connection";
 import { readTable, run } from "../../analytics/helpers/fixtures";
 import { TLS_POSTGRES_PASSWORD, startTlsPostgres, type TlsPostgres } from "../../infra/tls-server";
 import { captureSetup, readParquet, runtimeFor, topicFiles, useHarness } from "../local/harness";
@@ -206,7 +206,7 @@ describe("NewTableSnapshots", () => {
 });
 
 describe("NewTableSnapshots' check", () => {
-  const connection: SignalConnection = {
+  const connection: DatabaseConnection = {
     host: "db.internal",
     port: 5432,
     database: "app",
@@ -229,7 +229,11 @@ describe("NewTableSnapshots' check", () => {
       [],
     ],
     // A preview before the database exists: the connection is not known yet, nothing to say about it.
-    ["an unknown connection", { connection: pulumi.runtime.unknownValue as unknown as SignalConnection }, []],
+    [
+      "an unknown connection",
+      { connection: pulumi.runtime.unknownValue as unknown as DatabaseConnection },
+      [],
+    ],
     [
       "verify-full without CAs",
       { connection: { ...connection, sslMode: "verify-full" } },
