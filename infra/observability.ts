@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { alarmSpecs } from "./alarm-specs";
 import { CHECK_EVERY_MINUTES, STATES, stateMetric } from "./connector-health";
+import { eventRuleDeliveryPolicy } from "./lib";
 import { watchRuns } from "./run-events";
 
 export interface ObservabilityArgs {
@@ -100,20 +101,11 @@ export class Observability extends pulumi.ComponentResource {
       `${name}-alarms`,
       {
         arn: topic.arn,
-        policy: pulumi.all([topic.arn, runs.failedRuleArn]).apply(([topicArn, ruleArn]) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "EventBridgeFailedRuns",
-                Effect: "Allow",
-                Principal: { Service: "events.amazonaws.com" },
-                Action: "sns:Publish",
-                Resource: topicArn,
-                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-              },
-            ],
-          }),
+        policy: eventRuleDeliveryPolicy(
+          "EventBridgeFailedRuns",
+          "sns:Publish",
+          topic.arn,
+          runs.failedRuleArn,
         ),
       },
       { parent: this },

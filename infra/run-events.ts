@@ -3,6 +3,7 @@
 // success within two schedule gaps raises the no-successful-run alarm (docs/deploy.md).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { eventRuleDeliveryPolicy } from "./lib";
 
 /** The part every pattern shares: a task of `family` on `clusterArn` that has stopped. */
 function stoppedTask(clusterArn: string, family: string): Record<string, unknown> {
@@ -101,21 +102,7 @@ export function watchRuns(
     `${name}-scd2-runs`,
     {
       queueUrl: runs.url,
-      policy: pulumi.all([runs.arn, succeeded.arn]).apply(([queueArn, ruleArn]) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "EventBridgeSucceededRuns",
-              Effect: "Allow",
-              Principal: { Service: "events.amazonaws.com" },
-              Action: "sqs:SendMessage",
-              Resource: queueArn,
-              Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-            },
-          ],
-        }),
-      ),
+      policy: eventRuleDeliveryPolicy("EventBridgeSucceededRuns", "sqs:SendMessage", runs.arn, succeeded.arn),
     },
     { parent },
   );

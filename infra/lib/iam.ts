@@ -49,6 +49,33 @@ export function assumeRolePolicy(
 }
 
 /**
+ * Resource policy of an SNS topic or SQS queue that one EventBridge rule delivers to: the service may take
+ * `action` on `resource` for that rule's events alone.
+ */
+export function eventRuleDeliveryPolicy(
+  sid: string,
+  action: string,
+  resource: pulumi.Input<string>,
+  ruleArn: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.all([resource, ruleArn]).apply(([resourceArn, sourceArn]) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: sid,
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: action,
+          Resource: resourceArn,
+          Condition: { ArnEquals: { "aws:SourceArn": sourceArn } },
+        },
+      ],
+    }),
+  );
+}
+
+/**
  * ARN of an MSK topic or consumer group, derived from the cluster ARN
  * (`arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>`). `name` may end in `*`.
  */
