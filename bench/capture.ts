@@ -19,7 +19,11 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import pino from "pino";
 import { createProgress } from "../common/progress";
-import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
+import {
+  startConnectorRuntime,
+  type ConnectorRuntime,
+  type ConnectorRuntimeOptions,
+} from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
 import { measureDebeziumCapture } from "./debezium-capture";
 import { measureWalsenderCeiling, waitForSlotRelease } from "./walsender-ceiling";
@@ -111,13 +115,14 @@ async function withRuntime<T>(
   bucketRoot: string,
   before: () => Promise<void>,
   run: (runtime: ConnectorRuntime, started: number) => Promise<T>,
+  onFileDurable?: ConnectorRuntimeOptions["onFileDurable"],
 ): Promise<T> {
   await db.query(`CREATE PUBLICATION pub_${name} FOR TABLE bench.items`);
   await db.query(`SELECT pg_create_logical_replication_slot('slot_${name}', 'pgoutput')`);
   await before();
   const { source, sink } = configs(port, `slot_${name}`, `pub_${name}`, flushSize);
   const started = performance.now();
-  const runtime = await startConnectorRuntime({ source, sink, bucketRoot, logger });
+  const runtime = await startConnectorRuntime({ source, sink, bucketRoot, logger, onFileDurable });
   try {
     return await run(runtime, started);
   } finally {
@@ -244,6 +249,17 @@ async function main(): Promise<void> {
       : undefined;
 
     const samples = opts.latencySamples;
+    // When the runtime reports a file durable: the wait is timed by the event, not by polling its stats.
+    let fileDurable: ((at: number) => void) | undefined;
+    const nextDurableFile = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("benchmark timed out")), 30_000);
+        fileDurable = (at) => {
+          clearTimeout(timer);
+          fileDurable = undefined;
+          resolve(at);
+        };
+      });
     const latencies = await withRuntime(
       db,
       server.port,
@@ -251,21 +267,21 @@ async function main(): Promise<void> {
       1,
       join(root, "bucket-latency"),
       async () => undefined,
-      async (runtime) => {
+      async () => {
         const out: number[] = [];
         const measure = async (): Promise<void> => {
           for (let i = 0; i < samples; i += 1) {
-            const before = runtime.stats().recordsInFiles;
+            const durable = nextDurableFile();
             await db.query(`UPDATE bench.items SET n = n + 1 WHERE id = ${i + 1}`);
             const committed = performance.now();
-            await until(() => runtime.stats().recordsInFiles > before, 30_000);
-            out.push(performance.now() - committed);
+            out.push((await durable) - committed);
             await new Promise((r) => setTimeout(r, 100));
           }
         };
         await withProgress("latency", samples, () => out.length, measure());
         return out.sort((a, b) => a - b);
       },
+      () => fileDurable?.(performance.now()),
     );
     const pct = (p: number): string =>
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1);

@@ -15,7 +15,7 @@ import { IncrementalSnapshot, type IncrementalState } from "./incremental";
 import { formatLsn } from "./lsn";
 import { DurabilityTracker, SourceCommitter, type CommittedTx } from "./progress";
 import { checkPublication } from "./publication-check";
-import { S3SinkEmulator } from "./sink";
+import { S3SinkEmulator, type DurableFile } from "./sink";
 import { parseSinkConfig, type SinkSettings } from "./sink-config";
 import { checkSlot } from "./slot-check";
 import { capturedTables, runSnapshot } from "./snapshot";
@@ -40,6 +40,11 @@ export interface ConnectorRuntimeOptions {
    * topic: what a consumer of the topic would read. Tests hold it to real Debezium's.
    */
   onRecord?: (record: UnwrappedRecord) => void;
+  /**
+   * Sees each file once it is durable (written, renamed into place, its folder fsynced), in commit order
+   * per topic: the moment a reader of the bucket can count on it. The latency benchmark times commits with it.
+   */
+  onFileDurable?: (file: DurableFile) => void;
 }
 
 export interface RuntimeStats {
@@ -109,7 +114,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     private readonly offsets: OffsetFile<SourceOffset>,
     private readonly stored: SourceOffset | undefined,
     private readonly logger: Logger,
-    private readonly observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord">,
+    private readonly observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord" | "onFileDurable">,
   ) {
     this.snapshotDone = stored?.snapshot_completed ?? false;
     this.topicHop = new TopicHop(source.valueSchemas);
@@ -159,6 +164,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
         this.applyBackpressure();
       },
       this.logger,
+      this.observers.onFileDurable,
     );
     let startLsn = this.stored ? BigInt(this.stored.lsn) : 0n;
     try {

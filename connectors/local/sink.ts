@@ -49,6 +49,13 @@ export interface SinkStats {
   records: number;
 }
 
+/** A file the sink has made durable: its object key under the bucket, its topic and its records. */
+export interface DurableFile {
+  key: string;
+  topic: string;
+  records: number;
+}
+
 const schemaKeys = new WeakMap<ConnectSchema, string>();
 function schemaKey(schema: ConnectSchema): string {
   let key = schemaKeys.get(schema);
@@ -75,6 +82,7 @@ export class S3SinkEmulator {
     private readonly parquet: ParquetWriter | undefined,
     private readonly onDurable: (txSeqs: number[]) => void,
     private readonly logger: Logger,
+    private readonly onFileDurable: ((file: DurableFile) => void) | undefined,
   ) {}
 
   static async open(
@@ -82,13 +90,24 @@ export class S3SinkEmulator {
     bucketRoot: string,
     onDurable: (txSeqs: number[]) => void,
     logger: Logger,
+    /** Sees each file once it is durable (ConnectorRuntimeOptions.onFileDurable). */
+    onFileDurable?: (file: DurableFile) => void,
   ): Promise<S3SinkEmulator> {
     const offsets = new OffsetFile<Record<string, number>>(
       join(bucketRoot, ".connect-offsets", `sink-${settings.name}.json`),
     );
     const committed = (await offsets.read()) ?? {};
     const parquet = settings.format.type === "parquet" ? await ParquetWriter.open() : undefined;
-    return new S3SinkEmulator(settings, bucketRoot, offsets, committed, parquet, onDurable, logger);
+    return new S3SinkEmulator(
+      settings,
+      bucketRoot,
+      offsets,
+      committed,
+      parquet,
+      onDurable,
+      logger,
+      onFileDurable,
+    );
   }
 
   /** Files waiting to be written: the source pauses while this is high (backpressure). */
@@ -192,7 +211,8 @@ export class S3SinkEmulator {
       ? stageRows(file.schema, file.rows as Record<string, ConnectValue>[])
       : undefined;
     if (staged) file.rows = [];
-    const path = join(this.bucketRoot, this.settings.bucket, this.objectKey(tp.topic, file.startOffset));
+    const key = this.objectKey(tp.topic, file.startOffset);
+    const path = join(this.bucketRoot, this.settings.bucket, key);
     this.queued += 1;
     // Files are written concurrently (a rewrite after a crash overwrites the same key), but
     // committed in order: offsets and acknowledgements never run ahead of an unwritten file.
@@ -217,6 +237,7 @@ export class S3SinkEmulator {
       this.stats_.files += 1;
       this.stats_.records += records;
       this.logger.debug({ file: path, records }, "file committed");
+      this.onFileDurable?.({ key, topic: tp.topic, records });
       this.queued -= 1;
       // The next file need not wait for this offset write: writes are serialized and coalesced, so
       // one fsync can cover several files. The records are acknowledged only once it is durable.

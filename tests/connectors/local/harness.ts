@@ -121,7 +121,7 @@ export const quietLogger = pino({ level: "silent" });
 /** Starts the runtime on `setup`, quiet, with `observers` (onRecord, onError) if given. */
 export async function runtimeFor(
   setup: Awaited<ReturnType<typeof captureSetup>>,
-  observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord"> = {},
+  observers: Pick<ConnectorRuntimeOptions, "onError" | "onRecord" | "onFileDurable"> = {},
 ): Promise<ConnectorRuntime> {
   return startConnectorRuntime({
     source: setup.source,

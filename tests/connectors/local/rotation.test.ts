@@ -1,8 +1,10 @@
 /** data-contract.md §4: file rotation by flush.size, by wall clock, and on a schema change. */
-import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { buildSinkConnector } from "../../../connectors/config";
 import { parseLsn } from "../../../connectors/local/lsn";
+import type { DurableFile } from "../../../connectors/local/sink";
 import { captureSetup, readParquet, runtimeFor, topicFiles, waitFor, useHarness } from "./harness";
 
 describe("S3 sink rotation", () => {
@@ -13,7 +15,12 @@ describe("S3 sink rotation", () => {
     const setup = await captureSetup(h, ["public.rot"], {
       sink: { "flush.size": "2", "rotate.schedule.interval.ms": "300", timezone: "UTC" },
     });
-    const runtime = await runtimeFor(setup);
+    // Each file as the runtime reports it durable, and whether it was in place by then.
+    const reported: (DurableFile & { inPlace: boolean })[] = [];
+    const runtime = await runtimeFor(setup, {
+      onFileDurable: (file) =>
+        reported.push({ ...file, inPlace: existsSync(join(setup.bucketRoot, "bucket", file.key)) }),
+    });
     for (let id = 1; id <= 5; id += 1) await h.db.query(`INSERT INTO public.rot VALUES (${id})`);
     // No stop, no flush: the wall-clock rotation must land the fifth record by itself.
     await waitFor(() => topicFiles(setup.bucketRoot, "cdc.public.rot").length === 3);
@@ -25,6 +32,18 @@ describe("S3 sink rotation", () => {
     ]);
     const { rows } = await readParquet(files, "id");
     expect(rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
+    expect(reported).toEqual(
+      [
+        ["cdc.public.rot+0+0000000000.snappy.parquet", 2],
+        ["cdc.public.rot+0+0000000002.snappy.parquet", 2],
+        ["cdc.public.rot+0+0000000004.snappy.parquet", 1],
+      ].map(([name, records]) => ({
+        key: `cdc_data/cdc.public.rot/partition=0/${name}`,
+        topic: "cdc.public.rot",
+        records,
+        inPlace: true,
+      })),
+    );
     await waitFor(() => runtime.stats().pendingRecords === 0);
     const slot = await h.db.query<{ confirmed: string; current: string }>(
       "SELECT confirmed_flush_lsn::text AS confirmed, pg_current_wal_lsn()::text AS current FROM pg_replication_slots WHERE slot_name = $1",
