@@ -237,7 +237,13 @@ export class S3SinkEmulator {
       this.stats_.files += 1;
       this.stats_.records += records;
       this.logger.debug({ file: path, records }, "file committed");
-      this.onFileDurable?.({ key, topic: tp.topic, records });
+      try {
+        this.onFileDurable?.({ key, topic: tp.topic, records });
+      } catch (err) {
+        // Thrown here it would break the chain every later file commits through.
+        this.fail("the onFileDurable observer failed", err as Error);
+        return;
+      }
       this.queued -= 1;
       // The next file need not wait for this offset write: writes are serialized and coalesced, so
       // one fsync can cover several files. The records are acknowledged only once it is durable.

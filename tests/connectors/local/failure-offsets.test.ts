@@ -53,4 +53,31 @@ describe("a failure in the middle of a transaction", () => {
     }
     expect(secondIds).toEqual([1, 2, 3]);
   });
+
+  it("an onFileDurable observer that throws fails the sink: no offset is stored for that file or after it", async () => {
+    await h.db.query("CREATE TABLE public.watched (id int PRIMARY KEY)");
+    const setup = await captureSetup(h, ["public.watched"], {
+      source: { "snapshot.mode": "no_data" },
+      sink: { "flush.size": "1" },
+    });
+    const sinkOffsets = join(setup.bucketRoot, ".connect-offsets", `sink-${setup.sink.name}.json`);
+    let reports = 0;
+    let failed: Error | undefined;
+    const runtime = await runtimeFor(setup, {
+      onError: (err) => (failed = err),
+      onFileDurable: () => {
+        reports += 1;
+        throw new Error("the observer broke");
+      },
+    });
+    await h.db.query("INSERT INTO public.watched VALUES (1)");
+    await waitFor(() => reports === 1);
+    await h.db.query("INSERT INTO public.watched VALUES (2)");
+    await waitFor(() => failed !== undefined);
+    const message = `sink ${setup.sink.name}: the onFileDurable observer failed: the observer broke`;
+    expect(failed?.message).toBe(message);
+    await expect(runtime.stop()).rejects.toThrow(message);
+    expect(reports).toBe(1);
+    expect(existsSync(sinkOffsets)).toBe(false);
+  });
 });
