@@ -2,6 +2,7 @@
 import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { connectorNameProblem } from "./connector-input";
 
 async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, "r");
@@ -49,6 +50,16 @@ export async function writeDurably(
     madeDirs.delete(tempDir);
     await attempt();
   }
+}
+
+/**
+ * Where the local runtime keeps a connector's offsets: `<bucketRoot>/.connect-offsets/<role>-<name>.json`.
+ * Throws for a name that would put the file elsewhere (see connectorNameProblem).
+ */
+export function offsetFilePath(bucketRoot: string, role: "source" | "sink", connector: string): string {
+  const problem = connectorNameProblem(connector);
+  if (problem) throw new Error(`connector name ${JSON.stringify(connector)} ${problem}`);
+  return join(bucketRoot, ".connect-offsets", `${role}-${connector}.json`);
 }
 
 /**

@@ -3,13 +3,12 @@
  * the S3 sink emulation directly, without Kafka. The slot is acknowledged only up to what is in
  * durable files, so a crash replays (at-least-once) and loses nothing.
  */
-import { join } from "node:path";
 import type pg from "pg";
 import pino, { type Logger } from "pino";
 import type { TableInfo } from "./catalog";
 import { clientConfig, connectTo, explainQueryTimeout, queryClient } from "./connection";
 import type { ConnectorInput } from "./connector-input";
-import { OffsetFile } from "./durable";
+import { OffsetFile, offsetFilePath } from "./durable";
 import { heartbeatRecord } from "./heartbeat";
 import { IncrementalSnapshot, type IncrementalState } from "./incremental";
 import { formatLsn } from "./lsn";
@@ -366,9 +365,7 @@ export async function startConnectorRuntime(options: ConnectorRuntimeOptions): P
       `${source.name}: value.converter.schemas.enable=false gives schemaless records, which ParquetFormat cannot write`,
     );
   }
-  const offsets = new OffsetFile<SourceOffset>(
-    join(options.bucketRoot, ".connect-offsets", `source-${source.name}.json`),
-  );
+  const offsets = new OffsetFile<SourceOffset>(offsetFilePath(options.bucketRoot, "source", source.name));
   const runtime = new LocalConnectorRuntime(source, sink, offsets, await offsets.read(), logger, options);
   await runtime.start(options.bucketRoot);
   return runtime;

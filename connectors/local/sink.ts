@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { ConnectSchema, ConnectValue } from "./connect-schema";
-import { OffsetFile, writeDurably } from "./durable";
+import { OffsetFile, offsetFilePath, writeDurably } from "./durable";
 import { writeJsonFile } from "./json-writer";
 import { ParquetWriter, stageRows, type StagedRows } from "./parquet-writer";
 import { fileExtension, type SinkSettings } from "./sink-config";
@@ -93,9 +93,7 @@ export class S3SinkEmulator {
     /** Sees each file once it is durable (ConnectorRuntimeOptions.onFileDurable). */
     onFileDurable?: (file: DurableFile) => void,
   ): Promise<S3SinkEmulator> {
-    const offsets = new OffsetFile<Record<string, number>>(
-      join(bucketRoot, ".connect-offsets", `sink-${settings.name}.json`),
-    );
+    const offsets = new OffsetFile<Record<string, number>>(offsetFilePath(bucketRoot, "sink", settings.name));
     const committed = (await offsets.read()) ?? {};
     const parquet = settings.format.type === "parquet" ? await ParquetWriter.open() : undefined;
     return new S3SinkEmulator(

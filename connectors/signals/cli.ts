@@ -15,6 +15,7 @@ import { z } from "zod";
 import { parseCommandLine } from "../../common/cli";
 import { PIPELINE_DEFAULTS } from "../config";
 import { qualifiedTable } from "../config/validation";
+import { connectorNameProblem } from "../local/connector-input";
 import { formatLsn } from "../local/lsn";
 import { recoverConnectSlot, recoverLocalSlot, type SlotRecovery } from "./recover";
 import {
@@ -38,6 +39,12 @@ const optionsSchema = z
     recoverSlot: z.boolean(),
     slot: z.string().min(1, "must not be empty"),
     timeout: z.coerce.number().positive("must be a positive number of seconds"),
+  })
+  // Checked before anything is done: the offset file is read only after the request is inserted.
+  .refine((o) => o.bucketRoot === undefined || connectorNameProblem(o.connector) === undefined, {
+    path: ["connector"],
+    error:
+      'must not contain "/" or control characters with --bucket-root: the local runtime names its offset file after it',
   })
   .refine((o) => !o.recoverSlot || o.bucketRoot !== undefined || o.connectUrl !== undefined, {
     path: ["recover-slot"],

@@ -5,10 +5,9 @@
  * than the new position, so the connector reads it) gives every row's current state, and the SCD2 job's
  * reconciliation closes the keys the snapshot no longer shows (docs/day-two.md).
  */
-import { join } from "node:path";
 import type pg from "pg";
 import { createSlotSql, quoteLiteral } from "../database/sql";
-import { OffsetFile } from "../local/durable";
+import { OffsetFile, offsetFilePath } from "../local/durable";
 import { formatLsn, parseLsn } from "../local/lsn";
 
 export interface SlotRecovery {
@@ -71,7 +70,7 @@ export async function recoverLocalSlot(
   options: { slot: string; bucketRoot: string; connector: string },
 ): Promise<SlotRecovery> {
   const file = new OffsetFile<Record<string, unknown>>(
-    join(options.bucketRoot, ".connect-offsets", `source-${options.connector}.json`),
+    offsetFilePath(options.bucketRoot, "source", options.connector),
   );
   const offset = await file.read();
   if (!offset || typeof offset.lsn !== "string")

@@ -6,12 +6,12 @@
  */
 import type * as Crypto from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type pg from "pg";
 // The module, not the folder's index: NewTableSnapshots' provider serializes requestSnapshot with what it
 // reaches, and the index brings the settings schemas (zod), which do not serialize.
 import { executeSnapshotSignal } from "../config/signal";
 import { quoteQualified } from "../database/sql";
+import { offsetFilePath } from "../local/durable";
 import { parseLsn } from "../local/lsn";
 
 export interface SnapshotRequest {
@@ -95,7 +95,7 @@ export async function readLocalOffset(
   bucketRoot: string,
   connector: string,
 ): Promise<OffsetView | undefined> {
-  const path = join(bucketRoot, ".connect-offsets", `source-${connector}.json`);
+  const path = offsetFilePath(bucketRoot, "source", connector);
   let text: string;
   try {
     text = await readFile(path, "utf8");

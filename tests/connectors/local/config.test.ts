@@ -193,8 +193,23 @@ describe("connector configs", () => {
       () => parseSourceConfig(source({ "transforms.unwrap.add.fields": "op,bogus" })),
       /unknown field "bogus"/,
     ],
+    [
+      'a connector name with "/" (it would lead the offset file out of its folder)',
+      () => parseSourceConfig(source({ name: "../../elsewhere" })),
+      'source connector: connector name "../../elsewhere" contains "/": the local runtime names the connector\'s offset file after it, in one folder',
+    ],
+    [
+      "a connector name with a control character (Kafka Connect refuses it too)",
+      () => parseSinkConfig(sink({ name: "sink\u0000" })),
+      'sink connector: connector name "sink\\u0000" contains control characters (Kafka Connect refuses them)',
+    ],
   ])("rejects %s with an error naming the key", (_what, parse, message) => {
     expect(parse).toThrow(message);
+  });
+
+  it("takes a connector name with spaces and dots as it is", () => {
+    expect(parseSourceConfig(source({ name: "orders source v2.1" })).name).toBe("orders source v2.1");
+    expect(parseSinkConfig(sink({ name: "orders sink v2.1" })).name).toBe("orders sink v2.1");
   });
 
   it.each([

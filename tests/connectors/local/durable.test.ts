@@ -1,13 +1,14 @@
 /**
  * writeDurably remembers the directories it made (each file's write skips two mkdir calls): a directory
- * removed since then is made again, and the file lands whole; other failures are not retried.
+ * removed since then is made again, and the file lands whole; other failures are not retried. A connector's
+ * offset file stays in its folder whatever the connector is named.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { writeDurably } from "../../../connectors/local/durable";
+import { offsetFilePath, writeDurably } from "../../../connectors/local/durable";
 
 describe("writeDurably", () => {
   const dirs: string[] = [];
@@ -52,5 +53,24 @@ describe("writeDurably", () => {
     await expect(failing).rejects.toThrow("disk full");
     expect(calls).toBe(1);
     expect(existsSync(target)).toBe(false);
+  });
+});
+
+describe("offsetFilePath", () => {
+  it.each([
+    ["source", "src", "/b/.connect-offsets/source-src.json"],
+    ["sink", "orders sink v2.1", "/b/.connect-offsets/sink-orders sink v2.1.json"],
+    // A name that is only dots stays one file name: the role prefixes it.
+    ["source", "..", "/b/.connect-offsets/source-...json"],
+  ] as const)("%s %j is %s", (role, name, path) => {
+    expect(offsetFilePath("/b", role, name)).toBe(path);
+  });
+
+  it.each([
+    ["../../../etc/x", 'connector name "../../../etc/x" contains "/"'],
+    ["a/b", 'connector name "a/b" contains "/"'],
+    ["a\nb", 'connector name "a\\nb" contains control characters'],
+  ])("refuses %j, which would put the file elsewhere", (name, message) => {
+    expect(() => offsetFilePath("/b", "source", name)).toThrow(message);
   });
 });

@@ -172,6 +172,10 @@ describe("cdc-resnapshot with the local runtime", () => {
       ["--table", "public.items", "--no-wait", "--recover-slot"],
       "--recover-slot: needs --bucket-root (the local runtime) or --connect-url (Debezium on Kafka Connect)",
     ],
+    [
+      ["--table", "public.items", "--no-wait", "--connector", "../../elsewhere", "--bucket-root", "/tmp/x"],
+      '--connector: must not contain "/" or control characters with --bucket-root: the local runtime names its offset file after it',
+    ],
   ])("bad options %j exit 2 naming the option", async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
