@@ -1,5 +1,6 @@
 /** The JSON Kafka Connect takes (`{name, config}` or a flat map), validated key by key. */
 import type { ConnectorConfig } from "../config";
+import { connectorNameProblem } from "./connector-name";
 import { resolvePlaceholders } from "./placeholders";
 
 export type ConnectorInput = ConnectorConfig | Record<string, string>;
@@ -41,20 +42,6 @@ export function normalizeConnectorInput(
   const problem = connectorNameProblem(name);
   if (problem) throw new ConnectorConfigError(role, `connector name ${JSON.stringify(name)} ${problem}`);
   return { name, config: resolvePlaceholders(config) };
-}
-
-/**
- * What the runtime cannot take in a connector name: ISO control characters, which Kafka Connect refuses
- * too, and "/", which Connect takes but which would lead the connector's offset file
- * (`<bucket-root>/.connect-offsets/<role>-<name>.json`) into another folder, or out of the bucket root.
- */
-export function connectorNameProblem(name: string): string | undefined {
-  // eslint-disable-next-line no-control-regex -- the control characters are what is looked for
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name))
-    return "contains control characters (Kafka Connect refuses them)";
-  if (name.includes("/"))
-    return 'contains "/": the local runtime names the connector\'s offset file after it, in one folder';
-  return undefined;
 }
 
 /** Typed access to a validated config map; every key read is marked as understood. */

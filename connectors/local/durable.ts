@@ -2,7 +2,7 @@
 import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { connectorNameProblem } from "./connector-input";
+import { connectorNameProblem } from "./connector-name";
 
 async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, "r");

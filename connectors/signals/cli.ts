@@ -15,7 +15,7 @@ import { z } from "zod";
 import { parseCommandLine } from "../../common/cli";
 import { PIPELINE_DEFAULTS } from "../config";
 import { qualifiedTable } from "../config/validation";
-import { connectorNameProblem } from "../local/connector-input";
+import { connectorNameProblem } from "../local/connector-name";
 import { formatLsn } from "../local/lsn";
 import { recoverConnectSlot, recoverLocalSlot, type SlotRecovery } from "./recover";
 import {
