@@ -40,7 +40,7 @@ export function normalizeConnectorInput(
     throw new ConnectorConfigError(name, `config "name" (${config.name}) differs from the connector name`);
   }
   const problem = connectorNameProblem(name);
-  if (problem) throw new ConnectorConfigError(role, `connector name ${JSON.stringify(name)} ${problem}`);
+  if (problem) throw new ConnectorConfigError(role, problem);
   return { name, config: resolvePlaceholders(config) };
 }
 

@@ -58,7 +58,7 @@ export async function writeDurably(
  */
 export function offsetFilePath(bucketRoot: string, role: "source" | "sink", connector: string): string {
   const problem = connectorNameProblem(connector);
-  if (problem) throw new Error(`connector name ${JSON.stringify(connector)} ${problem}`);
+  if (problem) throw new Error(problem);
   return join(bucketRoot, ".connect-offsets", `${role}-${connector}.json`);
 }
 

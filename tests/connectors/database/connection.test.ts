@@ -5,11 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { connectionProblem, type DatabaseConnection } from "../../../connectors/database/connection";
-import {
-  newTableSnapshotsProvider,
-  type NewTableSnapshotsInputs,
-} from "../../../connectors/signals/resource";
-import { sqlStatementsProvider, type SqlStatementsInputs } from "../../../infra/sql-statements";
+import { newTableSnapshotsProvider } from "../../../connectors/signals/resource";
+import { sqlStatementsProvider } from "../../../infra/sql-statements";
 import { loadSerialized } from "../../common/serialized";
 
 const connection: DatabaseConnection = {
@@ -54,39 +51,26 @@ describe("connectionProblem", () => {
 });
 
 describe("the providers that take it, serialized", () => {
+  /** What both providers have: a check of their inputs. */
+  interface Checked {
+    check: (olds: never, news: never) => Promise<{ failures?: pulumi.dynamic.CheckFailure[] }>;
+  }
   const noCas = { ...connection, sslMode: "verify-full" as const };
   const reason = "sslMode verify-full needs caBundle, the CAs to verify the server against";
 
-  it("SqlStatements checks the connection in its preview", async () => {
-    const provider = loadSerialized<Required<typeof sqlStatementsProvider>>(
-      (await pulumi.runtime.serializeFunction(() => sqlStatementsProvider)).text,
-    );
-    const inputs = (c: DatabaseConnection): SqlStatementsInputs => ({
-      connection: c,
-      statements: ["SELECT 1"],
-    });
-    const olds = {} as SqlStatementsInputs;
-    expect((await provider.check(olds, inputs(connection))).failures).toEqual([]);
-    expect((await provider.check(olds, inputs(unknown))).failures).toEqual([]);
-    expect((await provider.check(olds, inputs(noCas))).failures).toEqual([
-      { property: "connection", reason },
-    ]);
-  });
-
-  it("NewTableSnapshots checks the connection in its preview", async () => {
-    const provider = loadSerialized<Required<typeof newTableSnapshotsProvider>>(
-      (await pulumi.runtime.serializeFunction(() => newTableSnapshotsProvider)).text,
-    );
-    const inputs = (c: DatabaseConnection): NewTableSnapshotsInputs => ({
-      connection: c,
-      signalTable: "commerce.cdc_signal",
-      tables: ["commerce.users"],
-    });
-    const olds = {} as NewTableSnapshotsInputs;
-    expect((await provider.check(olds, inputs(connection))).failures).toEqual([]);
-    expect((await provider.check(olds, inputs(unknown))).failures).toEqual([]);
-    expect((await provider.check(olds, inputs(noCas))).failures).toEqual([
-      { property: "connection", reason },
-    ]);
+  it.each<[string, Checked, Record<string, unknown>]>([
+    ["SqlStatements", sqlStatementsProvider as Checked, { statements: ["SELECT 1"] }],
+    [
+      "NewTableSnapshots",
+      newTableSnapshotsProvider as Checked,
+      { signalTable: "commerce.cdc_signal", tables: ["commerce.users"] },
+    ],
+  ])("%s checks the connection in its preview", async (_name, original, rest) => {
+    const provider = loadSerialized<Checked>((await pulumi.runtime.serializeFunction(() => original)).text);
+    const failures = async (c: DatabaseConnection) =>
+      (await provider.check({} as never, { connection: c, ...rest } as never)).failures;
+    expect(await failures(connection)).toEqual([]);
+    expect(await failures(unknown)).toEqual([]);
+    expect(await failures(noCas)).toEqual([{ property: "connection", reason }]);
   });
 });
