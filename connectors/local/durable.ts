@@ -1,5 +1,5 @@
 /** Durable file replacement: write a temp file, fsync it, rename it into place, fsync the directory. */
-import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { connectorNameProblem } from "./connector-name";
@@ -24,7 +24,8 @@ async function ensureDir(dir: string): Promise<void> {
 
 /**
  * Runs `write(tempPath)`, then makes the result durable at `target`. The temp file lives in
- * `tempDir` (same file system) so readers listing the target directory never see partial files.
+ * `tempDir` (same file system) so readers listing the target directory never see partial files; if
+ * the write, its fsync or the rename fails, the temp file is removed before the error is thrown.
  */
 export async function writeDurably(
   target: string,
@@ -36,9 +37,16 @@ export async function writeDurably(
     await ensureDir(dir);
     await ensureDir(tempDir);
     const temp = join(tempDir, `.tmp-${randomBytes(6).toString("hex")}`);
-    await write(temp);
-    await fsyncPath(temp);
-    await rename(temp, target);
+    try {
+      await write(temp);
+      await fsyncPath(temp);
+      await rename(temp, target);
+    } catch (err) {
+      // The temp file is this attempt's own (its name was just drawn): a failed write (a full disk, a
+      // failed encoder) leaves nothing behind. Its own failure would hide the write's.
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     await fsyncPath(dir);
   };
   try {

@@ -158,12 +158,16 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     this.sink = await S3SinkEmulator.open(
       this.sinkSettings,
       bucketRoot,
-      (seqs) => {
-        this.tracker.durable(seqs);
-        this.applyBackpressure();
+      {
+        onDurable: (seqs) => {
+          this.tracker.durable(seqs);
+          this.applyBackpressure();
+        },
+        // A failed sink fails the runtime at once: without more records it would never learn of it.
+        onFailure: (err) => this.fail(err),
+        onFileDurable: this.observers.onFileDurable,
       },
       this.logger,
-      this.observers.onFileDurable,
     );
     let startLsn = this.stored ? BigInt(this.stored.lsn) : 0n;
     try {

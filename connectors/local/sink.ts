@@ -66,6 +66,19 @@ function schemaKey(schema: ConnectSchema): string {
   return key;
 }
 
+/** What the sink tells the runtime it runs in. */
+export interface SinkEvents {
+  /** The records of these transactions are in durable files, and the sink offsets past them stored. */
+  onDurable: (txSeqs: number[]) => void;
+  /**
+   * The sink task failed (a file or the offsets could not be written, or the onFileDurable observer
+   * threw): called once, when it happens, not at the next record, which may never come.
+   */
+  onFailure?: (err: Error) => void;
+  /** Sees each file once it is durable (ConnectorRuntimeOptions.onFileDurable). */
+  onFileDurable?: (file: DurableFile) => void;
+}
+
 export class S3SinkEmulator {
   private readonly partitions = new Map<string, TopicPartition>();
   private queue: Promise<void> = Promise.resolve();
@@ -80,32 +93,20 @@ export class S3SinkEmulator {
     private readonly offsets: OffsetFile<Record<string, number>>,
     private readonly committed: Record<string, number>,
     private readonly parquet: ParquetWriter | undefined,
-    private readonly onDurable: (txSeqs: number[]) => void,
+    private readonly events: SinkEvents,
     private readonly logger: Logger,
-    private readonly onFileDurable: ((file: DurableFile) => void) | undefined,
   ) {}
 
   static async open(
     settings: SinkSettings,
     bucketRoot: string,
-    onDurable: (txSeqs: number[]) => void,
+    events: SinkEvents,
     logger: Logger,
-    /** Sees each file once it is durable (ConnectorRuntimeOptions.onFileDurable). */
-    onFileDurable?: (file: DurableFile) => void,
   ): Promise<S3SinkEmulator> {
     const offsets = new OffsetFile<Record<string, number>>(offsetFilePath(bucketRoot, "sink", settings.name));
     const committed = (await offsets.read()) ?? {};
     const parquet = settings.format.type === "parquet" ? await ParquetWriter.open() : undefined;
-    return new S3SinkEmulator(
-      settings,
-      bucketRoot,
-      offsets,
-      committed,
-      parquet,
-      onDurable,
-      logger,
-      onFileDurable,
-    );
+    return new S3SinkEmulator(settings, bucketRoot, offsets, committed, parquet, events, logger);
   }
 
   /** Files waiting to be written: the source pauses while this is high (backpressure). */
@@ -151,7 +152,7 @@ export class S3SinkEmulator {
       }
       if (this.settings.behaviorOnNullValues === "ignore" || this.settings.format.type === "parquet") {
         tp.nextOffset += 1;
-        this.onDurable([txSeq]);
+        this.events.onDurable([txSeq]);
         return;
       }
     }
@@ -236,7 +237,7 @@ export class S3SinkEmulator {
       this.stats_.records += records;
       this.logger.debug({ file: path, records }, "file committed");
       try {
-        this.onFileDurable?.({ key, topic: tp.topic, records });
+        this.events.onFileDurable?.({ key, topic: tp.topic, records });
       } catch (err) {
         // Thrown here it would break the chain every later file commits through.
         this.fail("the onFileDurable observer failed", err as Error);
@@ -246,7 +247,7 @@ export class S3SinkEmulator {
       // The next file need not wait for this offset write: writes are serialized and coalesced, so
       // one fsync can cover several files. The records are acknowledged only once it is durable.
       this.offsets.write(this.committed).then(
-        () => this.onDurable(file.txSeqs),
+        () => this.events.onDurable(file.txSeqs),
         (err: Error) => this.fail("storing the sink offsets failed", err),
       );
     });
@@ -256,6 +257,7 @@ export class S3SinkEmulator {
     if (this.failure) return;
     this.failure = new Error(`sink ${this.settings.name}: ${what}: ${err.message}`);
     this.logger.error({ err: this.failure }, "sink task failed");
+    this.events.onFailure?.(this.failure);
   }
 
   private async writeFile(temp: string, file: OpenFile, staged: StagedRows | undefined): Promise<void> {

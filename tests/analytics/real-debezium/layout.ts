@@ -30,7 +30,7 @@ export class SinkLayout {
   static async open(bucketRoot: string, flushSize: number): Promise<SinkLayout> {
     const settings = parseSinkConfig(buildSinkConnector({ bucket: BUCKET, region: "us-east-1", flushSize }));
     const logger = pino({ level: "silent" });
-    const sink = await S3SinkEmulator.open(settings, bucketRoot, () => undefined, logger);
+    const sink = await S3SinkEmulator.open(settings, bucketRoot, { onDurable: () => undefined }, logger);
     return new SinkLayout(sink, join(bucketRoot, BUCKET, settings.topicsDir));
   }
 

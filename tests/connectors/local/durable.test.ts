@@ -1,9 +1,17 @@
 /**
  * writeDurably remembers the directories it made (each file's write skips two mkdir calls): a directory
- * removed since then is made again, and the file lands whole; other failures are not retried. A connector's
- * offset file stays in its folder whatever the connector is named.
+ * removed since then is made again, and the file lands whole; other failures are not retried and leave no
+ * temp file behind. A connector's offset file stays in its folder whatever the connector is named.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +61,37 @@ describe("writeDurably", () => {
     await expect(failing).rejects.toThrow("disk full");
     expect(calls).toBe(1);
     expect(existsSync(target)).toBe(false);
+  });
+
+  it.each([
+    {
+      failure: "the write fails half-way",
+      write: async (path: string) => {
+        await writeFile(path, "half a file");
+        throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
+      },
+      prepare: () => undefined,
+      error: "disk full",
+    },
+    {
+      failure: "the rename fails (the target is a folder with a file in it)",
+      write: (path: string) => writeFile(path, "a whole file"),
+      prepare: (target: string) => {
+        mkdirSync(target, { recursive: true });
+        writeFileSync(join(target, "kept"), "not ours");
+      },
+      error: /EISDIR|ENOTEMPTY|EEXIST/,
+    },
+  ])("removes its temp file when $failure, and throws the failure", async ({ write, prepare, error }) => {
+    const base = root();
+    const target = join(base, "out", "c.json");
+    const temp = join(base, "tmp");
+    prepare(target);
+    await expect(writeDurably(target, write, temp)).rejects.toThrow(error);
+    expect(readdirSync(temp)).toEqual([]);
+    // What was there before is untouched.
+    if (existsSync(target)) expect(readdirSync(target)).toEqual(["kept"]);
+    else expect(readdirSync(join(base, "out"))).toEqual([]);
   });
 });
 

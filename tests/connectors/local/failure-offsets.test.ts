@@ -1,12 +1,13 @@
 /**
  * A failure while a transaction is processed stores no offset past it: the runtime stops acknowledging,
- * so the change that failed (and its transaction) is read again after the restart, never skipped.
+ * so the change that failed (and its transaction) is read again after the restart, never skipped. A
+ * sink that fails (a file it cannot write, an observer that throws) fails the runtime when it happens.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { UnwrappedRecord } from "../../../connectors/local";
-import { captureSetup, runtimeFor, useHarness, waitFor } from "./harness";
+import { captureSetup, runtimeFor, topicFiles, useHarness, waitFor } from "./harness";
 
 describe("a failure in the middle of a transaction", () => {
   const h = useHarness();
@@ -79,5 +80,30 @@ describe("a failure in the middle of a transaction", () => {
     await expect(runtime.stop()).rejects.toThrow(message);
     expect(reports).toBe(1);
     expect(existsSync(sinkOffsets)).toBe(false);
+  });
+
+  it("a file DuckDB cannot write fails the runtime at once, with no later record: no file, temp file or offset of it is left", async () => {
+    await h.db.query("CREATE TABLE public.far (id int PRIMARY KEY, at timestamp)");
+    const setup = await captureSetup(h, ["public.far"], {
+      // connect mode: a timestamp is a Parquet TIMESTAMP_MS, which DuckDB holds only up to 294247.
+      source: { "snapshot.mode": "no_data", "time.precision.mode": "connect" },
+      sink: { "flush.size": "1" },
+    });
+    let failed: Error | undefined;
+    const runtime = await runtimeFor(setup, { onError: (err) => (failed = err) });
+    await h.db.query("INSERT INTO public.far VALUES (1, '2026-12-07 10:00:00')");
+    await waitFor(() => topicFiles(setup.bucketRoot, "cdc.public.far").length === 1);
+    // The last change for a while: the failure must surface without another record reaching the sink.
+    await h.db.query("INSERT INTO public.far VALUES (2, '294270-01-01 00:00:00')");
+    await waitFor(() => failed !== undefined);
+    const path = join(setup.bucketRoot, "bucket", "cdc_data", "cdc.public.far", "partition=0");
+    expect(failed?.message).toContain(
+      `sink ${setup.sink.name}: writing ${join(path, "cdc.public.far+0+0000000001.snappy.parquet")} failed: `,
+    );
+    await expect(runtime.stop()).rejects.toThrow(failed!.message);
+    expect(readdirSync(path)).toEqual(["cdc.public.far+0+0000000000.snappy.parquet"]);
+    expect(readdirSync(join(setup.bucketRoot, ".connect-tmp"))).toEqual([]);
+    const sinkOffsets = join(setup.bucketRoot, ".connect-offsets", `sink-${setup.sink.name}.json`);
+    expect(JSON.parse(readFileSync(sinkOffsets, "utf8"))).toEqual({ "cdc.public.far": 1 });
   });
 });
