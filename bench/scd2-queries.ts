@@ -6,14 +6,14 @@
 // (what analysts wrote before). Also prints the layout: files, row groups, and whether row groups are
 // ordered by key (their id ranges do not overlap), which decides what DuckDB and Athena can skip.
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { runScd2 } from "../analytics/src/job";
 import { DirectoryStorage } from "../analytics/src/storage";
 import { VIEWS_KEY, viewsSql } from "../analytics/src/views";
-import { DEFAULT_INCREMENT_PERCENTS, generate, incrementOf } from "./scd2/generate";
+import { DEFAULT_INCREMENT_PERCENTS, combine, generate, incrementOf } from "./scd2/generate";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     fullMs = await build(data.base, output, path.join(out, "work"), true);
     // The incremental run reads base + incremental files: a topics dir holding both.
     const both = path.join(out, "source-plus-1pct");
-    for (const source of [data.base, ...increment.dirs]) cpSync(source, both, { recursive: true });
+    combine(both, data.base, ...increment.dirs);
     incrementalMs = await build(both, output, path.join(out, "work"), false);
   }
 

@@ -8,18 +8,7 @@
 // events on a history ten times larger: `--events 100000000 --keys 10000000 --increments 0.1` against
 // the default run's +1%.
 import { spawn } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  linkSync,
-  copyFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -30,7 +19,7 @@ import { DEFAULT_MEMORY_LIMIT } from "../analytics/src/duck";
 import { createProgress } from "../common/progress";
 import type { RunSummary } from "../analytics/src/job";
 import type { ChildArgs, ChildResult } from "./scd2/child";
-import { DEFAULT_INCREMENT_PERCENTS, generate } from "./scd2/generate";
+import { DEFAULT_INCREMENT_PERCENTS, combine, generate } from "./scd2/generate";
 import { fmt, median, printReport } from "./scd2/report";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -139,23 +128,6 @@ async function tableChecksum(dir: string): Promise<string> {
   } finally {
     connection.closeSync();
     instance.closeSync();
-  }
-}
-
-/** A topics dir holding both file sets, as hard links (copies across file systems). */
-function combine(target: string, ...sources: string[]): void {
-  for (const source of sources) {
-    for (const entry of readdirSync(source, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const from = path.join(entry.parentPath, entry.name);
-      const to = path.join(target, path.relative(source, from));
-      mkdirSync(path.dirname(to), { recursive: true });
-      try {
-        linkSync(from, to);
-      } catch {
-        copyFileSync(from, to);
-      }
-    }
   }
 }
 

@@ -3,7 +3,16 @@
 // the Avro schema in each footer, a snapshot, creates/updates/deletes/re-creates, multi-change
 // transactions, unchanged-TOAST placeholders and re-delivered duplicates after "connector restarts".
 import { DuckDBInstance } from "@duckdb/node-api";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 
 export interface GenerateOptions {
@@ -236,4 +245,25 @@ export function incrementOf(data: GeneratedData, percent: number): Increment {
   const increment = data.increments.find((i) => i.percent === percent);
   if (!increment) throw new Error(`no +${percent}% increment was generated`);
   return increment;
+}
+
+/**
+ * A topics dir holding every file of `sources`, as hard links (copies across file systems). Links keep
+ * each file's modification time, which the job's directory storage takes as part of its ETag: a copy
+ * would be a rewritten object, which the job reads again and drops as re-delivered.
+ */
+export function combine(target: string, ...sources: string[]): void {
+  for (const source of sources) {
+    for (const entry of readdirSync(source, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const from = path.join(entry.parentPath, entry.name);
+      const to = path.join(target, path.relative(source, from));
+      mkdirSync(path.dirname(to), { recursive: true });
+      try {
+        linkSync(from, to);
+      } catch {
+        copyFileSync(from, to);
+      }
+    }
+  }
 }
