@@ -68,7 +68,10 @@ function schemaKey(schema: ConnectSchema): string {
 
 /** What the sink tells the runtime it runs in. */
 export interface SinkEvents {
-  /** The records of these transactions are in durable files, and the sink offsets past them stored. */
+  /**
+   * Records of these transactions are done: in durable files with the sink offsets past them stored, or
+   * skipped (a null value the sink ignores).
+   */
   onDurable: (txSeqs: number[]) => void;
   /**
    * The sink task failed (a file or the offsets could not be written, or the onFileDurable observer
