@@ -1,9 +1,11 @@
 /**
- * The capture ceiling of the machine: PostgreSQL's walsender decoding a slot with `pgoutput` (protocol 1)
- * for a consumer that does nothing with what it reads, as `pg_recvlogical -f /dev/null` does. pg logs in;
- * then the consumer takes the socket, reads it in batches and walks the protocol's frames itself,
- * looking only at each message's kind: what it measures is the walsender, not Node.
+ * The capture ceiling of the machine, two ways. `pg_recvlogical -f /dev/null` (Debian's
+ * postgresql-client) decoding a slot with `pgoutput` (protocol 1), as the targets define it; and a raw
+ * consumer that does even less with what it reads: pg logs in, then it takes the socket, reads it in
+ * batches and walks the protocol's frames itself, looking only at each message's kind, so what it
+ * measures is the walsender alone (pg_recvlogical writes each message out and is about half as fast).
  */
+import { spawn, spawnSync } from "node:child_process";
 import type { Socket } from "node:net";
 import pg from "pg";
 import { startReplicationCommand } from "../connectors/local/replication-names";
@@ -146,4 +148,59 @@ async function slotReleased(connectionString: string, slot: string): Promise<voi
   } finally {
     await db.end();
   }
+}
+
+/** Why `pg_recvlogical` cannot run here, or undefined when it can. */
+export function pgRecvlogicalMissing(): string | undefined {
+  const probe = spawnSync("pg_recvlogical", ["--version"], { encoding: "utf8" });
+  if (probe.error)
+    return `pg_recvlogical not found on PATH (Debian's postgresql-client): ${probe.error.message}`;
+  if (probe.status !== 0) return `pg_recvlogical --version exited ${probe.status}: ${probe.stderr.trim()}`;
+  return undefined;
+}
+
+/**
+ * `pg_recvlogical --start --endpos <endLsn> -f /dev/null` on `slot` with pgoutput protocol 1: seconds
+ * from its start to its exit. Fails unless it exits 0 with the slot confirmed exactly to `endLsn` (it
+ * read everything up to there), and returns once the slot is free again.
+ */
+export async function measurePgRecvlogical(
+  connectionString: string,
+  slot: string,
+  publication: string,
+  endLsn: string,
+): Promise<{ seconds: number }> {
+  const url = new URL(connectionString);
+  const args = [
+    ...["-h", url.hostname, "-p", url.port, "-U", decodeURIComponent(url.username)],
+    ...["-d", decodeURIComponent(url.pathname.slice(1)), "--slot", slot, "--start", "--no-loop"],
+    ...["--endpos", endLsn, "-f", "/dev/null", "-o", "proto_version=1"],
+    ...["-o", `publication_names=${publication}`],
+  ];
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(url.password) };
+  const started = performance.now();
+  const seconds = await new Promise<number>((resolve, reject) => {
+    const child = spawn("pg_recvlogical", args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code === 0) resolve((performance.now() - started) / 1000);
+      else reject(new Error(`pg_recvlogical exited ${code}: ${stderr.trim()}`));
+    });
+  });
+  const db = new pg.Client(connectionString);
+  await db.connect();
+  try {
+    await waitForSlotRelease(db, slot);
+    const { rows } = await db.query<{ confirmed: string }>(
+      "SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+    if (rows[0]?.confirmed !== endLsn)
+      throw new Error(`pg_recvlogical stopped at ${rows[0]?.confirmed ?? "no slot"}, not at ${endLsn}`);
+  } finally {
+    await db.end();
+  }
+  return { seconds };
 }
