@@ -63,7 +63,10 @@ export interface RuntimeStats {
 export interface ConnectorRuntime {
   /** Commits every open file and waits until all records received so far are durable. */
   flush(): Promise<void>;
-  /** Flushes, acknowledges, and disconnects. */
+  /**
+   * Flushes, acknowledges, and disconnects; rejects with the runtime's failure, if any. A call while a
+   * stop is under way waits for it to end (and does not throw its failure again).
+   */
   stop(): Promise<void>;
   stats(): RuntimeStats;
 }
@@ -105,7 +108,7 @@ class LocalConnectorRuntime implements ConnectorRuntime {
   private onFailure = (): void => undefined;
   /** Resolved by the first failure: a stop waiting for the stream's transaction goes on without it. */
   private readonly failure = new Promise<void>((resolve) => (this.onFailure = resolve));
-  private stopped = false;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly source: SourceSettings,
@@ -326,9 +329,15 @@ class LocalConnectorRuntime implements ConnectorRuntime {
     await this.sink.flush();
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  stop(): Promise<void> {
+    // A failure during a stop reaches onError, whose handler may stop again: that call waits for this
+    // stop to close everything instead of returning at once (the CLI would exit half-way through it).
+    if (this.stopping) return this.stopping.catch(() => undefined);
+    this.stopping = this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     try {
       // A clean stop loses and duplicates nothing: the transaction being received is taken whole and none

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { UnwrappedRecord } from "../../../connectors/local";
+import type { ConnectorRuntime, UnwrappedRecord } from "../../../connectors/local";
 import { captureSetup, runtimeFor, topicFiles, useHarness, waitFor } from "./harness";
 
 describe("a failure in the middle of a transaction", () => {
@@ -105,5 +105,30 @@ describe("a failure in the middle of a transaction", () => {
     expect(readdirSync(join(setup.bucketRoot, ".connect-tmp"))).toEqual([]);
     const sinkOffsets = join(setup.bucketRoot, ".connect-offsets", `sink-${setup.sink.name}.json`);
     expect(JSON.parse(readFileSync(sinkOffsets, "utf8"))).toEqual({ "cdc.public.far": 1 });
+  });
+
+  it("a file that fails while a stop flushes it: a stop asked for by onError waits for the first to end", async () => {
+    await h.db.query("CREATE TABLE public.late (id int PRIMARY KEY, at timestamp)");
+    const setup = await captureSetup(h, ["public.late"], {
+      source: { "snapshot.mode": "no_data", "time.precision.mode": "connect" },
+      sink: { "flush.size": "1000" },
+    });
+    const settled: string[] = [];
+    let second: Promise<void> | undefined;
+    const runtime: ConnectorRuntime = await runtimeFor(setup, {
+      // What the CLI's handler does: stop, then exit once stopped.
+      onError: () => {
+        second = runtime.stop().then(() => void settled.push("the onError stop resolved"));
+      },
+    });
+    await h.db.query("INSERT INTO public.late VALUES (1, '294270-01-01 00:00:00')");
+    await waitFor(() => runtime.stats().records === 1);
+    // The file is still open: the stop's flush writes it, and the write fails.
+    const first = runtime.stop().catch((err: Error) => void settled.push(`the stop failed: ${err.message}`));
+    await first;
+    await second;
+    expect(settled).toHaveLength(2);
+    expect(settled[0]).toMatch(new RegExp(`^the stop failed: sink ${setup.sink.name}: writing .* failed: `));
+    expect(settled[1]).toBe("the onError stop resolved");
   });
 });
