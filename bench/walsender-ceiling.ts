@@ -140,11 +140,17 @@ export async function waitForSlotRelease(db: pg.ClientBase, slot: string): Promi
   throw new Error(`replication slot ${slot} still in use 10 s after its consumer left`);
 }
 
-async function slotReleased(connectionString: string, slot: string): Promise<void> {
+/** Waits until no walsender holds `slot`; returns where the slot is confirmed to then. */
+async function slotReleased(connectionString: string, slot: string): Promise<string | undefined> {
   const db = new pg.Client(connectionString);
   await db.connect();
   try {
     await waitForSlotRelease(db, slot);
+    const { rows } = await db.query<{ confirmed: string }>(
+      "SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+    return rows[0]?.confirmed;
   } finally {
     await db.end();
   }
@@ -189,18 +195,8 @@ export async function measurePgRecvlogical(
       else reject(new Error(`pg_recvlogical exited ${code}: ${stderr.trim()}`));
     });
   });
-  const db = new pg.Client(connectionString);
-  await db.connect();
-  try {
-    await waitForSlotRelease(db, slot);
-    const { rows } = await db.query<{ confirmed: string }>(
-      "SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1",
-      [slot],
-    );
-    if (rows[0]?.confirmed !== endLsn)
-      throw new Error(`pg_recvlogical stopped at ${rows[0]?.confirmed ?? "no slot"}, not at ${endLsn}`);
-  } finally {
-    await db.end();
-  }
+  const confirmed = await slotReleased(connectionString, slot);
+  if (confirmed !== endLsn)
+    throw new Error(`pg_recvlogical stopped at ${confirmed ?? "no slot"}, not at ${endLsn}`);
   return { seconds };
 }

@@ -16,9 +16,9 @@ import {
 } from "../../bench/walsender-ceiling";
 import { useHarness } from "../connectors/local/harness";
 
-describe("the walsender ceiling consumer", () => {
-  const h = useHarness();
+const h = useHarness();
 
+describe("the walsender ceiling consumer", () => {
   it("counts every insert, update and delete of the slot, and does not advance it", async () => {
     await h.db.query("CREATE TABLE public.ceiling (id int PRIMARY KEY, n int)");
     await h.db.query("CREATE PUBLICATION pub_ceiling FOR TABLE public.ceiling");
@@ -51,7 +51,6 @@ describe("the walsender ceiling consumer", () => {
 });
 
 describe("the pg_recvlogical ceiling", () => {
-  const h = useHarness();
   const path = process.env.PATH;
   const dirs: string[] = [];
   afterEach(() => {

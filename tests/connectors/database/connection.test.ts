@@ -7,16 +7,10 @@ import { describe, expect, it } from "vitest";
 import { connectionProblem, type DatabaseConnection } from "../../../connectors/database/connection";
 import { newTableSnapshotsProvider } from "../../../connectors/signals/resource";
 import { sqlStatementsProvider } from "../../../infra/sql-statements";
+import { CHECKED_CONNECTION } from "../../common/database-connection";
 import { loadSerialized } from "../../common/serialized";
 
-const connection: DatabaseConnection = {
-  host: "db.internal",
-  port: 5432,
-  database: "app",
-  user: "cdc_admin",
-  password: "secret",
-  sslMode: "require",
-};
+const connection = CHECKED_CONNECTION;
 const unknown = pulumi.runtime.unknownValue as unknown as DatabaseConnection;
 
 describe("connectionProblem", () => {

@@ -72,6 +72,8 @@ describe("writeDurably", () => {
       },
       prepare: () => undefined,
       error: "disk full",
+      // The target's folder, made for the write, stays empty.
+      left: [],
     },
     {
       failure: "the rename fails (the target is a folder with a file in it)",
@@ -81,18 +83,21 @@ describe("writeDurably", () => {
         writeFileSync(join(target, "kept"), "not ours");
       },
       error: /EISDIR|ENOTEMPTY|EEXIST/,
+      // The folder in the target's place is untouched.
+      left: ["c.json", "c.json/kept"],
     },
-  ])("removes its temp file when $failure, and throws the failure", async ({ write, prepare, error }) => {
-    const base = root();
-    const target = join(base, "out", "c.json");
-    const temp = join(base, "tmp");
-    prepare(target);
-    await expect(writeDurably(target, write, temp)).rejects.toThrow(error);
-    expect(readdirSync(temp)).toEqual([]);
-    // What was there before is untouched.
-    if (existsSync(target)) expect(readdirSync(target)).toEqual(["kept"]);
-    else expect(readdirSync(join(base, "out"))).toEqual([]);
-  });
+  ])(
+    "removes its temp file when $failure, and throws the failure",
+    async ({ write, prepare, error, left }) => {
+      const base = root();
+      const target = join(base, "out", "c.json");
+      const temp = join(base, "tmp");
+      prepare(target);
+      await expect(writeDurably(target, write, temp)).rejects.toThrow(error);
+      expect(readdirSync(temp)).toEqual([]);
+      expect(readdirSync(join(base, "out"), { recursive: true }).sort()).toEqual(left);
+    },
+  );
 });
 
 describe("offsetFilePath", () => {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ConnectorRuntime, UnwrappedRecord } from "../../../connectors/local";
+import { offsetFilePath } from "../../../connectors/local/durable";
 import { captureSetup, runtimeFor, topicFiles, useHarness, waitFor } from "./harness";
 
 describe("a failure in the middle of a transaction", () => {
@@ -17,7 +18,7 @@ describe("a failure in the middle of a transaction", () => {
     await h.db.query("INSERT INTO public.fragile VALUES (0)");
     // flush.size 1: each record is in a durable file at once, so the transaction becomes durable by itself.
     const setup = await captureSetup(h, ["public.fragile"], { sink: { "flush.size": "1" } });
-    const offsets = join(setup.bucketRoot, ".connect-offsets", `source-${setup.source.name}.json`);
+    const offsets = offsetFilePath(setup.bucketRoot, "source", setup.source.name!);
     const start = (onRecord: (record: UnwrappedRecord) => void) => runtimeFor(setup, { onRecord });
 
     const firstIds: number[] = [];
@@ -61,7 +62,7 @@ describe("a failure in the middle of a transaction", () => {
       source: { "snapshot.mode": "no_data" },
       sink: { "flush.size": "1" },
     });
-    const sinkOffsets = join(setup.bucketRoot, ".connect-offsets", `sink-${setup.sink.name}.json`);
+    const sinkOffsets = offsetFilePath(setup.bucketRoot, "sink", setup.sink.name!);
     let reports = 0;
     let failed: Error | undefined;
     const runtime = await runtimeFor(setup, {
@@ -103,7 +104,7 @@ describe("a failure in the middle of a transaction", () => {
     await expect(runtime.stop()).rejects.toThrow(failed!.message);
     expect(readdirSync(path)).toEqual(["cdc.public.far+0+0000000000.snappy.parquet"]);
     expect(readdirSync(join(setup.bucketRoot, ".connect-tmp"))).toEqual([]);
-    const sinkOffsets = join(setup.bucketRoot, ".connect-offsets", `sink-${setup.sink.name}.json`);
+    const sinkOffsets = offsetFilePath(setup.bucketRoot, "sink", setup.sink.name!);
     expect(JSON.parse(readFileSync(sinkOffsets, "utf8"))).toEqual({ "cdc.public.far": 1 });
   });
 

@@ -18,6 +18,7 @@ import {
 } from "../../../connectors/signals/resource";
 import type { DatabaseConnection } from "../../../connectors/database/connection";
 import { readTable, run } from "../../analytics/helpers/fixtures";
+import { CHECKED_CONNECTION } from "../../common/database-connection";
 import { TLS_POSTGRES_PASSWORD, startTlsPostgres, type TlsPostgres } from "../../infra/tls-server";
 import { captureSetup, readParquet, runtimeFor, topicFiles, useHarness } from "../local/harness";
 
@@ -206,14 +207,7 @@ describe("NewTableSnapshots", () => {
 });
 
 describe("NewTableSnapshots' check", () => {
-  const connection: DatabaseConnection = {
-    host: "db.internal",
-    port: 5432,
-    database: "app",
-    user: "cdc_admin",
-    password: "secret",
-    sslMode: "require",
-  };
+  const connection = CHECKED_CONNECTION;
   const news = (overrides: Partial<NewTableSnapshotsInputs>): NewTableSnapshotsInputs => ({
     connection,
     signalTable: "commerce.cdc_signal",
