@@ -120,9 +120,21 @@ async function withRuntime<T>(
   await before();
   const { source, sink } = configs(port, `slot_${name}`, `pub_${name}`, flushSize);
   const started = performance.now();
-  const runtime = await startConnectorRuntime({ source, sink, bucketRoot, logger, onFileDurable });
+  // A runtime that fails ends the run at once, with its error, instead of leaving it to its timeout.
+  let failed: (err: Error) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  // Seen by the race below; a failure after the race (while stopping) is the stop's to report.
+  failure.catch(() => undefined);
+  const runtime = await startConnectorRuntime({
+    source,
+    sink,
+    bucketRoot,
+    logger,
+    onFileDurable,
+    onError: failed,
+  });
   try {
-    return await run(runtime, started);
+    return await Promise.race([run(runtime, started), failure]);
   } finally {
     await runtime.stop();
     await dropSlot(db, `slot_${name}`);
