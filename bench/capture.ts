@@ -318,6 +318,12 @@ async function main(): Promise<void> {
       },
       () => fileDurable?.(performance.now()),
     );
+    // The capture targets hold for the default workload (1,000,000 updates in 10 transactions, flush.size
+    // 1000): a run of another shape reports its figures but meets neither.
+    const offTarget =
+      total === 1_000_000 && transactions === 10 && opts.flushSize === 1000
+        ? ""
+        : `: not the targets' workload (${total} updates in ${transactions} transactions, flush.size ${opts.flushSize})`;
     const pct = (p: number): string =>
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1);
     const result = {
@@ -358,13 +364,17 @@ async function main(): Promise<void> {
       },
       latencyMs: { samples, p50: pct(0.5), p95: pct(0.95), max: pct(1) },
       targets: [
-        target("capture changes/s (flush.size 1000)", ">= 150000", total / seconds >= 150_000),
+        target(
+          offTarget ? `capture changes/s${offTarget}` : "capture changes/s (flush.size 1000)",
+          ">= 150000",
+          !offTarget && total / seconds >= 150_000,
+        ),
         target(
           recvlogicalPerSecond
-            ? "capture share of the walsender ceiling (pg_recvlogical)"
+            ? `capture share of the walsender ceiling (pg_recvlogical)${offTarget}`
             : `capture share of the walsender ceiling: not measured, ${recvlogicalMissing}`,
           ">= 0.60",
-          recvlogicalPerSecond !== undefined && total / seconds / recvlogicalPerSecond >= 0.6,
+          !offTarget && recvlogicalPerSecond !== undefined && total / seconds / recvlogicalPerSecond >= 0.6,
         ),
         target("commit-to-durable-file latency p50, ms", "< 10", Number(pct(0.5)) < 10),
       ],
