@@ -123,7 +123,7 @@ async function withRuntime<T>(
   // A runtime that fails ends the run at once, with its error, instead of leaving it to its timeout.
   let failed: (err: Error) => void = () => undefined;
   const failure = new Promise<never>((_, reject) => (failed = reject));
-  // Seen by the race below; a failure after the race (while stopping) is the stop's to report.
+  // The race below reports it; this keeps a failure before the race is set up from counting as unhandled.
   failure.catch(() => undefined);
   const runtime = await startConnectorRuntime({
     source,
