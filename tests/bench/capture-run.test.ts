@@ -11,8 +11,9 @@ function runBench(
   cwd: string,
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // tsx by its path: the bench runs in `cwd`, where it keeps its data (.bench/capture).
-  const tsx = join(repo, "node_modules/tsx/dist/loader.mjs");
+  // tsx by its path: the bench runs in `cwd`, where it keeps its data (.bench/capture), and --import
+  // resolves a bare name from there.
+  const tsx = require.resolve("tsx");
   const child = spawn(process.execPath, ["--import", tsx, join(repo, "bench/capture.ts"), ...args], { cwd });
   let stdout = "";
   let stderr = "";
