@@ -20,11 +20,7 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import pino from "pino";
 import { createProgress } from "../common/progress";
-import {
-  startConnectorRuntime,
-  type ConnectorRuntime,
-  type ConnectorRuntimeOptions,
-} from "../connectors/local";
+import { startConnectorRuntime, type ConnectorRuntime } from "../connectors/local";
 import { startEmbeddedPostgres } from "../local/postgres";
 import { measureDebeziumCapture } from "./debezium-capture";
 import {
@@ -104,6 +100,29 @@ function configs(port: number, slot: string, publication: string, flushSize: num
 
 const target = (figure: string, goal: string, met: boolean) => ({ figure, target: goal, met });
 
+/**
+ * The runtime's reports of durable files (its onFileDurable), as promises: each phase ends on an event,
+ * not by polling the runtime's stats, which would wake the main thread the bench measures.
+ */
+class DurableFiles {
+  private waiter: (() => void) | undefined;
+  readonly observe = (): void => this.waiter?.();
+
+  /** When `done()` first holds, checked now and at each report; rejects after `timeoutMs`. */
+  when(done: () => boolean, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("benchmark timed out")), timeoutMs);
+      this.waiter = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        this.waiter = undefined;
+        resolve(performance.now());
+      };
+      this.waiter();
+    });
+  }
+}
+
 /** Creates a slot, runs `before` (changes the runtime will find in the slot), then the runtime. */
 async function withRuntime<T>(
   db: pg.Client,
@@ -112,13 +131,13 @@ async function withRuntime<T>(
   flushSize: number,
   bucketRoot: string,
   before: () => Promise<void>,
-  run: (runtime: ConnectorRuntime, started: number) => Promise<T>,
-  onFileDurable?: ConnectorRuntimeOptions["onFileDurable"],
+  run: (runtime: ConnectorRuntime, started: number, files: DurableFiles) => Promise<T>,
 ): Promise<T> {
   await db.query(`CREATE PUBLICATION pub_${name} FOR TABLE bench.items`);
   await db.query(`SELECT pg_create_logical_replication_slot('slot_${name}', 'pgoutput')`);
   await before();
   const { source, sink } = configs(port, `slot_${name}`, `pub_${name}`, flushSize);
+  const files = new DurableFiles();
   const started = performance.now();
   // A runtime that fails ends the run at once, with its error, instead of leaving it to its timeout.
   let failed: (err: Error) => void = () => undefined;
@@ -130,11 +149,11 @@ async function withRuntime<T>(
     sink,
     bucketRoot,
     logger,
-    onFileDurable,
+    onFileDurable: files.observe,
     onError: failed,
   });
   try {
-    return await Promise.race([run(runtime, started), failure]);
+    return await Promise.race([run(runtime, started, files), failure]);
   } finally {
     await runtime.stop();
     await dropSlot(db, `slot_${name}`);
@@ -212,7 +231,6 @@ async function main(): Promise<void> {
       await db.query("CREATE PUBLICATION pub_debezium FOR TABLE bench.items");
       await db.query("SELECT pg_create_logical_replication_slot('slot_debezium', 'pgoutput')");
     }
-    let bulkFileDurable: (() => void) | undefined;
     const bulk = await withRuntime(
       db,
       server.port,
@@ -220,23 +238,17 @@ async function main(): Promise<void> {
       opts.flushSize,
       join(root, "bucket-bulk"),
       workload,
-      async (runtime, started) => {
+      async (runtime, started, files) => {
         const inFiles = (): number => runtime.stats().recordsInFiles;
         // The runtime runs in this process: its CPU time (every thread) and the main thread's busy share.
         const cpu = process.cpuUsage();
         const loop = performance.eventLoopUtilization();
-        // Ended by the runtime's report of its last file: polling its stats would wake the main thread
-        // the bench measures hundreds of times a second.
-        const captured = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error("benchmark timed out")), 600_000);
-          bulkFileDurable = () => {
-            if (inFiles() < total) return;
-            clearTimeout(timer);
-            resolve();
-          };
-          bulkFileDurable();
-        });
-        await withProgress("capture", total, inFiles, captured);
+        await withProgress(
+          "capture",
+          total,
+          inFiles,
+          files.when(() => inFiles() >= total, 600_000),
+        );
         const used = process.cpuUsage(cpu);
         return {
           seconds: (performance.now() - started) / 1000,
@@ -245,7 +257,6 @@ async function main(): Promise<void> {
           mainThreadBusy: performance.eventLoopUtilization(loop).utilization,
         };
       },
-      () => bulkFileDurable?.(),
     );
     const seconds = bulk.seconds;
     const ceiling = await withProgress(
@@ -284,17 +295,6 @@ async function main(): Promise<void> {
       : undefined;
 
     const samples = opts.latencySamples;
-    // When the runtime reports a file durable: the wait is timed by the event, not by polling its stats.
-    let fileDurable: ((at: number) => void) | undefined;
-    const nextDurableFile = (): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("benchmark timed out")), 30_000);
-        fileDurable = (at) => {
-          clearTimeout(timer);
-          fileDurable = undefined;
-          resolve(at);
-        };
-      });
     const latencies = await withRuntime(
       db,
       server.port,
@@ -302,11 +302,13 @@ async function main(): Promise<void> {
       1,
       join(root, "bucket-latency"),
       async () => undefined,
-      async () => {
+      async (runtime, _started, files) => {
         const out: number[] = [];
         const measure = async (): Promise<void> => {
           for (let i = 0; i < samples; i += 1) {
-            const durable = nextDurableFile();
+            // The commit's file is the next one the runtime reports durable.
+            const before = runtime.stats().files;
+            const durable = files.when(() => runtime.stats().files > before, 30_000);
             await db.query(`UPDATE bench.items SET n = n + 1 WHERE id = ${i + 1}`);
             const committed = performance.now();
             out.push((await durable) - committed);
@@ -316,7 +318,6 @@ async function main(): Promise<void> {
         await withProgress("latency", samples, () => out.length, measure());
         return out.sort((a, b) => a - b);
       },
-      () => fileDurable?.(performance.now()),
     );
     // The capture targets hold for the default workload (1,000,000 updates in 10 transactions, flush.size
     // 1000): a run of another shape reports its figures but meets neither.
