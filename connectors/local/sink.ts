@@ -194,7 +194,7 @@ export class S3SinkEmulator {
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
     await this.offsets.settled();
-    this.parquet?.close();
+    await this.parquet?.close();
   }
 
   private objectKey(topic: string, startOffset: number): string {

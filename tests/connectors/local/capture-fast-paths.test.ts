@@ -1,9 +1,9 @@
 /**
  * The capture path's pure pieces: WAL positions without BigInt, timestamptz rewritten in place (held to
  * the general conversion it replaces), replication frames, and Parquet rows staged as JSON columns (INT64s
- * beyond ±2^53 exactly, through to the file).
+ * beyond ±2^53 exactly, through to the file; each writer lane's staging file reused).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -168,6 +168,46 @@ describe("stageRows", () => {
     expect(staged.longest).toBe(staged.lines[0]!.length);
   });
 
+  it("stages each lane's files over one staging file, cut to each file's rows, and removes only its own on close", async () => {
+    const ids: ConnectSchema = {
+      type: "STRUCT",
+      optional: false,
+      fields: [{ name: "id", schema: { type: "INT32", optional: false } }],
+    };
+    const rows = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ id: from + i }));
+    const dir = mkdtempSync(join(tmpdir(), "cdc-stage-"));
+    // Another writer's file in the same folder: not this writer's to remove.
+    writeFileSync(join(dir, ".tmp-other.json"), "{}");
+    const writer = await ParquetWriter.open();
+    try {
+      // One at a time, so every write takes the first lane and its staging file: a large file, then a
+      // smaller one, whose staged text is shorter than what the staging file held.
+      const files = [
+        { name: "a.parquet", rows: rows(25_000, 0) },
+        { name: "b.parquet", rows: rows(3, 100) },
+        { name: "c.parquet", rows: rows(12_000, 200) },
+      ];
+      for (const file of files)
+        await writer.write(join(dir, file.name), ids, stageRows(ids, file.rows), "snappy");
+      for (const file of files) {
+        const { rows: read } = await readParquet([join(dir, file.name)], "id");
+        expect(read).toEqual(file.rows);
+      }
+      const staging = readdirSync(dir).filter((name) => /^\.tmp-[0-9a-f]{12}-stage\d\.json$/.test(name));
+      expect(staging).toHaveLength(1);
+      expect(readFileSync(join(dir, staging[0]!), "utf8")).toBe(
+        stageRows(ids, files[2]!.rows).lines.join(""),
+      );
+    } finally {
+      await writer.close();
+    }
+    expect(readdirSync(dir).sort()).toEqual([".tmp-other.json", "a.parquet", "b.parquet", "c.parquet"]);
+    await expect(
+      writer.write(join(dir, "d.parquet"), ids, stageRows(ids, rows(1, 0)), "snappy"),
+    ).rejects.toThrow("the Parquet writer is closed");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("keeps INT64s beyond ±2^53 (bigints) exact: staged as digits, in JSON files, Parquet files and the Avro schema's default", async () => {
     const micros: ConnectSchema = {
       type: "INT64",
@@ -213,7 +253,7 @@ describe("stageRows", () => {
         { ts: "5", ts_arr: null, id: "-9007199254740993" },
       ]);
     } finally {
-      writer.close();
+      await writer.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
