@@ -24,7 +24,15 @@ function runBench(
 }
 
 interface Result {
-  bulk: { changes: number; transactions: number; flushSize: number; files: number; changesPerSecond: number };
+  bulk: {
+    changes: number;
+    transactions: number;
+    flushSize: number;
+    files: number;
+    changesPerSecond: number;
+    cpuMicrosPerChange: number;
+    mainThreadCpuMicrosPerChange: number | null;
+  };
   ceiling: { rawConsumer: { changes: number } };
   latencyMs: { samples: number };
   targets: { figure: string; target: string; met: boolean }[];
@@ -51,6 +59,9 @@ describe("npm run bench:capture", () => {
       const result = JSON.parse(stdout) as Result;
       expect(result.bulk).toMatchObject({ changes: 400, transactions: 2, flushSize: 100, files: 4 });
       expect(result.bulk.changesPerSecond).toBeGreaterThan(0);
+      // This machine reports a thread's CPU time: the main thread's is part of the process's.
+      expect(result.bulk.mainThreadCpuMicrosPerChange).toBeGreaterThan(0);
+      expect(result.bulk.mainThreadCpuMicrosPerChange).toBeLessThanOrEqual(result.bulk.cpuMicrosPerChange);
       expect(result.ceiling.rawConsumer.changes).toBe(400);
       expect(result.latencyMs.samples).toBe(2);
       // A run of another shape than the targets' (1,000,000 updates in 10 transactions, flush.size 1000)
