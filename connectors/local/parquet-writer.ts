@@ -5,7 +5,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, ftruncateSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, ftruncateSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { avroSchemaJson } from "./avro-schema";
 import {
@@ -183,19 +183,6 @@ function kvMetadata(schema: ConnectSchema): string {
   return kv;
 }
 
-/** Writes `text` into `fd` at `position`, all of it; returns its length in bytes. */
-function writeAt(fd: number, text: string, position: number): number {
-  const bytes = Buffer.byteLength(text);
-  const first = writeSync(fd, text, position);
-  if (first < bytes) {
-    const rest = Buffer.from(text).subarray(first);
-    for (let done = 0; done < rest.length;) {
-      done += writeSync(fd, rest, done, rest.length - done, position + first + done);
-    }
-  }
-  return bytes;
-}
-
 /**
  * Writes the staged text on the calling thread, over the lane's staging file (cut to the new length).
  * A write into the page cache costs the main thread less than an asynchronous write's three trips
@@ -208,8 +195,12 @@ function writeAt(fd: number, text: string, position: number): number {
 function writeStage(path: string, staged: StagedRows): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT);
   try {
+    // On a descriptor opened anew, writeFileSync writes from the start and repeats until all is written.
     let length = 0;
-    for (const line of staged.lines) length += writeAt(fd, line, length);
+    for (const line of staged.lines) {
+      writeFileSync(fd, line);
+      length += Buffer.byteLength(line);
+    }
     ftruncateSync(fd, length);
   } finally {
     closeSync(fd);
