@@ -14,7 +14,7 @@ import { jsonFormatLine } from "../../../connectors/local/json-writer";
 import { ParquetWriter, stageRows } from "../../../connectors/local/parquet-writer";
 import { errorMessage, standbyStatus } from "../../../connectors/local/replication";
 import { formatZonedTimestamp, parseInstant, zonedTimestamp } from "../../../connectors/local/temporal";
-import { readParquet } from "./harness";
+import { parquetColumnTypes, readParquet } from "./harness";
 
 describe("WalPosition", () => {
   it.each([
@@ -151,7 +151,123 @@ describe("stageRows", () => {
     const line =
       '{"id":[1,2],"price":["-12.05",null],"raw":["3q0=",null],"tags":[["a",null],null],' +
       '"attrs":[[{"key":"k","value":"v"}],null],"note":["say \\"hi\\"\\n",null]}\n';
-    expect(staged).toEqual({ lines: [line], longest: line.length });
+    expect(staged).toEqual({
+      lines: [line],
+      longest: line.length,
+      constant: [false, false, false, false, false, false],
+    });
+  });
+
+  const flat: ConnectSchema = {
+    type: "STRUCT",
+    optional: false,
+    fields: [
+      { name: "id", schema: { type: "INT32", optional: false } },
+      { name: "op", schema: { type: "STRING", optional: false } },
+      { name: "big", schema: { type: "INT64", optional: true } },
+      { name: "ratio", schema: { type: "FLOAT64", optional: true } },
+      { name: "ok", schema: { type: "BOOLEAN", optional: true } },
+      { name: "note", schema: { type: "STRING", optional: true } },
+      { name: "raw", schema: { type: "BYTES", optional: true } },
+    ],
+  };
+
+  it.each([
+    [
+      "a column with one value (absent counts as null) is staged once as that value",
+      [
+        { id: 1, op: "u", big: 9223372036854775807n, ratio: 0.5, ok: true, raw: Buffer.from([1]) },
+        {
+          id: 2,
+          op: "u",
+          big: 9223372036854775807n,
+          ratio: 0.5,
+          ok: true,
+          note: null,
+          raw: Buffer.from([1]),
+        },
+      ],
+      '{"id":[1,2],"op":"u","big":"9223372036854775807","ratio":0.5,"ok":true,"note":null,"raw":["AQ==","AQ=="]}\n',
+      [false, true, true, true, true, true, false],
+    ],
+    [
+      "values that differ anywhere stay lists (the first row against the last; 1 against 1n)",
+      [
+        { id: 1, op: "u", big: 1, ratio: 0.5, ok: true, note: "a" },
+        { id: 2, op: "u", big: 1n, ratio: 0.5, ok: false, note: "a" },
+        { id: 3, op: "d", big: 1, ratio: 0.25, ok: true, note: null },
+      ],
+      '{"id":[1,2,3],"op":["u","u","d"],"big":[1,"1",1],"ratio":[0.5,0.5,0.25],"ok":[true,false,true],' +
+        '"note":["a","a",null],"raw":null}\n',
+      [false, false, false, false, false, false, true],
+    ],
+    [
+      "every column constant: the first stays a list, which gives the line its rows",
+      [
+        { id: 7, op: "r" },
+        { id: 7, op: "r" },
+      ],
+      '{"id":[7,7],"op":"r","big":null,"ratio":null,"ok":null,"note":null,"raw":null}\n',
+      [false, true, true, true, true, true, true],
+    ],
+    [
+      "one row: nothing to repeat, every column a list",
+      [{ id: 7, op: "r" }],
+      '{"id":[7],"op":["r"],"big":[null],"ratio":[null],"ok":[null],"note":[null],"raw":[null]}\n',
+      [false, false, false, false, false, false, false],
+    ],
+  ])("%s", (_, rows, line, constant) => {
+    expect(stageRows(flat, rows as Parameters<typeof stageRows>[1])).toEqual({
+      lines: [line],
+      longest: line.length,
+      constant,
+    });
+  });
+
+  it("writes constant columns to Parquet exactly as lists of the same values, across lines of 10,000 rows", async () => {
+    const row = {
+      op: "u",
+      big: -9007199254740993n,
+      ratio: 0.1,
+      ok: false,
+      note: null,
+      raw: Buffer.from("hi"),
+    };
+    // 10,001 rows (two lines) in which every column but id holds one value, and the same rows with one
+    // more that differs in every column: nothing constant there.
+    const rows = Array.from({ length: 10_001 }, (_, i) => ({ id: i, ...row }));
+    const other = { id: -1, op: "d", big: 2, ratio: 2.5, ok: true, note: "x", raw: Buffer.from("yo") };
+    const elided = stageRows(flat, rows);
+    const listed = stageRows(flat, [...rows, other]);
+    expect(elided.constant).toEqual([false, true, true, true, true, true, false]);
+    expect(elided.lines).toHaveLength(2);
+    expect(listed.constant.some(Boolean)).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), "cdc-constant-"));
+    const writer = await ParquetWriter.open();
+    try {
+      await writer.write(join(dir, "elided.parquet"), flat, elided, "snappy");
+      await writer.write(join(dir, "listed.parquet"), flat, listed, "snappy");
+      const columns = "id, op, big::VARCHAR AS big, ratio, ok, note, raw::VARCHAR AS raw";
+      const { rows: a } = await readParquet([join(dir, "elided.parquet")], columns);
+      const { rows: b } = await readParquet([join(dir, "listed.parquet")], columns);
+      expect(a).toHaveLength(10_001);
+      expect(a[10_000]).toEqual({
+        id: 10_000,
+        op: "u",
+        big: "-9007199254740993",
+        ratio: 0.1,
+        ok: false,
+        note: null,
+        raw: "hi",
+      });
+      expect(a).toEqual(b.slice(0, 10_001));
+      expect(await parquetColumnTypes(join(dir, "elided.parquet"))).toEqual(
+        await parquetColumnTypes(join(dir, "listed.parquet")),
+      );
+    } finally {
+      await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("starts a new line every 10,000 rows, in row order", () => {
