@@ -173,42 +173,43 @@ function sameEverywhere(rows: Row[], name: string): boolean {
   return true;
 }
 
-/** Per schema, once: what reads its staged columns back as rows, typed as parquet-avro writes them. */
-const readers = new WeakMap<
-  ConnectSchema,
-  Map<string, { select: string; columns: string; unnest: string }>
->();
+interface Reader {
+  /** The select list typing the staged values as parquet-avro writes them. */
+  select: string;
+  /** Per field: its `read_json` column as a list and as one value, and its `unnest` or repeat. */
+  fields: { list: string; one: string; unnest: string; repeat: string }[];
+}
+
+/**
+ * Per schema, once: what reads its staged columns back as rows, typed as parquet-avro writes them. The
+ * per-field pieces are joined for each file by which of its columns are constant, so that no
+ * combination is kept.
+ */
+const readers = new WeakMap<ConnectSchema, Reader>();
 function selectFrom(schema: ConnectSchema, stage: string, staged: StagedRows): string {
-  let bySchema = readers.get(schema);
-  if (bySchema === undefined) readers.set(schema, (bySchema = new Map()));
-  const mask = staged.constant.map((c) => (c ? "1" : "0")).join("");
-  let reader = bySchema.get(mask);
+  let reader = readers.get(schema);
   if (reader === undefined) {
     const fields = schema.fields!;
     reader = {
       select: fields.map((f) => `${finalExpr(f.schema, ident(f.name))} AS ${ident(f.name)}`).join(", "),
-      columns: fields
-        .map(
-          (f, i) =>
-            `${sqlString(f.name)}: ${sqlString(`${stagedType(f.schema)}${staged.constant[i] ? "" : "[]"}`)}`,
-        )
-        .join(", "),
-      // Several unnests in one select zip their lists: row i of every column together; a constant
-      // column's one value is repeated beside them.
-      unnest: fields
-        .map(
-          (f, i) =>
-            (staged.constant[i] ? `c.${ident(f.name)}` : `unnest(c.${ident(f.name)})`) +
-            ` AS ${ident(f.name)}`,
-        )
-        .join(", "),
+      fields: fields.map((f) => ({
+        list: `${sqlString(f.name)}: ${sqlString(`${stagedType(f.schema)}[]`)}`,
+        one: `${sqlString(f.name)}: ${sqlString(stagedType(f.schema))}`,
+        unnest: `unnest(c.${ident(f.name)}) AS ${ident(f.name)}`,
+        repeat: `c.${ident(f.name)} AS ${ident(f.name)}`,
+      })),
     };
-    bySchema.set(mask, reader);
+    readers.set(schema, reader);
   }
+  const pieces = reader.fields;
+  const columns = pieces.map((p, i) => (staged.constant[i] ? p.one : p.list)).join(", ");
+  // Several unnests in one select zip their lists: row i of every column together; a constant column's
+  // one value is repeated beside them.
+  const unnest = pieces.map((p, i) => (staged.constant[i] ? p.repeat : p.unnest)).join(", ");
   // A line is one JSON object: its length bounds it (a UTF-16 unit is at most 3 UTF-8 bytes).
   const size = Math.max(16_777_216, staged.longest * 3);
-  const read = `read_json(${sqlString(stage)}, format = 'newline_delimited', columns = {${reader.columns}}, maximum_object_size = ${size})`;
-  return `SELECT ${reader.select} FROM (SELECT ${reader.unnest} FROM ${read} c)`;
+  const read = `read_json(${sqlString(stage)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${size})`;
+  return `SELECT ${reader.select} FROM (SELECT ${unnest} FROM ${read} c)`;
 }
 
 const metadata = new WeakMap<ConnectSchema, string>();

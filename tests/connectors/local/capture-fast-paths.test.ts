@@ -1,7 +1,8 @@
 /**
  * The capture path's pure pieces: WAL positions without BigInt, timestamptz rewritten in place (held to
  * the general conversion it replaces), replication frames, and Parquet rows staged as JSON columns (INT64s
- * beyond ±2^53 exactly, through to the file; each writer lane's staging file reused).
+ * beyond ±2^53 exactly, through to the file; a column with one value staged once; each writer lane's
+ * staging file reused).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
