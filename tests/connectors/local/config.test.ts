@@ -12,6 +12,7 @@ import {
 } from "../../../connectors/local";
 import {
   decimalToJavaString,
+  decimalToPlainString,
   parseDecimal,
   twosComplementBytes,
 } from "../../../connectors/local/connect-schema";
@@ -343,6 +344,39 @@ describe("exact values", () => {
     expect(twosComplementBytes(value.unscaled).toString("base64")).toBe(base64);
     expect(decimalToJavaString(value)).toBe(java);
   });
+
+  // A text already in plain form at the scale keeps its text and makes its unscaled integer when asked;
+  // any other text takes the general parse. Both give what the general parse of the same digits gives.
+  it.each([
+    ["-12.30", 2, -1230n, "-12.30", true],
+    ["0.05", 2, 5n, "0.05", true],
+    ["0.00", 2, 0n, "0.00", true],
+    ["-42", 0, -42n, "-42", true],
+    ["99999999999999999999.99", 2, 9999999999999999999999n, "99999999999999999999.99", true],
+    // Not plain at the scale: -0, leading zeros, a sign, too few or too many digits, no integer part.
+    ["-0.00", 2, 0n, "0.00", false],
+    ["-0", 0, 0n, "0", false],
+    ["007.50", 2, 750n, "7.50", false],
+    ["+1.00", 2, 100n, "1.00", false],
+    ["1.5", 2, 150n, "1.50", false],
+    ["1.239", 2, 123n, "1.23", false],
+    [".50", 2, 50n, "0.50", false],
+    ["12", 2, 1200n, "12.00", false],
+    ["12.0", 0, 12n, "12", false],
+  ])(
+    "decimal %s at scale %i: unscaled %s, plain %s (kept as text: %s)",
+    (text, scale, unscaled, plain, kept) => {
+      const value = parseDecimal(text, scale);
+      expect(value.plain !== undefined).toBe(kept);
+      expect(value.scale).toBe(scale);
+      expect(decimalToPlainString(value)).toBe(plain);
+      expect(value.unscaled).toBe(unscaled);
+      const general = { kind: "decimal" as const, unscaled, scale };
+      expect(decimalToPlainString(general)).toBe(plain);
+      expect(decimalToJavaString(value)).toBe(decimalToJavaString(general));
+      expect(twosComplementBytes(value.unscaled)).toEqual(twosComplementBytes(unscaled));
+    },
+  );
 
   it.each([
     ["0", 0],
