@@ -63,7 +63,8 @@ class PlainDecimal implements DecimalValue {
     readonly scale: number,
   ) {}
   get unscaled(): bigint {
-    return (this.integer ??= BigInt(this.scale > 0 ? this.plain.replace(".", "") : this.plain));
+    // The digits without the point (a scale of 0 has none): "-12.30" → -1230n.
+    return (this.integer ??= BigInt(this.plain.replace(".", "")));
   }
 }
 
